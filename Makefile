@@ -1,0 +1,149 @@
+# streamtrace: one Makefile, quiet by default (V=1 shows commands), every
+# output under $(BUILD). `make help` lists the targets.
+
+BUILD      ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+ARCH       ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CC         ?= gcc
+CLANG      ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
+LLVM_STRIP ?= $(firstword $(shell command -v llvm-strip-14 llvm-strip 2>/dev/null) llvm-strip)
+BPFTOOL    ?= $(firstword $(shell command -v bpftool /usr/sbin/bpftool 2>/dev/null) bpftool)
+CLANG_FMT  ?= $(firstword $(shell command -v clang-format-14 clang-format 2>/dev/null) clang-format)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN       := -Wall -Wextra -Werror
+CFLAGS     ?= -O2 -g
+ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I. -Iuser \
+	      -DST_VERSION='"$(VERSION)"'
+LDLIBS     := -lbpf -lelf -lz -lm -lpthread
+ifeq ($(STATIC),1)
+LDFLAGS    += -static
+endif
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+# pure modules: no libbpf, unit-tested without root
+PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
+	      collect table_out
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))
+
+.DELETE_ON_ERROR:
+.PHONY: all clean check unit integration format format-check demo bench install uninstall \
+	deps static help workloads fuzz
+
+all: streamtrace workloads
+
+help:
+	@echo "make            build ./streamtrace and the test workloads"
+	@echo "make check      install missing packages, build, run every test (root for BPF tests)"
+	@echo "make demo       install, build, and trace the bundled workload live"
+	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
+	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
+	@echo "make STATIC=1   a fully static binary"
+	@echo "make V=1        show the commands"
+
+$(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/tests/san:
+	$(Q)mkdir -p $@
+
+$(BUILD)/gen/syscall_table.h: scripts/gen-syscall-table.sh | $(BUILD)/gen
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscall-table.sh > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/streamtrace.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/streamtrace.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/streamtrace.skel.h: $(BUILD)/streamtrace.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name streamtrace_bpf > $@
+
+$(USER_OBJS): | $(BUILD)/gen/syscall_table.h $(BUILD)/streamtrace.skel.h
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ST_CFLAGS) -c $< -o $@
+
+$(BUILD)/streamtrace: $(USER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+streamtrace: $(BUILD)/streamtrace
+	$(Q)ln -sf $(BUILD)/streamtrace $@
+
+static:
+	$(Q)$(MAKE) STATIC=1 BUILD=$(BUILD)/static
+	$(Q)ln -sf $(BUILD)/static/streamtrace streamtrace-static
+
+workloads: $(WORKLOADS)
+$(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@ -lm -lpthread
+
+# unit tests: each links the pure modules it needs, under ASan/UBSan
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(foreach m,$(PURE),user/$(m).c) $(BUILD)/gen/syscall_table.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 $(SAN) -I$(BUILD)/gen -I. -Iuser \
+		$< $(foreach m,$(PURE),user/$(m).c) -o $@ -lcmocka -lm
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	$(Q)tests/integration/run.sh
+
+format:
+	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c
+
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)$(CLANG_FMT) --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
+		tests/workload/*.c
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory format-check
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh
+
+install: $(BUILD)/streamtrace
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/streamtrace $(DESTDIR)$(PREFIX)/bin/streamtrace
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/streamtrace
+
+clean:
+	$(Q)rm -rf $(BUILD) streamtrace streamtrace-static
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps, knobs and helpers shared by every probe family. Each family is its own
+ * object file; `bpftool gen object` links them, so the maps and globals here
+ * are __weak: identical definitions in every object merge into one.
+ */
+#ifndef STREAMTRACE_COMMON_BPF_H
+#define STREAMTRACE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "streamtrace.h"
+
+#define TASK_RUNNING 0
+
+/* Sizes here are placeholders: the loader sets them before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct st_task);
+} tasks SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ST_DEFAULT_PROCS);
+	__type(key, __u32);
+	__type(value, struct st_proc);
+} procs SEC(".maps") __weak;
+
+/* Free process slots; the loader fills it, the fork/exec probes pop from it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, ST_DEFAULT_PROCS);
+	__type(value, __u32);
+} free_slots SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_DEFAULT_PROCS * ST_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct st_syscall_stat);
+} sys_stats SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_DEFAULT_PROCS);
+	__type(key, __u32);
+	__type(value, struct st_proc_stat);
+} proc_stats SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct st_errno_key);
+	__type(value, __u64);
+} errnos SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_LOST__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps") __weak;
+
+/* -- COMMAND: the child's pid, traced from its execve on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} exec_pids SEC(".maps") __weak;
+
+/* tgid -> slot for processes that existed before we attached; read by the
+ * task iterator, which gives each of their threads its task storage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} attach_tgids SEC(".maps") __weak;
+
+/* -c COMM: processes that exec a program of this name are traced. */
+const volatile char target_comm[ST_COMM_LEN] __weak = {};
+const volatile __u32 max_procs __weak = ST_DEFAULT_PROCS;
+/* Interval epoch, bumped by the loader at each interval boundary. */
+__u32 epoch __weak;
+
+static __always_inline void st_lost(__u32 kind)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &kind);
+
+	if (v)
+		(*v)++;
+}
+
+/* log2 bucket without __builtin_clz (clang 14's BPF backend cannot lower it). */
+static __always_inline __u32 st_log2_bucket(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
+}
+
+static __always_inline struct st_task *st_task_of(struct task_struct *task)
+{
+	return bpf_task_storage_get(&tasks, task, 0, 0);
+}
+
+static __always_inline struct st_proc_stat *st_proc_stat_of(__u32 slot)
+{
+	return bpf_map_lookup_elem(&proc_stats, &slot);
+}
+
+/* Account one finished syscall of thread t; ret is its return value. */
+static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long ret)
+{
+	__u32 nr = t->sys_nr;
+	__u64 delta = now - t->sys_enter_ns;
+	struct st_syscall_stat *s;
+	__u32 idx, ep, i;
+
+	t->sys_enter_ns = 0;
+	if (nr >= ST_MAX_SYSCALLS) {
+		st_lost(ST_LOST_SYSCALL_RANGE);
+		return;
+	}
+	idx = t->slot * ST_MAX_SYSCALLS + nr;
+	s = bpf_map_lookup_elem(&sys_stats, &idx);
+	if (!s) {
+		st_lost(ST_LOST_SYSCALL_RANGE);
+		return;
+	}
+	s->count++;
+	s->total_ns += delta;
+	if (delta > s->max_ns)
+		s->max_ns = delta;
+	ep = epoch;
+	i = ep & 1;
+	if (s->ep_tag[i] != ep) {
+		s->ep_tag[i] = ep;
+		s->ep_max_ns[i] = delta;
+	} else if (delta > s->ep_max_ns[i]) {
+		s->ep_max_ns[i] = delta;
+	}
+	s->hist[st_log2_bucket(delta)]++;
+
+	if (ret < 0 && ret >= -4095) {
+		struct st_errno_key k = {.slot = t->slot, .nr = nr, .err = -ret};
+		__u64 one = 1, *c;
+
+		s->errors++;
+		c = bpf_map_lookup_elem(&errnos, &k);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+		} else if (bpf_map_update_elem(&errnos, &k, &one, BPF_NOEXIST)) {
+			/* lost the race to another CPU, or the map is full */
+			c = bpf_map_lookup_elem(&errnos, &k);
+			if (c)
+				__sync_fetch_and_add(c, 1);
+			else
+				st_lost(ST_LOST_ERRNO_FULL);
+		}
+	}
+}
+
+#endif /* STREAMTRACE_COMMON_BPF_H */

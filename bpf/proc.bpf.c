@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Process life: which tasks are traced. A traced thread is one that has task
+ * storage; it gets it when an existing process is attached (task iterator),
+ * when a traced task forks (threads and processes alike), or when a program
+ * is exec'd as the -- COMMAND child or under the -c name. Task storage dies
+ * with its task, so a reused pid is never mistaken for the old process.
+ */
+#include "common.bpf.h"
+
+#define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
+
+static __always_inline void st_emit(__u32 kind, __u32 slot, __u32 tgid, __s32 code, __u64 now,
+				    const char *comm)
+{
+	struct st_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		st_lost(ST_LOST_RINGBUF);
+		return;
+	}
+	e->kind = kind;
+	e->slot = slot;
+	e->tgid = tgid;
+	e->exit_code = code;
+	e->ts_ns = now;
+	__builtin_memcpy(e->comm, comm, ST_COMM_LEN);
+	/* rare events; the loader polls at least once an interval */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* Start tracing task as a new process in a fresh slot; returns its storage. */
+static __always_inline struct st_task *st_proc_new(struct task_struct *task, __u32 origin,
+						   __u32 parent_slot)
+{
+	struct st_proc *p;
+	struct st_task *t;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 slot;
+
+	if (bpf_map_pop_elem(&free_slots, &slot)) {
+		st_lost(ST_LOST_PROCS_FULL);
+		return 0;
+	}
+	p = bpf_map_lookup_elem(&procs, &slot);
+	if (!p)
+		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		st_lost(ST_LOST_STORAGE);
+		bpf_map_push_elem(&free_slots, &slot, 0);
+		return 0;
+	}
+	t->slot = slot;
+	p->tgid = task->tgid;
+	p->start_ns = task->group_leader->start_time;
+	p->traced_ns = now;
+	p->exit_ns = 0;
+	p->exit_code = 0;
+	p->origin = origin;
+	p->parent_slot = parent_slot;
+	p->generation++;
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), task->comm);
+	barrier(); /* stores are ordered on x86; keep the compiler from reordering */
+	p->state = ST_PROC_LIVE;
+	st_emit(ST_EV_PROC_NEW, slot, p->tgid, 0, now, p->comm);
+	return t;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(st_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct st_task *pt = st_task_of(parent), *ct;
+
+	if (!pt)
+		return 0;
+	if (child->tgid != parent->tgid) {
+		st_proc_new(child, ST_ORIGIN_FORK, pt->slot);
+		return 0;
+	}
+	ct = bpf_task_storage_get(&tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ct)
+		ct->slot = pt->slot;
+	else
+		st_lost(ST_LOST_STORAGE);
+	return 0;
+}
+
+static __always_inline int st_comm_matches(struct task_struct *p)
+{
+	char comm[ST_COMM_LEN];
+	int i;
+
+	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
+	for (i = 0; i < ST_COMM_LEN; i++) {
+		if (comm[i] != target_comm[i])
+			return 0;
+		if (!comm[i])
+			return 1;
+	}
+	return 1;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(st_sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct st_task *t = st_task_of(p);
+	__u32 tgid = p->tgid;
+
+	if (t) {
+		struct st_proc *proc = bpf_map_lookup_elem(&procs, &t->slot);
+
+		if (proc)
+			bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->comm);
+		return 0;
+	}
+	if (bpf_map_lookup_elem(&exec_pids, &tgid)) {
+		bpf_map_delete_elem(&exec_pids, &tgid);
+		st_proc_new(p, ST_ORIGIN_EXEC_PID, (__u32)-1);
+	} else if (target_comm[0] && st_comm_matches(p)) {
+		st_proc_new(p, ST_ORIGIN_EXEC_COMM, (__u32)-1);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(st_sched_process_exit, struct task_struct *p)
+{
+	struct st_task *t = st_task_of(p);
+	struct st_proc *proc;
+	__u64 now;
+	__s32 code;
+
+	if (!t)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* exit and exit_group never return: account them here */
+	if (t->sys_enter_ns)
+		st_syscall_done(t, now, 0);
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0; /* other threads of the group live on */
+	proc = bpf_map_lookup_elem(&procs, &t->slot);
+	if (!proc)
+		return 0;
+	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(p, signal, group_exit_code);
+	else
+		code = p->exit_code;
+	proc->exit_code = code;
+	proc->exit_ns = now;
+	barrier(); /* stores are ordered on x86; keep the compiler from reordering */
+	proc->state = ST_PROC_EXITED;
+	st_emit(ST_EV_PROC_EXIT, t->slot, proc->tgid, code, now, proc->comm);
+	return 0;
+}
+
+/* Run once or twice at attach: gives every thread of the processes listed in
+ * attach_tgids its task storage, so they are traced from now on. */
+SEC("iter/task")
+int st_attach_iter(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct st_task *t;
+	__u32 tgid, *slot;
+
+	if (!task)
+		return 0;
+	tgid = task->tgid;
+	slot = bpf_map_lookup_elem(&attach_tgids, &tgid);
+	if (!slot)
+		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		st_lost(ST_LOST_STORAGE);
+		return 0;
+	}
+	t->slot = *slot;
+	if (task->on_cpu && !t->oncpu_since)
+		t->oncpu_since = bpf_ktime_get_ns();
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

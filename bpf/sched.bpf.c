@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Scheduler probes: on-CPU time, run-queue wait (wakeup or preemption to
+ * running, as runqlat measures it), off-CPU (blocked) time, and voluntary and
+ * involuntary context switches of traced threads.
+ */
+#include "common.bpf.h"
+
+static __always_inline void st_runq_enter(struct st_task *t, __u64 now)
+{
+	if (t->offcpu_since) {
+		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
+
+		if (ps)
+			ps->offcpu_ns += now - t->offcpu_since;
+		t->offcpu_since = 0;
+	}
+	if (!t->runq_since)
+		t->runq_since = now;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(st_sched_wakeup, struct task_struct *p)
+{
+	struct st_task *t = st_task_of(p);
+
+	if (t)
+		st_runq_enter(t, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(st_sched_wakeup_new, struct task_struct *p)
+{
+	struct st_task *t = st_task_of(p);
+
+	if (t)
+		st_runq_enter(t, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct st_task *pt = st_task_of(prev), *nt = st_task_of(next);
+	struct st_proc_stat *ps;
+	__u64 now = 0;
+
+	if (pt) {
+		now = bpf_ktime_get_ns();
+		ps = st_proc_stat_of(pt->slot);
+		if (ps) {
+			if (pt->oncpu_since)
+				ps->oncpu_ns += now - pt->oncpu_since;
+			ps->ctx_switches++;
+			/* the kernel counts a switch as involuntary (nivcsw) exactly
+			 * when it was a preemption or the task was still runnable */
+			if (preempt || prev_state == TASK_RUNNING)
+				ps->invol_switches++;
+		}
+		pt->oncpu_since = 0;
+		if (preempt || prev_state == TASK_RUNNING)
+			pt->runq_since = now;
+		else
+			pt->offcpu_since = now;
+	}
+	if (nt) {
+		if (!now)
+			now = bpf_ktime_get_ns();
+		ps = st_proc_stat_of(nt->slot);
+		if (ps && nt->runq_since) {
+			__u64 d = now - nt->runq_since;
+
+			ps->runq_ns += d;
+			ps->runq_count++;
+			if (d > ps->runq_max_ns)
+				ps->runq_max_ns = d;
+			ps->runq_hist[st_log2_bucket(d)]++;
+		}
+		if (ps && nt->offcpu_since)
+			ps->offcpu_ns += now - nt->offcpu_since;
+		nt->runq_since = 0;
+		nt->offcpu_since = 0;
+		nt->oncpu_since = now;
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

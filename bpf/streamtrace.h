@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel/user boundary of streamtrace: every struct and constant that the
+ * BPF programs and the loader both see. Fixed-width types and fixed-size
+ * arrays only, no includes: the BPF side gets __u32/__u64 from vmlinux.h, user
+ * space from <linux/types.h> included before this file.
+ */
+#ifndef STREAMTRACE_H
+#define STREAMTRACE_H
+
+/* Syscall numbers at or above this are counted as lost (x86-64 has ~470). */
+#define ST_MAX_SYSCALLS 512
+/* log2 histogram of nanoseconds: bucket b holds [2^b, 2^(b+1)) ns, bucket 0
+ * also holds 0; the last bucket holds everything from 2^31 ns (2.1 s) up. */
+#define ST_HIST_BUCKETS 32
+#define ST_COMM_LEN	16
+/* Default and hard cap of traced processes alive at once (slots). */
+#define ST_DEFAULT_PROCS 128
+#define ST_MAX_PROCS	 4096
+
+/* Why something could not be accounted for; one per-CPU counter each. */
+enum st_lost_kind {
+	ST_LOST_RINGBUF = 0,	/* ring buffer full: an event was not delivered */
+	ST_LOST_PROCS_FULL,	/* a process to trace found no free slot */
+	ST_LOST_SYSCALL_RANGE,	/* syscall number >= ST_MAX_SYSCALLS */
+	ST_LOST_ERRNO_FULL,	/* errno map full: an error's errno was not kept */
+	ST_LOST_STORAGE,	/* task or socket storage could not be created */
+	ST_LOST_SOCK_FULL,	/* per-connection map full */
+	ST_LOST__MAX,
+};
+
+/* One (process slot, syscall) row of the per-CPU syscall array. The interval
+ * maximum is double-buffered by epoch parity (see syscalls.bpf.c). */
+struct st_syscall_stat {
+	__u64 count;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;		/* over the whole run */
+	__u64 ep_max_ns[2];	/* maximum within epoch ep_tag[i] */
+	__u32 ep_tag[2];
+	__u32 hist[ST_HIST_BUCKETS]; /* wraps: readers take deltas modulo 2^32 */
+};
+
+/* Per-CPU, per-process-slot counters of everything but syscalls. */
+struct st_proc_stat {
+	/* scheduler */
+	__u64 oncpu_ns;
+	__u64 offcpu_ns;
+	__u64 runq_ns;
+	__u64 runq_count;
+	__u64 ctx_switches;
+	__u64 invol_switches;
+	__u64 runq_max_ns;
+	__u64 page_faults;	/* user page faults seen by the tracepoint (minor + major) */
+	/* sockets */
+	__u64 rx_bytes;
+	__u64 tx_bytes;
+	__u64 rx_ops;
+	__u64 tx_ops;
+	__u64 retransmits;
+	__u64 resets_sent;
+	__u64 resets_recv;
+	__u64 drops;
+	/* queue: arrivals seen on the enqueue side of the process's sockets */
+	__u64 arr_events;
+	__u64 arr_bytes;
+	__u64 arr_gap_ns;	/* sum of gaps between enqueue events on one socket */
+	__u64 arr_gap_sq;	/* sum of squared gaps, in (ns >> ST_SQ_SHIFT)^2 */
+	__u64 arr_gap_count;
+	__u64 backlog_int;	/* integral of queued bytes over time, bytes x (ns >> ST_INT_SHIFT) */
+	/* busy/idle of serving threads */
+	__u64 idle_ns;		/* blocked waiting for input (in a receive/poll) */
+	__u64 svc_ns;		/* from a receive's return to the next wait for input */
+	__u64 svc_sq;		/* squared, in (ns >> ST_SQ_SHIFT)^2 */
+	__u64 svc_count;
+	__u32 runq_hist[ST_HIST_BUCKETS];
+	__u32 svc_hist[ST_HIST_BUCKETS];
+};
+
+#define ST_SQ_SHIFT  6	/* squares are kept in units of 64 ns, squared */
+#define ST_INT_SHIFT 10 /* backlog integral in bytes x ~µs (1024 ns) */
+
+enum st_proc_state {
+	ST_PROC_FREE = 0,
+	ST_PROC_LIVE,
+	ST_PROC_EXITED,
+};
+
+/* How a process came to be traced. */
+enum st_proc_origin {
+	ST_ORIGIN_ATTACH = 1,	/* -p, --cgroup, or an existing -c match */
+	ST_ORIGIN_FORK,		/* child of a traced process */
+	ST_ORIGIN_EXEC_COMM,	/* exec'd a program whose comm matches -c */
+	ST_ORIGIN_EXEC_PID,	/* the -- COMMAND child at its execve */
+};
+
+/* Identity and life of the process in one slot (shared, mmap-able array). */
+struct st_proc {
+	__u32 tgid;
+	__u32 state;		/* enum st_proc_state */
+	__u64 start_ns;		/* group leader's start_time: tells reused pids apart */
+	__u64 traced_ns;	/* when tracing of it began (CLOCK_MONOTONIC ns) */
+	__u64 exit_ns;
+	__s32 exit_code;	/* wait(2) status word: code << 8 | signal */
+	__u32 origin;		/* enum st_proc_origin */
+	__u32 parent_slot;	/* for forks: the parent's slot, else (__u32)-1 */
+	__u32 generation;	/* bumped each time the slot is reused */
+	char comm[ST_COMM_LEN];
+};
+
+/* Per-thread state kept in task storage. */
+struct st_task {
+	__u32 slot;
+	__u32 sys_nr;
+	__u64 sys_enter_ns;	/* 0 when not inside a syscall we saw enter */
+	__u64 oncpu_since;
+	__u64 offcpu_since;
+	__u64 runq_since;
+	__u64 idle_since;	/* blocked in a receive-like wait since */
+	__u64 svc_since;	/* last successful receive returned at */
+	__u64 rx_ops;
+};
+
+enum st_event_kind {
+	ST_EV_PROC_NEW = 1,
+	ST_EV_PROC_EXIT,
+};
+
+struct st_event {
+	__u32 kind;
+	__u32 slot;
+	__u32 tgid;
+	__s32 exit_code;
+	__u64 ts_ns;
+	char comm[ST_COMM_LEN];
+};
+
+/* Key of the errno counts: a process slot, a syscall and the errno. */
+struct st_errno_key {
+	__u32 slot;
+	__u16 nr;
+	__u16 err;
+};
+
+#endif /* STREAMTRACE_H */

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Syscall probes: count, errors with errno, time and a log2 latency histogram
+ * per traced process and syscall. This is the hottest path of the tool: every
+ * syscall of every process on the machine enters here, so an untraced task
+ * pays one task-storage lookup and nothing else.
+ */
+#include "common.bpf.h"
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
+{
+	struct st_task *t = st_task_of(bpf_get_current_task_btf());
+
+	if (!t)
+		return 0;
+	t->sys_nr = id;
+	t->sys_enter_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct st_task *t = st_task_of(bpf_get_current_task_btf());
+
+	/* no enter seen: the execve that made the task traced, or attach time */
+	if (!t || !t->sys_enter_ns)
+		return 0;
+	st_syscall_done(t, bpf_ktime_get_ns(), ret);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Option parsing with getopt_long, so that every mistake is one line naming
+ * the option and what was wrong, and exits 2. Everything after "--" is the
+ * command to start; it is split off before getopt ever sees it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+#ifndef ST_VERSION
+#define ST_VERSION "0.0.0"
+#endif
+
+static const char usage_text[] =
+	"streamtrace: queueing figures for stream-processing processes, from the kernel\n"
+	"\n"
+	"USAGE:\n"
+	"  streamtrace [top] TARGET [OPTIONS]            live view (the default)\n"
+	"  streamtrace record -o FILE TARGET [OPTIONS]   record to FILE for report/diff\n"
+	"  streamtrace report FILE [--html OUT] [--json] summarise a recording\n"
+	"  streamtrace diff BASE NEW [OPTIONS]           compare two recordings (CI)\n"
+	"\n"
+	"TARGET (one or more):\n"
+	"  -p, --pid PID[,PID...]   running processes, all their threads and children\n"
+	"  -c, --comm NAME          processes named NAME, including ones started later\n"
+	"      --cgroup PATH        processes in a cgroup v2 directory\n"
+	"  -- COMMAND [ARGS...]     start COMMAND, trace it and its children until it\n"
+	"                           exits, then exit with its status\n"
+	"\n"
+	"OPTIONS:\n"
+	"  -i, --interval SECS      reporting interval (default 1)\n"
+	"  -d, --duration SECS      stop after SECS\n"
+	"      --json               JSON lines on stdout instead of the live table\n"
+	"      --listen ADDR:PORT   serve Prometheus metrics at /metrics\n"
+	"      --max-procs N        processes traced at once (default 128, max 4096)\n"
+	"  -o, --output FILE        (record) the recording to write\n"
+	"      --html OUT           (report) write a self-contained HTML report\n"
+	"      --no-color           plain table even on a terminal\n"
+	"  -v, --verbose            libbpf debug output on stderr\n"
+	"  -h, --help               this help\n"
+	"  -V, --version            version\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  streamtrace -p $(pidof consumer)           live view of a running consumer\n"
+	"  streamtrace -c kafka-consumer -i 5         every process of that name, 5 s steps\n"
+	"  streamtrace --json -d 30 -p 1234 > out.jsonl\n"
+	"  streamtrace -- ./pipeline --rate 1000     trace a command from its start\n"
+	"  streamtrace --cgroup /sys/fs/cgroup/app.slice\n"
+	"\n"
+	"Exit status: 0 success; 1 runtime failure; 2 usage error. Needs root (or\n"
+	"CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n";
+
+enum {
+	OPT_JSON = 1000,
+	OPT_LISTEN,
+	OPT_CGROUP,
+	OPT_MAX_PROCS,
+	OPT_HTML,
+	OPT_NO_COLOR,
+};
+
+static const struct option long_opts[] = {
+	{"pid", required_argument, NULL, 'p'},
+	{"comm", required_argument, NULL, 'c'},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"interval", required_argument, NULL, 'i'},
+	{"duration", required_argument, NULL, 'd'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"max-procs", required_argument, NULL, OPT_MAX_PROCS},
+	{"output", required_argument, NULL, 'o'},
+	{"html", required_argument, NULL, OPT_HTML},
+	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{0},
+};
+
+int cli_parse_seconds(const char *s, double *v)
+{
+	char *end;
+	double d;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || *end || !isfinite(d) || d <= 0 || d > 86400.0 * 365)
+		return -1;
+	*v = d;
+	return 0;
+}
+
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad,
+		   size_t badlen)
+{
+	const char *p = s;
+
+	if (!*s) {
+		snprintf(bad, badlen, "%s", "(empty)");
+		return -1;
+	}
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char tok[32];
+		unsigned long v;
+
+		if (len == 0 || len >= sizeof(tok)) {
+			snprintf(bad, badlen, "%.*s", (int)(len ? len : 7), len ? p : "(empty)");
+			return -1;
+		}
+		memcpy(tok, p, len);
+		tok[len] = 0;
+		if (cli_parse_uint(tok, 1, INT_MAX, &v)) {
+			snprintf(bad, badlen, "%s", tok);
+			return -1;
+		}
+		if (*n >= max) {
+			snprintf(bad, badlen, "%s (more than %u pids)", tok, max);
+			return -1;
+		}
+		pids[(*n)++] = (pid_t)v;
+		p += len;
+		if (*p == ',') {
+			p++;
+			if (!*p) {
+				snprintf(bad, badlen, "%s", "(empty after ',')");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static enum cli_result usage_error(FILE *err, const char *fmt, const char *a, const char *b)
+{
+	fputs("streamtrace: ", err);
+	fprintf(err, fmt, a, b);
+	fputs(" (see --help)\n", err);
+	return CLI_USAGE;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *out, FILE *err)
+{
+	int first = 1, c, nargs = argc;
+	unsigned long ul;
+	char bad[64];
+
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 1.0;
+	o->max_procs = 128;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nargs = i;
+			o->command = &argv[i + 1];
+			if (i + 1 >= argc)
+				return usage_error(err, "%s%s", "'--' must be followed by a command", "");
+			break;
+		}
+	}
+	if (nargs > 1 && argv[1][0] != '-') {
+		if (!strcmp(argv[1], "top"))
+			o->cmd = CMD_TOP;
+		else if (!strcmp(argv[1], "record"))
+			o->cmd = CMD_RECORD;
+		else if (!strcmp(argv[1], "report"))
+			o->cmd = CMD_REPORT;
+		else if (!strcmp(argv[1], "diff"))
+			o->cmd = CMD_DIFF;
+		else
+			return usage_error(err, "unknown command '%s'%s", argv[1], "");
+		first = 2;
+	}
+
+	/* getopt over argv[first-1 .. nargs), argv[first-1] standing in as argv[0] */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(nargs - first + 1, argv + first - 1, "+:p:c:i:d:o:vhV", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_parse_pids(optarg, o->pids, CLI_MAX_PIDS, &o->n_pids, bad,
+					   sizeof(bad)))
+				return usage_error(err, "-p: '%s' is not a valid pid%s", bad, "");
+			break;
+		case 'c':
+			if (!*optarg || strlen(optarg) > 15)
+				return usage_error(err, "-c: '%s' is not a command name%s", optarg,
+						   " (1 to 15 characters, as the kernel keeps)");
+			o->comm = optarg;
+			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
+		case 'i':
+			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01)
+				return usage_error(err, "-i: '%s' is not a valid interval%s", optarg,
+						   " (seconds, at least 0.01)");
+			break;
+		case 'd':
+			if (cli_parse_seconds(optarg, &o->duration_s))
+				return usage_error(err, "-d: '%s' is not a valid duration%s", optarg,
+						   " (seconds, > 0)");
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_MAX_PROCS:
+			if (cli_parse_uint(optarg, 1, 4096, &ul))
+				return usage_error(err, "--max-procs: '%s' is not in 1..4096%s",
+						   optarg, "");
+			o->max_procs = (unsigned)ul;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, out);
+			return CLI_EXIT_OK;
+		case 'V':
+			fprintf(out, "streamtrace %s\n", ST_VERSION);
+			return CLI_EXIT_OK;
+		case ':':
+			return usage_error(err, "option '%s' needs a value%s",
+					   argv[first - 1 + optind - 1], "");
+		default:
+			return usage_error(err, "unknown option '%s'%s",
+					   argv[first - 1 + optind - 1], "");
+		}
+	}
+	for (int i = first - 1 + optind; i < nargs; i++) {
+		if (o->n_files < 2 && (o->cmd == CMD_REPORT || o->cmd == CMD_DIFF))
+			o->files[o->n_files++] = argv[i];
+		else
+			return usage_error(err, "unexpected argument '%s'%s", argv[i], "");
+	}
+
+	switch (o->cmd) {
+	case CMD_REPORT:
+		if (o->n_files != 1)
+			return usage_error(err, "report needs one FILE%s%s", "", "");
+		return CLI_OK;
+	case CMD_DIFF:
+		if (o->n_files != 2)
+			return usage_error(err, "diff needs BASE and NEW%s%s", "", "");
+		return CLI_OK;
+	case CMD_RECORD:
+		if (!o->output)
+			return usage_error(err, "record needs -o FILE%s%s", "", "");
+		/* fall through */
+	case CMD_TOP:
+		if (!o->n_pids && !o->comm && !o->cgroup && !o->command)
+			return usage_error(err, "no target: give -p PID, -c NAME, --cgroup PATH or -- COMMAND%s%s",
+					   "", "");
+		break;
+	}
+	return CLI_OK;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line: subcommands, targets, options, and their checks. */
+#ifndef ST_CLI_H
+#define ST_CLI_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CLI_MAX_PIDS 256
+
+enum cli_cmd {
+	CMD_TOP = 0,
+	CMD_RECORD,
+	CMD_REPORT,
+	CMD_DIFF,
+};
+
+struct cli_options {
+	enum cli_cmd cmd;
+	pid_t pids[CLI_MAX_PIDS];
+	unsigned n_pids;
+	const char *comm;
+	const char *cgroup;
+	char **command;		/* argv after "--", NULL-terminated, or NULL */
+	double interval_s;
+	double duration_s;	/* 0: until stopped */
+	int json;
+	const char *listen;
+	const char *output;	/* record -o */
+	const char *html;	/* report --html */
+	const char *files[2];	/* report FILE / diff BASE NEW */
+	unsigned n_files;
+	unsigned max_procs;
+	int verbose;
+	int no_color;
+};
+
+enum cli_result {
+	CLI_OK = 0,
+	CLI_EXIT_OK,	/* --help or --version printed */
+	CLI_USAGE,	/* error printed (one line) */
+};
+
+/* Parse argv (argv[0] is the program). Messages go to out (help, version)
+ * and err (one-line usage errors). */
+enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *out, FILE *err);
+
+/* Strict number parsers: the whole string, in range. 0 ok, -1 bad. */
+int cli_parse_seconds(const char *s, double *v);
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v);
+/* "1,2,3" -> pids; -1 on a bad or out-of-range entry, writes the bad token. */
+int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad,
+		   size_t badlen);
+
+#endif

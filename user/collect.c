@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Interval deltas and run totals per traced process. The kernel keeps only
+ * cumulative counters (cheapest on the hot path); each reading is diffed
+ * against the previous one. Histogram buckets are 32-bit in the kernel and
+ * wrap: their deltas are taken modulo 2^32, which is exact as long as fewer
+ * than 2^32 samples land in one bucket within one interval.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "collect.h"
+
+#define MAX_ERRS 16
+/* Processes kept for the summary once their slot is reused. */
+#define MAX_RETIRED 4096
+
+#define STAT_U64S (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
+#define STAT_MAX_IDX (offsetof(struct st_proc_stat, runq_max_ns) / sizeof(uint64_t))
+
+struct err_acc {
+	uint16_t err;
+	uint64_t last, ival, total;
+};
+
+struct sc_acc {
+	uint32_t nr;
+	uint64_t c_count, c_errors, c_total; /* last cumulative reading */
+	uint32_t c_hist[ST_HIST_BUCKETS];
+	uint64_t i_count, i_errors, i_total, i_max;
+	struct hist i_hist;
+	uint64_t t_count, t_errors, t_total, t_max;
+	struct hist t_hist;
+	unsigned n_err;
+	struct err_acc errs[MAX_ERRS];
+};
+
+struct proc_acc {
+	int used;
+	uint32_t slot;
+	pid_t pid;
+	char comm[ST_COMM_LEN];
+	uint32_t origin;
+	int exited, exit_code;
+	int reported_exit;	/* its exit went out in an interval already */
+	uint32_t threads;
+
+	uint64_t c_stat[STAT_U64S]; /* last cumulative reading */
+	uint32_t c_runq_hist[ST_HIST_BUCKETS], c_svc_hist[ST_HIST_BUCKETS];
+	uint64_t i_stat[STAT_U64S], t_stat[STAT_U64S];
+	struct hist i_runq, t_runq, i_svc, t_svc;
+	uint64_t runq_max;
+
+	int rss_known;
+	uint64_t rss;
+	int flt_base_known, flt_seen;
+	uint64_t flt_base_min, flt_base_maj;
+	uint64_t flt_last_min, flt_last_maj;
+	uint64_t i_min, i_maj; /* interval deltas, reset each interval */
+
+	uint16_t sc_index[ST_MAX_SYSCALLS]; /* nr -> 1 + index into sc, 0 = none */
+	unsigned n_sc, cap_sc;
+	struct sc_acc *sc;
+};
+
+struct collector {
+	unsigned max_procs;
+	struct proc_acc **slots;	/* by slot: the current occupant */
+	unsigned n_retired;
+	struct proc_acc **retired;	/* dead and released, kept for the summary */
+	uint64_t retired_dropped;
+	struct lost_counts lost_last, lost_ival, lost_total;
+};
+
+struct collector *collector_new(unsigned max_procs)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->max_procs = max_procs;
+	c->slots = calloc(max_procs, sizeof(*c->slots));
+	c->retired = calloc(MAX_RETIRED, sizeof(*c->retired));
+	if (!c->slots || !c->retired) {
+		collector_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void proc_acc_free(struct proc_acc *p)
+{
+	if (p) {
+		free(p->sc);
+		free(p);
+	}
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; c->slots && i < c->max_procs; i++)
+		proc_acc_free(c->slots[i]);
+	for (unsigned i = 0; i < c->n_retired; i++)
+		proc_acc_free(c->retired[i]);
+	free(c->slots);
+	free(c->retired);
+	free(c);
+}
+
+static struct proc_acc *slot_proc(const struct collector *c, uint32_t slot)
+{
+	return slot < c->max_procs ? c->slots[slot] : NULL;
+}
+
+void collector_proc_begin(struct collector *c, uint32_t slot, pid_t pid, const char *comm,
+			  uint32_t origin)
+{
+	struct proc_acc *p;
+
+	if (slot >= c->max_procs)
+		return;
+	if (c->slots[slot])
+		collector_proc_retire(c, slot);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->used = 1;
+	p->slot = slot;
+	p->pid = pid;
+	p->origin = origin;
+	p->threads = 1;
+	strncpy(p->comm, comm, sizeof(p->comm) - 1);
+	/* a forked child starts with zeroed fault counters */
+	if (origin == ST_ORIGIN_FORK) {
+		p->flt_base_known = 1;
+	}
+	c->slots[slot] = p;
+}
+
+int collector_proc_known(const struct collector *c, uint32_t slot)
+{
+	return slot_proc(c, slot) != NULL;
+}
+
+void collector_proc_comm(struct collector *c, uint32_t slot, const char *comm)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (p)
+		strncpy(p->comm, comm, sizeof(p->comm) - 1);
+}
+
+void collector_update_stats(struct collector *c, uint32_t slot, const struct st_proc_stat *cum)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+	const uint64_t *v = (const uint64_t *)cum;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < STAT_U64S; i++) {
+		uint64_t d;
+
+		if (i == STAT_MAX_IDX)
+			continue;
+		d = v[i] - p->c_stat[i];
+		p->i_stat[i] += d;
+		p->t_stat[i] += d;
+		p->c_stat[i] = v[i];
+	}
+	p->runq_max = cum->runq_max_ns;
+	hist_add_delta_u32(&p->i_runq, cum->runq_hist, p->c_runq_hist);
+	hist_add_delta_u32(&p->t_runq, cum->runq_hist, p->c_runq_hist);
+	hist_add_delta_u32(&p->i_svc, cum->svc_hist, p->c_svc_hist);
+	hist_add_delta_u32(&p->t_svc, cum->svc_hist, p->c_svc_hist);
+	memcpy(p->c_runq_hist, cum->runq_hist, sizeof(p->c_runq_hist));
+	memcpy(p->c_svc_hist, cum->svc_hist, sizeof(p->c_svc_hist));
+}
+
+static struct sc_acc *sc_get(struct proc_acc *p, uint32_t nr)
+{
+	struct sc_acc *s;
+
+	if (nr >= ST_MAX_SYSCALLS)
+		return NULL;
+	if (p->sc_index[nr])
+		return &p->sc[p->sc_index[nr] - 1];
+	if (p->n_sc == p->cap_sc) {
+		unsigned cap = p->cap_sc ? p->cap_sc * 2 : 16;
+		struct sc_acc *n = realloc(p->sc, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		p->sc = n;
+		p->cap_sc = cap;
+	}
+	s = &p->sc[p->n_sc++];
+	memset(s, 0, sizeof(*s));
+	s->nr = nr;
+	p->sc_index[nr] = (uint16_t)p->n_sc;
+	return s;
+}
+
+void collector_update_syscalls(struct collector *c, uint32_t slot,
+			       const struct st_syscall_stat *rows)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p)
+		return;
+	for (uint32_t nr = 0; nr < ST_MAX_SYSCALLS; nr++) {
+		const struct st_syscall_stat *r = &rows[nr];
+		struct sc_acc *s;
+		uint64_t d;
+
+		if (!r->count && !p->sc_index[nr])
+			continue;
+		s = sc_get(p, nr);
+		if (!s)
+			continue;
+		d = r->count - s->c_count;
+		s->i_count += d;
+		s->t_count += d;
+		d = r->errors - s->c_errors;
+		s->i_errors += d;
+		s->t_errors += d;
+		d = r->total_ns - s->c_total;
+		s->i_total += d;
+		s->t_total += d;
+		if (r->ep_max_ns[0] > s->i_max)
+			s->i_max = r->ep_max_ns[0];
+		s->t_max = r->max_ns;
+		hist_add_delta_u32(&s->i_hist, r->hist, s->c_hist);
+		hist_add_delta_u32(&s->t_hist, r->hist, s->c_hist);
+		memcpy(s->c_hist, r->hist, sizeof(s->c_hist));
+		s->c_count = r->count;
+		s->c_errors = r->errors;
+		s->c_total = r->total_ns;
+	}
+}
+
+void collector_update_errno(struct collector *c, uint32_t slot, uint32_t nr, uint32_t err,
+			    uint64_t cum)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+	struct sc_acc *s;
+	struct err_acc *e = NULL;
+
+	if (!p || !(s = sc_get(p, nr)))
+		return;
+	for (unsigned i = 0; i < s->n_err; i++)
+		if (s->errs[i].err == err)
+			e = &s->errs[i];
+	if (!e) {
+		if (s->n_err == MAX_ERRS)
+			return; /* the rest still count in errors */
+		e = &s->errs[s->n_err++];
+		memset(e, 0, sizeof(*e));
+		e->err = (uint16_t)err;
+	}
+	e->ival += cum - e->last;
+	e->total += cum - e->last;
+	e->last = cum;
+}
+
+void collector_fault_base(struct collector *c, uint32_t slot, uint64_t minflt, uint64_t majflt)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p)
+		return;
+	p->flt_base_known = 1;
+	p->flt_base_min = p->flt_last_min = minflt;
+	p->flt_base_maj = p->flt_last_maj = majflt;
+	p->flt_seen = 1;
+}
+
+void collector_update_procfs(struct collector *c, uint32_t slot, const struct procfs_stat *st)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p || p->exited)
+		return;
+	p->rss_known = 1;
+	p->rss = st->rss_bytes;
+	p->threads = st->threads;
+	if (!p->flt_base_known) {
+		/* first sight of a process whose counters did not start at zero
+		 * (an exec'd one): count from here on */
+		collector_fault_base(c, slot, st->minflt, st->majflt);
+		return;
+	}
+	if (!p->flt_seen) {
+		p->flt_seen = 1;
+		p->flt_last_min = p->flt_base_min;
+		p->flt_last_maj = p->flt_base_maj;
+	}
+	if (st->minflt >= p->flt_last_min && st->majflt >= p->flt_last_maj) {
+		p->i_min += st->minflt - p->flt_last_min;
+		p->i_maj += st->majflt - p->flt_last_maj;
+		p->flt_last_min = st->minflt;
+		p->flt_last_maj = st->majflt;
+	}
+}
+
+void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p || p->exited)
+		return;
+	p->exited = 1;
+	p->exit_code = exit_code;
+	p->threads = 0;
+}
+
+void collector_proc_retire(struct collector *c, uint32_t slot)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p)
+		return;
+	c->slots[slot] = NULL;
+	if (c->n_retired < MAX_RETIRED) {
+		c->retired[c->n_retired++] = p;
+	} else {
+		c->retired_dropped++;
+		proc_acc_free(p);
+	}
+}
+
+void collector_set_lost(struct collector *c, const struct lost_counts *cum)
+{
+	for (unsigned i = 0; i < ST_LOST__MAX; i++) {
+		uint64_t d = cum->kinds[i] - c->lost_last.kinds[i];
+
+		c->lost_ival.kinds[i] += d;
+		c->lost_total.kinds[i] += d;
+	}
+	c->lost_ival.recursion += cum->recursion - c->lost_last.recursion;
+	c->lost_total.recursion += cum->recursion - c->lost_last.recursion;
+	c->lost_last = *cum;
+}
+
+unsigned collector_live(const struct collector *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->max_procs; i++)
+		if (c->slots[i] && !c->slots[i]->exited)
+			n++;
+	return n;
+}
+
+static int cmp_syscall_rows(const void *a, const void *b)
+{
+	const struct syscall_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
+static double ns_to_s(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+#define STAT(arr, field) ((arr)[offsetof(struct st_proc_stat, field) / sizeof(uint64_t)])
+
+/* The queue figures of one process over a span, from its socket and busy/idle
+ * counters; has_queue stays 0 for a process that received nothing. */
+static void fill_queue(struct proc_view *v, const uint64_t *st, double span_s)
+{
+	struct queue_input in;
+	double ops = (double)STAT(st, rx_ops);
+	double arr_bytes = (double)STAT(st, arr_bytes);
+	double rx_bytes = (double)STAT(st, rx_bytes);
+	double svc_n = (double)STAT(st, svc_count);
+
+	if (STAT(st, rx_ops) == 0 && STAT(st, arr_events) == 0)
+		return;
+	memset(&in, 0, sizeof(in));
+	in.span_s = span_s;
+	/* λ in ops: bytes that arrived, at the bytes-per-op the process dequeues
+	 * (TCP may merge or split the sender's writes into other segments) */
+	in.arrivals = ops > 0 && rx_bytes > 0 ? arr_bytes * ops / rx_bytes : NAN;
+	in.completions = ops;
+	in.busy_s = ns_to_s(STAT(st, svc_ns));
+	in.servers = v->queue.servers;
+	in.wait_s = NAN;
+	in.backlog_ops_avg = NAN;
+	if (arr_bytes > 0 && ops > 0) {
+		double backlog_avg = (double)STAT(st, backlog_int) * (1 << ST_INT_SHIFT) / 1e9 / span_s;
+
+		/* Little's law on the byte stream: mean wait of a byte */
+		in.wait_s = backlog_avg / (arr_bytes / span_s);
+		in.backlog_ops_avg = backlog_avg * ops / rx_bytes;
+	}
+	in.backlog_start = NAN;
+	in.backlog_end = NAN;
+	in.arrival_cv2 = NAN;
+	if (STAT(st, arr_gap_count) > 1) {
+		double n = (double)STAT(st, arr_gap_count);
+		double m = (double)STAT(st, arr_gap_ns) / n / (1 << ST_SQ_SHIFT);
+		double m2 = (double)STAT(st, arr_gap_sq) / n;
+
+		if (m > 0)
+			in.arrival_cv2 = fmax(0, m2 - m * m) / (m * m);
+	}
+	in.service_cv2 = NAN;
+	if (svc_n > 1) {
+		double m = (double)STAT(st, svc_ns) / svc_n / (1 << ST_SQ_SHIFT);
+		double m2 = (double)STAT(st, svc_sq) / svc_n;
+
+		if (m > 0)
+			in.service_cv2 = fmax(0, m2 - m * m) / (m * m);
+	}
+	queue_model_compute(&in, &v->queue);
+	v->has_queue = 1;
+}
+
+static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary, double span_s)
+{
+	const uint64_t *st = summary ? p->t_stat : p->i_stat;
+	unsigned n = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->pid = (uint32_t)p->pid;
+	v->slot = p->slot;
+	memcpy(v->comm, p->comm, sizeof(v->comm));
+	v->threads = p->exited ? 0 : p->threads;
+	v->exited = p->exited;
+	v->exit_code = p->exit_code;
+
+	v->oncpu_s = ns_to_s(STAT(st, oncpu_ns));
+	v->offcpu_s = ns_to_s(STAT(st, offcpu_ns));
+	v->runq_wait_s = ns_to_s(STAT(st, runq_ns));
+	v->runq_count = STAT(st, runq_count);
+	v->runq_hist = summary ? p->t_runq : p->i_runq;
+	v->runq_max_ns = summary ? (double)p->runq_max : 0;
+	v->ctx_switches = STAT(st, ctx_switches);
+	v->invol_switches = STAT(st, invol_switches);
+
+	v->rss_known = p->rss_known;
+	v->rss_bytes = p->rss;
+	v->faults_known = p->flt_seen;
+	if (summary) {
+		v->page_faults = (p->flt_last_min - p->flt_base_min) + (p->flt_last_maj - p->flt_base_maj);
+		v->major_faults = p->flt_last_maj - p->flt_base_maj;
+	} else {
+		v->page_faults = p->i_min + p->i_maj;
+		v->major_faults = p->i_maj;
+	}
+
+	v->rx_bytes = STAT(st, rx_bytes);
+	v->tx_bytes = STAT(st, tx_bytes);
+	v->rx_ops = STAT(st, rx_ops);
+	v->tx_ops = STAT(st, tx_ops);
+	v->retransmits = STAT(st, retransmits);
+	v->resets = STAT(st, resets_sent) + STAT(st, resets_recv);
+	v->drops = STAT(st, drops);
+
+	v->syscalls = calloc(p->n_sc ? p->n_sc : 1, sizeof(*v->syscalls));
+	for (unsigned i = 0; v->syscalls && i < p->n_sc; i++) {
+		const struct sc_acc *s = &p->sc[i];
+		struct syscall_row *r = &v->syscalls[n];
+		uint64_t count = summary ? s->t_count : s->i_count;
+
+		if (!count)
+			continue;
+		r->nr = s->nr;
+		r->count = count;
+		r->errors = summary ? s->t_errors : s->i_errors;
+		r->total_ns = summary ? s->t_total : s->i_total;
+		r->max_ns = summary ? s->t_max : s->i_max;
+		r->max_known = r->max_ns > 0;
+		r->hist = summary ? s->t_hist : s->i_hist;
+		for (unsigned j = 0; j < s->n_err; j++) {
+			uint64_t ec = summary ? s->errs[j].total : s->errs[j].ival;
+
+			if (ec && r->n_errnos < ST_MAX_ERRNOS_PER_SYSCALL) {
+				r->errnos[r->n_errnos].err = s->errs[j].err;
+				r->errnos[r->n_errnos].count = ec;
+				r->n_errnos++;
+			}
+		}
+		n++;
+	}
+	v->n_syscalls = n;
+	qsort(v->syscalls, n, sizeof(*v->syscalls), cmp_syscall_rows);
+	v->fc_saturation_eta_s = NAN;
+	fill_queue(v, st, span_s);
+}
+
+static void reset_interval(struct proc_acc *p)
+{
+	memset(p->i_stat, 0, sizeof(p->i_stat));
+	memset(&p->i_runq, 0, sizeof(p->i_runq));
+	memset(&p->i_svc, 0, sizeof(p->i_svc));
+	p->i_min = p->i_maj = 0;
+	for (unsigned i = 0; i < p->n_sc; i++) {
+		struct sc_acc *s = &p->sc[i];
+
+		s->i_count = s->i_errors = s->i_total = s->i_max = 0;
+		memset(&s->i_hist, 0, sizeof(s->i_hist));
+		for (unsigned j = 0; j < s->n_err; j++)
+			s->errs[j].ival = 0;
+	}
+}
+
+static int cmp_views(const void *a, const void *b)
+{
+	const struct proc_view *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int build(struct collector *c, int summary, double time, double span_s,
+		 struct snapshot *out)
+{
+	unsigned cap = c->max_procs + (summary ? c->n_retired : 0), n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->is_summary = summary;
+	out->time = time;
+	out->span_s = span_s;
+	out->lost = summary ? c->lost_total : c->lost_ival;
+	out->procs = calloc(cap ? cap : 1, sizeof(*out->procs));
+	if (!out->procs)
+		return -1;
+	for (unsigned i = 0; i < c->max_procs; i++) {
+		struct proc_acc *p = c->slots[i];
+
+		if (!p || (!summary && p->reported_exit))
+			continue;
+		fill_view(&out->procs[n++], p, summary, span_s);
+		if (!summary && p->exited)
+			p->reported_exit = 1;
+	}
+	for (unsigned i = 0; summary && i < c->n_retired; i++)
+		fill_view(&out->procs[n++], c->retired[i], 1, span_s);
+	out->n_procs = n;
+	qsort(out->procs, n, sizeof(*out->procs), cmp_views);
+	return 0;
+}
+
+int collector_interval(struct collector *c, double time, double span_s, struct snapshot *out)
+{
+	int e = build(c, 0, time, span_s, out);
+
+	for (unsigned i = 0; i < c->max_procs; i++)
+		if (c->slots[i])
+			reset_interval(c->slots[i]);
+	memset(&c->lost_ival, 0, sizeof(c->lost_ival));
+	return e;
+}
+
+int collector_summary(struct collector *c, double time, double span_s, struct snapshot *out)
+{
+	return build(c, 1, time, span_s, out);
+}

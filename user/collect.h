@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The collector turns the kernel's cumulative counters (read each interval)
+ * into interval deltas and whole-run totals per process, and builds the
+ * snapshots the outputs render. Pure: it never talks to the kernel, so unit
+ * tests feed it readings directly.
+ */
+#ifndef ST_COLLECT_H
+#define ST_COLLECT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "bpf/streamtrace.h"
+#include "model.h"
+#include "procfs.h"
+
+struct collector;
+
+struct collector *collector_new(unsigned max_procs);
+void collector_free(struct collector *c);
+
+/* A slot now holds a (new) traced process. Any earlier occupant of the slot
+ * must have been retired with collector_proc_retire(). */
+void collector_proc_begin(struct collector *c, uint32_t slot, pid_t pid, const char *comm,
+			  uint32_t origin);
+/* Is the slot's occupant known and not yet retired? */
+int collector_proc_known(const struct collector *c, uint32_t slot);
+void collector_proc_comm(struct collector *c, uint32_t slot, const char *comm);
+/* Cumulative readings of a slot (sums over CPUs). */
+void collector_update_stats(struct collector *c, uint32_t slot, const struct st_proc_stat *cum);
+/* rows[ST_MAX_SYSCALLS], cumulative; rows[i].ep_max_ns[0] the interval maximum. */
+void collector_update_syscalls(struct collector *c, uint32_t slot,
+			       const struct st_syscall_stat *rows);
+void collector_update_errno(struct collector *c, uint32_t slot, uint32_t nr, uint32_t err,
+			    uint64_t cum);
+/* /proc figures of a live process (faults are cumulative kernel counters). */
+void collector_update_procfs(struct collector *c, uint32_t slot, const struct procfs_stat *st);
+/* Baseline for the fault counters (the values when tracing began). */
+void collector_fault_base(struct collector *c, uint32_t slot, uint64_t minflt, uint64_t majflt);
+void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code);
+/* The slot's process is dead and fully read: keep it for the summary only. */
+void collector_proc_retire(struct collector *c, uint32_t slot);
+void collector_set_lost(struct collector *c, const struct lost_counts *cum);
+
+/* Count of processes that have not exited yet. */
+unsigned collector_live(const struct collector *c);
+
+/*
+ * Build the interval snapshot (and start a new interval), or the summary over
+ * the whole run. time is UNIX seconds at the end of the span.
+ */
+int collector_interval(struct collector *c, double time, double span_s, struct snapshot *out);
+int collector_summary(struct collector *c, double time, double span_s, struct snapshot *out);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The contract's JSON lines: one object per interval, one summary last. Keys
+ * beyond the contract (exit status, off-CPU time, model errors, Little's law
+ * check, lost-event breakdown) are additions, never replacements.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include "json_out.h"
+#include "json_writer.h"
+#include "names.h"
+
+static const char *const lost_keys[ST_LOST__MAX] = {
+	[ST_LOST_RINGBUF] = "ringbuf_full",
+	[ST_LOST_PROCS_FULL] = "procs_full",
+	[ST_LOST_SYSCALL_RANGE] = "syscall_out_of_range",
+	[ST_LOST_ERRNO_FULL] = "errno_map_full",
+	[ST_LOST_STORAGE] = "storage_failed",
+	[ST_LOST_SOCK_FULL] = "socket_map_full",
+};
+
+static double us(double ns)
+{
+	return ns / 1e3;
+}
+
+static void json_out_syscall(struct jw *w, const struct syscall_row *r)
+{
+	char buf[32];
+	const char *name = syscall_name(r->nr);
+
+	jw_obj_begin(w);
+	if (!name) {
+		snprintf(buf, sizeof(buf), "syscall_%u", r->nr);
+		name = buf;
+	}
+	jw_kstr(w, "name", name);
+	jw_ku64(w, "nr", r->nr);
+	jw_ku64(w, "count", r->count);
+	jw_ku64(w, "errors", r->errors);
+	jw_knum(w, "total_s", (double)r->total_ns / 1e9);
+	jw_knum(w, "p50_us", us(hist_quantile_ns(&r->hist, 0.50, r->max_known ? (double)r->max_ns : 0)));
+	jw_knum(w, "p99_us", us(hist_quantile_ns(&r->hist, 0.99, r->max_known ? (double)r->max_ns : 0)));
+	jw_knum(w, "max_us", r->max_known && r->count ? us((double)r->max_ns) : NAN);
+	jw_key(w, "errnos");
+	jw_obj_begin(w);
+	for (unsigned i = 0; i < r->n_errnos; i++)
+		jw_ku64(w, errno_name(r->errnos[i].err, buf, sizeof(buf)), r->errnos[i].count);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static void json_out_queue(struct jw *w, const struct queue_figures *q)
+{
+	jw_obj_begin(w);
+	jw_knum(w, "arrival_rate", q->arrival_rate);
+	jw_knum(w, "throughput", q->throughput);
+	jw_knum(w, "utilization", q->utilization);
+	jw_knum(w, "service_time_s", q->service_time_s);
+	jw_knum(w, "service_rate", q->service_rate);
+	jw_ku64(w, "servers", q->servers);
+	jw_knum(w, "rho", q->rho);
+	jw_knum(w, "queue_length", q->queue_length);
+	jw_knum(w, "wait_s", q->wait_s);
+	jw_knum(w, "response_s", q->response_s);
+	jw_kbool(w, "saturated", q->saturated);
+	jw_key(w, "model");
+	jw_obj_begin(w);
+	jw_knum(w, "mm1_response_s", q->mm1_response_s);
+	jw_knum(w, "mmc_response_s", q->mmc_response_s);
+	jw_knum(w, "mg1_response_s", q->mg1_response_s);
+	jw_knum(w, "gg1_response_s", q->gg1_response_s);
+	jw_knum(w, "mm1_error", q->mm1_error);
+	jw_knum(w, "mmc_error", q->mmc_error);
+	jw_knum(w, "mg1_error", q->mg1_error);
+	jw_knum(w, "gg1_error", q->gg1_error);
+	jw_obj_end(w);
+	jw_knum(w, "little_lambda_w", q->little_l_lambda_w);
+	jw_knum(w, "little_error", q->little_error);
+	jw_obj_end(w);
+}
+
+static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s)
+{
+	char buf[32];
+
+	jw_obj_begin(w);
+	jw_ku64(w, "pid", p->pid);
+	jw_key(w, "comm");
+	jw_strn(w, p->comm, sizeof(p->comm));
+	jw_ku64(w, "threads", p->threads);
+
+	jw_key(w, "cpu");
+	jw_obj_begin(w);
+	jw_knum(w, "oncpu_s", p->oncpu_s);
+	jw_knum(w, "utilization", span_s > 0 ? p->oncpu_s / span_s : NAN);
+	jw_knum(w, "runq_wait_s", p->runq_wait_s);
+	jw_knum(w, "runq_p99_us", us(hist_quantile_ns(&p->runq_hist, 0.99, p->runq_max_ns)));
+	jw_ku64(w, "ctx_switches", p->ctx_switches);
+	jw_ku64(w, "involuntary_switches", p->invol_switches);
+	jw_ku64(w, "runq_waits", p->runq_count);
+	jw_knum(w, "offcpu_s", p->offcpu_s);
+	jw_obj_end(w);
+
+	jw_key(w, "memory");
+	jw_obj_begin(w);
+	if (p->rss_known)
+		jw_ku64(w, "rss_bytes", p->rss_bytes);
+	else
+		jw_knull(w, "rss_bytes");
+	if (p->faults_known) {
+		jw_ku64(w, "page_faults", p->page_faults);
+		jw_ku64(w, "major_faults", p->major_faults);
+	} else {
+		jw_knull(w, "page_faults");
+		jw_knull(w, "major_faults");
+	}
+	jw_obj_end(w);
+
+	jw_key(w, "syscalls");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < p->n_syscalls; i++)
+		json_out_syscall(w, &p->syscalls[i]);
+	jw_arr_end(w);
+
+	jw_key(w, "net");
+	jw_obj_begin(w);
+	jw_ku64(w, "rx_bytes", p->rx_bytes);
+	jw_ku64(w, "tx_bytes", p->tx_bytes);
+	jw_ku64(w, "rx_ops", p->rx_ops);
+	jw_ku64(w, "tx_ops", p->tx_ops);
+	if (p->backlog_known)
+		jw_ku64(w, "backlog_bytes", p->backlog_bytes);
+	else
+		jw_knull(w, "backlog_bytes");
+	jw_ku64(w, "retransmits", p->retransmits);
+	jw_ku64(w, "resets", p->resets);
+	jw_ku64(w, "drops", p->drops);
+	jw_obj_end(w);
+
+	jw_key(w, "queue");
+	if (p->has_queue)
+		json_out_queue(w, &p->queue);
+	else
+		jw_null(w);
+
+	jw_key(w, "forecast");
+	if (p->has_forecast) {
+		jw_obj_begin(w);
+		jw_knum(w, "horizon_s", p->fc_horizon_s);
+		jw_knum(w, "arrival_rate", p->fc_arrival_rate);
+		jw_knum(w, "rho", p->fc_rho);
+		jw_knum(w, "response_s", p->fc_response_s);
+		jw_knum(w, "saturation_eta_s", p->fc_saturation_eta_s);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+
+	jw_key(w, "exit");
+	if (p->exited) {
+		int sig = p->exit_code & 0x7f;
+
+		jw_obj_begin(w);
+		if (sig) {
+			jw_knull(w, "code");
+			jw_kstr(w, "signal", signal_name(sig, buf, sizeof(buf)));
+			jw_kbool(w, "core_dumped", (p->exit_code & 0x80) != 0);
+		} else {
+			jw_ku64(w, "code", (p->exit_code >> 8) & 0xff);
+			jw_knull(w, "signal");
+			jw_kbool(w, "core_dumped", 0);
+		}
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	jw_obj_end(w);
+}
+
+void json_out_snapshot(FILE *f, const struct snapshot *s)
+{
+	struct jw w;
+
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", s->is_summary ? "summary" : "interval");
+	jw_knum(&w, "time", s->time);
+	jw_knum(&w, "span_s", s->span_s);
+	jw_key(&w, "lost");
+	jw_obj_begin(&w);
+	jw_ku64(&w, "events", lost_total(&s->lost));
+	for (unsigned i = 0; i < ST_LOST__MAX; i++)
+		jw_ku64(&w, lost_keys[i], s->lost.kinds[i]);
+	jw_ku64(&w, "recursion_misses", s->lost.recursion);
+	jw_obj_end(&w);
+	jw_key(&w, "processes");
+	jw_arr_begin(&w);
+	for (unsigned i = 0; i < s->n_procs; i++)
+		json_out_proc(&w, &s->procs[i], s->span_s);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	fputc('\n', f);
+	fflush(f);
+}

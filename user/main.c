@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * streamtrace's entry point and tracing session: check the targets, start the
+ * command (if any) held at a gate, load and attach the BPF side, mark the
+ * targets, then read the kernel's counters each interval and render them,
+ * until the duration ends, a signal comes, the command exits, or (with -p
+ * alone) every traced process has gone. The summary always comes last.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "collect.h"
+#include "json_out.h"
+#include "procfs.h"
+#include "table_out.h"
+#include "tracer.h"
+
+/* Give a dead process's slot back only this long after its exit, so that
+ * the last context switch of its last thread is counted first. */
+#define RELEASE_GRACE_NS 50000000ull
+#define POLL_MS		 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_unix(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("streamtrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+struct session {
+	struct cli_options *o;
+	struct tracer *tr;
+	struct collector *col;
+	struct st_syscall_stat *rows;
+	pid_t child;		/* -- COMMAND, or 0 */
+	int child_status;
+	int child_done;
+	int refresh;
+};
+
+static void on_event(void *ctx, const struct st_event *e)
+{
+	struct session *s = ctx;
+
+	if (e->kind == ST_EV_PROC_NEW) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, e->slot);
+
+		if (!collector_proc_known(s->col, e->slot))
+			collector_proc_begin(s->col, e->slot, (pid_t)e->tgid, e->comm,
+					     p ? p->origin : ST_ORIGIN_FORK);
+	}
+}
+
+/* Pick up slots the ring buffer did not tell us about (its events are only a
+ * shortcut: the slot table in the kernel is the truth). */
+static void sync_slots(struct session *s)
+{
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+		char comm[ST_COMM_LEN];
+
+		if (p->state == ST_PROC_FREE)
+			continue;
+		memcpy(comm, (const char *)p->comm, sizeof(comm));
+		comm[ST_COMM_LEN - 1] = 0;
+		if (!collector_proc_known(s->col, i))
+			collector_proc_begin(s->col, i, (pid_t)p->tgid, comm, p->origin);
+		else
+			collector_proc_comm(s->col, i, comm);
+	}
+}
+
+static void errno_cb(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n)
+{
+	collector_update_errno(ctx, slot, nr, err, n);
+}
+
+/* Read everything the kernel has for every traced process. */
+static void read_all(struct session *s)
+{
+	uint32_t epoch = tracer_next_epoch(s->tr);
+	struct lost_counts lost;
+
+	sync_slots(s);
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+		struct st_proc_stat ps;
+		struct procfs_stat st;
+
+		if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
+			continue;
+		if (!tracer_read_proc_stat(s->tr, i, &ps))
+			collector_update_stats(s->col, i, &ps);
+		if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
+			collector_update_syscalls(s->col, i, s->rows);
+		if (p->state == ST_PROC_EXITED)
+			collector_proc_exit(s->col, i, p->exit_code);
+		else if (!procfs_read((pid_t)p->tgid, &st))
+			collector_update_procfs(s->col, i, &st);
+	}
+	tracer_read_errnos(s->tr, errno_cb, s->col);
+	if (!tracer_read_lost(s->tr, &lost))
+		collector_set_lost(s->col, &lost);
+}
+
+/* Slots of processes that exited and whose exit has been reported. */
+static void release_dead(struct session *s)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+		if (p->state != ST_PROC_EXITED || p->exit_ns + RELEASE_GRACE_NS > now)
+			continue;
+		collector_proc_retire(s->col, i);
+		tracer_release_slot(s->tr, i);
+	}
+}
+
+static void emit(struct session *s, struct snapshot *snap)
+{
+	if (s->o->json)
+		json_out_snapshot(stdout, snap);
+	else
+		table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+	snapshot_free(snap);
+}
+
+/* Fork the command, held before execve until the tracer is ready. */
+static pid_t spawn_gated(char **argv, int *gate_w, int *err_r)
+{
+	int gate[2], errp[2];
+	pid_t pid;
+
+	if (pipe2(gate, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(gate[1]);
+		close(errp[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		/* a closed gate without a byte: the tracer gave up */
+		if (read(gate[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	*gate_w = gate[1];
+	*err_r = errp[0];
+	return pid;
+}
+
+static int check_targets(struct cli_options *o)
+{
+	struct stat sb;
+	char path[4096];
+
+	for (unsigned i = 0; i < o->n_pids; i++) {
+		if (kill(o->pids[i], 0) && errno == ESRCH)
+			return fail("pid %d: no such process", o->pids[i]);
+	}
+	if (o->cgroup) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", o->cgroup);
+		if (stat(o->cgroup, &sb) || !S_ISDIR(sb.st_mode))
+			return fail("--cgroup %s: not a directory", o->cgroup);
+		if (access(path, R_OK))
+			return fail("--cgroup %s: not a cgroup v2 directory (no cgroup.procs)",
+				    o->cgroup);
+	}
+	if (o->listen)
+		return fail("--listen: the Prometheus endpoint is not in this build yet");
+	return 0;
+}
+
+static int attach_existing(struct session *s)
+{
+	struct cli_options *o = s->o;
+	size_t cap = o->n_pids + 4096, n = 0;
+	pid_t *pids = calloc(cap, sizeof(*pids));
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+	int traced, ret = 0;
+
+	if (!pids || !slots) {
+		ret = fail("out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < o->n_pids; i++)
+		pids[n++] = o->pids[i];
+	if (o->cgroup) {
+		ssize_t k = procfs_cgroup_pids(o->cgroup, pids + n, cap - n);
+
+		if (k < 0) {
+			ret = fail("--cgroup %s: %s", o->cgroup, strerror(errno));
+			goto out;
+		}
+		n += (size_t)k;
+	}
+	if (o->comm) {
+		size_t k = procfs_find_comm(o->comm, pids + n, cap - n);
+
+		n += k < cap - n ? k : cap - n;
+	}
+	if (!n)
+		goto out;
+	traced = tracer_attach_pids(s->tr, pids, n, slots);
+	if (traced < 0) {
+		ret = errno == ENOSPC ? fail("more than %u processes to trace (raise --max-procs)",
+					     tracer_max_procs(s->tr))
+				      : fail("attach to running processes: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct procfs_stat st;
+
+		if (slots[i] == (uint32_t)-1) {
+			if (i < o->n_pids)
+				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
+					pids[i]);
+			continue;
+		}
+		if (procfs_read(pids[i], &st))
+			memset(&st, 0, sizeof(st));
+		collector_proc_begin(s->col, slots[i], pids[i], st.comm, ST_ORIGIN_ATTACH);
+		collector_fault_base(s->col, slots[i], st.minflt, st.majflt);
+	}
+	if (o->n_pids && !o->comm && !o->cgroup && !o->command && traced == 0)
+		ret = fail("none of the given pids is running any more");
+out:
+	free(pids);
+	free(slots);
+	return ret;
+}
+
+static int run_session(struct cli_options *o)
+{
+	struct session s = {.o = o};
+	struct tracer_opts to = {.max_procs = o->max_procs, .comm = o->comm, .verbose = o->verbose};
+	struct sigaction sa = {.sa_handler = on_signal};
+	int gate_w = -1, err_r = -1, ret = 0, e;
+	double t0, t_start_unix, next, t_last;
+	char err[256];
+	struct snapshot snap;
+
+	if (check_targets(o))
+		return 1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
+
+	if (o->command) {
+		s.child = spawn_gated(o->command, &gate_w, &err_r);
+		if (s.child < 0)
+			return fail("cannot start '%s': %s", o->command[0], strerror(errno));
+	}
+	s.col = collector_new(o->max_procs);
+	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
+	if (!s.col || !s.rows) {
+		ret = fail("out of memory");
+		goto out;
+	}
+	if (tracer_start(&s.tr, &to, on_event, &s, err, sizeof(err))) {
+		ret = fail("%s", err);
+		goto out;
+	}
+	t0 = now_mono();
+	t_start_unix = now_unix();
+	if (attach_existing(&s)) {
+		ret = 1;
+		goto out;
+	}
+	if (s.child) {
+		if (tracer_trace_exec(s.tr, s.child)) {
+			ret = fail("cannot register the command: %s", strerror(errno));
+			goto out;
+		}
+		if (write(gate_w, "g", 1) != 1) {
+			ret = fail("cannot start the command: %s", strerror(errno));
+			goto out;
+		}
+		close(gate_w);
+		gate_w = -1;
+		if (read(err_r, &e, sizeof(e)) == sizeof(e)) {
+			waitpid(s.child, NULL, 0);
+			s.child = 0;
+			ret = fail("cannot run '%s': %s", o->command[0], strerror(e));
+			goto out;
+		}
+		close(err_r);
+		err_r = -1;
+	}
+	if (!o->json && !s.refresh)
+		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
+
+	next = t0 + o->interval_s;
+	t_last = t0;
+	for (;;) {
+		double now = now_mono(), left = next - now;
+		int stop = 0, final;
+
+		if (o->duration_s > 0 && now - t0 >= o->duration_s)
+			stop = 1;
+		if (stop_signal)
+			stop = 1;
+		if (s.child && !s.child_done && waitpid(s.child, &s.child_status, WNOHANG) == s.child)
+			s.child_done = 1;
+		if (s.child_done)
+			stop = 1;
+		if (!stop && o->n_pids && !o->comm && !o->cgroup && !s.child) {
+			sync_slots(&s);
+			if (!collector_live(s.col))
+				stop = 1;
+		}
+		final = stop;
+		if (!stop && left > 0) {
+			double until_end = o->duration_s > 0 ? t0 + o->duration_s - now : left;
+			double wait = fmin(left, until_end);
+
+			tracer_poll(s.tr, (int)fmin(POLL_MS, fmax(0, wait * 1e3)));
+			continue;
+		}
+		tracer_poll(s.tr, 0);
+		read_all(&s);
+		now = now_mono();
+		if (collector_interval(s.col, now_unix(), now - t_last, &snap) == 0)
+			emit(&s, &snap);
+		t_last = now;
+		if (final)
+			break;
+		release_dead(&s);
+		next += o->interval_s;
+		if (next < now)
+			next = now + o->interval_s;
+	}
+	if (collector_summary(s.col, now_unix(), now_mono() - t0, &snap) == 0)
+		emit(&s, &snap);
+	(void)t_start_unix;
+
+	if (s.child) {
+		if (!s.child_done) {
+			/* stopped by a signal or -d: the command stops too */
+			kill(s.child, stop_signal ? stop_signal : SIGTERM);
+			waitpid(s.child, &s.child_status, 0);
+			s.child_done = 1;
+		}
+		if (WIFEXITED(s.child_status))
+			ret = WEXITSTATUS(s.child_status);
+		else if (WIFSIGNALED(s.child_status))
+			ret = 128 + WTERMSIG(s.child_status);
+		s.child = 0;
+	}
+out:
+	if (gate_w >= 0)
+		close(gate_w); /* the held child exits without running the command */
+	if (err_r >= 0)
+		close(err_r);
+	if (s.child)
+		waitpid(s.child, NULL, 0);
+	tracer_destroy(s.tr);
+	collector_free(s.col);
+	free(s.rows);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_options o;
+
+	switch (cli_parse(argc, argv, &o, stdout, stderr)) {
+	case CLI_EXIT_OK:
+		return 0;
+	case CLI_USAGE:
+		return 2;
+	case CLI_OK:
+		break;
+	}
+	switch (o.cmd) {
+	case CMD_TOP:
+		return run_session(&o);
+	case CMD_RECORD:
+	case CMD_REPORT:
+	case CMD_DIFF:
+		return fail("%s: not in this build yet",
+			    o.cmd == CMD_RECORD ? "record" : o.cmd == CMD_REPORT ? "report" : "diff");
+	}
+	return 2;
+}

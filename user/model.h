@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What one output object says: a snapshot of every traced process over a
+ * span (one interval, or the whole run). Plain data, filled by the collector
+ * and read by the renderers (JSON lines, live table, recordings). A figure
+ * that cannot be known is NaN (doubles) or has its *_known flag clear, and is
+ * rendered as null.
+ */
+#ifndef ST_MODEL_H
+#define ST_MODEL_H
+
+#include <stdint.h>
+#include "hist.h"
+#include "queue_model.h"
+#include <linux/types.h>
+#include "bpf/streamtrace.h"
+
+#define ST_MAX_ERRNOS_PER_SYSCALL 16
+
+struct errno_count {
+	uint16_t err;
+	uint64_t count;
+};
+
+struct syscall_row {
+	uint32_t nr;
+	uint64_t count;
+	uint64_t errors;
+	uint64_t total_ns;
+	uint64_t max_ns;
+	int max_known;
+	struct hist hist;
+	unsigned n_errnos;
+	struct errno_count errnos[ST_MAX_ERRNOS_PER_SYSCALL];
+};
+
+struct proc_view {
+	uint32_t pid;
+	uint32_t slot;
+	char comm[ST_COMM_LEN];
+	uint32_t threads;	/* live threads at the end of the span (0 once exited) */
+	int exited;
+	int exit_code;		/* wait(2) status word, valid when exited */
+
+	/* cpu */
+	double oncpu_s;
+	double offcpu_s;
+	double runq_wait_s;
+	uint64_t runq_count;
+	double runq_max_ns;
+	struct hist runq_hist;
+	uint64_t ctx_switches;
+	uint64_t invol_switches;
+
+	/* memory */
+	int rss_known;
+	uint64_t rss_bytes;
+	int faults_known;
+	uint64_t page_faults;
+	uint64_t major_faults;
+
+	/* syscalls, busiest first */
+	unsigned n_syscalls;
+	struct syscall_row *syscalls;
+
+	/* net */
+	uint64_t rx_bytes, tx_bytes, rx_ops, tx_ops;
+	int backlog_known;
+	uint64_t backlog_bytes;
+	uint64_t retransmits, resets, drops;
+
+	/* queue: has_queue is 0 for a process that never received data */
+	int has_queue;
+	struct queue_figures queue;
+
+	/* forecast: has_forecast 0 until there is a trend to speak of */
+	int has_forecast;
+	double fc_horizon_s, fc_arrival_rate, fc_rho, fc_response_s, fc_saturation_eta_s;
+};
+
+struct lost_counts {
+	uint64_t kinds[ST_LOST__MAX];
+	uint64_t recursion;	/* program runs the kernel skipped (bpf_prog_info.recursion_misses) */
+};
+
+struct snapshot {
+	int is_summary;
+	double time;		/* UNIX seconds at the end of the span */
+	double span_s;
+	struct lost_counts lost;
+	unsigned n_procs;
+	struct proc_view *procs;
+};
+
+uint64_t lost_total(const struct lost_counts *l);
+void snapshot_free(struct snapshot *s);
+
+#endif

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * /proc readers. The comm in /proc/PID/stat is in parentheses and may itself
+ * hold spaces and parentheses, so fields are counted from the last ')'.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "procfs.h"
+
+int procfs_parse_stat(const char *text, struct procfs_stat *st)
+{
+	const char *l = strchr(text, '('), *r = strrchr(text, ')');
+	unsigned long long v[22] = {0};
+	size_t n;
+	int i = 0;
+	const char *p;
+
+	memset(st, 0, sizeof(*st));
+	if (!l || !r || r < l || r[1] != ' ')
+		return -1;
+	n = (size_t)(r - l - 1);
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, l + 1, n);
+	p = r + 2;
+	st->state = *p;
+	/* fields 4.. after the state: ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime cutime cstime prio nice threads
+	 * itrealvalue starttime */
+	p++;
+	while (*p && i < 19) {
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		v[i++] = strtoull(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	if (i < 19)
+		return -1;
+	st->minflt = v[6];
+	st->majflt = v[8];
+	st->threads = (uint32_t)v[16];
+	st->starttime = v[18];
+	return 0;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+int procfs_read(pid_t pid, struct procfs_stat *st)
+{
+	char path[64], buf[1024];
+	unsigned long long size, resident;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0 || procfs_parse_stat(buf, st))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	if (read_small(path, buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu %llu", &size, &resident) == 2)
+		st->rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+size_t procfs_find_comm(const char *name, pid_t *pids, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct procfs_stat st;
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		if (procfs_read((pid_t)pid, &st) || strncmp(st.comm, name, sizeof(st.comm) - 1))
+			continue;
+		if (n < max)
+			pids[n] = (pid_t)pid;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+ssize_t procfs_cgroup_pids(const char *dir, pid_t *pids, size_t max)
+{
+	char path[4096];
+	FILE *f;
+	size_t n = 0;
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%ld", &pid) == 1) {
+		if (pid > 0 && n < max)
+			pids[n++] = (pid_t)pid;
+	}
+	fclose(f);
+	return (ssize_t)n;
+}

@@ -1,0 +1,87 @@
+/*
+ * Queueing figures for one traced process over one window: the measured
+ * arrival rate, throughput, utilization, service time, wait and queue length,
+ * and the response time that M/M/1, M/M/c, M/G/1 and G/G/1 predict from them.
+ * Pure C over plain structs (only libm), so it is unit-tested without root.
+ * docs/queueing.md derives every figure; a figure that cannot be known is NaN.
+ */
+#ifndef STREAMTRACE_QUEUE_MODEL_H
+#define STREAMTRACE_QUEUE_MODEL_H
+
+/*
+ * A backlog grew through a window when it ended more than this many bytes,
+ * or this fraction of where it started, above its start (whichever is larger).
+ */
+#define QUEUE_MODEL_BACKLOG_GROWTH_BYTES 4096.0
+#define QUEUE_MODEL_BACKLOG_GROWTH_FRAC	 0.10
+
+/*
+ * Measured inputs over one window (an interval or the whole run). NaN = not
+ * known; a negative or infinite value is treated as not known too.
+ */
+struct queue_input {
+	/* Window length, > 0. */
+	double span_s;
+	/* Ops the kernel enqueued to the process's input sockets in the window. */
+	double arrivals;
+	/* Ops the process dequeued (successful receives). */
+	double completions;
+	/* Sum over serving threads of time busy (not blocked waiting for input). */
+	double busy_s;
+	/* c: serving threads (made receives in the window); 0 = none. */
+	unsigned servers;
+	/* Measured mean queue wait Wq (socket enqueue -> dequeue). */
+	double wait_s;
+	/* Time-averaged ops waiting in input socket queues (Lq). */
+	double backlog_ops_avg;
+	/* Backlog (bytes) at the window's edges. */
+	double backlog_start, backlog_end;
+	/* Squared coefficients of variation of inter-arrival and per-op service times. */
+	double arrival_cv2;
+	double service_cv2;
+};
+
+struct queue_figures {
+	double arrival_rate;   /* λ, ops/s */
+	double throughput;     /* X, ops/s */
+	double utilization;    /* U, 0..1 per serving thread */
+	double service_time_s; /* S, busy seconds per op */
+	double service_rate;   /* μ = 1/S, ops/s per server */
+	unsigned servers;      /* c */
+	double rho;	       /* λS/c */
+	double queue_length;   /* L = Lq + c·U */
+	double wait_s;	       /* Wq, measured */
+	double response_s;     /* W = Wq + S */
+	int saturated;	       /* 0/1: ρ ≥ 1 or the backlog grew through the window */
+	double mm1_response_s, mmc_response_s, mg1_response_s, gg1_response_s;
+	/* (model - measured W) / measured W */
+	double mm1_error, mmc_error, mg1_error, gg1_error;
+	double little_l_lambda_w; /* λ·W, to compare with queue_length */
+	double little_error;	  /* (L - λW)/λW */
+};
+
+/* Fill every field of @out from @in; fields that cannot be known are NaN. */
+void queue_model_compute(const struct queue_input *in, struct queue_figures *out);
+
+/* Probability that an arrival waits in M/M/c, a = λS offered load (Erlangs); NaN if a ≥ c. */
+double queue_model_erlang_c(unsigned c, double a);
+
+/*
+ * Mean response time W (wait + service) that each model predicts for arrival
+ * rate @lambda (ops/s) and mean service time @s (s). NaN when ρ = λS/c ≥ 1
+ * (no steady state) or when an input is NaN, negative or c is 0.
+ */
+double queue_model_mm1_response(double lambda, double s);
+double queue_model_mmc_response(double lambda, double s, unsigned c);
+/* @cs2: squared CV of service times; c > 1 uses the Lee–Longton approximation. */
+double queue_model_mg1_response(double lambda, double s, double cs2, unsigned c);
+/* @ca2, @cs2: squared CVs of inter-arrival and service times; c > 1 uses Allen–Cunneen. */
+double queue_model_gg1_response(double lambda, double s, double ca2, double cs2, unsigned c);
+
+/* Mean queue wait Wq of M/M/c (Erlang C); NaN under the same conditions as above. */
+double queue_model_mmc_wait(double lambda, double s, unsigned c);
+
+/* 1 when a byte backlog grew through a window by the rule above, 0 otherwise or if unknown. */
+int queue_model_backlog_grew(double start_bytes, double end_bytes);
+
+#endif /* STREAMTRACE_QUEUE_MODEL_H */

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The live table, 80 columns: one line per process, busiest (most CPU) first,
+ * then the busiest syscalls. Unknown figures print as "-".
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "table_out.h"
+#include "names.h"
+
+#define MAX_ROWS 20
+
+static int cmp_busiest(const void *a, const void *b)
+{
+	const struct proc_view *x = *(const struct proc_view *const *)a;
+	const struct proc_view *y = *(const struct proc_view *const *)b;
+
+	if (x->oncpu_s != y->oncpu_s)
+		return x->oncpu_s < y->oncpu_s ? 1 : -1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* a figure in a fixed width, "-" when unknown */
+static void fig(FILE *f, int width, int prec, double v)
+{
+	if (isfinite(v))
+		fprintf(f, " %*.*f", width - 1, prec, v);
+	else
+		fprintf(f, " %*s", width - 1, "-");
+}
+
+struct top_sc {
+	const struct proc_view *p;
+	const struct syscall_row *r;
+};
+
+static int cmp_top_sc(const void *a, const void *b)
+{
+	const struct top_sc *x = a, *y = b;
+
+	return x->r->count < y->r->count ? 1 : x->r->count > y->r->count ? -1 : 0;
+}
+
+void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
+{
+	const struct proc_view **rows = calloc(s->n_procs ? s->n_procs : 1, sizeof(*rows));
+	struct top_sc *sc = NULL;
+	unsigned nsc = 0, cap = 0;
+	char tbuf[32];
+	time_t t = (time_t)s->time;
+	struct tm tm;
+	double span = s->span_s > 0 ? s->span_s : 1;
+
+	if (!rows)
+		return;
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	if (refresh)
+		fputs("\033[H\033[2J", f);
+	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu\n", tbuf,
+		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
+		(unsigned long long)lost_total(&s->lost));
+	fprintf(f, "%6s %-12s %3s %5s %6s %7s %5s %7s %7s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
+		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "LAMBDA/s", "RHO", "W(ms)");
+	for (unsigned i = 0; i < s->n_procs; i++)
+		rows[i] = &s->procs[i];
+	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
+	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
+		const struct proc_view *p = rows[i];
+		uint64_t calls = 0, errs = 0;
+		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
+
+		for (unsigned j = 0; j < p->n_syscalls; j++) {
+			calls += p->syscalls[j].count;
+			errs += p->syscalls[j].errors;
+		}
+		fprintf(f, "%6u %-12.12s", p->pid, p->comm);
+		if (p->exited)
+			fprintf(f, " %3s", "x");
+		else
+			fprintf(f, " %3u", p->threads);
+		fig(f, 6, 1, 100.0 * p->oncpu_s / span);
+		fig(f, 7, 1, p->runq_wait_s * 1e3);
+		fig(f, 8, 0, (double)calls / span);
+		fig(f, 6, 0, (double)errs / span);
+		fig(f, 8, 0, (double)p->rx_ops / span);
+		fig(f, 8, 0, q ? q->arrival_rate : NAN);
+		fig(f, 6, 2, q ? q->rho : NAN);
+		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
+		fputc('\n', f);
+		for (unsigned j = 0; j < p->n_syscalls; j++) {
+			if (nsc == cap) {
+				unsigned ncap = cap ? cap * 2 : 64;
+				struct top_sc *n = realloc(sc, ncap * sizeof(*n));
+
+				if (!n)
+					break;
+				sc = n;
+				cap = ncap;
+			}
+			sc[nsc].p = p;
+			sc[nsc].r = &p->syscalls[j];
+			nsc++;
+		}
+	}
+	if (s->n_procs > MAX_ROWS)
+		fprintf(f, "  ... %u more\n", s->n_procs - MAX_ROWS);
+	if (nsc) {
+		qsort(sc, nsc, sizeof(*sc), cmp_top_sc);
+		fprintf(f, "\n%6s %-12s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL", "COUNT",
+			"ERRORS", "p50(us)", "p99(us)");
+		for (unsigned i = 0; i < nsc && i < 8; i++) {
+			const struct syscall_row *r = sc[i].r;
+			const char *name = syscall_name(r->nr);
+			double mx = r->max_known ? (double)r->max_ns : 0;
+
+			fprintf(f, "%6u %-12.12s %-16.16s %10llu %8llu", sc[i].p->pid, sc[i].p->comm,
+				name ? name : "?", (unsigned long long)r->count,
+				(unsigned long long)r->errors);
+			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.5, mx) / 1e3);
+			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.99, mx) / 1e3);
+			fputc('\n', f);
+		}
+	}
+	if (!refresh)
+		fputc('\n', f);
+	fflush(f);
+	free(sc);
+	free(rows);
+}

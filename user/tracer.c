@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Loader lifecycle, as libbpf-bootstrap does it: open -> size maps and set
+ * read-only knobs -> load -> attach -> poll -> one cleanup path. Nothing is
+ * pinned: every program and map lives only as long as our file descriptors,
+ * so even after `kill -9` of streamtrace nothing of ours stays in the kernel.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tracer.h"
+#include "streamtrace.skel.h"
+
+struct tracer {
+	struct streamtrace_bpf *skel;
+	struct ring_buffer *rb;
+	tracer_event_fn fn;
+	void *ctx;
+	unsigned max_procs;
+	int ncpus;
+	volatile struct st_proc *procs; /* mmap of the procs map */
+	size_t procs_len;
+	void *percpu_buf;		/* ncpus * ST_MAX_SYSCALLS syscall rows */
+	__u32 *batch_keys;
+};
+
+static int verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+		return 0;
+	if (level != LIBBPF_WARN && !verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct tracer *t = ctx;
+
+	if (len >= sizeof(struct st_event) && t->fn)
+		t->fn(t->ctx, data);
+	return 0;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Explain the usual reasons a load or attach fails, in one line. */
+static void explain(char *err, size_t errlen, const char *what, int e)
+{
+	if (e == EPERM || (e == EACCES && geteuid() != 0))
+		set_err(err, errlen,
+			"%s: permission denied (run as root, or grant CAP_BPF and CAP_PERFMON)",
+			what);
+	else if (e == EACCES || e == EINVAL)
+		set_err(err, errlen, "%s: the kernel's verifier refused a program (-v shows its log)",
+			what);
+	else if (access("/sys/kernel/btf/vmlinux", R_OK))
+		set_err(err, errlen, "%s: kernel has no BTF (/sys/kernel/btf/vmlinux missing)",
+			what);
+	else if (e == ENOENT)
+		set_err(err, errlen, "%s: a tracepoint streamtrace needs is missing (%s)", what,
+			strerror(e));
+	else
+		set_err(err, errlen, "%s: %s", what, strerror(e));
+}
+
+int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_fn fn, void *ctx,
+		 char *err, size_t errlen)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+	struct bpf_link *link;
+	int e;
+
+	*out = NULL;
+	if (!t) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+	t->fn = fn;
+	t->ctx = ctx;
+	t->max_procs = o->max_procs;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		set_err(err, errlen, "cannot count CPUs: %s", strerror(-t->ncpus));
+		goto fail;
+	}
+
+	t->skel = streamtrace_bpf__open();
+	if (!t->skel) {
+		explain(err, errlen, "open BPF object", errno);
+		goto fail;
+	}
+	bpf_map__set_max_entries(t->skel->maps.procs, t->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.free_slots, t->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.proc_stats, t->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_MAX_SYSCALLS);
+	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
+	t->skel->rodata->max_procs = t->max_procs;
+	if (o->comm)
+		strncpy((char *)t->skel->rodata->target_comm, o->comm, ST_COMM_LEN - 1);
+	/* the task iterator runs on demand, never attached to a hook */
+	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
+
+	e = streamtrace_bpf__load(t->skel);
+	if (e) {
+		explain(err, errlen, "load BPF programs", -e);
+		goto fail;
+	}
+
+	t->procs_len = (size_t)t->max_procs * sizeof(struct st_proc);
+	t->procs = mmap(NULL, t->procs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(t->skel->maps.procs), 0);
+	if (t->procs == MAP_FAILED) {
+		t->procs = NULL;
+		set_err(err, errlen, "mmap process table: %s", strerror(errno));
+		goto fail;
+	}
+	for (__u32 s = 0; s < t->max_procs; s++) {
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &s, 0)) {
+			set_err(err, errlen, "fill slot queue: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	t->percpu_buf = calloc((size_t)t->ncpus * ST_MAX_SYSCALLS, sizeof(struct st_syscall_stat));
+	t->batch_keys = calloc(ST_MAX_SYSCALLS, sizeof(__u32));
+	if (!t->percpu_buf || !t->batch_keys) {
+		set_err(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	e = streamtrace_bpf__attach(t->skel);
+	if (e) {
+		explain(err, errlen, "attach BPF programs", -e);
+		goto fail;
+	}
+	(void)link;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		set_err(err, errlen, "ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer_destroy(t);
+	return -1;
+}
+
+void tracer_destroy(struct tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	if (t->procs)
+		munmap((void *)t->procs, t->procs_len);
+	streamtrace_bpf__destroy(t->skel);
+	free(t->percpu_buf);
+	free(t->batch_keys);
+	free(t);
+}
+
+int tracer_trace_exec(struct tracer *t, pid_t pid)
+{
+	__u32 k = (__u32)pid, one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_pids), &k, &one, BPF_ANY) ? -1
+											     : 0;
+}
+
+/* Read /proc/PID/stat's comm and start time; -1 if the process is gone. */
+static int proc_identity(pid_t pid, char *comm, size_t commlen)
+{
+	char path[64], buf[512], *l, *r;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	l = strchr(buf, '(');
+	r = strrchr(buf, ')');
+	if (!l || !r || r < l)
+		return -1;
+	*r = 0;
+	snprintf(comm, commlen, "%s", l + 1);
+	return 0;
+}
+
+static int run_attach_iter(struct tracer *t)
+{
+	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.st_attach_iter, NULL);
+	char buf[64];
+	int fd, n;
+
+	if (!link)
+		return -1;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		bpf_link__destroy(link);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	bpf_link__destroy(link);
+	return n < 0 ? -1 : 0;
+}
+
+int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *slots)
+{
+	int qfd = bpf_map__fd(t->skel->maps.free_slots);
+	int afd = bpf_map__fd(t->skel->maps.attach_tgids);
+	struct timespec ts;
+	int traced = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (size_t i = 0; i < n; i++) {
+		volatile struct st_proc *p;
+		char comm[ST_COMM_LEN];
+		__u32 slot, tgid = (__u32)pids[i];
+
+		slots[i] = (uint32_t)-1;
+		if (proc_identity(pids[i], comm, sizeof(comm)))
+			continue;
+		if (bpf_map_lookup_and_delete_elem(qfd, NULL, &slot)) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p = &t->procs[slot];
+		p->tgid = tgid;
+		p->start_ns = 0;
+		p->traced_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+		p->exit_ns = 0;
+		p->exit_code = 0;
+		p->origin = ST_ORIGIN_ATTACH;
+		p->parent_slot = (__u32)-1;
+		p->generation++;
+		memcpy((char *)p->comm, comm, sizeof(comm));
+		__sync_synchronize();
+		p->state = ST_PROC_LIVE;
+		bpf_map_update_elem(afd, &tgid, &slot, BPF_ANY);
+		slots[i] = slot;
+		traced++;
+	}
+	/* Twice: a thread created by a not-yet-marked thread during the first
+	 * pass is caught by the second; after that the fork probe follows. */
+	if (run_attach_iter(t) || run_attach_iter(t))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		__u32 tgid = (__u32)pids[i];
+
+		bpf_map_delete_elem(afd, &tgid);
+	}
+	return traced;
+}
+
+int tracer_poll(struct tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+unsigned tracer_max_procs(const struct tracer *t)
+{
+	return t->max_procs;
+}
+
+const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot)
+{
+	return slot < t->max_procs ? &t->procs[slot] : NULL;
+}
+
+uint32_t tracer_next_epoch(struct tracer *t)
+{
+	uint32_t old = t->skel->bss->epoch;
+
+	__atomic_store_n(&t->skel->bss->epoch, old + 1, __ATOMIC_SEQ_CST);
+	return old;
+}
+
+#define PROC_STAT_U64S (offsetof(struct st_proc_stat, runq_hist) / sizeof(__u64))
+
+int tracer_read_proc_stat(struct tracer *t, uint32_t slot, struct st_proc_stat *sum)
+{
+	struct st_proc_stat *v = t->percpu_buf;
+	const size_t max_idx = offsetof(struct st_proc_stat, runq_max_ns) / sizeof(__u64);
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, v))
+		return -1;
+	for (int c = 0; c < t->ncpus; c++) {
+		const __u64 *src = (const __u64 *)&v[c];
+		__u64 *dst = (__u64 *)sum;
+
+		for (size_t i = 0; i < PROC_STAT_U64S; i++) {
+			if (i == max_idx)
+				dst[i] = src[i] > dst[i] ? src[i] : dst[i];
+			else
+				dst[i] += src[i];
+		}
+		for (int b = 0; b < ST_HIST_BUCKETS; b++) {
+			sum->runq_hist[b] += v[c].runq_hist[b];
+			sum->svc_hist[b] += v[c].svc_hist[b];
+		}
+	}
+	return 0;
+}
+
+int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,
+			 struct st_syscall_stat *rows)
+{
+	struct st_syscall_stat *v = t->percpu_buf;
+	int fd = bpf_map__fd(t->skel->maps.sys_stats);
+	__u32 start = slot * ST_MAX_SYSCALLS, prev = start - 1, out_batch;
+	__u32 count = ST_MAX_SYSCALLS;
+	int e;
+
+	memset(rows, 0, ST_MAX_SYSCALLS * sizeof(*rows));
+	/* the batch starts after in_batch: for arrays, at in_batch + 1 */
+	e = bpf_map_lookup_batch(fd, start ? &prev : NULL, &out_batch, t->batch_keys, v, &count,
+				 NULL);
+	if (e && errno != ENOENT)
+		return -1;
+	for (__u32 k = 0; k < count; k++) {
+		__u32 nr = t->batch_keys[k] - start;
+		struct st_syscall_stat *r;
+
+		if (nr >= ST_MAX_SYSCALLS)
+			continue;
+		r = &rows[nr];
+		for (int c = 0; c < t->ncpus; c++) {
+			const struct st_syscall_stat *s = &v[(size_t)k * t->ncpus + c];
+			unsigned i = epoch & 1;
+
+			r->count += s->count;
+			r->errors += s->errors;
+			r->total_ns += s->total_ns;
+			if (s->max_ns > r->max_ns)
+				r->max_ns = s->max_ns;
+			if (s->ep_tag[i] == epoch && s->ep_max_ns[i] > r->ep_max_ns[0])
+				r->ep_max_ns[0] = s->ep_max_ns[i];
+			for (int b = 0; b < ST_HIST_BUCKETS; b++)
+				r->hist[b] += s->hist[b];
+		}
+	}
+	return 0;
+}
+
+int tracer_read_errnos(struct tracer *t,
+		       void (*fn)(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n),
+		       void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.errnos);
+	struct st_errno_key k, next;
+	void *prev = NULL;
+	__u64 n;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &n))
+			fn(ctx, next.slot, next.nr, next.err, n);
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
+int tracer_read_lost(struct tracer *t, struct lost_counts *l)
+{
+	__u64 *v = t->percpu_buf;
+	struct bpf_program *prog;
+	int fd = bpf_map__fd(t->skel->maps.lost);
+
+	memset(l, 0, sizeof(*l));
+	for (__u32 k = 0; k < ST_LOST__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			return -1;
+		for (int c = 0; c < t->ncpus; c++)
+			l->kinds[k] += v[c];
+	}
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			l->recursion += info.recursion_misses;
+	}
+	return 0;
+}
+
+void tracer_release_slot(struct tracer *t, uint32_t slot)
+{
+	int efd = bpf_map__fd(t->skel->maps.errnos);
+	struct st_errno_key k, next;
+	void *prev = NULL;
+	__u32 start = slot * ST_MAX_SYSCALLS, count = ST_MAX_SYSCALLS;
+
+	if (slot >= t->max_procs)
+		return;
+	memset(t->percpu_buf, 0,
+	       (size_t)t->ncpus * ST_MAX_SYSCALLS * sizeof(struct st_syscall_stat));
+	for (__u32 i = 0; i < count; i++)
+		t->batch_keys[i] = start + i;
+	bpf_map_update_batch(bpf_map__fd(t->skel->maps.sys_stats), t->batch_keys, t->percpu_buf,
+			     &count, NULL);
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
+	/* delete this slot's errno keys; restart the walk after each delete */
+	while (!bpf_map_get_next_key(efd, prev, &next)) {
+		if (next.slot == slot) {
+			bpf_map_delete_elem(efd, &next);
+			prev = NULL;
+			continue;
+		}
+		k = next;
+		prev = &k;
+	}
+	t->procs[slot].state = ST_PROC_FREE;
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
+}

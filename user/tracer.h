@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The loader: opens, sizes, loads and attaches the BPF object, hands out
+ * process slots, and reads the kernel's counters back summed over CPUs.
+ * The only part of user space that includes libbpf.
+ */
+#ifndef ST_TRACER_H
+#define ST_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "bpf/streamtrace.h"
+#include "model.h"
+
+struct tracer;
+
+struct tracer_opts {
+	unsigned max_procs;	/* process slots, 1..ST_MAX_PROCS */
+	const char *comm;	/* -c: trace processes exec'ing this name, or NULL */
+	int verbose;		/* libbpf debug output */
+};
+
+/* Called from tracer_poll() for each process event. */
+typedef void (*tracer_event_fn)(void *ctx, const struct st_event *e);
+
+/* 0, or -1 with a one-line reason in err. */
+int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_fn fn, void *ctx,
+		 char *err, size_t errlen);
+void tracer_destroy(struct tracer *t);
+
+/* Trace pid from its next execve on (the -- COMMAND child). */
+int tracer_trace_exec(struct tracer *t, pid_t pid);
+/* Trace running processes (all their threads) from now on. Each gets a slot
+ * (returned in slots[i], or (uint32_t)-1 when it no longer exists).
+ * Returns the number traced, or -1 with errno set (slots exhausted...). */
+int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *slots);
+
+/* Deliver pending process events; waits at most timeout_ms. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+unsigned tracer_max_procs(const struct tracer *t);
+/* The shared slot table entry (live view of the kernel's). */
+const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot);
+
+/* Start a new interval epoch; returns the epoch that just ended. */
+uint32_t tracer_next_epoch(struct tracer *t);
+/* Sum of a slot's per-CPU process counters (sums, maxima as max, the u32
+ * histogram buckets summed modulo 2^32). */
+int tracer_read_proc_stat(struct tracer *t, uint32_t slot, struct st_proc_stat *sum);
+/* rows[ST_MAX_SYSCALLS] summed over CPUs; rows[i].ep_max_ns[0] is set to the
+ * maximum within `epoch` (0 when no sample of that epoch was seen). */
+int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,
+			 struct st_syscall_stat *rows);
+/* Calls fn for every (slot, syscall, errno) count. */
+int tracer_read_errnos(struct tracer *t,
+		       void (*fn)(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n),
+		       void *ctx);
+int tracer_read_lost(struct tracer *t, struct lost_counts *l);
+/* Zero a dead process's counters and give its slot back. */
+void tracer_release_slot(struct tracer *t, uint32_t slot);
+
+#endif
