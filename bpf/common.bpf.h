@@ -40,7 +40,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ST_DEFAULT_PROCS * ST_MAX_SYSCALLS);
+	__uint(max_entries, ST_DEFAULT_PROCS *ST_MAX_SYSCALLS);
 	__type(key, __u32);
 	__type(value, struct st_syscall_stat);
 } sys_stats SEC(".maps") __weak;

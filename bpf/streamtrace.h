@@ -20,12 +20,12 @@
 
 /* Why something could not be accounted for; one per-CPU counter each. */
 enum st_lost_kind {
-	ST_LOST_RINGBUF = 0,	/* ring buffer full: an event was not delivered */
-	ST_LOST_PROCS_FULL,	/* a process to trace found no free slot */
-	ST_LOST_SYSCALL_RANGE,	/* syscall number >= ST_MAX_SYSCALLS */
-	ST_LOST_ERRNO_FULL,	/* errno map full: an error's errno was not kept */
-	ST_LOST_STORAGE,	/* task or socket storage could not be created */
-	ST_LOST_SOCK_FULL,	/* per-connection map full */
+	ST_LOST_RINGBUF = 0,   /* ring buffer full: an event was not delivered */
+	ST_LOST_PROCS_FULL,    /* a process to trace found no free slot */
+	ST_LOST_SYSCALL_RANGE, /* syscall number >= ST_MAX_SYSCALLS */
+	ST_LOST_ERRNO_FULL,    /* errno map full: an error's errno was not kept */
+	ST_LOST_STORAGE,       /* task or socket storage could not be created */
+	ST_LOST_SOCK_FULL,     /* per-connection map full */
 	ST_LOST__MAX,
 };
 
@@ -35,8 +35,8 @@ struct st_syscall_stat {
 	__u64 count;
 	__u64 errors;
 	__u64 total_ns;
-	__u64 max_ns;		/* over the whole run */
-	__u64 ep_max_ns[2];	/* maximum within epoch ep_tag[i] */
+	__u64 max_ns;	    /* over the whole run */
+	__u64 ep_max_ns[2]; /* maximum within epoch ep_tag[i] */
 	__u32 ep_tag[2];
 	__u32 hist[ST_HIST_BUCKETS]; /* wraps: readers take deltas modulo 2^32 */
 };
@@ -51,7 +51,7 @@ struct st_proc_stat {
 	__u64 ctx_switches;
 	__u64 invol_switches;
 	__u64 runq_max_ns;
-	__u64 page_faults;	/* user page faults seen by the tracepoint (minor + major) */
+	__u64 page_faults; /* user page faults seen by the tracepoint (minor + major) */
 	/* sockets */
 	__u64 rx_bytes;
 	__u64 tx_bytes;
@@ -64,14 +64,14 @@ struct st_proc_stat {
 	/* queue: arrivals seen on the enqueue side of the process's sockets */
 	__u64 arr_events;
 	__u64 arr_bytes;
-	__u64 arr_gap_ns;	/* sum of gaps between enqueue events on one socket */
-	__u64 arr_gap_sq;	/* sum of squared gaps, in (ns >> ST_SQ_SHIFT)^2 */
+	__u64 arr_gap_ns; /* sum of gaps between enqueue events on one socket */
+	__u64 arr_gap_sq; /* sum of squared gaps, in (ns >> ST_SQ_SHIFT)^2 */
 	__u64 arr_gap_count;
-	__u64 backlog_int;	/* integral of queued bytes over time, bytes x (ns >> ST_INT_SHIFT) */
+	__u64 backlog_int; /* integral of queued bytes over time, bytes x (ns >> ST_INT_SHIFT) */
 	/* busy/idle of serving threads */
-	__u64 idle_ns;		/* blocked waiting for input (in a receive/poll) */
-	__u64 svc_ns;		/* from a receive's return to the next wait for input */
-	__u64 svc_sq;		/* squared, in (ns >> ST_SQ_SHIFT)^2 */
+	__u64 idle_ns; /* blocked waiting for input (in a receive/poll) */
+	__u64 svc_ns;  /* from a receive's return to the next wait for input */
+	__u64 svc_sq;  /* squared, in (ns >> ST_SQ_SHIFT)^2 */
 	__u64 svc_count;
 	__u32 runq_hist[ST_HIST_BUCKETS];
 	__u32 svc_hist[ST_HIST_BUCKETS];
@@ -88,23 +88,23 @@ enum st_proc_state {
 
 /* How a process came to be traced. */
 enum st_proc_origin {
-	ST_ORIGIN_ATTACH = 1,	/* -p, --cgroup, or an existing -c match */
-	ST_ORIGIN_FORK,		/* child of a traced process */
-	ST_ORIGIN_EXEC_COMM,	/* exec'd a program whose comm matches -c */
-	ST_ORIGIN_EXEC_PID,	/* the -- COMMAND child at its execve */
+	ST_ORIGIN_ATTACH = 1, /* -p, --cgroup, or an existing -c match */
+	ST_ORIGIN_FORK,	      /* child of a traced process */
+	ST_ORIGIN_EXEC_COMM,  /* exec'd a program whose comm matches -c */
+	ST_ORIGIN_EXEC_PID,   /* the -- COMMAND child at its execve */
 };
 
 /* Identity and life of the process in one slot (shared, mmap-able array). */
 struct st_proc {
 	__u32 tgid;
-	__u32 state;		/* enum st_proc_state */
-	__u64 start_ns;		/* group leader's start_time: tells reused pids apart */
-	__u64 traced_ns;	/* when tracing of it began (CLOCK_MONOTONIC ns) */
+	__u32 state;	 /* enum st_proc_state */
+	__u64 start_ns;	 /* group leader's start_time: tells reused pids apart */
+	__u64 traced_ns; /* when tracing of it began (CLOCK_MONOTONIC ns) */
 	__u64 exit_ns;
-	__s32 exit_code;	/* wait(2) status word: code << 8 | signal */
-	__u32 origin;		/* enum st_proc_origin */
-	__u32 parent_slot;	/* for forks: the parent's slot, else (__u32)-1 */
-	__u32 generation;	/* bumped each time the slot is reused */
+	__s32 exit_code;   /* wait(2) status word: code << 8 | signal */
+	__u32 origin;	   /* enum st_proc_origin */
+	__u32 parent_slot; /* for forks: the parent's slot, else (__u32)-1 */
+	__u32 generation;  /* bumped each time the slot is reused */
 	char comm[ST_COMM_LEN];
 };
 
@@ -112,12 +112,12 @@ struct st_proc {
 struct st_task {
 	__u32 slot;
 	__u32 sys_nr;
-	__u64 sys_enter_ns;	/* 0 when not inside a syscall we saw enter */
+	__u64 sys_enter_ns; /* 0 when not inside a syscall we saw enter */
 	__u64 oncpu_since;
 	__u64 offcpu_since;
 	__u64 runq_since;
-	__u64 idle_since;	/* blocked in a receive-like wait since */
-	__u64 svc_since;	/* last successful receive returned at */
+	__u64 idle_since; /* blocked in a receive-like wait since */
+	__u64 svc_since;  /* last successful receive returned at */
 	__u64 rx_ops;
 };
 

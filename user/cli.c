@@ -113,8 +113,7 @@ int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 	return 0;
 }
 
-int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad,
-		   size_t badlen)
+int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad, size_t badlen)
 {
 	const char *p = s;
 
@@ -177,7 +176,8 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			nargs = i;
 			o->command = &argv[i + 1];
 			if (i + 1 >= argc)
-				return usage_error(err, "%s%s", "'--' must be followed by a command", "");
+				return usage_error(err, "%s%s",
+						   "'--' must be followed by a command", "");
 			break;
 		}
 	}
@@ -217,13 +217,13 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			break;
 		case 'i':
 			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01)
-				return usage_error(err, "-i: '%s' is not a valid interval%s", optarg,
-						   " (seconds, at least 0.01)");
+				return usage_error(err, "-i: '%s' is not a valid interval%s",
+						   optarg, " (seconds, at least 0.01)");
 			break;
 		case 'd':
 			if (cli_parse_seconds(optarg, &o->duration_s))
-				return usage_error(err, "-d: '%s' is not a valid duration%s", optarg,
-						   " (seconds, > 0)");
+				return usage_error(err, "-d: '%s' is not a valid duration%s",
+						   optarg, " (seconds, > 0)");
 			break;
 		case OPT_JSON:
 			o->json = 1;
@@ -285,8 +285,10 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		/* fall through */
 	case CMD_TOP:
 		if (!o->n_pids && !o->comm && !o->cgroup && !o->command)
-			return usage_error(err, "no target: give -p PID, -c NAME, --cgroup PATH or -- COMMAND%s%s",
-					   "", "");
+			return usage_error(
+				err,
+				"no target: give -p PID, -c NAME, --cgroup PATH or -- COMMAND%s%s",
+				"", "");
 		break;
 	}
 	return CLI_OK;

@@ -21,14 +21,14 @@ struct cli_options {
 	unsigned n_pids;
 	const char *comm;
 	const char *cgroup;
-	char **command;		/* argv after "--", NULL-terminated, or NULL */
+	char **command; /* argv after "--", NULL-terminated, or NULL */
 	double interval_s;
-	double duration_s;	/* 0: until stopped */
+	double duration_s; /* 0: until stopped */
 	int json;
 	const char *listen;
-	const char *output;	/* record -o */
-	const char *html;	/* report --html */
-	const char *files[2];	/* report FILE / diff BASE NEW */
+	const char *output;   /* record -o */
+	const char *html;     /* report --html */
+	const char *files[2]; /* report FILE / diff BASE NEW */
 	unsigned n_files;
 	unsigned max_procs;
 	int verbose;
@@ -37,8 +37,8 @@ struct cli_options {
 
 enum cli_result {
 	CLI_OK = 0,
-	CLI_EXIT_OK,	/* --help or --version printed */
-	CLI_USAGE,	/* error printed (one line) */
+	CLI_EXIT_OK, /* --help or --version printed */
+	CLI_USAGE,   /* error printed (one line) */
 };
 
 /* Parse argv (argv[0] is the program). Messages go to out (help, version)
@@ -49,7 +49,6 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 int cli_parse_seconds(const char *s, double *v);
 int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *v);
 /* "1,2,3" -> pids; -1 on a bad or out-of-range entry, writes the bad token. */
-int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad,
-		   size_t badlen);
+int cli_parse_pids(const char *s, pid_t *pids, unsigned max, unsigned *n, char *bad, size_t badlen);
 
 #endif

@@ -15,7 +15,7 @@
 /* Processes kept for the summary once their slot is reused. */
 #define MAX_RETIRED 4096
 
-#define STAT_U64S (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
+#define STAT_U64S    (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
 #define STAT_MAX_IDX (offsetof(struct st_proc_stat, runq_max_ns) / sizeof(uint64_t))
 
 struct err_acc {
@@ -42,7 +42,7 @@ struct proc_acc {
 	char comm[ST_COMM_LEN];
 	uint32_t origin;
 	int exited, exit_code;
-	int reported_exit;	/* its exit went out in an interval already */
+	int reported_exit; /* its exit went out in an interval already */
 	uint32_t threads;
 
 	uint64_t c_stat[STAT_U64S]; /* last cumulative reading */
@@ -65,9 +65,9 @@ struct proc_acc {
 
 struct collector {
 	unsigned max_procs;
-	struct proc_acc **slots;	/* by slot: the current occupant */
+	struct proc_acc **slots; /* by slot: the current occupant */
 	unsigned n_retired;
-	struct proc_acc **retired;	/* dead and released, kept for the summary */
+	struct proc_acc **retired; /* dead and released, kept for the summary */
 	uint64_t retired_dropped;
 	struct lost_counts lost_last, lost_ival, lost_total;
 };
@@ -392,7 +392,8 @@ static void fill_queue(struct proc_view *v, const uint64_t *st, double span_s)
 	in.wait_s = NAN;
 	in.backlog_ops_avg = NAN;
 	if (arr_bytes > 0 && ops > 0) {
-		double backlog_avg = (double)STAT(st, backlog_int) * (1 << ST_INT_SHIFT) / 1e9 / span_s;
+		double backlog_avg =
+			(double)STAT(st, backlog_int) * (1 << ST_INT_SHIFT) / 1e9 / span_s;
 
 		/* Little's law on the byte stream: mean wait of a byte */
 		in.wait_s = backlog_avg / (arr_bytes / span_s);
@@ -447,7 +448,8 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	v->rss_bytes = p->rss;
 	v->faults_known = p->flt_seen;
 	if (summary) {
-		v->page_faults = (p->flt_last_min - p->flt_base_min) + (p->flt_last_maj - p->flt_base_maj);
+		v->page_faults =
+			(p->flt_last_min - p->flt_base_min) + (p->flt_last_maj - p->flt_base_maj);
 		v->major_faults = p->flt_last_maj - p->flt_base_maj;
 	} else {
 		v->page_faults = p->i_min + p->i_maj;
@@ -517,8 +519,7 @@ static int cmp_views(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int build(struct collector *c, int summary, double time, double span_s,
-		 struct snapshot *out)
+static int build(struct collector *c, int summary, double time, double span_s, struct snapshot *out)
 {
 	unsigned cap = c->max_procs + (summary ? c->n_retired : 0), n = 0;
 

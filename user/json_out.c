@@ -39,8 +39,10 @@ static void json_out_syscall(struct jw *w, const struct syscall_row *r)
 	jw_ku64(w, "count", r->count);
 	jw_ku64(w, "errors", r->errors);
 	jw_knum(w, "total_s", (double)r->total_ns / 1e9);
-	jw_knum(w, "p50_us", us(hist_quantile_ns(&r->hist, 0.50, r->max_known ? (double)r->max_ns : 0)));
-	jw_knum(w, "p99_us", us(hist_quantile_ns(&r->hist, 0.99, r->max_known ? (double)r->max_ns : 0)));
+	jw_knum(w, "p50_us",
+		us(hist_quantile_ns(&r->hist, 0.50, r->max_known ? (double)r->max_ns : 0)));
+	jw_knum(w, "p99_us",
+		us(hist_quantile_ns(&r->hist, 0.99, r->max_known ? (double)r->max_ns : 0)));
 	jw_knum(w, "max_us", r->max_known && r->count ? us((double)r->max_ns) : NAN);
 	jw_key(w, "errnos");
 	jw_obj_begin(w);

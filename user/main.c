@@ -72,7 +72,7 @@ struct session {
 	struct tracer *tr;
 	struct collector *col;
 	struct st_syscall_stat *rows;
-	pid_t child;		/* -- COMMAND, or 0 */
+	pid_t child; /* -- COMMAND, or 0 */
 	int child_status;
 	int child_done;
 	int refresh;
@@ -358,7 +358,8 @@ static int run_session(struct cli_options *o)
 			stop = 1;
 		if (stop_signal)
 			stop = 1;
-		if (s.child && !s.child_done && waitpid(s.child, &s.child_status, WNOHANG) == s.child)
+		if (s.child && !s.child_done &&
+		    waitpid(s.child, &s.child_status, WNOHANG) == s.child)
 			s.child_done = 1;
 		if (s.child_done)
 			stop = 1;
@@ -368,6 +369,8 @@ static int run_session(struct cli_options *o)
 				stop = 1;
 		}
 		final = stop;
+		if (stop && (s.child_done || !collector_live(s.col)))
+			usleep(RELEASE_GRACE_NS / 1000); /* let the last switches land */
 		if (!stop && left > 0) {
 			double until_end = o->duration_s > 0 ? t0 + o->duration_s - now : left;
 			double wait = fmin(left, until_end);
@@ -436,8 +439,9 @@ int main(int argc, char **argv)
 	case CMD_RECORD:
 	case CMD_REPORT:
 	case CMD_DIFF:
-		return fail("%s: not in this build yet",
-			    o.cmd == CMD_RECORD ? "record" : o.cmd == CMD_REPORT ? "report" : "diff");
+		return fail("%s: not in this build yet", o.cmd == CMD_RECORD   ? "record"
+							 : o.cmd == CMD_REPORT ? "report"
+									       : "diff");
 	}
 	return 2;
 }

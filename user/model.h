@@ -38,9 +38,9 @@ struct proc_view {
 	uint32_t pid;
 	uint32_t slot;
 	char comm[ST_COMM_LEN];
-	uint32_t threads;	/* live threads at the end of the span (0 once exited) */
+	uint32_t threads; /* live threads at the end of the span (0 once exited) */
 	int exited;
-	int exit_code;		/* wait(2) status word, valid when exited */
+	int exit_code; /* wait(2) status word, valid when exited */
 
 	/* cpu */
 	double oncpu_s;
@@ -80,12 +80,12 @@ struct proc_view {
 
 struct lost_counts {
 	uint64_t kinds[ST_LOST__MAX];
-	uint64_t recursion;	/* program runs the kernel skipped (bpf_prog_info.recursion_misses) */
+	uint64_t recursion; /* program runs the kernel skipped (bpf_prog_info.recursion_misses) */
 };
 
 struct snapshot {
 	int is_summary;
-	double time;		/* UNIX seconds at the end of the span */
+	double time; /* UNIX seconds at the end of the span */
 	double span_s;
 	struct lost_counts lost;
 	unsigned n_procs;

@@ -34,15 +34,24 @@ int syscall_nr(const char *name)
 static const char *kernel_errno_name(int err)
 {
 	switch (err) {
-	case 512: return "ERESTARTSYS";
-	case 513: return "ERESTARTNOINTR";
-	case 514: return "ERESTARTNOHAND";
-	case 515: return "ENOIOCTLCMD";
-	case 516: return "ERESTART_RESTARTBLOCK";
-	case 517: return "EPROBE_DEFER";
-	case 518: return "EOPENSTALE";
-	case 519: return "ENOPARAM";
-	default: return NULL;
+	case 512:
+		return "ERESTARTSYS";
+	case 513:
+		return "ERESTARTNOINTR";
+	case 514:
+		return "ERESTARTNOHAND";
+	case 515:
+		return "ENOIOCTLCMD";
+	case 516:
+		return "ERESTART_RESTARTBLOCK";
+	case 517:
+		return "EPROBE_DEFER";
+	case 518:
+		return "EOPENSTALE";
+	case 519:
+		return "ENOPARAM";
+	default:
+		return NULL;
 	}
 }
 

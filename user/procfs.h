@@ -13,7 +13,7 @@ struct procfs_stat {
 	char state;
 	uint64_t minflt, majflt;
 	uint32_t threads;
-	uint64_t starttime;	/* clock ticks after boot: with the pid, a process's identity */
+	uint64_t starttime; /* clock ticks after boot: with the pid, a process's identity */
 	uint64_t rss_bytes;
 };
 

@@ -63,7 +63,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
 	fprintf(f, "%6s %-12s %3s %5s %6s %7s %5s %7s %7s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
-		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "LAMBDA/s", "RHO", "W(ms)");
+		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
@@ -109,15 +109,15 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		fprintf(f, "  ... %u more\n", s->n_procs - MAX_ROWS);
 	if (nsc) {
 		qsort(sc, nsc, sizeof(*sc), cmp_top_sc);
-		fprintf(f, "\n%6s %-12s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL", "COUNT",
-			"ERRORS", "p50(us)", "p99(us)");
+		fprintf(f, "\n%6s %-12s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL",
+			"COUNT", "ERRORS", "p50(us)", "p99(us)");
 		for (unsigned i = 0; i < nsc && i < 8; i++) {
 			const struct syscall_row *r = sc[i].r;
 			const char *name = syscall_name(r->nr);
 			double mx = r->max_known ? (double)r->max_ns : 0;
 
-			fprintf(f, "%6u %-12.12s %-16.16s %10llu %8llu", sc[i].p->pid, sc[i].p->comm,
-				name ? name : "?", (unsigned long long)r->count,
+			fprintf(f, "%6u %-12.12s %-16.16s %10llu %8llu", sc[i].p->pid,
+				sc[i].p->comm, name ? name : "?", (unsigned long long)r->count,
 				(unsigned long long)r->errors);
 			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.5, mx) / 1e3);
 			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.99, mx) / 1e3);

@@ -28,7 +28,7 @@ struct tracer {
 	int ncpus;
 	volatile struct st_proc *procs; /* mmap of the procs map */
 	size_t procs_len;
-	void *percpu_buf;		/* ncpus * ST_MAX_SYSCALLS syscall rows */
+	void *percpu_buf; /* ncpus * ST_MAX_SYSCALLS syscall rows */
 	__u32 *batch_keys;
 };
 
@@ -36,10 +36,11 @@ static int verbose_libbpf;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose_libbpf)
+	/* failures are explained in one line by the caller; -v shows libbpf's
+	 * own account (verifier logs included) */
+	if (!verbose_libbpf)
 		return 0;
-	if (level != LIBBPF_WARN && !verbose_libbpf)
-		return 0;
+	(void)level;
 	return vfprintf(stderr, fmt, args);
 }
 
@@ -69,11 +70,8 @@ static void explain(char *err, size_t errlen, const char *what, int e)
 			"%s: permission denied (run as root, or grant CAP_BPF and CAP_PERFMON)",
 			what);
 	else if (e == EACCES || e == EINVAL)
-		set_err(err, errlen, "%s: the kernel's verifier refused a program (-v shows its log)",
-			what);
-	else if (access("/sys/kernel/btf/vmlinux", R_OK))
-		set_err(err, errlen, "%s: kernel has no BTF (/sys/kernel/btf/vmlinux missing)",
-			what);
+		set_err(err, errlen,
+			"%s: the kernel's verifier refused a program (-v shows its log)", what);
 	else if (e == ENOENT)
 		set_err(err, errlen, "%s: a tracepoint streamtrace needs is missing (%s)", what,
 			strerror(e));
@@ -84,8 +82,9 @@ static void explain(char *err, size_t errlen, const char *what, int e)
 int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_fn fn, void *ctx,
 		 char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct tracer *t = calloc(1, sizeof(*t));
-	struct bpf_link *link;
+	const char *btf_path;
 	int e;
 
 	*out = NULL;
@@ -104,7 +103,22 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		goto fail;
 	}
 
-	t->skel = streamtrace_bpf__open();
+	/* STREAMTRACE_BTF: the kernel's BTF from a file (kernels without
+	 * /sys/kernel/btf/vmlinux; also how the tests fake a missing BTF) */
+	btf_path = getenv("STREAMTRACE_BTF");
+	if (btf_path && access(btf_path, R_OK)) {
+		set_err(err, errlen, "no kernel BTF at %s (STREAMTRACE_BTF): %s", btf_path,
+			strerror(errno));
+		goto fail;
+	}
+	if (!btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		set_err(err, errlen,
+			"kernel has no BTF (/sys/kernel/btf/vmlinux missing; "
+			"set STREAMTRACE_BTF to a vmlinux BTF file)");
+		goto fail;
+	}
+	open_opts.btf_custom_path = btf_path;
+	t->skel = streamtrace_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		explain(err, errlen, "open BPF object", errno);
 		goto fail;
@@ -152,7 +166,6 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		explain(err, errlen, "attach BPF programs", -e);
 		goto fail;
 	}
-	(void)link;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
 		set_err(err, errlen, "ring buffer: %s", strerror(errno));
@@ -183,7 +196,7 @@ int tracer_trace_exec(struct tracer *t, pid_t pid)
 	__u32 k = (__u32)pid, one = 1;
 
 	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.exec_pids), &k, &one, BPF_ANY) ? -1
-											     : 0;
+											    : 0;
 }
 
 /* Read /proc/PID/stat's comm and start time; -1 if the process is gone. */
@@ -401,8 +414,7 @@ int tracer_read_lost(struct tracer *t, struct lost_counts *l)
 		for (int c = 0; c < t->ncpus; c++)
 			l->kinds[k] += v[c];
 	}
-	bpf_object__for_each_program(prog, t->skel->obj)
-	{
+	bpf_object__for_each_program (prog, t->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 

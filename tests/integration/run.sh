@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# Integration tests: the real streamtrace, as root, against workloads whose
+# truth is known by construction (sysload makes exactly N of each of its
+# syscalls), and against outside tools (strace, bpftrace) on the same run.
+# usage: tests/integration/run.sh [TEST_NAME_PATTERN]
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ST=$ROOT/build/streamtrace
+SYSLOAD=$ROOT/build/tests/sysload
+Q="python3 $ROOT/tests/integration/q.py"
+CONTRACT=$ROOT/../shared/tools/contract-check
+PATTERN=${1:-}
+OUT=$(mktemp -d /tmp/streamtrace-it.XXXXXX)
+trap 'rm -rf "$OUT"; pkill -f "$OUT" 2>/dev/null; true' EXIT
+
+pass=0
+failed=0
+skipped=0
+failures=""
+T=""
+
+# --- helpers ----------------------------------------------------------------
+msg() { printf '    %s\n' "$*"; }
+# A failed expectation marks the current test failed (it goes on, to say all).
+bad() {
+	msg "FAIL: $*"
+	T_FAILED=1
+}
+eq() { # eq ACTUAL EXPECTED WHAT
+	[ "$1" = "$2" ] || bad "$3: got '$1', want '$2'"
+}
+ge() { # ge ACTUAL MIN WHAT
+	python3 -c "import sys; sys.exit(0 if float('$1') >= float('$2') else 1)" 2>/dev/null ||
+		bad "$3: got '$1', want >= $2"
+}
+q() { $Q "$@"; }
+contract_ok() { # contract_ok FILE
+	if [ -x "$CONTRACT" ]; then
+		"$CONTRACT" "$1" >"$OUT/cc.txt" 2>&1 || bad "contract-check $1: $(head -3 "$OUT/cc.txt")"
+	elif command -v python3 >/dev/null && [ -f "$ROOT/../shared/tools/contract-check" ]; then
+		python3 "$ROOT/../shared/tools/contract-check" "$1" >"$OUT/cc.txt" 2>&1 ||
+			bad "contract-check $1: $(head -3 "$OUT/cc.txt")"
+	fi
+}
+# wait until FILE has at least N lines (a JSON interval means: attached)
+wait_lines() { # wait_lines FILE N TIMEOUT_S
+	local i=0
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		sleep 0.05
+		i=$((i + 1))
+		[ $i -gt $(($3 * 20)) ] && return 1
+	done
+	return 0
+}
+wait_file() {
+	local i=0
+	while [ ! -s "$1" ]; do
+		sleep 0.02
+		i=$((i + 1))
+		[ $i -gt 500 ] && return 1
+	done
+	return 0
+}
+run_test() {
+	local name=$1
+	[ -n "$PATTERN" ] && [[ $name != *$PATTERN* ]] && return
+	T=$name
+	T_FAILED=0
+	T_SKIP=""
+	printf '%s\n' "--- $name"
+	"$name"
+	if [ -n "$T_SKIP" ]; then
+		skipped=$((skipped + 1))
+		msg "SKIP: $T_SKIP"
+	elif [ $T_FAILED = 0 ]; then
+		pass=$((pass + 1))
+		msg ok
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+	fi
+}
+skip() { T_SKIP=$*; }
+
+# --- tests --------------------------------------------------------------------
+
+N=2000
+
+# -- COMMAND: counting from execve; every loop makes exactly one getppid, one
+# chdir (ENOENT), one close(-1) (EBADF) and one umask.
+test_command_exact_counts() {
+	local f=$OUT/cmd.json
+	"$ST" --json -i 0.2 -- "$SYSLOAD" --loops $N --exit 7 >"$f" 2>"$OUT/cmd.err"
+	eq "$?" 7 "exit status is the command's"
+	contract_ok "$f"
+	eq "$(q "$f" 'sc("getppid")')" $N "getppid count"
+	eq "$(q "$f" 'sc("umask")')" $N "umask count"
+	eq "$(q "$f" 'sc("chdir")')" $N "chdir count"
+	eq "$(q "$f" 'sc("chdir", "errors")')" $N "chdir errors"
+	eq "$(q "$f" 'errno("chdir", "ENOENT")')" $N "chdir ENOENT"
+	eq "$(q "$f" 'errno("close", "EBADF")')" $N "close EBADF"
+	eq "$(q "$f" 's["lost"]["events"]')" 0 "lost events"
+	eq "$(q "$f" 'len(procs)')" 1 "one process"
+	eq "$(q "$f" 'procs[0]["exit"]["code"]')" 7 "exit code reported"
+	# the intervals add up to the summary, exactly
+	eq "$(q "$f" 'sum(c["count"] for i in ivs for p in i["processes"] for c in p["syscalls"] if c["name"]=="getppid")')" $N "intervals sum to the summary"
+	eq "$(q "$f" 'sc("getppid", "max_us") >= sc("getppid", "p99_us") >= sc("getppid", "p50_us") > 0')" true "p50 <= p99 <= max"
+}
+
+# The same command under strace -f -c: every syscall sysload makes on purpose
+# has the same count and error count in both.
+test_matches_strace() {
+	command -v strace >/dev/null || { skip "strace not installed"; return; }
+	local f=$OUT/st.json
+	"$ST" --json -- "$SYSLOAD" --loops $N --threads 2 >"$f" 2>/dev/null
+	strace -f -c -o "$OUT/strace.txt" -e trace=getppid,chdir,close,umask \
+		"$SYSLOAD" --loops $N --threads 2 >/dev/null 2>&1
+	for s in getppid chdir umask; do
+		local sc_ours sc_strace
+		sc_ours=$(q "$f" "sc('$s')")
+		sc_strace=$(awk -v s=$s '$NF==s {print ($4 ~ /^[0-9]+$/ && NF==6) ? $4 : $4}' "$OUT/strace.txt")
+		eq "$sc_ours" "$sc_strace" "$s: ours vs strace -f -c"
+	done
+	local err_strace
+	err_strace=$(awk '$NF=="chdir" {print $5}' "$OUT/strace.txt")
+	eq "$(q "$f" 'sc("chdir", "errors")')" "$err_strace" "chdir errors: ours vs strace"
+	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "2 threads x N getppid"
+	eq "$(q "$f" 'procs[0]["threads"]')" 0 "threads of an exited process"
+}
+
+# -p attaches to a running process; it waits for SIGUSR1 before its loops, so
+# every loop happens while traced. streamtrace stops once it has exited.
+test_pid_attach() {
+	local f=$OUT/pid.json pidf=$OUT/pid.pid
+	"$SYSLOAD" --loops $N --threads 3 --start-signal --pidfile "$pidf" &
+	local wl=$!
+	wait_file "$pidf" || { bad "workload did not start"; return; }
+	timeout 30 "$ST" --json -i 0.1 -p "$wl" >"$f" 2>"$OUT/pid.err" &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	kill -USR1 "$wl"
+	wait "$stp"
+	eq "$?" 0 "streamtrace stops by itself when the pid exits"
+	wait "$wl"
+	contract_ok "$f"
+	eq "$(q "$f" 'sc("getppid")')" $((3 * N)) "getppid count (3 threads)"
+	eq "$(q "$f" 'errno("chdir", "ENOENT")')" $((3 * N)) "chdir ENOENT"
+	eq "$(q "$f" 's["lost"]["events"]')" 0 "lost events"
+	eq "$(q "$f" "proc($wl)['exit']['code']")" 0 "exit code 0"
+}
+
+# -c NAME picks up a process started after streamtrace.
+test_comm_later() {
+	local f=$OUT/comm.json bin=$OUT/stcommtest
+	cp "$SYSLOAD" "$bin"
+	timeout 30 "$ST" --json -i 0.1 -c stcommtest -d 3 >"$f" 2>"$OUT/comm.err" &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	"$bin" --loops $N
+	"$bin" --loops $N
+	wait "$stp"
+	eq "$?" 0 "exit status"
+	contract_ok "$f"
+	eq "$(q "$f" 'len([p for p in procs if p["comm"]=="stcommtest"])')" 2 "two processes seen"
+	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "getppid count over both"
+}
+
+# Forks of a traced process are traced: 3 children + the parent.
+test_fork_follow() {
+	local f=$OUT/fork.json
+	"$ST" --json -- "$SYSLOAD" --loops $N --forks 3 >"$f" 2>/dev/null
+	eq "$?" 0 "exit status"
+	contract_ok "$f"
+	eq "$(q "$f" 'len(procs)')" 4 "parent and 3 children"
+	eq "$(q "$f" 'sc("getppid")')" $((4 * N)) "getppid over all"
+	eq "$(q "$f" 'all(p["exit"] is not None for p in procs)')" true "every exit seen"
+}
+
+# --cgroup: the processes of a cgroup v2 directory, and their forks.
+test_cgroup() {
+	local root cg f=$OUT/cg.json pidf=$OUT/cg.pid
+	root=$(awk '$3=="cgroup2" {print $2; exit}' /proc/mounts)
+	[ -n "$root" ] || { skip "no cgroup2 mount"; return; }
+	cg=$root/streamtrace-it-$$
+	mkdir -p "$cg" || { bad "cannot create $cg"; return; }
+	"$SYSLOAD" --loops $N --forks 1 --start-signal --pidfile "$pidf" &
+	local wl=$!
+	wait_file "$pidf"
+	echo "$wl" >"$cg/cgroup.procs" || bad "cannot move workload into $cg"
+	timeout 30 "$ST" --json -i 0.1 --cgroup "$cg" -d 30 >"$f" 2>"$OUT/cg.err" &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	kill -USR1 "$wl"
+	wait "$wl"
+	sleep 0.3
+	kill -INT "$stp"
+	wait "$stp"
+	eq "$?" 0 "SIGINT stops cleanly"
+	contract_ok "$f"
+	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "getppid (parent + 1 fork)"
+	echo "$$" >"$root/cgroup.procs" 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+}
+
+# Fatal signals: the exit is reported with its signal; streamtrace exits
+# 128+signal as a shell would.
+test_fatal_signal() {
+	local f=$OUT/sig.json
+	"$ST" --json -- "$SYSLOAD" --loops 10 --die 11 >"$f" 2>/dev/null
+	eq "$?" 139 "exit status 128+SIGSEGV"
+	eq "$(q "$f" 'procs[0]["exit"]["signal"]')" SIGSEGV "signal name"
+}
+
+# SIGTERM and SIGINT: summary printed, exit 0.
+test_signals_summary() {
+	local f sig
+	for sig in INT TERM; do
+		f=$OUT/stop$sig.json
+		sleep 30 &
+		local sl=$!
+		"$ST" --json -i 0.1 -p "$sl" >"$f" 2>/dev/null &
+		local stp=$!
+		wait_lines "$f" 1 10 || bad "no interval"
+		kill -$sig "$stp"
+		wait "$stp"
+		eq "$?" 0 "exit status after SIG$sig"
+		eq "$(tail -1 "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["type"])')" summary "summary last after SIG$sig"
+		contract_ok "$f"
+		kill "$sl" 2>/dev/null
+		wait "$sl" 2>/dev/null
+	done
+}
+
+# After kill -9 nothing of ours stays in the kernel (nothing is pinned).
+test_kill9_cleanup() {
+	command -v bpftool >/dev/null || { skip "bpftool not installed"; return; }
+	sleep 30 &
+	local sl=$! f=$OUT/k9.json
+	"$ST" --json -i 0.1 -p "$sl" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval"
+	ge "$(bpftool prog show | grep -c 'st_sys_enter')" 1 "our programs are loaded while running"
+	kill -9 "$stp"
+	wait "$stp" 2>/dev/null
+	local i=0
+	while bpftool prog show | grep -q 'name st_'; do
+		sleep 0.1
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+	done
+	eq "$(bpftool prog show | grep -c 'name st_')" 0 "programs left after kill -9"
+	kill "$sl" 2>/dev/null
+	wait "$sl" 2>/dev/null
+}
+
+# Context switches agree exactly with bpftrace counting the same tracepoint.
+test_ctx_switches_vs_bpftrace() {
+	command -v bpftrace >/dev/null || { skip "bpftrace not installed"; return; }
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	local f=$OUT/cs.json pidf=$OUT/cs.pid
+	"$SYSLOAD" --loops 200 --hold-ms 50 --threads 2 --start-signal --pidfile "$pidf" &
+	local wl=$!
+	wait_file "$pidf"
+	# sched_switch runs in the context of prev: count switches out of the
+	# workload's threads, as streamtrace does
+	timeout 60 bpftrace -e "tracepoint:sched:sched_switch /curtask->tgid == $wl/ { @all = count(); }" \
+		>"$OUT/bt.txt" 2>&1 &
+	local btp=$!
+	local i=0
+	until grep -q Attaching "$OUT/bt.txt"; do
+		sleep 0.1
+		i=$((i + 1))
+		[ $i -gt 150 ] && { bad "bpftrace did not attach"; break; }
+	done
+	timeout 30 "$ST" --json -i 0.1 -p "$wl" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	sleep 0.2
+	kill -USR1 "$wl"
+	wait "$stp"
+	kill -INT "$btp"
+	wait "$btp"
+	local bt
+	bt=$(awk '/^@all:/ {print $2}' "$OUT/bt.txt")
+	eq "$(q "$f" 'procs[0]["cpu"]["ctx_switches"]')" "${bt:-none}" "ctx switches: ours vs bpftrace"
+}
+
+# Bad input: the contract's exit codes and a one-line message.
+test_usage_errors() {
+	local args
+	while IFS='|' read -r code args; do
+		# shellcheck disable=SC2086
+		"$ST" $args >"$OUT/u.out" 2>"$OUT/u.err"
+		local rc=$?
+		eq "$rc" "$code" "exit status of: streamtrace $args"
+		eq "$(wc -l <"$OUT/u.err")" 1 "one line on stderr for: streamtrace $args"
+	done <<'EOF'
+2|-p abc
+2|-p 1,,2
+2|-p 0
+2|-i 0 -p 1
+2|-i abc -p 1
+2|-d -1 -p 1
+2|--max-procs 0 -p 1
+2|--bogus
+2|
+2|frobnicate
+2|-p
+2|report
+1|-p 2147483646
+EOF
+	"$ST" --help >"$OUT/h.out"
+	eq "$?" 0 "--help exits 0"
+	grep -q EXAMPLES "$OUT/h.out" || bad "--help has examples"
+	"$ST" --version | grep -q '^streamtrace [0-9]' || bad "--version"
+	"$ST" -- /nonexistent/cmd >/dev/null 2>"$OUT/ne.err"
+	eq "$?" 1 "a command that cannot run"
+	eq "$(wc -l <"$OUT/ne.err")" 1 "one line for a command that cannot run"
+	"$ST" --cgroup /nonexistent -d 1 >/dev/null 2>"$OUT/cg.err"
+	eq "$?" 1 "a cgroup that does not exist"
+}
+
+# A pid that exits at once: either refused with one line, or traced and
+# summarised; never a hang.
+test_pid_exits_at_once() {
+	true &
+	local p=$!
+	wait $p
+	timeout 10 "$ST" --json -p $p >"$OUT/gone.json" 2>"$OUT/gone.err"
+	local rc=$?
+	[ $rc = 1 ] || bad "exit status $rc, want 1"
+	eq "$(wc -l <"$OUT/gone.err")" 1 "one line on stderr"
+	sleep 0.01 &
+	p=$!
+	timeout 10 "$ST" --json -p $p >"$OUT/gone2.json" 2>"$OUT/gone2.err"
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 1 ] || bad "racing exit: status $rc, want 0 or 1 (124 is a hang)"
+	wait $p 2>/dev/null
+}
+
+# Without privileges: exit 1 with a one-line reason, before anything runs.
+test_no_privilege() {
+	command -v setpriv >/dev/null || { skip "setpriv not installed"; return; }
+	sleep 5 &
+	local sl=$!
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$ST" -p $sl >/dev/null 2>"$OUT/np.err"
+	eq "$?" 1 "exit status without privileges"
+	eq "$(wc -l <"$OUT/np.err")" 1 "one line"
+	grep -qi 'root\|CAP_BPF\|permission' "$OUT/np.err" || bad "message names the missing privilege: $(cat "$OUT/np.err")"
+	kill $sl
+	wait $sl 2>/dev/null
+}
+
+# Missing BTF (pointed at a file that does not exist): one line, exit 1.
+test_no_btf() {
+	STREAMTRACE_BTF=/nonexistent/vmlinux "$ST" -d 1 -- true >/dev/null 2>"$OUT/btf.err"
+	eq "$?" 1 "exit status without BTF"
+	eq "$(wc -l <"$OUT/btf.err")" 1 "one line"
+	grep -q BTF "$OUT/btf.err" || bad "message names BTF: $(cat "$OUT/btf.err")"
+}
+
+# The live table: 80 columns, plain text when not a terminal.
+test_table_plain() {
+	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
+	eq "$?" 0 "exit status"
+	grep -q 'getppid' "$OUT/tab.txt" || bad "the table lists the busiest syscalls"
+	grep -q $'\033' "$OUT/tab.txt" && bad "no escape codes when not a terminal"
+	local w
+	w=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$OUT/tab.txt")
+	[ "$w" -le 80 ] || bad "table is $w columns wide"
+}
+
+# --- run ------------------------------------------------------------------------
+if [ "$(id -u)" != 0 ]; then
+	echo "integration: SKIP: needs root to load BPF programs"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+[ -x "$ST" ] && [ -x "$SYSLOAD" ] || { echo "integration: build first (make)"; exit 1; }
+
+for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+	run_test "$t"
+done
+echo
+[ -n "$failures" ] && echo "failed:$failures"
+echo "integration: $pass passed, $failed failed, $skipped skipped"
+[ $failed = 0 ]
