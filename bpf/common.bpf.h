@@ -132,6 +132,33 @@ static __always_inline __u32 st_log2_bucket(__u64 v)
 	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
 }
 
+/*
+ * Syscalls in which a thread waits for input: blocked in one of these, a
+ * serving thread is idle, not busy. x86-64 numbers (arch/x86/entry/syscalls).
+ */
+static __always_inline int st_is_input_wait(__u32 nr)
+{
+#ifdef __TARGET_ARCH_x86
+	switch (nr) {
+	case 0:	  /* read */
+	case 7:	  /* poll */
+	case 19:  /* readv */
+	case 23:  /* select */
+	case 45:  /* recvfrom */
+	case 47:  /* recvmsg */
+	case 232: /* epoll_wait */
+	case 270: /* pselect6 */
+	case 271: /* ppoll */
+	case 281: /* epoll_pwait */
+	case 299: /* recvmmsg */
+	case 426: /* io_uring_enter */
+	case 441: /* epoll_pwait2 */
+		return 1;
+	}
+#endif
+	return 0;
+}
+
 static __always_inline struct st_task *st_task_of(struct task_struct *task)
 {
 	return bpf_task_storage_get(&tasks, task, 0, 0);

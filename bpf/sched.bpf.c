@@ -11,9 +11,14 @@ static __always_inline void st_runq_enter(struct st_task *t, __u64 now)
 	if (t->offcpu_since) {
 		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
 
-		if (ps)
+		if (ps) {
 			ps->offcpu_ns += now - t->offcpu_since;
+			/* woken: no longer waiting for input */
+			if (t->idle_since)
+				ps->idle_ns += now - t->idle_since;
+		}
 		t->offcpu_since = 0;
+		t->idle_since = 0;
 	}
 	if (!t->runq_since)
 		t->runq_since = now;
@@ -60,10 +65,14 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				ps->invol_switches++;
 		}
 		pt->oncpu_since = 0;
-		if (preempt || prev_state == TASK_RUNNING)
+		if (preempt || prev_state == TASK_RUNNING) {
 			pt->runq_since = now;
-		else
+		} else {
 			pt->offcpu_since = now;
+			/* a serving thread blocked in a receive or poll is idle */
+			if (pt->rx_seen && pt->sys_enter_ns && st_is_input_wait(pt->sys_nr))
+				pt->idle_since = now;
+		}
 	}
 	if (nt) {
 		if (!now)
@@ -78,10 +87,14 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				ps->runq_max_ns = d;
 			ps->runq_hist[st_log2_bucket(d)]++;
 		}
-		if (ps && nt->offcpu_since)
+		if (ps && nt->offcpu_since) {
 			ps->offcpu_ns += now - nt->offcpu_since;
+			if (nt->idle_since)
+				ps->idle_ns += now - nt->idle_since;
+		}
 		nt->runq_since = 0;
 		nt->offcpu_since = 0;
+		nt->idle_since = 0;
 		nt->oncpu_since = now;
 	}
 	return 0;

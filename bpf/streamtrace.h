@@ -61,20 +61,28 @@ struct st_proc_stat {
 	__u64 resets_sent;
 	__u64 resets_recv;
 	__u64 drops;
+	__u64 rx_tcp_bytes; /* the TCP part of rx_bytes / rx_ops */
+	__u64 rx_tcp_ops;
 	/* queue: arrivals seen on the enqueue side of the process's sockets */
-	__u64 arr_events;
-	__u64 arr_bytes;
-	__u64 arr_gap_ns; /* sum of gaps between enqueue events on one socket */
+	__u64 arr_bytes;  /* TCP: bytes that arrived (rcv_nxt advanced) */
+	__u64 arr_events; /* other sockets: messages queued (one per data-ready) */
+	__u64 arr_gap_ns; /* sum of gaps between arrivals to the process */
 	__u64 arr_gap_sq; /* sum of squared gaps, in (ns >> ST_SQ_SHIFT)^2 */
 	__u64 arr_gap_count;
-	__u64 backlog_int; /* integral of queued bytes over time, bytes x (ns >> ST_INT_SHIFT) */
-	/* busy/idle of serving threads */
-	__u64 idle_ns; /* blocked waiting for input (in a receive/poll) */
+	__u64 backlog_int; /* TCP: integral of unread bytes, bytes x (ns >> ST_INT_SHIFT) */
+	__u64 qlen_int;	   /* other: integral of queued messages, msgs x (ns >> ST_INT_SHIFT) */
+	/* busy/idle of serving threads (threads that made receives) */
+	__u64 idle_ns; /* blocked waiting for input (off CPU in a receive or poll) */
 	__u64 svc_ns;  /* from a receive's return to the next wait for input */
 	__u64 svc_sq;  /* squared, in (ns >> ST_SQ_SHIFT)^2 */
 	__u64 svc_count;
+	__u64 servers_run; /* +1 per thread the first time it received */
 	__u32 runq_hist[ST_HIST_BUCKETS];
 	__u32 svc_hist[ST_HIST_BUCKETS];
+	/* threads that received within epoch srv_tag[i]: like the syscall
+	 * maxima, double-buffered by epoch parity, not cumulative */
+	__u64 srv_cnt[2];
+	__u32 srv_tag[2];
 };
 
 #define ST_SQ_SHIFT  6	/* squares are kept in units of 64 ns, squared */
@@ -106,6 +114,8 @@ struct st_proc {
 	__u32 parent_slot; /* for forks: the parent's slot, else (__u32)-1 */
 	__u32 generation;  /* bumped each time the slot is reused */
 	char comm[ST_COMM_LEN];
+	__s64 backlog_bytes;   /* unread bytes in its sockets now (gauge) */
+	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
 };
 
 /* Per-thread state kept in task storage. */
@@ -118,7 +128,21 @@ struct st_task {
 	__u64 runq_since;
 	__u64 idle_since; /* blocked in a receive-like wait since */
 	__u64 svc_since;  /* last successful receive returned at */
-	__u64 rx_ops;
+	__u32 rx_seen;	  /* has received: a serving thread */
+	__u32 rx_epoch;	  /* epoch + 1 of its last receive */
+};
+
+/* Per-socket state kept in socket storage, for sockets a traced process
+ * received or sent on. */
+struct st_sock {
+	__u32 slot;	  /* owner: the first traced process to use it */
+	__u32 generation; /* of that slot, so a reused slot is not charged */
+	__u32 is_tcp;
+	__u32 last_rcv_nxt; /* TCP: rcv_nxt at the last arrival we saw */
+	__u64 last_t;	    /* last change of the backlog */
+	__u64 backlog;	    /* TCP: unread bytes; other: queued messages */
+	__u64 gauge_bytes;  /* what this socket adds to st_proc.backlog_bytes */
+	__u64 rx_bytes, rx_ops, tx_bytes, tx_ops;
 };
 
 enum st_event_kind {

@@ -12,10 +12,26 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 {
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 
+	__u64 now;
+
 	if (!t)
 		return 0;
+	now = bpf_ktime_get_ns();
 	t->sys_nr = id;
-	t->sys_enter_ns = bpf_ktime_get_ns();
+	t->sys_enter_ns = now;
+	/* a serving thread comes back for input: the op it took is served */
+	if (t->svc_since && st_is_input_wait(id)) {
+		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
+		__u64 d = now - t->svc_since, g = d >> ST_SQ_SHIFT;
+
+		t->svc_since = 0;
+		if (ps) {
+			ps->svc_ns += d;
+			ps->svc_sq += g * g;
+			ps->svc_count++;
+			ps->svc_hist[st_log2_bucket(d)]++;
+		}
+	}
 	return 0;
 }
 

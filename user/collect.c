@@ -49,6 +49,7 @@ struct proc_acc {
 	uint32_t c_runq_hist[ST_HIST_BUCKETS], c_svc_hist[ST_HIST_BUCKETS];
 	uint64_t i_stat[STAT_U64S], t_stat[STAT_U64S];
 	struct hist i_runq, t_runq, i_svc, t_svc;
+	uint64_t i_servers; /* threads that received in this interval */
 	uint64_t runq_max;
 
 	int rss_known;
@@ -57,6 +58,9 @@ struct proc_acc {
 	uint64_t flt_base_min, flt_base_maj;
 	uint64_t flt_last_min, flt_last_maj;
 	uint64_t i_min, i_maj; /* interval deltas, reset each interval */
+
+	int backlog_known;
+	uint64_t backlog_now, backlog_ival_start, backlog_first;
 
 	uint16_t sc_index[ST_MAX_SYSCALLS]; /* nr -> 1 + index into sc, 0 = none */
 	unsigned n_sc, cap_sc;
@@ -170,6 +174,9 @@ void collector_update_stats(struct collector *c, uint32_t slot, const struct st_
 		p->c_stat[i] = v[i];
 	}
 	p->runq_max = cum->runq_max_ns;
+	/* per epoch, not cumulative: the most serving threads any reading saw */
+	if (cum->srv_cnt[0] > p->i_servers)
+		p->i_servers = cum->srv_cnt[0];
 	hist_add_delta_u32(&p->i_runq, cum->runq_hist, p->c_runq_hist);
 	hist_add_delta_u32(&p->t_runq, cum->runq_hist, p->c_runq_hist);
 	hist_add_delta_u32(&p->i_svc, cum->svc_hist, p->c_svc_hist);
@@ -304,6 +311,21 @@ void collector_update_procfs(struct collector *c, uint32_t slot, const struct pr
 	}
 }
 
+void collector_update_backlog(struct collector *c, uint32_t slot, int64_t bytes)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+
+	if (!p)
+		return;
+	if (bytes < 0)
+		bytes = 0; /* a transient of racing updates */
+	if (!p->backlog_known) {
+		p->backlog_known = 1;
+		p->backlog_first = p->backlog_ival_start = (uint64_t)bytes;
+	}
+	p->backlog_now = (uint64_t)bytes;
+}
+
 void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code)
 {
 	struct proc_acc *p = slot_proc(c, slot);
@@ -371,36 +393,43 @@ static double ns_to_s(uint64_t ns)
 
 /* The queue figures of one process over a span, from its socket and busy/idle
  * counters; has_queue stays 0 for a process that received nothing. */
-static void fill_queue(struct proc_view *v, const uint64_t *st, double span_s)
+static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint64_t *st,
+		       int summary, double span_s)
 {
 	struct queue_input in;
 	double ops = (double)STAT(st, rx_ops);
-	double arr_bytes = (double)STAT(st, arr_bytes);
-	double rx_bytes = (double)STAT(st, rx_bytes);
+	double tcp_ops = (double)STAT(st, rx_tcp_ops), tcp_bytes = (double)STAT(st, rx_tcp_bytes);
+	/* TCP may merge or split the sender's writes: arrivals are counted in
+	 * bytes and turned into ops at the bytes per op the process dequeues */
+	double ops_per_byte = tcp_bytes > 0 ? tcp_ops / tcp_bytes : 0;
+	double int_s = (double)(1 << ST_INT_SHIFT) / 1e9;
+	unsigned servers = (unsigned)(summary ? STAT(st, servers_run) : p->i_servers);
 	double svc_n = (double)STAT(st, svc_count);
 
-	if (STAT(st, rx_ops) == 0 && STAT(st, arr_events) == 0)
+	if (STAT(st, rx_ops) == 0 && STAT(st, arr_bytes) == 0 && STAT(st, arr_events) == 0)
 		return;
 	memset(&in, 0, sizeof(in));
 	in.span_s = span_s;
-	/* λ in ops: bytes that arrived, at the bytes-per-op the process dequeues
-	 * (TCP may merge or split the sender's writes into other segments) */
-	in.arrivals = ops > 0 && rx_bytes > 0 ? arr_bytes * ops / rx_bytes : NAN;
+	in.arrivals = (double)STAT(st, arr_bytes) * ops_per_byte + (double)STAT(st, arr_events);
+	if (STAT(st, arr_bytes) && !tcp_bytes)
+		in.arrivals = NAN; /* bytes arrived but no op to size them by */
 	in.completions = ops;
-	in.busy_s = ns_to_s(STAT(st, svc_ns));
-	in.servers = v->queue.servers;
-	in.wait_s = NAN;
-	in.backlog_ops_avg = NAN;
-	if (arr_bytes > 0 && ops > 0) {
-		double backlog_avg =
-			(double)STAT(st, backlog_int) * (1 << ST_INT_SHIFT) / 1e9 / span_s;
-
-		/* Little's law on the byte stream: mean wait of a byte */
-		in.wait_s = backlog_avg / (arr_bytes / span_s);
-		in.backlog_ops_avg = backlog_avg * ops / rx_bytes;
-	}
-	in.backlog_start = NAN;
-	in.backlog_end = NAN;
+	in.servers = servers;
+	/* busy = not blocked waiting for input: the time from each receive to
+	 * the thread's next wait for input, summed over serving threads. (The
+	 * complement, time blocked in a wait, is only known when the wait ends,
+	 * so it misses waits that began before attach or outlive the span.) */
+	in.busy_s = servers ? fmin(ns_to_s(STAT(st, svc_ns)), servers * span_s) : NAN;
+	/* Little's law on the input queue: Lq is the time-average of what
+	 * waits in the sockets, Wq = Lq / λ */
+	in.backlog_ops_avg =
+		((double)STAT(st, backlog_int) * ops_per_byte + (double)STAT(st, qlen_int)) *
+		int_s / span_s;
+	in.wait_s = in.arrivals > 0 ? in.backlog_ops_avg / (in.arrivals / span_s) : NAN;
+	in.backlog_start = p->backlog_known
+				   ? (double)(summary ? p->backlog_first : p->backlog_ival_start)
+				   : NAN;
+	in.backlog_end = p->backlog_known ? (double)p->backlog_now : NAN;
 	in.arrival_cv2 = NAN;
 	if (STAT(st, arr_gap_count) > 1) {
 		double n = (double)STAT(st, arr_gap_count);
@@ -493,7 +522,9 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	v->n_syscalls = n;
 	qsort(v->syscalls, n, sizeof(*v->syscalls), cmp_syscall_rows);
 	v->fc_saturation_eta_s = NAN;
-	fill_queue(v, st, span_s);
+	v->backlog_known = p->backlog_known;
+	v->backlog_bytes = p->backlog_now;
+	fill_queue(v, p, st, summary, span_s);
 }
 
 static void reset_interval(struct proc_acc *p)
@@ -502,6 +533,8 @@ static void reset_interval(struct proc_acc *p)
 	memset(&p->i_runq, 0, sizeof(p->i_runq));
 	memset(&p->i_svc, 0, sizeof(p->i_svc));
 	p->i_min = p->i_maj = 0;
+	p->i_servers = 0;
+	p->backlog_ival_start = p->backlog_now;
 	for (unsigned i = 0; i < p->n_sc; i++) {
 		struct sc_acc *s = &p->sc[i];
 

@@ -38,6 +38,8 @@ void collector_update_errno(struct collector *c, uint32_t slot, uint32_t nr, uin
 void collector_update_procfs(struct collector *c, uint32_t slot, const struct procfs_stat *st);
 /* Baseline for the fault counters (the values when tracing began). */
 void collector_fault_base(struct collector *c, uint32_t slot, uint64_t minflt, uint64_t majflt);
+/* The unread bytes in the process's input sockets now (a gauge). */
+void collector_update_backlog(struct collector *c, uint32_t slot, int64_t bytes);
 void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code);
 /* The slot's process is dead and fully read: keep it for the summary only. */
 void collector_proc_retire(struct collector *c, uint32_t slot);

@@ -129,10 +129,11 @@ static void read_all(struct session *s)
 
 		if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
 			continue;
-		if (!tracer_read_proc_stat(s->tr, i, &ps))
+		if (!tracer_read_proc_stat(s->tr, i, epoch, &ps))
 			collector_update_stats(s->col, i, &ps);
 		if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
 			collector_update_syscalls(s->col, i, s->rows);
+		collector_update_backlog(s->col, i, p->backlog_bytes);
 		if (p->state == ST_PROC_EXITED)
 			collector_proc_exit(s->col, i, p->exit_code);
 		else if (!procfs_read((pid_t)p->tgid, &st))

@@ -317,7 +317,7 @@ uint32_t tracer_next_epoch(struct tracer *t)
 
 #define PROC_STAT_U64S (offsetof(struct st_proc_stat, runq_hist) / sizeof(__u64))
 
-int tracer_read_proc_stat(struct tracer *t, uint32_t slot, struct st_proc_stat *sum)
+int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struct st_proc_stat *sum)
 {
 	struct st_proc_stat *v = t->percpu_buf;
 	const size_t max_idx = offsetof(struct st_proc_stat, runq_max_ns) / sizeof(__u64);
@@ -339,6 +339,8 @@ int tracer_read_proc_stat(struct tracer *t, uint32_t slot, struct st_proc_stat *
 			sum->runq_hist[b] += v[c].runq_hist[b];
 			sum->svc_hist[b] += v[c].svc_hist[b];
 		}
+		if (v[c].srv_tag[epoch & 1] == epoch)
+			sum->srv_cnt[0] += v[c].srv_cnt[epoch & 1];
 	}
 	return 0;
 }

@@ -47,8 +47,10 @@ const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot
 /* Start a new interval epoch; returns the epoch that just ended. */
 uint32_t tracer_next_epoch(struct tracer *t);
 /* Sum of a slot's per-CPU process counters (sums, maxima as max, the u32
- * histogram buckets summed modulo 2^32). */
-int tracer_read_proc_stat(struct tracer *t, uint32_t slot, struct st_proc_stat *sum);
+ * histogram buckets summed modulo 2^32); sum->srv_cnt[0] is the count of
+ * threads that received within `epoch`. */
+int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch,
+			  struct st_proc_stat *sum);
 /* rows[ST_MAX_SYSCALLS] summed over CPUs; rows[i].ep_max_ns[0] is set to the
  * maximum within `epoch` (0 when no sample of that epoch was seen). */
 int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Socket probes: traffic of traced processes (sock_recv_length and
+ * sock_send_length, Linux 6.3+, one event per message even inside
+ * recvmmsg/sendmmsg), the enqueue side of their sockets (sk_data_ready, in
+ * whatever context delivers the data, so arrivals are seen even when the
+ * process falls behind), the receive backlog integrated over time (for the
+ * queue wait by Little's law), and TCP retransmits, resets and drops.
+ * A socket belongs to the first traced process that receives or sends on
+ * it; its state lives in socket storage and dies with the socket.
+ */
+#include "common.bpf.h"
+
+#define MSG_PEEK     2
+#define IPPROTO_TCP_ 6
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct st_sock);
+} socks SEC(".maps");
+
+/* The receive backlog of sk now: unread bytes for TCP (rcv_nxt - copied_seq),
+ * queued messages for the others. */
+static __always_inline __u64 st_backlog(struct sock *sk, int is_tcp, __u64 *gauge_bytes)
+{
+	if (is_tcp) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		__u32 unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+
+		/* a negative difference is a transient of a racing reader */
+		if ((__s32)unread < 0)
+			unread = 0;
+		*gauge_bytes = unread;
+		return unread;
+	}
+	*gauge_bytes = (__u32)BPF_CORE_READ(sk, sk_backlog.rmem_alloc.counter);
+	return BPF_CORE_READ(sk, sk_receive_queue.qlen);
+}
+
+/* Integrate the old backlog up to now, then take the new one. */
+static __always_inline void st_backlog_step(struct st_sock *s, struct sock *sk,
+					    struct st_proc_stat *ps, struct st_proc *proc,
+					    __u64 now)
+{
+	__u64 gauge, b = st_backlog(sk, s->is_tcp, &gauge);
+	__u64 area;
+
+	/* the enqueue side (the sender's CPU) and the reader race on one socket:
+	 * a timestamp taken just before the other's update is not a step back */
+	if (now < s->last_t)
+		now = s->last_t;
+	area = ((now - s->last_t) >> ST_INT_SHIFT) * s->backlog;
+	if (s->last_t) {
+		if (s->is_tcp)
+			ps->backlog_int += area;
+		else
+			ps->qlen_int += area;
+	}
+	s->last_t = now;
+	s->backlog = b;
+	if (proc && gauge != s->gauge_bytes) {
+		__sync_fetch_and_add(&proc->backlog_bytes, (__s64)(gauge - s->gauge_bytes));
+		s->gauge_bytes = gauge;
+	}
+}
+
+/* The socket's state, taken for the current traced thread's process. */
+static __always_inline struct st_sock *st_sock_own(struct sock *sk, struct st_task *t, __u64 now)
+{
+	struct st_sock *s = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	struct st_proc *proc;
+
+	if (!s) {
+		st_lost(ST_LOST_STORAGE);
+		return 0;
+	}
+	if (s->last_t && s->slot == t->slot)
+		return s;
+	proc = bpf_map_lookup_elem(&procs, &t->slot);
+	if (!proc)
+		return 0;
+	if (s->last_t && s->generation == proc->generation)
+		return s;
+	if (s->last_t) {
+		/* its owner is gone and the slot reused: not ours to charge */
+		struct st_proc *old = bpf_map_lookup_elem(&procs, &s->slot);
+
+		if (old && old->generation == s->generation && old->state == ST_PROC_LIVE)
+			return s; /* shared with a live traced process: first owner keeps it */
+	}
+	__builtin_memset(s, 0, sizeof(*s));
+	s->slot = t->slot;
+	s->generation = proc->generation;
+	s->is_tcp = BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_;
+	if (s->is_tcp)
+		s->last_rcv_nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
+	s->backlog = st_backlog(sk, s->is_tcp, &s->gauge_bytes);
+	__sync_fetch_and_add(&proc->backlog_bytes, (__s64)s->gauge_bytes);
+	s->last_t = now;
+	return s;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	struct st_task *t = st_task_of(bpf_get_current_task_btf());
+	struct st_proc_stat *ps;
+	struct st_sock *s;
+	__u64 now;
+	__u32 ep;
+
+	if (!t || ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	now = bpf_ktime_get_ns();
+	ps = st_proc_stat_of(t->slot);
+	if (!ps)
+		return 0;
+	ps->rx_ops++;
+	ps->rx_bytes += ret;
+	s = st_sock_own(sk, t, now);
+	if (s) {
+		s->rx_ops++;
+		s->rx_bytes += ret;
+		if (s->is_tcp) {
+			ps->rx_tcp_ops++;
+			ps->rx_tcp_bytes += ret;
+		}
+		if (s->slot == t->slot)
+			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), now);
+	}
+	/* a serving thread: count it once per epoch and once per run */
+	ep = epoch;
+	if (t->rx_epoch != ep + 1) {
+		__u32 i = ep & 1;
+
+		t->rx_epoch = ep + 1;
+		if (ps->srv_tag[i] != ep) {
+			ps->srv_tag[i] = ep;
+			ps->srv_cnt[i] = 0;
+		}
+		ps->srv_cnt[i]++;
+	}
+	if (!t->rx_seen) {
+		t->rx_seen = 1;
+		ps->servers_run++;
+	}
+	t->svc_since = now;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(st_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	struct st_task *t = st_task_of(bpf_get_current_task_btf());
+	struct st_proc_stat *ps;
+	struct st_sock *s;
+
+	if (!t || ret <= 0)
+		return 0;
+	ps = st_proc_stat_of(t->slot);
+	if (!ps)
+		return 0;
+	ps->tx_ops++;
+	ps->tx_bytes += ret;
+	s = st_sock_own(sk, t, bpf_ktime_get_ns());
+	if (s) {
+		s->tx_ops++;
+		s->tx_bytes += ret;
+	}
+	return 0;
+}
+
+/* The socket's owner, if it is a traced process still. */
+static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, struct st_proc **proc)
+{
+	struct st_sock *s;
+
+	if (!sk)
+		return 0;
+	s = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
+	if (!s || !s->last_t)
+		return 0;
+	*proc = bpf_map_lookup_elem(&procs, &s->slot);
+	if (!*proc || (*proc)->generation != s->generation)
+		return 0;
+	return s;
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(st_sk_data_ready, const struct sock *csk)
+{
+	struct sock *sk = (struct sock *)csk;
+	struct st_proc_stat *ps;
+	struct st_proc *proc;
+	struct st_sock *s = st_sock_owned(sk, &proc);
+	__u64 now, last;
+
+	if (!s)
+		return 0;
+	ps = st_proc_stat_of(s->slot);
+	if (!ps)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (s->is_tcp) {
+		__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
+
+		ps->arr_bytes += nxt - s->last_rcv_nxt;
+		s->last_rcv_nxt = nxt;
+	} else {
+		ps->arr_events++;
+	}
+	last = proc->last_arrival_ns;
+	proc->last_arrival_ns = now;
+	if (last && now > last) {
+		__u64 gap = now - last, g = gap >> ST_SQ_SHIFT;
+
+		ps->arr_gap_ns += gap;
+		ps->arr_gap_sq += g * g;
+		ps->arr_gap_count++;
+	}
+	st_backlog_step(s, sk, ps, proc, now);
+	return 0;
+}
+
+static __always_inline struct st_proc_stat *st_owner_stat(const struct sock *sk)
+{
+	struct st_proc *proc;
+	struct st_sock *s = st_sock_owned(sk, &proc);
+
+	return s ? st_proc_stat_of(s->slot) : 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(st_tcp_retransmit_skb, const struct sock *sk)
+{
+	struct st_proc_stat *ps = st_owner_stat(sk);
+
+	if (ps)
+		ps->retransmits++;
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(st_tcp_send_reset, const struct sock *sk)
+{
+	struct st_proc_stat *ps = st_owner_stat(sk);
+
+	if (ps)
+		ps->resets_sent++;
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(st_tcp_receive_reset, struct sock *sk)
+{
+	struct st_proc_stat *ps = st_owner_stat(sk);
+
+	if (ps)
+		ps->resets_recv++;
+	return 0;
+}
+
+SEC("tp_btf/sock_rcvqueue_full")
+int BPF_PROG(st_sock_rcvqueue_full, struct sock *sk)
+{
+	struct st_proc_stat *ps = st_owner_stat(sk);
+
+	if (ps)
+		ps->drops++;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
