@@ -102,6 +102,49 @@ static __always_inline struct st_sock *st_sock_own(struct sock *sk, struct st_ta
 	return s;
 }
 
+/* An arrival: remember when it came (and, for TCP, up to which byte). */
+static __always_inline void st_wait_push(struct st_sock *s, struct st_proc_stat *ps, __u32 seq,
+					 __u64 now)
+{
+	__u32 h = s->ring_head;
+
+	if (h - s->ring_tail >= ST_WAIT_RING) {
+		s->ring_tail++;
+		ps->wait_dropped++;
+		st_lost(ST_LOST_WAIT_SAMPLE);
+	}
+	s->ring_seq[h & (ST_WAIT_RING - 1)] = seq;
+	s->ring_t[h & (ST_WAIT_RING - 1)] = now;
+	s->ring_head = h + 1;
+}
+
+/* A dequeue: every arrival fully read by now has waited until now. TCP
+ * arrivals are done once copied_seq passed their end; for the others each
+ * receive takes one message. */
+static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps, struct sock *sk,
+					__u64 now)
+{
+	__u32 copied = s->is_tcp ? BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) : 0;
+	int i;
+
+	for (i = 0; i < ST_WAIT_RING; i++) {
+		__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
+		__u64 w;
+
+		if (tail == s->ring_head)
+			break;
+		if (s->is_tcp && (__s32)(copied - s->ring_seq[k]) < 0)
+			break;
+		w = now > s->ring_t[k] ? now - s->ring_t[k] : 0;
+		ps->wait_ns += w;
+		ps->wait_count++;
+		ps->wait_hist[st_log2_bucket(w)]++;
+		s->ring_tail = tail + 1;
+		if (!s->is_tcp)
+			break;
+	}
+}
+
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
 {
@@ -127,8 +170,10 @@ int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
 			ps->rx_tcp_ops++;
 			ps->rx_tcp_bytes += ret;
 		}
-		if (s->slot == t->slot)
+		if (s->slot == t->slot) {
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), now);
+			st_wait_pop(s, ps, sk, now);
+		}
 	}
 	/* a serving thread: count it once per epoch and once per run */
 	ep = epoch;
@@ -206,10 +251,14 @@ int BPF_PROG(st_sk_data_ready, const struct sock *csk)
 	if (s->is_tcp) {
 		__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
 
+		if (nxt == s->last_rcv_nxt)
+			return 0; /* woken without new data (e.g. a FIN) */
 		ps->arr_bytes += nxt - s->last_rcv_nxt;
 		s->last_rcv_nxt = nxt;
+		st_wait_push(s, ps, nxt, now);
 	} else {
 		ps->arr_events++;
+		st_wait_push(s, ps, 0, now);
 	}
 	last = proc->last_arrival_ns;
 	proc->last_arrival_ns = now;

@@ -26,6 +26,8 @@ enum st_lost_kind {
 	ST_LOST_ERRNO_FULL,    /* errno map full: an error's errno was not kept */
 	ST_LOST_STORAGE,       /* task or socket storage could not be created */
 	ST_LOST_SOCK_FULL,     /* per-connection map full */
+	ST_LOST_WAIT_SAMPLE,   /* a queue-wait sample given up (socket ring full): a histogram
+			     * sample, not an event, so not in lost.events */
 	ST_LOST__MAX,
 };
 
@@ -76,14 +78,23 @@ struct st_proc_stat {
 	__u64 svc_ns;  /* from a receive's return to the next wait for input */
 	__u64 svc_sq;  /* squared, in (ns >> ST_SQ_SHIFT)^2 */
 	__u64 svc_count;
-	__u64 servers_run; /* +1 per thread the first time it received */
+	__u64 wait_ns; /* per-arrival queue waits, timed one by one */
+	__u64 wait_count;
+	__u64 wait_dropped; /* arrivals not timed: the socket's ring was full */
+	__u64 servers_run;  /* +1 per thread the first time it received */
 	__u32 runq_hist[ST_HIST_BUCKETS];
 	__u32 svc_hist[ST_HIST_BUCKETS];
+	__u32 wait_hist[ST_HIST_BUCKETS];
 	/* threads that received within epoch srv_tag[i]: like the syscall
 	 * maxima, double-buffered by epoch parity, not cumulative */
 	__u64 srv_cnt[2];
 	__u32 srv_tag[2];
 };
+
+/* Arrivals per socket whose queue wait is timed one by one; beyond that the
+ * oldest is given up (counted in st_proc_stat.wait_dropped) and the mean
+ * wait still comes from the backlog integral. */
+#define ST_WAIT_RING 32
 
 #define ST_SQ_SHIFT  6	/* squares are kept in units of 64 ns, squared */
 #define ST_INT_SHIFT 10 /* backlog integral in bytes x ~µs (1024 ns) */
@@ -143,6 +154,11 @@ struct st_sock {
 	__u64 backlog;	    /* TCP: unread bytes; other: queued messages */
 	__u64 gauge_bytes;  /* what this socket adds to st_proc.backlog_bytes */
 	__u64 rx_bytes, rx_ops, tx_bytes, tx_ops;
+	/* arrivals not yet dequeued, oldest at tail: TCP end sequence (the
+	 * others: unused, one ring entry per message) and arrival time */
+	__u32 ring_head, ring_tail;
+	__u32 ring_seq[ST_WAIT_RING];
+	__u64 ring_t[ST_WAIT_RING];
 };
 
 enum st_event_kind {

@@ -47,8 +47,9 @@ struct proc_acc {
 
 	uint64_t c_stat[STAT_U64S]; /* last cumulative reading */
 	uint32_t c_runq_hist[ST_HIST_BUCKETS], c_svc_hist[ST_HIST_BUCKETS];
+	uint32_t c_wait_hist[ST_HIST_BUCKETS];
 	uint64_t i_stat[STAT_U64S], t_stat[STAT_U64S];
-	struct hist i_runq, t_runq, i_svc, t_svc;
+	struct hist i_runq, t_runq, i_svc, t_svc, i_wait, t_wait;
 	uint64_t i_servers; /* threads that received in this interval */
 	uint64_t runq_max;
 
@@ -183,6 +184,9 @@ void collector_update_stats(struct collector *c, uint32_t slot, const struct st_
 	hist_add_delta_u32(&p->t_svc, cum->svc_hist, p->c_svc_hist);
 	memcpy(p->c_runq_hist, cum->runq_hist, sizeof(p->c_runq_hist));
 	memcpy(p->c_svc_hist, cum->svc_hist, sizeof(p->c_svc_hist));
+	hist_add_delta_u32(&p->i_wait, cum->wait_hist, p->c_wait_hist);
+	hist_add_delta_u32(&p->t_wait, cum->wait_hist, p->c_wait_hist);
+	memcpy(p->c_wait_hist, cum->wait_hist, sizeof(p->c_wait_hist));
 }
 
 static struct sc_acc *sc_get(struct proc_acc *p, uint32_t nr)
@@ -448,6 +452,11 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 			in.service_cv2 = fmax(0, m2 - m * m) / (m * m);
 	}
 	queue_model_compute(&in, &v->queue);
+	v->arrival_cv2 = in.arrival_cv2;
+	v->service_cv2 = in.service_cv2;
+	v->wait_timed_s = STAT(st, wait_count)
+				  ? ns_to_s(STAT(st, wait_ns)) / (double)STAT(st, wait_count)
+				  : NAN;
 	v->has_queue = 1;
 }
 
@@ -522,6 +531,11 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	v->n_syscalls = n;
 	qsort(v->syscalls, n, sizeof(*v->syscalls), cmp_syscall_rows);
 	v->fc_saturation_eta_s = NAN;
+	v->svc_hist = summary ? p->t_svc : p->i_svc;
+	v->wait_hist = summary ? p->t_wait : p->i_wait;
+	v->wait_hist_known = hist_count(&v->wait_hist) > 0;
+	v->wait_timed_s = NAN;
+	v->arrival_cv2 = v->service_cv2 = NAN;
 	v->backlog_known = p->backlog_known;
 	v->backlog_bytes = p->backlog_now;
 	fill_queue(v, p, st, summary, span_s);
@@ -532,6 +546,7 @@ static void reset_interval(struct proc_acc *p)
 	memset(p->i_stat, 0, sizeof(p->i_stat));
 	memset(&p->i_runq, 0, sizeof(p->i_runq));
 	memset(&p->i_svc, 0, sizeof(p->i_svc));
+	memset(&p->i_wait, 0, sizeof(p->i_wait));
 	p->i_min = p->i_maj = 0;
 	p->i_servers = 0;
 	p->backlog_ival_start = p->backlog_now;

@@ -17,6 +17,7 @@ static const char *const lost_keys[ST_LOST__MAX] = {
 	[ST_LOST_ERRNO_FULL] = "errno_map_full",
 	[ST_LOST_STORAGE] = "storage_failed",
 	[ST_LOST_SOCK_FULL] = "socket_map_full",
+	[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
 };
 
 static double us(double ns)
@@ -79,7 +80,6 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_obj_end(w);
 	jw_knum(w, "little_lambda_w", q->little_l_lambda_w);
 	jw_knum(w, "little_error", q->little_error);
-	jw_obj_end(w);
 }
 
 static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s)
@@ -141,10 +141,17 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_obj_end(w);
 
 	jw_key(w, "queue");
-	if (p->has_queue)
+	if (p->has_queue) {
 		json_out_queue(w, &p->queue);
-	else
+		jw_knum(w, "wait_timed_s", p->wait_timed_s);
+		jw_knum(w, "wait_p99_us", us(hist_quantile_ns(&p->wait_hist, 0.99, 0)));
+		jw_knum(w, "service_p99_us", us(hist_quantile_ns(&p->svc_hist, 0.99, 0)));
+		jw_knum(w, "arrival_cv2", p->arrival_cv2);
+		jw_knum(w, "service_cv2", p->service_cv2);
+		jw_obj_end(w);
+	} else {
 		jw_null(w);
+	}
 
 	jw_key(w, "forecast");
 	if (p->has_forecast) {

@@ -8,7 +8,8 @@ uint64_t lost_total(const struct lost_counts *l)
 	uint64_t n = l->recursion;
 
 	for (unsigned i = 0; i < ST_LOST__MAX; i++)
-		n += l->kinds[i];
+		if (i != ST_LOST_WAIT_SAMPLE) /* samples, not events */
+			n += l->kinds[i];
 	return n;
 }
 

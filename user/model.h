@@ -69,6 +69,14 @@ struct proc_view {
 	uint64_t backlog_bytes;
 	uint64_t retransmits, resets, drops;
 
+	/* per-op service time (receive to next wait for input) and, where
+	 * measured, per-arrival queue wait (enqueue to dequeue) histograms */
+	struct hist svc_hist;
+	int wait_hist_known;
+	struct hist wait_hist;
+	double wait_timed_s;		 /* mean of the waits timed one by one, NaN if none */
+	double arrival_cv2, service_cv2; /* measured variability, NaN if unknown */
+
 	/* queue: has_queue is 0 for a process that never received data */
 	int has_queue;
 	struct queue_figures queue;
@@ -76,6 +84,12 @@ struct proc_view {
 	/* forecast: has_forecast 0 until there is a trend to speak of */
 	int has_forecast;
 	double fc_horizon_s, fc_arrival_rate, fc_rho, fc_response_s, fc_saturation_eta_s;
+	double fc_arrival_lo, fc_arrival_hi; /* prediction interval of fc_arrival_rate */
+
+	/* pipeline: position among traced processes that feed each other
+	 * (0 = not in a pipeline), and whether this stage is the bottleneck */
+	unsigned stage;
+	int bottleneck;
 };
 
 struct lost_counts {

@@ -338,6 +338,7 @@ int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struc
 		for (int b = 0; b < ST_HIST_BUCKETS; b++) {
 			sum->runq_hist[b] += v[c].runq_hist[b];
 			sum->svc_hist[b] += v[c].svc_hist[b];
+			sum->wait_hist[b] += v[c].wait_hist[b];
 		}
 		if (v[c].srv_tag[epoch & 1] == epoch)
 			sum->srv_cnt[0] += v[c].srv_cnt[epoch & 1];
