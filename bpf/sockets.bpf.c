@@ -13,6 +13,7 @@
 
 #define MSG_PEEK     2
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -35,8 +36,15 @@ static __always_inline __u64 st_backlog(struct sock *sk, int is_tcp, __u64 *gaug
 		*gauge_bytes = unread;
 		return unread;
 	}
+	__u64 qlen = BPF_CORE_READ(sk, sk_receive_queue.qlen);
+
 	*gauge_bytes = (__u32)BPF_CORE_READ(sk, sk_backlog.rmem_alloc.counter);
-	return BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	/* UDP keeps a second queue, reader_queue, that receives splice the
+	 * receive queue into (Linux 4.13+): messages waiting are in both */
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_UDP_ &&
+	    bpf_core_field_exists(((struct udp_sock *)0)->reader_queue))
+		qlen += BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+	return qlen;
 }
 
 /* Integrate the old backlog up to now, then take the new one. */

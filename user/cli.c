@@ -198,9 +198,21 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 	/* getopt over argv[first-1 .. nargs), argv[first-1] standing in as argv[0] */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(nargs - first + 1, argv + first - 1, "+:p:c:i:d:o:vhV", long_opts,
-				NULL)) != -1) {
+	for (;;) {
+		/* the word getopt is about to read, to name it in a message */
+		int word = first - 1 + (optind ? optind : 1);
+
+		c = getopt_long(nargs - first + 1, argv + first - 1, "-:p:c:i:d:o:vhV", long_opts,
+				NULL);
+		if (c == -1)
+			break;
 		switch (c) {
+		case 1: /* a word that is not an option: a FILE of report/diff */
+			if (o->n_files < 2 && (o->cmd == CMD_REPORT || o->cmd == CMD_DIFF))
+				o->files[o->n_files++] = optarg;
+			else
+				return usage_error(err, "unexpected argument '%s'%s", optarg, "");
+			break;
 		case 'p':
 			if (cli_parse_pids(optarg, o->pids, CLI_MAX_PIDS, &o->n_pids, bad,
 					   sizeof(bad)))
@@ -257,17 +269,16 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			return CLI_EXIT_OK;
 		case ':':
 			return usage_error(err, "option '%s' needs a value%s",
-					   argv[first - 1 + optind - 1], "");
+					   word < nargs ? argv[word] : "?", "");
 		default:
+			if (word < nargs && optopt > 0 && optopt < 128 && argv[word][1] != '-') {
+				char opt[3] = {'-', (char)optopt, 0};
+
+				return usage_error(err, "unknown option '%s'%s", opt, "");
+			}
 			return usage_error(err, "unknown option '%s'%s",
-					   argv[first - 1 + optind - 1], "");
+					   word < nargs ? argv[word] : "?", "");
 		}
-	}
-	for (int i = first - 1 + optind; i < nargs; i++) {
-		if (o->n_files < 2 && (o->cmd == CMD_REPORT || o->cmd == CMD_DIFF))
-			o->files[o->n_files++] = argv[i];
-		else
-			return usage_error(err, "unexpected argument '%s'%s", argv[i], "");
 	}
 
 	switch (o->cmd) {

@@ -144,6 +144,13 @@ void collector_proc_begin(struct collector *c, uint32_t slot, pid_t pid, const c
 	c->slots[slot] = p;
 }
 
+int collector_proc_exit_reported(const struct collector *c, uint32_t slot)
+{
+	const struct proc_acc *p = slot_proc(c, slot);
+
+	return p && p->reported_exit;
+}
+
 int collector_proc_known(const struct collector *c, uint32_t slot)
 {
 	return slot_proc(c, slot) != NULL;
@@ -452,6 +459,14 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 			in.service_cv2 = fmax(0, m2 - m * m) / (m * m);
 	}
 	queue_model_compute(&in, &v->queue);
+	/* Flow control can hide ρ >= 1: once a TCP receive buffer is full the
+	 * sender is held back, arrivals slow to the service rate, and the
+	 * backlog stops growing. A server that never waited for input over the
+	 * span (busy >= 99%, blocked in a receive <= 0.5% of the time) is at its
+	 * capacity all the same: saturated. */
+	if (servers && v->queue.utilization >= 0.99 &&
+	    ns_to_s(STAT(st, idle_ns)) <= 0.005 * servers * span_s)
+		v->queue.saturated = 1;
 	v->arrival_cv2 = in.arrival_cv2;
 	v->service_cv2 = in.service_cv2;
 	v->wait_timed_s = STAT(st, wait_count)

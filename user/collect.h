@@ -26,6 +26,8 @@ void collector_proc_begin(struct collector *c, uint32_t slot, pid_t pid, const c
 			  uint32_t origin);
 /* Is the slot's occupant known and not yet retired? */
 int collector_proc_known(const struct collector *c, uint32_t slot);
+/* Has the slot's exit gone out in an interval (so it may be retired)? */
+int collector_proc_exit_reported(const struct collector *c, uint32_t slot);
 void collector_proc_comm(struct collector *c, uint32_t slot, const char *comm);
 /* Cumulative readings of a slot (sums over CPUs). */
 void collector_update_stats(struct collector *c, uint32_t slot, const struct st_proc_stat *cum);

@@ -194,7 +194,8 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	jw_init(&w, f);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "type", s->is_summary ? "summary" : "interval");
-	jw_knum(&w, "time", s->time);
+	jw_key(&w, "time");
+	jw_time(&w, s->time);
 	jw_knum(&w, "span_s", s->span_s);
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);

@@ -66,12 +66,25 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 
+	unsigned char lo = 0x80, hi = 0xbf;
+
 	if (s[0] < 0xc2 || s[0] > 0xf4)
 		return 0;
 	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
 	if (len > n)
 		return 0;
-	for (i = 1; i < len; i++)
+	/* RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return len;
@@ -155,6 +168,16 @@ void jw_num(struct jw *w, double v)
 	if (v == 0)
 		v = 0; /* no "-0" */
 	fprintf(w->f, "%.9g", v);
+}
+
+void jw_time(struct jw *w, double v)
+{
+	if (!isfinite(v)) {
+		jw_null(w);
+		return;
+	}
+	jw_sep(w);
+	fprintf(w->f, "%.6f", v);
 }
 
 void jw_bool(struct jw *w, int v)

@@ -28,6 +28,8 @@ void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_u64(struct jw *w, uint64_t v);
 void jw_i64(struct jw *w, int64_t v);
 void jw_num(struct jw *w, double v);
+/* UNIX time: microseconds, never exponent notation */
+void jw_time(struct jw *w, double v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 

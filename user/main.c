@@ -155,7 +155,9 @@ static void release_dead(struct session *s)
 	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
 		const volatile struct st_proc *p = tracer_proc(s->tr, i);
 
-		if (p->state != ST_PROC_EXITED || p->exit_ns + RELEASE_GRACE_NS > now)
+		/* only once its exit and last counts went out in an interval */
+		if (p->state != ST_PROC_EXITED || p->exit_ns + RELEASE_GRACE_NS > now ||
+		    !collector_proc_exit_reported(s->col, i))
 			continue;
 		collector_proc_retire(s->col, i);
 		tracer_release_slot(s->tr, i);

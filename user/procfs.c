@@ -30,6 +30,8 @@ int procfs_parse_stat(const char *text, struct procfs_stat *st)
 		n = sizeof(st->comm) - 1;
 	memcpy(st->comm, l + 1, n);
 	p = r + 2;
+	if (!*p)
+		return -1;
 	st->state = *p;
 	/* fields 4.. after the state: ppid pgrp session tty tpgid flags minflt
 	 * cminflt majflt cmajflt utime stime cutime cstime prio nice threads

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Queueing inference against queues whose truth is known: qbench runs a
+# producer and a server over real loopback sockets with set arrival and
+# service processes and measures what really happened (its own timestamps);
+# streamtrace, attached with -p to the server before the first message, must
+# infer the same λ, S, ρ and W from the kernel alone.
+#
+# Tolerances (the issue's; see queue_check.py for how intervals are
+# combined): λ within 5% and S within 10% (relative), ρ within 0.05
+# (absolute), W within 20%. The truth and streamtrace see the same messages
+# but over slightly different windows (the truth over the whole sending
+# window after warm-up, streamtrace over whole intervals inside it), so part
+# of each tolerance is the sampling noise of a Poisson stream over ~5 s
+# (sd of λ ≈ 1/sqrt(λ·5 s) ≈ 2% at 500/s); W is the noisiest (waits are
+# strongly autocorrelated near ρ = 0.8), hence 20%.
+# usage: tests/integration/queue.sh [TEST_NAME_PATTERN]
+set -u
+PATTERN=${1:-}
+. "$(dirname "$0")/lib.sh"
+CHECK="python3 $ROOT/tests/integration/queue_check.py"
+
+# qbench_traced NAME QBENCH_ARGS... : run qbench, trace its server with -p
+# from before the first message; leaves $OUT/NAME.truth and $OUT/NAME.json
+qbench_traced() {
+	local name=$1
+	shift
+	local pidf=$OUT/$name.pid
+	"$QBENCH" run "$@" --start-signal --pidfile "$pidf" >"$OUT/$name.truth" 2>"$OUT/$name.qb.err" &
+	local qb=$!
+	wait_file "$pidf" || { bad "qbench did not start: $(cat "$OUT/$name.qb.err")"; return 1; }
+	SERVER=$(cat "$pidf")
+	timeout 60 "$ST" --json -i 1 -p "$SERVER" >"$OUT/$name.json" 2>"$OUT/$name.st.err" &
+	local stp=$!
+	wait_lines "$OUT/$name.json" 1 10 || bad "no interval within 10 s"
+	kill -USR1 "$qb"
+	wait "$qb" || bad "qbench failed: $(tail -2 "$OUT/$name.qb.err")"
+	wait "$stp"
+	eq "$?" 0 "streamtrace stops when the server exits"
+	contract_ok "$OUT/$name.json"
+	return 0
+}
+
+qcheck() { # qcheck NAME ARGS...: queue_check against the run's truth
+	local name=$1
+	shift
+	$CHECK "$OUT/$name.truth" "$OUT/$name.json" "$SERVER" "$@" >"$OUT/$name.check" 2>&1
+	local rc=$?
+	sed 's/^/    /' "$OUT/$name.check"
+	[ $rc = 0 ] || bad "queue figures of $name"
+}
+
+# M/M/1 over TCP at ρ ≈ 0.5: figures, exact byte and op counts, and M/M/1's
+# prediction near the measured W (exponential arrivals and service: the
+# model's assumptions hold; 25% for the sampling noise of W).
+test_mm1_rho05() {
+	qbench_traced mm1a --rate 500 --service-us 1000 --duration 8 --warmup 1 || return
+	qcheck mm1a --servers 1 --exact --model-near mm1 0.25
+}
+
+# M/M/1 at ρ ≈ 0.8.
+test_mm1_rho08() {
+	qbench_traced mm1b --rate 800 --service-us 1000 --duration 8 --warmup 1 || return
+	qcheck mm1b --servers 1 --exact
+}
+
+# M/M/c, c = 2: UDP, one socket shared by both workers (one queue, two
+# servers).
+test_mmc_c2() {
+	qbench_traced mmc2 --transport udp --workers 2 --rate 1000 --service-us 1000 \
+		--duration 8 --warmup 1 || return
+	qcheck mmc2 --servers 2 --exact --model-near mmc 0.25
+}
+
+# M/M/c, c = 4 (ρ kept at 0.25: four spinning workers and the producer
+# share this machine's two cores).
+test_mmc_c4() {
+	qbench_traced mmc4 --transport udp --workers 4 --rate 500 --service-us 2000 \
+		--duration 8 --warmup 1 || return
+	qcheck mmc4 --servers 4 --exact
+}
+
+# Regular arrivals and fixed service (D/D/1): almost no wait; Kingman's
+# G/G/1, which uses the measured variability, is closer than M/M/1.
+test_regular_kingman() {
+	qbench_traced reg --rate 500 --service-us 1000 --arrival regular --service fixed \
+		--duration 8 --warmup 1 || return
+	qcheck reg --servers 1 --exact --model-closer gg1 mm1
+}
+
+# Overload: offered load 1.2 (1200/s into a 1 ms server): saturated, backlog
+# growing, ρ ≥ 1. (Kept short of the point where the receive buffer fills and
+# TCP flow control holds the producer back: past it arrivals slow down to
+# the service rate; saturated stays true, by the never-idle rule.)
+test_overload() {
+	qbench_traced over --rate 1200 --service-us 1000 --duration 6 --warmup 1 || return
+	qcheck over --saturated
+}
+
+# A reset: the server closes a connection with unread data (qbench --reset),
+# which sends exactly one RST per connection.
+test_reset() {
+	qbench_traced rst --rate 200 --service-us 100 --duration 2 --reset || return
+	ge "$(q "$OUT/rst.json" 's["processes"][0]["net"]["resets"]')" 1 "resets seen"
+}
+
+# Both ends traced: the producer's sends equal the truth's exactly.
+test_tx_exact() {
+	local pidf=$OUT/tx.pid f=$OUT/tx.json
+	"$QBENCH" run --rate 300 --service-us 200 --duration 2 --start-signal --pidfile "$pidf" \
+		>"$OUT/tx.truth" 2>"$OUT/tx.qb.err" &
+	local qb=$!
+	wait_file "$pidf"
+	local server producer
+	server=$(cat "$pidf")
+	producer=$(sed -n 's/.*producer pid \([0-9]*\).*/\1/p' "$OUT/tx.qb.err")
+	[ -n "$producer" ] || { bad "no producer pid in: $(cat "$OUT/tx.qb.err")"; return; }
+	timeout 30 "$ST" --json -i 0.2 -p "$server,$producer" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	kill -USR1 "$qb"
+	wait "$qb"
+	wait "$stp"
+	eq "$(q "$f" "proc($producer)['net']['tx_ops']")" \
+		"$(python3 -c "import json; print(json.load(open('$OUT/tx.truth'))['tx_ops'])")" "producer tx_ops"
+	eq "$(q "$f" "proc($producer)['net']['tx_bytes']")" \
+		"$(python3 -c "import json; print(json.load(open('$OUT/tx.truth'))['tx_bytes'])")" "producer tx_bytes"
+	eq "$(q "$f" "proc($server)['net']['rx_ops']")" \
+		"$(python3 -c "import json; print(json.load(open('$OUT/tx.truth'))['rx_ops'])")" "server rx_ops"
+}
+
+run_all queue
