@@ -71,6 +71,15 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps") __weak;
 
+/* Who feeds whom: (sender slot << 32 | receiver slot) -> data arrivals that
+ * a traced sender put into a traced receiver's socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} edges SEC(".maps") __weak;
+
 /* -- COMMAND: the child's pid, traced from its execve on. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -153,6 +162,25 @@ static __always_inline int st_is_input_wait(__u32 nr)
 	case 299: /* recvmmsg */
 	case 426: /* io_uring_enter */
 	case 441: /* epoll_pwait2 */
+		return 1;
+	}
+#endif
+	return 0;
+}
+
+/* Syscalls that send data: a traced thread inside one of these that makes
+ * data arrive in another traced process's socket feeds that process. */
+static __always_inline int st_is_output(__u32 nr)
+{
+#ifdef __TARGET_ARCH_x86
+	switch (nr) {
+	case 1:	  /* write */
+	case 20:  /* writev */
+	case 40:  /* sendfile */
+	case 44:  /* sendto */
+	case 46:  /* sendmsg */
+	case 275: /* splice */
+	case 307: /* sendmmsg */
 		return 1;
 	}
 #endif

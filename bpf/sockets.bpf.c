@@ -241,6 +241,26 @@ static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, stru
 	return s;
 }
 
+/* Data arriving for receiver: on loopback and Unix sockets the sender's own
+ * send runs the receive path, so the current task, if traced and sending,
+ * is the upstream stage. (On a real network this is softirq context and no
+ * edge is drawn.) */
+static __always_inline void st_edge(__u32 receiver)
+{
+	struct st_task *cur = st_task_of(bpf_get_current_task_btf());
+	__u64 key, one = 1, *n;
+
+	if (!cur || cur->slot == receiver || !cur->sys_enter_ns || !st_is_output(cur->sys_nr))
+		return;
+	key = ((__u64)cur->slot << 32) | receiver;
+	n = bpf_map_lookup_elem(&edges, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&edges, &key, &one, BPF_NOEXIST) &&
+		 !bpf_map_lookup_elem(&edges, &key))
+		st_lost(ST_LOST_SOCK_FULL);
+}
+
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(st_sk_data_ready, const struct sock *csk)
 {
@@ -278,6 +298,7 @@ int BPF_PROG(st_sk_data_ready, const struct sock *csk)
 		ps->arr_gap_count++;
 	}
 	st_backlog_step(s, sk, ps, proc, now);
+	st_edge(s->slot);
 	return 0;
 }
 

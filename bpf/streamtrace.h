@@ -25,7 +25,7 @@ enum st_lost_kind {
 	ST_LOST_SYSCALL_RANGE, /* syscall number >= ST_MAX_SYSCALLS */
 	ST_LOST_ERRNO_FULL,    /* errno map full: an error's errno was not kept */
 	ST_LOST_STORAGE,       /* task or socket storage could not be created */
-	ST_LOST_SOCK_FULL,     /* per-connection map full */
+	ST_LOST_SOCK_FULL,     /* pipeline edge map full: an edge was not kept */
 	ST_LOST_WAIT_SAMPLE,   /* a queue-wait sample given up (socket ring full): a histogram
 			     * sample, not an event, so not in lost.events */
 	ST_LOST__MAX,

@@ -16,7 +16,7 @@ static const char *const lost_keys[ST_LOST__MAX] = {
 	[ST_LOST_SYSCALL_RANGE] = "syscall_out_of_range",
 	[ST_LOST_ERRNO_FULL] = "errno_map_full",
 	[ST_LOST_STORAGE] = "storage_failed",
-	[ST_LOST_SOCK_FULL] = "socket_map_full",
+	[ST_LOST_SOCK_FULL] = "edge_map_full",
 	[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
 };
 
@@ -166,6 +166,13 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 		jw_null(w);
 	}
 
+	jw_key(w, "stage");
+	if (p->stage)
+		jw_u64(w, p->stage);
+	else
+		jw_null(w);
+	jw_kbool(w, "bottleneck", p->bottleneck);
+
 	jw_key(w, "exit");
 	if (p->exited) {
 		int sig = p->exit_code & 0x7f;
@@ -209,6 +216,19 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	for (unsigned i = 0; i < s->n_procs; i++)
 		json_out_proc(&w, &s->procs[i], s->span_s);
 	jw_arr_end(&w);
+	jw_key(&w, "pipeline");
+	if (s->pipeline.n_stages) {
+		jw_obj_begin(&w);
+		jw_ku64(&w, "stages", s->pipeline.n_stages);
+		if (s->pipeline.bottleneck_pid)
+			jw_ku64(&w, "bottleneck_pid", s->pipeline.bottleneck_pid);
+		else
+			jw_knull(&w, "bottleneck_pid");
+		jw_knum(&w, "end_to_end_response_s", s->pipeline.e2e_response_s);
+		jw_obj_end(&w);
+	} else {
+		jw_null(&w);
+	}
 	jw_obj_end(&w);
 	fputc('\n', f);
 	fflush(f);

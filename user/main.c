@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "collect.h"
 #include "json_out.h"
+#include "pipeline.h"
 #include "procfs.h"
 #include "table_out.h"
 #include "tracer.h"
@@ -76,6 +77,7 @@ struct session {
 	int child_status;
 	int child_done;
 	int refresh;
+	struct pipeline_edges *edges; /* pid to pid, over the whole run */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -115,6 +117,15 @@ static void errno_cb(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64
 	collector_update_errno(ctx, slot, nr, err, n);
 }
 
+static void edge_cb(void *ctx, uint32_t from, uint32_t to, uint64_t n)
+{
+	struct session *s = ctx;
+	const volatile struct st_proc *a = tracer_proc(s->tr, from), *b = tracer_proc(s->tr, to);
+
+	if (a && b && a->state != ST_PROC_FREE && b->state != ST_PROC_FREE)
+		pipeline_edges_add(s->edges, a->tgid, b->tgid, n);
+}
+
 /* Read everything the kernel has for every traced process. */
 static void read_all(struct session *s)
 {
@@ -140,6 +151,7 @@ static void read_all(struct session *s)
 			collector_update_procfs(s->col, i, &st);
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
+	tracer_read_edges(s->tr, edge_cb, s);
 	if (!tracer_read_lost(s->tr, &lost))
 		collector_set_lost(s->col, &lost);
 }
@@ -166,6 +178,7 @@ static void release_dead(struct session *s)
 
 static void emit(struct session *s, struct snapshot *snap)
 {
+	pipeline_assign(snap, s->edges);
 	if (s->o->json)
 		json_out_snapshot(stdout, snap);
 	else
@@ -314,7 +327,8 @@ static int run_session(struct cli_options *o)
 	}
 	s.col = collector_new(o->max_procs);
 	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
-	if (!s.col || !s.rows) {
+	s.edges = calloc(1, sizeof(*s.edges));
+	if (!s.col || !s.rows || !s.edges) {
 		ret = fail("out of memory");
 		goto out;
 	}
@@ -421,6 +435,7 @@ out:
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	free(s.rows);
+	free(s.edges);
 	return ret;
 }
 

@@ -90,6 +90,13 @@ struct proc_view {
 	 * (0 = not in a pipeline), and whether this stage is the bottleneck */
 	unsigned stage;
 	int bottleneck;
+	double path_response_s; /* slowest path from a source through this stage */
+};
+
+struct pipeline_info {
+	unsigned n_stages;	 /* 0: no traced processes feed each other */
+	uint32_t bottleneck_pid; /* 0 if none could be named */
+	double e2e_response_s;	 /* the slowest source-to-end path's response */
 };
 
 struct lost_counts {
@@ -104,6 +111,7 @@ struct snapshot {
 	struct lost_counts lost;
 	unsigned n_procs;
 	struct proc_view *procs;
+	struct pipeline_info pipeline;
 };
 
 uint64_t lost_total(const struct lost_counts *l);

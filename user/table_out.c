@@ -76,7 +76,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
-		fprintf(f, "%6u %-12.12s", p->pid, p->comm);
+		fprintf(f, "%6u %-11.11s%c", p->pid, p->comm, p->bottleneck ? '*' : ' ');
 		if (p->exited)
 			fprintf(f, " %3s", "x");
 		else
@@ -107,6 +107,14 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (s->n_procs > MAX_ROWS)
 		fprintf(f, "  ... %u more\n", s->n_procs - MAX_ROWS);
+	if (s->pipeline.n_stages) {
+		fprintf(f, "pipeline: %u stages, end-to-end W", s->pipeline.n_stages);
+		fig(f, 9, 2, s->pipeline.e2e_response_s * 1e3);
+		fprintf(f, " ms");
+		if (s->pipeline.bottleneck_pid)
+			fprintf(f, ", bottleneck (*) pid %u", s->pipeline.bottleneck_pid);
+		fputc('\n', f);
+	}
 	if (nsc) {
 		qsort(sc, nsc, sizeof(*sc), cmp_top_sc);
 		fprintf(f, "\n%6s %-12s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL",

@@ -404,6 +404,22 @@ int tracer_read_errnos(struct tracer *t,
 	return 0;
 }
 
+int tracer_read_edges(struct tracer *t,
+		      void (*fn)(void *ctx, uint32_t from, uint32_t to, uint64_t n), void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.edges);
+	__u64 k, next, n;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &n))
+			fn(ctx, (uint32_t)(next >> 32), (uint32_t)next, n);
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
 int tracer_read_lost(struct tracer *t, struct lost_counts *l)
 {
 	__u64 *v = t->percpu_buf;
@@ -453,6 +469,22 @@ void tracer_release_slot(struct tracer *t, uint32_t slot)
 		}
 		k = next;
 		prev = &k;
+	}
+	/* and the pipeline edges it was an end of */
+	{
+		int gfd = bpf_map__fd(t->skel->maps.edges);
+		__u64 ek, enext;
+		void *eprev = NULL;
+
+		while (!bpf_map_get_next_key(gfd, eprev, &enext)) {
+			if ((uint32_t)(enext >> 32) == slot || (uint32_t)enext == slot) {
+				bpf_map_delete_elem(gfd, &enext);
+				eprev = NULL;
+				continue;
+			}
+			ek = enext;
+			eprev = &ek;
+		}
 	}
 	t->procs[slot].state = ST_PROC_FREE;
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);

@@ -59,6 +59,9 @@ int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,
 int tracer_read_errnos(struct tracer *t,
 		       void (*fn)(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n),
 		       void *ctx);
+/* Calls fn for every (sender slot, receiver slot) pipeline edge. */
+int tracer_read_edges(struct tracer *t,
+		      void (*fn)(void *ctx, uint32_t from, uint32_t to, uint64_t n), void *ctx);
 int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 /* Zero a dead process's counters and give its slot back. */
 void tracer_release_slot(struct tracer *t, uint32_t slot);

@@ -128,4 +128,37 @@ test_tx_exact() {
 		"$(python3 -c "import json; print(json.load(open('$OUT/tx.truth'))['rx_ops'])")" "server rx_ops"
 }
 
+# Pipeline: source -> A -> B -> sink, each a process; the stages come out in
+# order and the bottleneck is the stage the workload made slowest (B here,
+# then A), with the end-to-end response within 25% of the sink's own
+# measure (the sum of three queues' noise).
+test_pipeline_bottleneck() {
+	local which
+	for which in b a; do
+		local pidf=$OUT/pl$which.pid f=$OUT/pl$which.json
+		"$QBENCH" pipeline --rate 300 --service-us 1500 --bottleneck $which --duration 4 \
+			--start-signal --pidfile "$pidf" >"$OUT/pl$which.truth" 2>"$OUT/pl$which.err" &
+		local qb=$!
+		wait_file "$pidf"
+		local src a b sink
+		read -r src a b sink <"$pidf"
+		timeout 30 "$ST" --json -i 0.5 -p "$src,$a,$b,$sink" >"$f" 2>/dev/null &
+		local stp=$!
+		wait_lines "$f" 1 10
+		kill -USR1 "$qb"
+		wait "$qb"
+		wait "$stp"
+		contract_ok "$f"
+		eq "$(q "$f" "[proc(p)['stage'] for p in ($src, $a, $b, $sink)]")" "[1, 2, 3, 4]" "stage order"
+		local want=$b
+		[ $which = a ] && want=$a
+		eq "$(q "$f" 's["pipeline"]["bottleneck_pid"]')" "$want" "bottleneck is stage $which"
+		local e2e truth
+		e2e=$(q "$f" 's["pipeline"]["end_to_end_response_s"]')
+		truth=$(python3 -c "import json; print([json.loads(l) for l in open('$OUT/pl$which.truth')][-1]['e2e_response_s'])")
+		python3 -c "import sys; sys.exit(0 if abs($e2e - $truth) <= 0.25 * $truth else 1)" ||
+			bad "end-to-end W $e2e vs sink's truth $truth (within 25%)"
+	done
+}
+
 run_all queue
