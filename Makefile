@@ -142,7 +142,7 @@ bench: deps
 	$(Q)scripts/bench.sh
 
 install: $(BUILD)/streamtrace
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/streamtrace $(DESTDIR)$(PREFIX)/bin/streamtrace
 
 uninstall:

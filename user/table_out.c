@@ -62,7 +62,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu\n", tbuf,
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
-	fprintf(f, "%6s %-12s %3s %5s %6s %7s %5s %7s %7s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
+	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
 		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
@@ -76,17 +76,17 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
-		fprintf(f, "%6u %-11.11s%c", p->pid, p->comm, p->bottleneck ? '*' : ' ');
+		fprintf(f, "%6u %-13.13s%c", p->pid, p->comm, p->bottleneck ? '*' : ' ');
 		if (p->exited)
 			fprintf(f, " %3s", "x");
 		else
 			fprintf(f, " %3u", p->threads);
 		fig(f, 6, 1, 100.0 * p->oncpu_s / span);
 		fig(f, 7, 1, p->runq_wait_s * 1e3);
-		fig(f, 8, 0, (double)calls / span);
+		fig(f, 7, 0, (double)calls / span);
 		fig(f, 6, 0, (double)errs / span);
-		fig(f, 8, 0, (double)p->rx_ops / span);
-		fig(f, 8, 0, q ? q->arrival_rate : NAN);
+		fig(f, 7, 0, (double)p->rx_ops / span);
+		fig(f, 7, 0, q ? q->arrival_rate : NAN);
 		fig(f, 6, 2, q ? q->rho : NAN);
 		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
 		fputc('\n', f);
@@ -117,14 +117,14 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (nsc) {
 		qsort(sc, nsc, sizeof(*sc), cmp_top_sc);
-		fprintf(f, "\n%6s %-12s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL",
+		fprintf(f, "\n%6s %-13s %-16s %10s %8s %9s %9s\n", "PID", "COMM", "SYSCALL",
 			"COUNT", "ERRORS", "p50(us)", "p99(us)");
 		for (unsigned i = 0; i < nsc && i < 8; i++) {
 			const struct syscall_row *r = sc[i].r;
 			const char *name = syscall_name(r->nr);
 			double mx = r->max_known ? (double)r->max_ns : 0;
 
-			fprintf(f, "%6u %-12.12s %-16.16s %10llu %8llu", sc[i].p->pid,
+			fprintf(f, "%6u %-13.13s %-16.16s %10llu %8llu", sc[i].p->pid,
 				sc[i].p->comm, name ? name : "?", (unsigned long long)r->count,
 				(unsigned long long)r->errors);
 			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.5, mx) / 1e3);
