@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "whatif.h"
 
 #ifndef ST_VERSION
 #define ST_VERSION "0.0.0"
@@ -42,6 +43,10 @@ static const char usage_text[] =
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
 	"      --no-color           plain table even on a terminal\n"
+	"      --horizon SECS       forecast this far ahead (default 60)\n"
+	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
+	"      --what-if SPEC       model a change: load=+30%, service=-20%, servers=4\n"
+	"                           (comma-separated); ρ, W and p99 by M/M/c\n"
 	"  -v, --verbose            libbpf debug output on stderr\n"
 	"  -h, --help               this help\n"
 	"  -V, --version            version\n"
@@ -52,6 +57,7 @@ static const char usage_text[] =
 	"  streamtrace --json -d 30 -p 1234 > out.jsonl\n"
 	"  streamtrace -- ./pipeline --rate 1000     trace a command from its start\n"
 	"  streamtrace --cgroup /sys/fs/cgroup/app.slice\n"
+	"  streamtrace -p 1234 --what-if load=+30%      what 30% more load would do\n"
 	"\n"
 	"Exit status: 0 success; 1 runtime failure; 2 usage error. Needs root (or\n"
 	"CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n";
@@ -63,6 +69,9 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_HTML,
 	OPT_NO_COLOR,
+	OPT_HORIZON,
+	OPT_WHATIF,
+	OPT_FC_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +86,9 @@ static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"html", required_argument, NULL, OPT_HTML},
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"horizon", required_argument, NULL, OPT_HORIZON},
+	{"what-if", required_argument, NULL, OPT_WHATIF},
+	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -171,6 +183,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 1.0;
 	o->max_procs = 128;
+	o->horizon_s = 60;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			nargs = i;
@@ -258,6 +271,27 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		case OPT_NO_COLOR:
 			o->no_color = 1;
 			break;
+		case OPT_HORIZON:
+			if (cli_parse_seconds(optarg, &o->horizon_s))
+				return usage_error(err, "--horizon: '%s' is not a valid horizon%s",
+						   optarg, " (seconds, > 0)");
+			break;
+		case OPT_FC_WINDOW:
+			if (cli_parse_uint(optarg, 4, 120, &ul))
+				return usage_error(err,
+						   "--forecast-window: '%s' is not in 4..120%s",
+						   optarg, "");
+			o->fc_window = (unsigned)ul;
+			break;
+		case OPT_WHATIF: {
+			struct whatif w;
+			char why[128];
+
+			if (whatif_parse(optarg, &w, why, sizeof(why)))
+				return usage_error(err, "--what-if: %s%s", why, "");
+			o->whatif = optarg;
+			break;
+		}
 		case 'v':
 			o->verbose = 1;
 			break;

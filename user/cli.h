@@ -33,6 +33,9 @@ struct cli_options {
 	unsigned max_procs;
 	int verbose;
 	int no_color;
+	double horizon_s;   /* forecast horizon */
+	unsigned fc_window; /* forecast trend window, intervals */
+	const char *whatif; /* --what-if SPEC, or NULL */
 };
 
 enum cli_result {

@@ -7,9 +7,12 @@
  * than 2^32 samples land in one bucket within one interval.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "collect.h"
+#include "forecast.h"
+#include "whatif.h"
 
 #define MAX_ERRS 16
 /* Processes kept for the summary once their slot is reused. */
@@ -63,6 +66,12 @@ struct proc_acc {
 	int backlog_known;
 	uint64_t backlog_now, backlog_ival_start, backlog_first;
 
+	struct forecast_series fs_lambda; /* λ per interval, for the trend */
+	struct forecast_series fs_busy;	  /* busy seconds and ops per interval, */
+	struct forecast_series fs_ops;	  /* for the capacity over the same window */
+	int has_fc;			  /* the last interval's forecast, for the summary */
+	double fc[7];
+
 	uint16_t sc_index[ST_MAX_SYSCALLS]; /* nr -> 1 + index into sc, 0 = none */
 	unsigned n_sc, cap_sc;
 	struct sc_acc *sc;
@@ -75,6 +84,11 @@ struct collector {
 	struct proc_acc **retired; /* dead and released, kept for the summary */
 	uint64_t retired_dropped;
 	struct lost_counts lost_last, lost_ival, lost_total;
+	double horizon_s;
+	unsigned fc_window;
+	int has_whatif;
+	struct whatif whatif;
+	char whatif_spec[64];
 };
 
 struct collector *collector_new(unsigned max_procs)
@@ -84,6 +98,7 @@ struct collector *collector_new(unsigned max_procs)
 	if (!c)
 		return NULL;
 	c->max_procs = max_procs;
+	c->horizon_s = 60;
 	c->slots = calloc(max_procs, sizeof(*c->slots));
 	c->retired = calloc(MAX_RETIRED, sizeof(*c->retired));
 	if (!c->slots || !c->retired) {
@@ -137,6 +152,9 @@ void collector_proc_begin(struct collector *c, uint32_t slot, pid_t pid, const c
 	p->origin = origin;
 	p->threads = 1;
 	strncpy(p->comm, comm, sizeof(p->comm) - 1);
+	forecast_series_init(&p->fs_lambda, c->fc_window);
+	forecast_series_init(&p->fs_busy, c->fc_window);
+	forecast_series_init(&p->fs_ops, c->fc_window);
 	/* a forked child starts with zeroed fault counters */
 	if (origin == ST_ORIGIN_FORK) {
 		p->flt_base_known = 1;
@@ -556,6 +574,123 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	fill_queue(v, p, st, summary, span_s);
 }
 
+void collector_set_forecast(struct collector *c, double horizon_s, unsigned window)
+{
+	c->horizon_s = horizon_s;
+	c->fc_window = window;
+}
+
+void collector_set_whatif(struct collector *c, const struct whatif *w)
+{
+	c->has_whatif = w != NULL;
+	if (w) {
+		c->whatif = *w;
+		whatif_format(w, c->whatif_spec, sizeof(c->whatif_spec));
+	}
+}
+
+/*
+ * Forecast of one process at the end of an interval: λ's linear trend over
+ * the recent intervals extrapolated to the horizon, ρ and W there by M/M/c
+ * at today's service time and servers, and when λ's trend reaches the
+ * capacity c·μ. A figure the trend cannot support stays NaN (null).
+ */
+static void forecast_update(const struct collector *c, struct proc_acc *p, struct proc_view *v,
+			    double time)
+{
+	struct forecast_trend tr;
+	const struct queue_figures *q = &v->queue;
+	double lam, s, cap, busy = 0, ops = 0;
+
+	if (!v->has_queue || !isfinite(q->arrival_rate))
+		return;
+	forecast_series_push(&p->fs_lambda, time, q->arrival_rate);
+	/* the capacity c/S from S over the whole window (busy / ops), not one
+	 * interval's: a single interval's S is too noisy to aim a trend at */
+	if (isfinite(q->service_time_s) && isfinite(q->throughput)) {
+		forecast_series_push(&p->fs_busy, time, q->service_time_s * q->throughput);
+		forecast_series_push(&p->fs_ops, time, q->throughput);
+	}
+	for (unsigned i = 0; i < p->fs_ops.count; i++) {
+		busy += p->fs_busy.v[i];
+		ops += p->fs_ops.v[i];
+	}
+	s = ops > 0 ? busy / ops : NAN;
+	if (forecast_trend_fit(&p->fs_lambda, &tr))
+		return;
+	lam = fmax(0, forecast_predict(&tr, c->horizon_s));
+	v->has_forecast = 1;
+	v->fc_horizon_s = c->horizon_s;
+	v->fc_arrival_rate = lam;
+	forecast_interval(&tr, c->horizon_s, 0.95, &v->fc_arrival_lo, &v->fc_arrival_hi);
+	v->fc_arrival_lo = fmax(0, v->fc_arrival_lo);
+	v->fc_rho = NAN;
+	v->fc_response_s = NAN;
+	v->fc_saturation_eta_s = NAN;
+	if (q->servers && isfinite(s) && s > 0) {
+		v->fc_rho = lam * s / q->servers;
+		v->fc_response_s = queue_model_mmc_response(lam, s, q->servers);
+		cap = q->servers / s;
+		v->fc_saturation_eta_s = forecast_saturation_eta(&tr, cap);
+	}
+	p->has_fc = 1;
+	p->fc[0] = v->fc_horizon_s;
+	p->fc[1] = v->fc_arrival_rate;
+	p->fc[2] = v->fc_rho;
+	p->fc[3] = v->fc_response_s;
+	p->fc[4] = v->fc_saturation_eta_s;
+	p->fc[5] = v->fc_arrival_lo;
+	p->fc[6] = v->fc_arrival_hi;
+}
+
+static void forecast_restore(const struct proc_acc *p, struct proc_view *v)
+{
+	if (!p->has_fc)
+		return;
+	v->has_forecast = 1;
+	v->fc_horizon_s = p->fc[0];
+	v->fc_arrival_rate = p->fc[1];
+	v->fc_rho = p->fc[2];
+	v->fc_response_s = p->fc[3];
+	v->fc_saturation_eta_s = p->fc[4];
+	v->fc_arrival_lo = p->fc[5];
+	v->fc_arrival_hi = p->fc[6];
+}
+
+/* p99 of the response under M/M/c: S plus the wait's tail, P(Wq > t) =
+ * C e^{-(cμ - λ)t}; an approximation (service taken at its mean). */
+static double mmc_response_p99(double lam, double s, unsigned c)
+{
+	double a = lam * s, C, decay;
+
+	if (!(s > 0) || !c || a >= c)
+		return NAN;
+	C = queue_model_erlang_c(c, a);
+	decay = c / s - lam;
+	return s + (C > 0.01 ? log(C / 0.01) / decay : 0);
+}
+
+static void whatif_eval(const struct collector *c, struct proc_view *v)
+{
+	const struct queue_figures *q = &v->queue;
+	double lam2, s2;
+	unsigned c2;
+
+	if (!c->has_whatif || !v->has_queue || !isfinite(q->arrival_rate) ||
+	    !isfinite(q->service_time_s) || !q->servers)
+		return;
+	whatif_apply(&c->whatif, q->arrival_rate, q->service_time_s, q->servers, &lam2, &s2, &c2);
+	v->has_whatif = 1;
+	v->wi_arrival_rate = lam2;
+	v->wi_service_time_s = s2;
+	v->wi_servers = c2;
+	v->wi_rho = lam2 * s2 / c2;
+	v->wi_response_s = queue_model_mmc_response(lam2, s2, c2);
+	v->wi_response_p99_s = mmc_response_p99(lam2, s2, c2);
+	v->wi_gg_response_s =
+		queue_model_gg1_response(lam2, s2, v->arrival_cv2, v->service_cv2, c2);
+}
+
 static void reset_interval(struct proc_acc *p)
 {
 	memset(p->i_stat, 0, sizeof(p->i_stat));
@@ -594,17 +729,30 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 	out->procs = calloc(cap ? cap : 1, sizeof(*out->procs));
 	if (!out->procs)
 		return -1;
+	snprintf(out->whatif_spec, sizeof(out->whatif_spec), "%s",
+		 c->has_whatif ? c->whatif_spec : "");
 	for (unsigned i = 0; i < c->max_procs; i++) {
 		struct proc_acc *p = c->slots[i];
+		struct proc_view *v;
 
 		if (!p || (!summary && p->reported_exit))
 			continue;
-		fill_view(&out->procs[n++], p, summary, span_s);
+		v = &out->procs[n++];
+		fill_view(v, p, summary, span_s);
+		if (summary)
+			forecast_restore(p, v);
+		else
+			forecast_update(c, p, v, time);
+		whatif_eval(c, v);
 		if (!summary && p->exited)
 			p->reported_exit = 1;
 	}
-	for (unsigned i = 0; summary && i < c->n_retired; i++)
-		fill_view(&out->procs[n++], c->retired[i], 1, span_s);
+	for (unsigned i = 0; summary && i < c->n_retired; i++) {
+		fill_view(&out->procs[n], c->retired[i], 1, span_s);
+		forecast_restore(c->retired[i], &out->procs[n]);
+		whatif_eval(c, &out->procs[n]);
+		n++;
+	}
 	out->n_procs = n;
 	qsort(out->procs, n, sizeof(*out->procs), cmp_views);
 	return 0;

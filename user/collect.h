@@ -47,6 +47,12 @@ void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code);
 void collector_proc_retire(struct collector *c, uint32_t slot);
 void collector_set_lost(struct collector *c, const struct lost_counts *cum);
 
+struct whatif;
+/* Forecast horizon (seconds) and trend window (intervals, 0 = default). */
+void collector_set_forecast(struct collector *c, double horizon_s, unsigned window);
+/* Evaluate this what-if in every snapshot (NULL: none). */
+void collector_set_whatif(struct collector *c, const struct whatif *w);
+
 /* Count of processes that have not exited yet. */
 unsigned collector_live(const struct collector *c);
 

@@ -161,9 +161,26 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 		jw_knum(w, "rho", p->fc_rho);
 		jw_knum(w, "response_s", p->fc_response_s);
 		jw_knum(w, "saturation_eta_s", p->fc_saturation_eta_s);
+		jw_knum(w, "arrival_rate_lo", p->fc_arrival_lo);
+		jw_knum(w, "arrival_rate_hi", p->fc_arrival_hi);
+		jw_kstr(w, "model", "linear trend of λ; ρ and W by M/M/c");
 		jw_obj_end(w);
 	} else {
 		jw_null(w);
+	}
+
+	if (p->has_whatif) {
+		jw_key(w, "what_if");
+		jw_obj_begin(w);
+		jw_kstr(w, "model", "M/M/c");
+		jw_knum(w, "arrival_rate", p->wi_arrival_rate);
+		jw_knum(w, "service_time_s", p->wi_service_time_s);
+		jw_ku64(w, "servers", p->wi_servers);
+		jw_knum(w, "rho", p->wi_rho);
+		jw_knum(w, "response_s", p->wi_response_s);
+		jw_knum(w, "response_p99_s", p->wi_response_p99_s);
+		jw_knum(w, "gg_response_s", p->wi_gg_response_s);
+		jw_obj_end(w);
 	}
 
 	jw_key(w, "stage");
@@ -216,6 +233,8 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	for (unsigned i = 0; i < s->n_procs; i++)
 		json_out_proc(&w, &s->procs[i], s->span_s);
 	jw_arr_end(&w);
+	if (s->whatif_spec[0])
+		jw_kstr(&w, "what_if", s->whatif_spec);
 	jw_key(&w, "pipeline");
 	if (s->pipeline.n_stages) {
 		jw_obj_begin(&w);

@@ -26,6 +26,7 @@
 #include "procfs.h"
 #include "table_out.h"
 #include "tracer.h"
+#include "whatif.h"
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
@@ -328,6 +329,14 @@ static int run_session(struct cli_options *o)
 	s.col = collector_new(o->max_procs);
 	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
 	s.edges = calloc(1, sizeof(*s.edges));
+	if (s.col) {
+		struct whatif w;
+		char why[128];
+
+		collector_set_forecast(s.col, o->horizon_s, o->fc_window);
+		if (o->whatif && !whatif_parse(o->whatif, &w, why, sizeof(why)))
+			collector_set_whatif(s.col, &w);
+	}
 	if (!s.col || !s.rows || !s.edges) {
 		ret = fail("out of memory");
 		goto out;

@@ -86,6 +86,13 @@ struct proc_view {
 	double fc_horizon_s, fc_arrival_rate, fc_rho, fc_response_s, fc_saturation_eta_s;
 	double fc_arrival_lo, fc_arrival_hi; /* prediction interval of fc_arrival_rate */
 
+	/* what-if (--what-if): the queueing models at a changed load, service
+	 * time or server count, from this span's measured λ, S, c */
+	int has_whatif;
+	double wi_arrival_rate, wi_service_time_s, wi_rho, wi_response_s, wi_response_p99_s;
+	double wi_gg_response_s; /* the same with the measured variability (Allen-Cunneen) */
+	unsigned wi_servers;
+
 	/* pipeline: position among traced processes that feed each other
 	 * (0 = not in a pipeline), and whether this stage is the bottleneck */
 	unsigned stage;
@@ -112,6 +119,7 @@ struct snapshot {
 	unsigned n_procs;
 	struct proc_view *procs;
 	struct pipeline_info pipeline;
+	char whatif_spec[64]; /* the --what-if given, "" if none */
 };
 
 uint64_t lost_total(const struct lost_counts *l);

@@ -107,6 +107,20 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (s->n_procs > MAX_ROWS)
 		fprintf(f, "  ... %u more\n", s->n_procs - MAX_ROWS);
+	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
+		const struct proc_view *p = rows[i];
+
+		if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
+			fprintf(f,
+				"forecast %u %s: at the current growth saturates in %.0f s (λ "
+				"%.0f/s in %.0f s)\n",
+				p->pid, p->comm, p->fc_saturation_eta_s, p->fc_arrival_rate,
+				p->fc_horizon_s);
+		if (p->has_whatif)
+			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
+				s->whatif_spec, p->pid, p->comm, p->wi_rho, p->wi_response_s * 1e3,
+				p->wi_response_p99_s * 1e3);
+	}
 	if (s->pipeline.n_stages) {
 		fprintf(f, "pipeline: %u stages, end-to-end W", s->pipeline.n_stages);
 		fig(f, 9, 2, s->pipeline.e2e_response_s * 1e3);

@@ -161,4 +161,102 @@ test_pipeline_bottleneck() {
 	done
 }
 
+# Forecast on a linear ramp: λ rises from 200/s to 1400/s over 24 s into a
+# 1 ms server, so it crosses the capacity 1/S at a known time (computed from
+# the S the workload measured itself). Mid-ramp (8 s in) saturation_eta_s
+# must be within 30% of the true remaining time. The error budget: the
+# trend's slope is fitted over 16 half-second intervals of Poisson counts
+# (about 6% noise each), which puts the ETA's own standard error near 10%.
+test_forecast_ramp() {
+	local pidf=$OUT/ramp.pid f=$OUT/ramp.json
+	rm -f "$pidf"
+	"$QBENCH" run --rate 200 --rate-end 1400 --arrival ramp --service-us 1000 --service fixed \
+		--duration 24 --start-signal --pidfile "$pidf" >"$OUT/ramp.truth" 2>/dev/null &
+	local qb=$!
+	wait_file "$pidf"
+	timeout 60 "$ST" --json -i 0.5 --forecast-window 16 -p "$(cat "$pidf")" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	kill -USR1 "$qb"
+	local t0
+	t0=$(date +%s.%N)
+	wait "$qb"
+	wait "$stp"
+	python3 - "$OUT/ramp.truth" "$f" "$t0" >"$OUT/ramp.check" <<'PY'
+import json, sys
+truth = json.load(open(sys.argv[1]))
+t0 = float(sys.argv[3])
+cross = (1 / truth["service_time_s"] - 200) / 1200 * 24   # λ(t) = 200 + 50 t reaches 1/S
+best = None
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["type"] != "interval" or not o["processes"]:
+        continue
+    el = o["time"] - t0
+    if best is None or abs(el - 8) < abs(best[0] - 8):
+        best = (el, o["processes"][0]["forecast"])
+el, fc = best
+remaining = cross - el
+eta = fc and fc["saturation_eta_s"]
+ok = eta is not None and abs(eta - remaining) <= 0.30 * remaining
+print(f"{'ok' if ok else 'FAIL'} at {el:.2f} s: saturation_eta_s {eta} vs true remaining {remaining:.2f} s (within 30%)")
+sys.exit(0 if ok else 1)
+PY
+	local rc=$?
+	sed 's/^/    /' "$OUT/ramp.check"
+	[ $rc = 0 ] || bad "saturation ETA mid-ramp"
+}
+
+# A flat load gives no ETA (null), and --what-if load=+30% matches the
+# M/M/1 formula S/(1 - ρ') at the measured λ and S of the same interval.
+test_forecast_flat_whatif() {
+	qbench_traced flat --rate 400 --service-us 1000 --duration 8 --warmup 1 || return
+	python3 - "$OUT/flat.json" >"$OUT/flat.check" <<'PY'
+import json, sys
+etas = []
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["type"] == "interval" and o["processes"] and o["processes"][0]["forecast"]:
+        etas.append(o["processes"][0]["forecast"]["saturation_eta_s"])
+ok = len(etas) >= 3 and all(e is None for e in etas[2:])
+print(f"{'ok' if ok else 'FAIL'} flat load: saturation_eta_s {etas}")
+sys.exit(0 if ok else 1)
+PY
+	local rc=$?
+	sed 's/^/    /' "$OUT/flat.check"
+	[ $rc = 0 ] || bad "ETA on a flat load"
+	local pidf=$OUT/wi.pid f=$OUT/wi.json
+	"$QBENCH" run --rate 400 --service-us 1000 --duration 4 --start-signal --pidfile "$pidf" \
+		>/dev/null 2>&1 &
+	local qb=$!
+	wait_file "$pidf"
+	timeout 30 "$ST" --json -i 1 --what-if load=+30% -p "$(cat "$pidf")" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	kill -USR1 "$qb"
+	wait "$qb"
+	wait "$stp"
+	python3 - "$f" >"$OUT/wi.check" <<'PY'
+import json, sys
+n = bad = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    for p in o["processes"]:
+        q, w = p["queue"], p.get("what_if")
+        if not q or not w or q["servers"] != 1:
+            continue
+        lam, s = q["arrival_rate"] * 1.3, q["service_time_s"]
+        want = s / (1 - lam * s)           # M/M/1: W = S / (1 - ρ)
+        n += 1
+        if abs(w["response_s"] - want) > 1e-6 * want or abs(w["rho"] - lam * s) > 1e-6:
+            bad += 1
+            print(f"FAIL what-if W {w['response_s']} vs M/M/1 {want}")
+print(f"{'ok' if n and not bad else 'FAIL'} what-if load=+30% equals M/M/1 in {n - bad} of {n} intervals")
+sys.exit(0 if n and not bad else 1)
+PY
+	rc=$?
+	sed 's/^/    /' "$OUT/wi.check"
+	[ $rc = 0 ] || bad "what-if against M/M/1"
+}
+
 run_all queue

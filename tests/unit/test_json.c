@@ -441,7 +441,7 @@ static void test_snapshot_figures(void **state)
 	/* lost.events = 3 + 4 + 5 recursion misses */
 	assert_true(num_of(out, "events") == 12);
 	assert_true(num_of(out, "ringbuf_full") == 3);
-	assert_true(num_of(out, "socket_map_full") == 4);
+	assert_true(num_of(out, "edge_map_full") == 4);
 	assert_true(num_of(out, "recursion_misses") == 5);
 
 	p0 = strstr(out, "\"pid\":4242,\"comm\":\"worker\",\"threads\":3,");
@@ -504,12 +504,13 @@ static void test_snapshot_figures(void **state)
 	assert_non_null(strstr(p, "\"memory\":{\"rss_bytes\":null,\"page_faults\":null,"
 				  "\"major_faults\":null}"));
 	assert_non_null(strstr(p, "\"syscalls\":[],"));
-	assert_non_null(strstr(p, "\"queue\":null,\"forecast\":null,"
+	assert_non_null(strstr(p, "\"queue\":null,\"forecast\":null,\"stage\":null,"
+				  "\"bottleneck\":false,"
 				  "\"exit\":{\"code\":1,\"signal\":null,\"core_dumped\":false}}"));
 	p = strstr(out, "\"pid\":8,");
 	assert_non_null(p);
 	assert_non_null(strstr(p, "\"exit\":{\"code\":null,\"signal\":\"SIGSEGV\","
-				  "\"core_dumped\":true}}]}\n"));
+				  "\"core_dumped\":true}}],\"pipeline\":null}\n"));
 	free(out);
 }
 
@@ -527,7 +528,7 @@ static void test_snapshot_empty_and_zero_span(void **state)
 	out = render_snapshot(&snap, &len);
 	assert_non_null(strstr(out, "{\"type\":\"summary\","));
 	assert_non_null(strstr(out, "\"events\":0,"));
-	assert_non_null(strstr(out, "\"processes\":[]}\n"));
+	assert_non_null(strstr(out, "\"processes\":[],\"pipeline\":null}\n"));
 	free(out);
 
 	/* a zero-length span: utilization cannot be known */
