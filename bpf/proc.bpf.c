@@ -52,6 +52,9 @@ static __always_inline struct st_task *st_proc_new(struct task_struct *task, __u
 		return 0;
 	}
 	t->slot = slot;
+	/* exec: the task is running right now (a fork child is not yet) */
+	if (task == bpf_get_current_task_btf())
+		t->oncpu_since = now;
 	p->tgid = task->tgid;
 	p->start_ns = task->group_leader->start_time;
 	p->traced_ns = now;

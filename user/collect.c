@@ -86,6 +86,7 @@ struct collector {
 	struct lost_counts lost_last, lost_ival, lost_total;
 	double horizon_s;
 	unsigned fc_window;
+	int net_unknown;
 	int has_whatif;
 	struct whatif whatif;
 	char whatif_spec[64];
@@ -580,6 +581,11 @@ void collector_set_forecast(struct collector *c, double horizon_s, unsigned wind
 	c->fc_window = window;
 }
 
+void collector_set_net_known(struct collector *c, int known)
+{
+	c->net_unknown = !known;
+}
+
 void collector_set_whatif(struct collector *c, const struct whatif *w)
 {
 	c->has_whatif = w != NULL;
@@ -739,6 +745,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 			continue;
 		v = &out->procs[n++];
 		fill_view(v, p, summary, span_s);
+		v->net_known = !c->net_unknown;
 		if (summary)
 			forecast_restore(p, v);
 		else
@@ -749,6 +756,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 	}
 	for (unsigned i = 0; summary && i < c->n_retired; i++) {
 		fill_view(&out->procs[n], c->retired[i], 1, span_s);
+		out->procs[n].net_known = !c->net_unknown;
 		forecast_restore(c->retired[i], &out->procs[n]);
 		whatif_eval(c, &out->procs[n]);
 		n++;

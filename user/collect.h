@@ -52,6 +52,8 @@ struct whatif;
 void collector_set_forecast(struct collector *c, double horizon_s, unsigned window);
 /* Evaluate this what-if in every snapshot (NULL: none). */
 void collector_set_whatif(struct collector *c, const struct whatif *w);
+/* Whether socket figures are measured at all (default yes). */
+void collector_set_net_known(struct collector *c, int known);
 
 /* Count of processes that have not exited yet. */
 unsigned collector_live(const struct collector *c);

@@ -127,6 +127,16 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 
 	jw_key(w, "net");
 	jw_obj_begin(w);
+	if (!p->net_known) {
+		static const char *const keys[] = {"rx_bytes", "tx_bytes",	"rx_ops",
+						   "tx_ops",   "backlog_bytes", "retransmits",
+						   "resets",   "drops"};
+
+		for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			jw_knull(w, keys[i]);
+		jw_obj_end(w);
+		goto queue;
+	}
 	jw_ku64(w, "rx_bytes", p->rx_bytes);
 	jw_ku64(w, "tx_bytes", p->tx_bytes);
 	jw_ku64(w, "rx_ops", p->rx_ops);
@@ -140,6 +150,7 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_ku64(w, "drops", p->drops);
 	jw_obj_end(w);
 
+queue:
 	jw_key(w, "queue");
 	if (p->has_queue) {
 		json_out_queue(w, &p->queue);

@@ -345,6 +345,7 @@ static int run_session(struct cli_options *o)
 		ret = fail("%s", err);
 		goto out;
 	}
+	collector_set_net_known(s.col, tracer_net_available(s.tr));
 	t0 = now_mono();
 	t_start_unix = now_unix();
 	if (attach_existing(&s)) {

@@ -63,7 +63,8 @@ struct proc_view {
 	unsigned n_syscalls;
 	struct syscall_row *syscalls;
 
-	/* net */
+	/* net (net_known 0: the kernel lacks the socket tracepoints) */
+	int net_known;
 	uint64_t rx_bytes, tx_bytes, rx_ops, tx_ops;
 	int backlog_known;
 	uint64_t backlog_bytes;

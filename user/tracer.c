@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tracer.h"
 #include "streamtrace.skel.h"
@@ -30,6 +31,7 @@ struct tracer {
 	size_t procs_len;
 	void *percpu_buf; /* ncpus * ST_MAX_SYSCALLS syscall rows */
 	__u32 *batch_keys;
+	int net_available; /* the socket tracepoints exist */
 };
 
 static int verbose_libbpf;
@@ -77,6 +79,80 @@ static void explain(char *err, size_t errlen, const char *what, int e)
 			strerror(e));
 	else
 		set_err(err, errlen, "%s: %s", what, strerror(e));
+}
+
+/* Tracepoints without which there is nothing to show; the others (socket,
+ * TCP) only take their figures away when missing. */
+static int tracepoint_is_core(const char *tp)
+{
+	return !strncmp(tp, "sys_", 4) || !strncmp(tp, "sched_", 6);
+}
+
+/* STREAMTRACE_DISABLE=tp1,tp2: treat these tracepoints as missing (how the
+ * tests exercise a kernel without them). */
+static int tracepoint_disabled(const char *tp)
+{
+	const char *list = getenv("STREAMTRACE_DISABLE"), *p;
+	size_t n = strlen(tp);
+
+	for (p = list; p && (p = strstr(p, tp)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+/*
+ * Before load: every tp_btf program's tracepoint must exist in the kernel's
+ * BTF (btf_trace_<name>). A missing core one is an error naming it; a
+ * missing socket one turns its program off (bpf_program__set_autoload) and
+ * the figures it feeds become null.
+ */
+static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, size_t errlen)
+{
+	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	int ret = 0;
+
+	if (!btf) {
+		set_err(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		return -1;
+	}
+	t->net_available = 1;
+	bpf_object__for_each_program (prog, t->skel->obj) {
+		const char *sec = bpf_program__section_name(prog), *tp;
+		char name[128];
+
+		if (strncmp(sec, "tp_btf/", 7))
+			continue;
+		tp = sec + 7;
+		snprintf(name, sizeof(name), "btf_trace_%s", tp);
+		if (!tracepoint_disabled(tp) &&
+		    btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0)
+			continue;
+		if (tracepoint_is_core(tp)) {
+			set_err(err, errlen,
+				"the kernel has no %s tracepoint, which streamtrace needs", tp);
+			ret = -1;
+			break;
+		}
+		bpf_program__set_autoload(prog, false);
+		if (!strncmp(tp, "sock_", 5) || !strcmp(tp, "sk_data_ready")) {
+			if (t->net_available)
+				fprintf(stderr,
+					"streamtrace: the kernel has no %s tracepoint (Linux "
+					"6.3+): "
+					"socket and queue figures will be null\n",
+					tp);
+			t->net_available = 0;
+		}
+	}
+	btf__free(btf);
+	return ret;
+}
+
+int tracer_net_available(const struct tracer *t)
+{
+	return t->net_available;
 }
 
 int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_fn fn, void *ctx,
@@ -133,6 +209,8 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		strncpy((char *)t->skel->rodata->target_comm, o->comm, ST_COMM_LEN - 1);
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
+	if (probe_tracepoints(t, btf_path, err, errlen))
+		goto fail;
 
 	e = streamtrace_bpf__load(t->skel);
 	if (e) {

@@ -295,6 +295,22 @@ test_no_btf() {
 	grep -q BTF "$OUT/btf.err" || bad "message names BTF: $(cat "$OUT/btf.err")"
 }
 
+# A missing tracepoint (STREAMTRACE_DISABLE makes the kernel's look absent):
+# a core one is an error naming it; a socket one makes the net figures null,
+# with one line saying so, and everything else goes on.
+test_missing_tracepoint() {
+	STREAMTRACE_DISABLE=sched_switch "$ST" -- true >/dev/null 2>"$OUT/mt.err"
+	eq "$?" 1 "exit status without sched_switch"
+	eq "$(wc -l <"$OUT/mt.err")" 1 "one line"
+	grep -q sched_switch "$OUT/mt.err" || bad "message names the tracepoint: $(cat "$OUT/mt.err")"
+	STREAMTRACE_DISABLE=sock_recv_length "$ST" --json -- "$SYSLOAD" --loops 10 >"$OUT/mt.json" 2>"$OUT/mt2.err"
+	eq "$?" 0 "runs without a socket tracepoint"
+	grep -q sock_recv_length "$OUT/mt2.err" || bad "says the socket figures are null"
+	contract_ok "$OUT/mt.json"
+	eq "$(q "$OUT/mt.json" 'procs[0]["net"]["rx_ops"]')" null "net figures null"
+	eq "$(q "$OUT/mt.json" 'sc("getppid")')" 10 "syscalls still counted"
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
