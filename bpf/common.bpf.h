@@ -206,6 +206,7 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 	__u32 idx, ep, i;
 
 	t->sys_enter_ns = 0;
+	t->th_syscalls++;
 	if (nr >= ST_MAX_SYSCALLS) {
 		st_lost(ST_LOST_SYSCALL_RANGE);
 		return;

@@ -64,6 +64,9 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			if (preempt || prev_state == TASK_RUNNING)
 				ps->invol_switches++;
 		}
+		if (pt->oncpu_since)
+			pt->th_oncpu_ns += now - pt->oncpu_since;
+		pt->th_switches++;
 		pt->oncpu_since = 0;
 		if (preempt || prev_state == TASK_RUNNING) {
 			pt->runq_since = now;
@@ -86,6 +89,7 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			if (d > ps->runq_max_ns)
 				ps->runq_max_ns = d;
 			ps->runq_hist[st_log2_bucket(d)]++;
+			nt->th_runq_ns += d;
 		}
 		if (ps && nt->offcpu_since) {
 			ps->offcpu_ns += now - nt->offcpu_since;

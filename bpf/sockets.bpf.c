@@ -200,6 +200,7 @@ int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
 		ps->servers_run++;
 	}
 	t->svc_since = now;
+	t->th_rx_ops++;
 	return 0;
 }
 

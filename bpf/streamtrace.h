@@ -141,6 +141,29 @@ struct st_task {
 	__u64 svc_since;  /* last successful receive returned at */
 	__u32 rx_seen;	  /* has received: a serving thread */
 	__u32 rx_epoch;	  /* epoch + 1 of its last receive */
+	/* per-thread totals, for the thread view (read by a task iterator) */
+	__u64 th_oncpu_ns;
+	__u64 th_runq_ns;
+	__u64 th_switches;
+	__u64 th_syscalls;
+	__u64 th_rx_ops;
+	__u64 th_busy_ns;
+};
+
+/* One traced thread, as the thread-view iterator writes it. */
+struct st_thread_rec {
+	__u32 tid, tgid, slot, pad;
+	char comm[ST_COMM_LEN];
+	__u64 oncpu_ns, runq_ns, switches, syscalls, rx_ops, busy_ns;
+};
+
+/* One socket of a traced process, as the connection-view iterator writes it. */
+struct st_conn_rec {
+	__u32 slot, generation;
+	__u16 family, proto, sport, dport; /* ports in host order */
+	__u8 saddr[16], daddr[16];	   /* IPv4 in the first 4 bytes */
+	__u64 cookie;
+	__u64 rx_bytes, rx_ops, tx_bytes, tx_ops, backlog;
 };
 
 /* Per-socket state kept in socket storage, for sockets a traced process

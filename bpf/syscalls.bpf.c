@@ -25,6 +25,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		__u64 d = now - t->svc_since, g = d >> ST_SQ_SHIFT;
 
 		t->svc_since = 0;
+		t->th_busy_ns += d;
 		if (ps) {
 			ps->svc_ns += d;
 			ps->svc_sq += g * g;

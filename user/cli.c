@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"      --max-procs N        processes traced at once (default 128, max 4096)\n"
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
+	"      --threads            per-thread figures too (CPU, run queue, busy, receives)\n"
+	"      --connections        per-connection figures too (addresses, ports, traffic)\n"
 	"      --no-color           plain table even on a terminal\n"
 	"      --horizon SECS       forecast this far ahead (default 60)\n"
 	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
@@ -72,6 +74,8 @@ enum {
 	OPT_HORIZON,
 	OPT_WHATIF,
 	OPT_FC_WINDOW,
+	OPT_THREADS,
+	OPT_CONNECTIONS,
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +93,8 @@ static const struct option long_opts[] = {
 	{"horizon", required_argument, NULL, OPT_HORIZON},
 	{"what-if", required_argument, NULL, OPT_WHATIF},
 	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
+	{"threads", no_argument, NULL, OPT_THREADS},
+	{"connections", no_argument, NULL, OPT_CONNECTIONS},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -270,6 +276,12 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
+			break;
+		case OPT_THREADS:
+			o->threads = 1;
+			break;
+		case OPT_CONNECTIONS:
+			o->connections = 1;
 			break;
 		case OPT_HORIZON:
 			if (cli_parse_seconds(optarg, &o->horizon_s))

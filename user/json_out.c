@@ -82,7 +82,8 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_knum(w, "little_error", q->little_error);
 }
 
-static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s)
+static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
+			  int s_conns)
 {
 	char buf[32];
 
@@ -194,6 +195,52 @@ queue:
 		jw_obj_end(w);
 	}
 
+	if (s_threads) {
+		jw_key(w, "threads_detail");
+		jw_arr_begin(w);
+		for (unsigned i = 0; i < p->n_thread_views; i++) {
+			const struct thread_view *t = &p->thread_views[i];
+
+			jw_obj_begin(w);
+			jw_ku64(w, "tid", t->tid);
+			jw_key(w, "comm");
+			jw_strn(w, t->comm, sizeof(t->comm));
+			jw_knum(w, "oncpu_s", t->oncpu_s);
+			jw_knum(w, "runq_wait_s", t->runq_wait_s);
+			jw_knum(w, "busy_s", t->busy_s);
+			jw_ku64(w, "ctx_switches", t->switches);
+			jw_ku64(w, "syscalls", t->syscalls);
+			jw_ku64(w, "rx_ops", t->rx_ops);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	if (s_conns) {
+		jw_key(w, "connections");
+		jw_arr_begin(w);
+		for (unsigned i = 0; i < p->n_conns; i++) {
+			const struct conn_view *c = &p->conns[i];
+
+			jw_obj_begin(w);
+			jw_kstr(w, "proto", c->proto);
+			if (c->local[0])
+				jw_kstr(w, "local", c->local);
+			else
+				jw_knull(w, "local");
+			if (c->remote[0])
+				jw_kstr(w, "remote", c->remote);
+			else
+				jw_knull(w, "remote");
+			jw_ku64(w, "rx_bytes", c->rx_bytes);
+			jw_ku64(w, "rx_ops", c->rx_ops);
+			jw_ku64(w, "tx_bytes", c->tx_bytes);
+			jw_ku64(w, "tx_ops", c->tx_ops);
+			jw_ku64(w, "backlog_bytes", c->backlog_bytes);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+
 	jw_key(w, "stage");
 	if (p->stage)
 		jw_u64(w, p->stage);
@@ -242,7 +289,7 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	jw_key(&w, "processes");
 	jw_arr_begin(&w);
 	for (unsigned i = 0; i < s->n_procs; i++)
-		json_out_proc(&w, &s->procs[i], s->span_s);
+		json_out_proc(&w, &s->procs[i], s->span_s, s->has_threads, s->has_conns);
 	jw_arr_end(&w);
 	if (s->whatif_spec[0])
 		jw_kstr(&w, "what_if", s->whatif_spec);

@@ -26,6 +26,7 @@
 #include "procfs.h"
 #include "table_out.h"
 #include "tracer.h"
+#include "views.h"
 #include "whatif.h"
 
 /* Give a dead process's slot back only this long after its exit, so that
@@ -79,6 +80,7 @@ struct session {
 	int child_done;
 	int refresh;
 	struct pipeline_edges *edges; /* pid to pid, over the whole run */
+	struct views *views;	      /* --threads, --connections */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -127,6 +129,24 @@ static void edge_cb(void *ctx, uint32_t from, uint32_t to, uint64_t n)
 		pipeline_edges_add(s->edges, a->tgid, b->tgid, n);
 }
 
+static void thread_cb(void *ctx, const struct st_thread_rec *r)
+{
+	struct session *s = ctx;
+	const volatile struct st_proc *p = tracer_proc(s->tr, r->slot);
+
+	if (p && p->state != ST_PROC_FREE)
+		views_add_thread(s->views, p->tgid, r);
+}
+
+static void conn_cb(void *ctx, const struct st_conn_rec *r)
+{
+	struct session *s = ctx;
+	const volatile struct st_proc *p = tracer_proc(s->tr, r->slot);
+
+	if (p && p->state != ST_PROC_FREE && p->generation == r->generation)
+		views_add_conn(s->views, p->tgid, r);
+}
+
 /* Read everything the kernel has for every traced process. */
 static void read_all(struct session *s)
 {
@@ -153,6 +173,17 @@ static void read_all(struct session *s)
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
+	if (s->views) {
+		views_begin(s->views);
+		if (s->o->threads)
+			tracer_read_threads(s->tr, thread_cb, s);
+		for (uint32_t i = 0; s->o->connections && i < tracer_max_procs(s->tr); i++) {
+			const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+			if (p->state == ST_PROC_LIVE)
+				tracer_read_conns(s->tr, (pid_t)p->tgid, i, conn_cb, s);
+		}
+	}
 	if (!tracer_read_lost(s->tr, &lost))
 		collector_set_lost(s->col, &lost);
 }
@@ -180,6 +211,8 @@ static void release_dead(struct session *s)
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
+	if (s->views)
+		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->o->json)
 		json_out_snapshot(stdout, snap);
 	else
@@ -329,6 +362,8 @@ static int run_session(struct cli_options *o)
 	s.col = collector_new(o->max_procs);
 	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
 	s.edges = calloc(1, sizeof(*s.edges));
+	if (o->threads || o->connections)
+		s.views = views_new();
 	if (s.col) {
 		struct whatif w;
 		char why[128];
@@ -446,6 +481,7 @@ out:
 	collector_free(s.col);
 	free(s.rows);
 	free(s.edges);
+	views_free(s.views);
 	return ret;
 }
 

@@ -15,8 +15,11 @@ uint64_t lost_total(const struct lost_counts *l)
 
 void snapshot_free(struct snapshot *s)
 {
-	for (unsigned i = 0; i < s->n_procs; i++)
+	for (unsigned i = 0; i < s->n_procs; i++) {
 		free(s->procs[i].syscalls);
+		free(s->procs[i].thread_views);
+		free(s->procs[i].conns);
+	}
 	free(s->procs);
 	s->procs = NULL;
 	s->n_procs = 0;

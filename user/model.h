@@ -34,6 +34,23 @@ struct syscall_row {
 	struct errno_count errnos[ST_MAX_ERRNOS_PER_SYSCALL];
 };
 
+/* One thread of a process (the thread view, --threads). */
+struct thread_view {
+	uint32_t tid;
+	char comm[ST_COMM_LEN];
+	double oncpu_s, runq_wait_s, busy_s;
+	uint64_t switches, syscalls, rx_ops;
+};
+
+/* One socket of a process (the connection view, --connections). */
+struct conn_view {
+	char proto[8];	/* tcp, udp, unix, ... */
+	char local[64]; /* address:port, or "" when not known */
+	char remote[64];
+	uint64_t rx_bytes, rx_ops, tx_bytes, tx_ops;
+	uint64_t backlog_bytes;
+};
+
 struct proc_view {
 	uint32_t pid;
 	uint32_t slot;
@@ -99,6 +116,12 @@ struct proc_view {
 	unsigned stage;
 	int bottleneck;
 	double path_response_s; /* slowest path from a source through this stage */
+
+	/* views asked for on the command line; NULL/0 otherwise */
+	unsigned n_thread_views;
+	struct thread_view *thread_views;
+	unsigned n_conns;
+	struct conn_view *conns;
 };
 
 struct pipeline_info {
@@ -120,7 +143,8 @@ struct snapshot {
 	unsigned n_procs;
 	struct proc_view *procs;
 	struct pipeline_info pipeline;
-	char whatif_spec[64]; /* the --what-if given, "" if none */
+	char whatif_spec[64];	    /* the --what-if given, "" if none */
+	int has_threads, has_conns; /* the views were asked for */
 };
 
 uint64_t lost_total(const struct lost_counts *l);

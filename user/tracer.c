@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -209,6 +214,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		strncpy((char *)t->skel->rodata->target_comm, o->comm, ST_COMM_LEN - 1);
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
+	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);
 	if (probe_tracepoints(t, btf_path, err, errlen))
 		goto fail;
 
@@ -297,6 +303,133 @@ static int proc_identity(pid_t pid, char *comm, size_t commlen)
 		return -1;
 	*r = 0;
 	snprintf(comm, commlen, "%s", l + 1);
+	return 0;
+}
+
+/* Run an iterator program and hand each fixed-size record it writes to fn. */
+static int read_iter(struct bpf_program *prog, const struct bpf_iter_attach_opts *opts,
+		     size_t recsize, void (*fn)(void *ctx, const void *rec), void *ctx)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, opts);
+	char buf[4096];
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	if (!link)
+		return -1;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		bpf_link__destroy(link);
+		return -1;
+	}
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		size_t off = 0;
+
+		have += (size_t)n;
+		for (; have - off >= recsize; off += recsize)
+			fn(ctx, buf + off);
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	return n < 0 ? -1 : 0;
+}
+
+int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			void *ctx)
+{
+	return read_iter(t->skel->progs.st_thread_iter, NULL, sizeof(struct st_thread_rec),
+			 (void (*)(void *, const void *))fn, ctx);
+}
+
+/* An address of a socket as the record keeps it. */
+static void conn_addr(const struct sockaddr_storage *ss, __u8 *addr, __u16 *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		memcpy(addr, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		memcpy(addr, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
+	}
+}
+
+/*
+ * The sockets of process pid: socket storage is looked up from user space
+ * by a file descriptor of the socket, so each of the process's socket fds is
+ * borrowed with pidfd_getfd(2) (a duplicate; the process is not disturbed,
+ * though a socket it closes meanwhile lives on until we close our copy).
+ */
+int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
+		      void (*fn)(void *ctx, const struct st_conn_rec *r), void *ctx)
+{
+	int sfd = bpf_map__fd(t->skel->maps.socks), pidfd;
+	char path[64], link[64];
+	struct dirent *de;
+	DIR *d;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d) {
+		close(pidfd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct sockaddr_storage ss;
+		struct st_conn_rec r = {};
+		struct st_sock s;
+		socklen_t len;
+		char fdpath[320];
+		int target, fd, v;
+		ssize_t n;
+
+		target = atoi(de->d_name);
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		n = readlink(fdpath, link, sizeof(link) - 1);
+		if (n <= 0 || strncmp(link, "socket:", 7))
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, target, 0);
+		if (fd < 0)
+			continue;
+		if (bpf_map_lookup_elem(sfd, &fd, &s) || !s.last_t || s.slot != slot) {
+			close(fd);
+			continue;
+		}
+		r.slot = s.slot;
+		r.generation = s.generation;
+		len = sizeof(v);
+		if (!getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len))
+			r.family = (__u16)v;
+		len = sizeof(v);
+		if (!getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len))
+			r.proto = (__u16)v;
+		len = sizeof(r.cookie);
+		getsockopt(fd, SOL_SOCKET, SO_COOKIE, &r.cookie, &len);
+		len = sizeof(ss);
+		if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+			conn_addr(&ss, r.saddr, &r.sport);
+		len = sizeof(ss);
+		if (!getpeername(fd, (struct sockaddr *)&ss, &len))
+			conn_addr(&ss, r.daddr, &r.dport);
+		r.rx_bytes = s.rx_bytes;
+		r.rx_ops = s.rx_ops;
+		r.tx_bytes = s.tx_bytes;
+		r.tx_ops = s.tx_ops;
+		r.backlog = s.gauge_bytes;
+		close(fd);
+		fn(ctx, &r);
+	}
+	closedir(d);
+	close(pidfd);
 	return 0;
 }
 

@@ -64,6 +64,11 @@ int tracer_read_errnos(struct tracer *t,
 /* Calls fn for every (sender slot, receiver slot) pipeline edge. */
 int tracer_read_edges(struct tracer *t,
 		      void (*fn)(void *ctx, uint32_t from, uint32_t to, uint64_t n), void *ctx);
+/* The thread and connection views: one call of fn per record. */
+int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			void *ctx);
+int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
+		      void (*fn)(void *ctx, const struct st_conn_rec *r), void *ctx);
 int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 /* Zero a dead process's counters and give its slot back. */
 void tracer_release_slot(struct tracer *t, uint32_t slot);

@@ -259,4 +259,32 @@ PY
 	[ $rc = 0 ] || bad "what-if against M/M/1"
 }
 
+# The thread and connection views: two serving threads, and the two TCP
+# connections seen from both ends (the server's remote ports are the
+# producer's local ports). The views are sampled each interval, so a
+# socket's last traffic before it closes may miss the summary: their sums
+# are checked against the exact process counts within 10%.
+test_views() {
+	local pidf=$OUT/vw.pid f=$OUT/vw.json
+	"$QBENCH" run --rate 300 --service-us 500 --workers 2 --duration 3 --start-signal \
+		--pidfile "$pidf" >"$OUT/vw.truth" 2>"$OUT/vw.err" &
+	local qb=$!
+	wait_file "$pidf"
+	local server producer
+	server=$(cat "$pidf")
+	producer=$(sed -n 's/.*producer pid \([0-9]*\).*/\1/p' "$OUT/vw.err")
+	timeout 30 "$ST" --json -i 0.5 --threads --connections -p "$server,$producer" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	kill -USR1 "$qb"
+	wait "$qb"
+	wait "$stp"
+	contract_ok "$f"
+	eq "$(q "$f" "len([t for t in proc($server)['threads_detail'] if t['rx_ops'] > 0])")" 2 "serving threads"
+	eq "$(q "$f" "len(proc($server)['connections'])")" 2 "server connections"
+	eq "$(q "$f" "sorted(c['remote'] for c in proc($server)['connections']) == sorted(c['local'] for c in proc($producer)['connections'])")" true "both ends of each connection"
+	eq "$(q "$f" "0.9 * proc($server)['net']['rx_ops'] <= sum(c['rx_ops'] for c in proc($server)['connections']) <= proc($server)['net']['rx_ops']")" true "connection rx_ops add up"
+	eq "$(q "$f" "0.9 * proc($server)['net']['rx_ops'] <= sum(t['rx_ops'] for t in proc($server)['threads_detail']) <= proc($server)['net']['rx_ops']")" true "thread rx_ops add up"
+}
+
 run_all queue

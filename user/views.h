@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The thread and connection views: the kernel's cumulative per-thread and
+ * per-socket records (read by iterators) turned into interval deltas and
+ * run totals, and attached to a snapshot's processes. Pure.
+ */
+#ifndef ST_VIEWS_H
+#define ST_VIEWS_H
+
+#include <linux/types.h>
+#include "bpf/streamtrace.h"
+#include "model.h"
+
+struct views;
+
+struct views *views_new(void);
+void views_free(struct views *v);
+/* Start a reading: records not seen again in it are gone (their last
+ * values stay for the summary). */
+void views_begin(struct views *v);
+/* pid is the record's process (the slot's tgid at the time of reading). */
+void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r);
+void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r);
+/* Attach the views to s's processes (interval deltas, or totals for a
+ * summary); the interval baseline moves on after an interval. */
+void views_attach(struct views *v, struct snapshot *s, int threads, int conns);
+
+/* "127.0.0.1:7878" / "[::1]:7878" of a record's address (pure formatting). */
+void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len);
+
+#endif
