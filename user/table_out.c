@@ -146,6 +146,43 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			fputc('\n', f);
 		}
 	}
+	if (s->has_threads) {
+		fprintf(f, "\n%6s %7s %-13s %6s %7s %6s %7s %8s\n", "PID", "TID", "COMM", "CPU%",
+			"RUNQms", "BUSY%", "RX/s", "SYSC/s");
+		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
+			const struct proc_view *p = rows[i];
+
+			for (unsigned j = 0; j < p->n_thread_views && j < 8; j++) {
+				const struct thread_view *t = &p->thread_views[j];
+
+				fprintf(f, "%6u %7u %-13.13s", p->pid, t->tid, t->comm);
+				fig(f, 7, 1, 100.0 * t->oncpu_s / span);
+				fig(f, 8, 1, t->runq_wait_s * 1e3);
+				fig(f, 7, 1, 100.0 * t->busy_s / span);
+				fig(f, 8, 0, (double)t->rx_ops / span);
+				fig(f, 9, 0, (double)t->syscalls / span);
+				fputc('\n', f);
+			}
+		}
+	}
+	if (s->has_conns) {
+		fprintf(f, "\n%6s %-5s %-21s %-21s %6s %6s %7s\n", "PID", "PROTO", "LOCAL",
+			"REMOTE", "RX/s", "TX/s", "BACKLOG");
+		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
+			const struct proc_view *p = rows[i];
+
+			for (unsigned j = 0; j < p->n_conns && j < 8; j++) {
+				const struct conn_view *c = &p->conns[j];
+
+				fprintf(f, "%6u %-5.5s %-21.21s %-21.21s", p->pid, c->proto,
+					c->local[0] ? c->local : "-",
+					c->remote[0] ? c->remote : "-");
+				fig(f, 7, 0, (double)c->rx_ops / span);
+				fig(f, 7, 0, (double)c->tx_ops / span);
+				fprintf(f, " %7llu\n", (unsigned long long)c->backlog_bytes);
+			}
+		}
+	}
 	if (!refresh)
 		fputc('\n', f);
 	fflush(f);
