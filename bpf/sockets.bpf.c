@@ -341,13 +341,53 @@ int BPF_PROG(st_tcp_receive_reset, struct sock *sk)
 	return 0;
 }
 
+/* Drops: with kfree_skb's rx_sk argument (Linux 6.11+) every drop on a
+ * socket is seen with its reason; without it, only a full receive queue. */
+const volatile __u32 have_kfree_skb_sk = 0;
+
 SEC("tp_btf/sock_rcvqueue_full")
 int BPF_PROG(st_sock_rcvqueue_full, struct sock *sk)
 {
-	struct st_proc_stat *ps = st_owner_stat(sk);
+	struct st_proc_stat *ps;
 
+	if (have_kfree_skb_sk)
+		return 0; /* its kfree_skb follows, with the reason */
+	ps = st_owner_stat(sk);
 	if (ps)
 		ps->drops++;
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* slot << 32 | reason */
+	__type(value, __u64);
+} drop_reasons SEC(".maps");
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(st_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+	     struct sock *rx_sk)
+{
+	struct st_proc *proc;
+	struct st_sock *s;
+	struct st_proc_stat *ps;
+	__u64 key, one = 1, *n;
+
+	if (!rx_sk || reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return 0;
+	s = st_sock_owned(rx_sk, &proc);
+	if (!s || !(ps = st_proc_stat_of(s->slot)))
+		return 0;
+	ps->drops++;
+	if (!s->is_tcp)
+		ps->drops_dgram++;
+	key = ((__u64)s->slot << 32) | (__u32)reason;
+	n = bpf_map_lookup_elem(&drop_reasons, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&drop_reasons, &key, &one, BPF_NOEXIST))
+		st_lost(ST_LOST_ERRNO_FULL);
 	return 0;
 }
 

@@ -63,6 +63,7 @@ struct st_proc_stat {
 	__u64 resets_sent;
 	__u64 resets_recv;
 	__u64 drops;
+	__u64 drops_dgram;  /* the drops of datagrams: arrivals too (TCP's get resent) */
 	__u64 rx_tcp_bytes; /* the TCP part of rx_bytes / rx_ops */
 	__u64 rx_tcp_ops;
 	/* queue: arrivals seen on the enqueue side of the process's sockets */

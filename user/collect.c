@@ -72,6 +72,12 @@ struct proc_acc {
 	int has_fc;			  /* the last interval's forecast, for the summary */
 	double fc[7];
 
+	unsigned n_drops;
+	struct {
+		char reason[40];
+		uint64_t last, ival, total;
+	} drops[8];
+
 	uint16_t sc_index[ST_MAX_SYSCALLS]; /* nr -> 1 + index into sc, 0 = none */
 	unsigned n_sc, cap_sc;
 	struct sc_acc *sc;
@@ -301,6 +307,28 @@ void collector_update_errno(struct collector *c, uint32_t slot, uint32_t nr, uin
 	e->last = cum;
 }
 
+void collector_update_drop(struct collector *c, uint32_t slot, const char *reason, uint64_t cum)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_drops; i++)
+		if (!strcmp(p->drops[i].reason, reason))
+			break;
+	if (i == p->n_drops) {
+		if (p->n_drops == 8)
+			return; /* still counted in drops */
+		p->n_drops++;
+		memset(&p->drops[i], 0, sizeof(p->drops[i]));
+		snprintf(p->drops[i].reason, sizeof(p->drops[i].reason), "%s", reason);
+	}
+	p->drops[i].ival += cum - p->drops[i].last;
+	p->drops[i].total += cum - p->drops[i].last;
+	p->drops[i].last = cum;
+}
+
 void collector_fault_base(struct collector *c, uint32_t slot, uint64_t minflt, uint64_t majflt)
 {
 	struct proc_acc *p = slot_proc(c, slot);
@@ -440,7 +468,9 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 		return;
 	memset(&in, 0, sizeof(in));
 	in.span_s = span_s;
-	in.arrivals = (double)STAT(st, arr_bytes) * ops_per_byte + (double)STAT(st, arr_events);
+	/* a datagram dropped on a full receive queue arrived all the same */
+	in.arrivals = (double)STAT(st, arr_bytes) * ops_per_byte + (double)STAT(st, arr_events) +
+		      (double)STAT(st, drops_dgram);
 	if (STAT(st, arr_bytes) && !tcp_bytes)
 		in.arrivals = NAN; /* bytes arrived but no op to size them by */
 	in.completions = ops;
@@ -535,6 +565,15 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	v->retransmits = STAT(st, retransmits);
 	v->resets = STAT(st, resets_sent) + STAT(st, resets_recv);
 	v->drops = STAT(st, drops);
+	for (unsigned i = 0; i < p->n_drops; i++) {
+		uint64_t n = summary ? p->drops[i].total : p->drops[i].ival;
+
+		if (!n)
+			continue;
+		memcpy(v->drop_reasons[v->n_drop_reasons].reason, p->drops[i].reason,
+		       sizeof(v->drop_reasons[0].reason));
+		v->drop_reasons[v->n_drop_reasons++].count = n;
+	}
 
 	v->syscalls = calloc(p->n_sc ? p->n_sc : 1, sizeof(*v->syscalls));
 	for (unsigned i = 0; v->syscalls && i < p->n_sc; i++) {
@@ -705,6 +744,8 @@ static void reset_interval(struct proc_acc *p)
 	memset(&p->i_wait, 0, sizeof(p->i_wait));
 	p->i_min = p->i_maj = 0;
 	p->i_servers = 0;
+	for (unsigned i = 0; i < p->n_drops; i++)
+		p->drops[i].ival = 0;
 	p->backlog_ival_start = p->backlog_now;
 	for (unsigned i = 0; i < p->n_sc; i++) {
 		struct sc_acc *s = &p->sc[i];

@@ -36,6 +36,8 @@ void collector_update_syscalls(struct collector *c, uint32_t slot,
 			       const struct st_syscall_stat *rows);
 void collector_update_errno(struct collector *c, uint32_t slot, uint32_t nr, uint32_t err,
 			    uint64_t cum);
+/* Drops on the process's sockets for one kernel drop reason (cumulative). */
+void collector_update_drop(struct collector *c, uint32_t slot, const char *reason, uint64_t cum);
 /* /proc figures of a live process (faults are cumulative kernel counters). */
 void collector_update_procfs(struct collector *c, uint32_t slot, const struct procfs_stat *st);
 /* Baseline for the fault counters (the values when tracing began). */

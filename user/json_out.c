@@ -149,6 +149,11 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_ku64(w, "retransmits", p->retransmits);
 	jw_ku64(w, "resets", p->resets);
 	jw_ku64(w, "drops", p->drops);
+	jw_key(w, "drop_reasons");
+	jw_obj_begin(w);
+	for (unsigned i = 0; i < p->n_drop_reasons; i++)
+		jw_ku64(w, p->drop_reasons[i].reason, p->drop_reasons[i].count);
+	jw_obj_end(w);
 	jw_obj_end(w);
 
 queue:

@@ -115,6 +115,11 @@ static void sync_slots(struct session *s)
 	}
 }
 
+static void drop_cb(void *ctx, uint32_t slot, const char *reason, uint64_t n)
+{
+	collector_update_drop(ctx, slot, reason, n);
+}
+
 static void errno_cb(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n)
 {
 	collector_update_errno(ctx, slot, nr, err, n);
@@ -173,6 +178,7 @@ static void read_all(struct session *s)
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
+	tracer_read_drops(s->tr, drop_cb, s->col);
 	if (s->views) {
 		views_begin(s->views);
 		if (s->o->threads)

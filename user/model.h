@@ -86,6 +86,11 @@ struct proc_view {
 	int backlog_known;
 	uint64_t backlog_bytes;
 	uint64_t retransmits, resets, drops;
+	unsigned n_drop_reasons;
+	struct drop_count {
+		char reason[40];
+		uint64_t count;
+	} drop_reasons[8];
 
 	/* per-op service time (receive to next wait for input) and, where
 	 * measured, per-arrival queue wait (enqueue to dequeue) histograms */

@@ -37,6 +37,7 @@ struct tracer {
 	void *percpu_buf; /* ncpus * ST_MAX_SYSCALLS syscall rows */
 	__u32 *batch_keys;
 	int net_available; /* the socket tracepoints exist */
+	struct btf *btf;   /* the kernel's, for names of its enums */
 };
 
 static int verbose_libbpf;
@@ -126,13 +127,27 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	bpf_object__for_each_program (prog, t->skel->obj) {
 		const char *sec = bpf_program__section_name(prog), *tp;
 		char name[128];
+		int id;
 
 		if (strncmp(sec, "tp_btf/", 7))
 			continue;
 		tp = sec + 7;
 		snprintf(name, sizeof(name), "btf_trace_%s", tp);
-		if (!tracepoint_disabled(tp) &&
-		    btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0)
+		id = tracepoint_disabled(tp) ? -1
+					     : btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+		if (id > 0 && !strcmp(tp, "kfree_skb")) {
+			/* typedef -> pointer -> prototype (ctx, skb, location, reason, rx_sk) */
+			const struct btf_type *ty = btf__type_by_id(btf, id);
+
+			ty = ty ? btf__type_by_id(btf, ty->type) : NULL;
+			ty = ty ? btf__type_by_id(btf, ty->type) : NULL;
+			if (ty && btf_is_func_proto(ty) && btf_vlen(ty) >= 5) {
+				t->skel->rodata->have_kfree_skb_sk = 1;
+				continue;
+			}
+			id = -1; /* older kernels: no socket to charge the drop to */
+		}
+		if (id > 0)
 			continue;
 		if (tracepoint_is_core(tp)) {
 			set_err(err, errlen,
@@ -151,7 +166,7 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			t->net_available = 0;
 		}
 	}
-	btf__free(btf);
+	t->btf = btf; /* kept: drop reasons are named from its enum */
 	return ret;
 }
 
@@ -270,6 +285,7 @@ void tracer_destroy(struct tracer *t)
 	if (t->procs)
 		munmap((void *)t->procs, t->procs_len);
 	streamtrace_bpf__destroy(t->skel);
+	btf__free(t->btf);
 	free(t->percpu_buf);
 	free(t->batch_keys);
 	free(t);
@@ -631,6 +647,46 @@ int tracer_read_edges(struct tracer *t,
 	return 0;
 }
 
+/* "SOCKET_RCVBUFF" for a reason code, from the kernel's enum skb_drop_reason. */
+static void drop_reason_name(const struct tracer *t, __u32 reason, char *buf, size_t len)
+{
+	int id = t->btf ? btf__find_by_name_kind(t->btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
+	const struct btf_type *ty = id > 0 ? btf__type_by_id(t->btf, id) : NULL;
+
+	for (unsigned i = 0; ty && i < btf_vlen(ty); i++) {
+		const struct btf_enum *e = btf_enum(ty) + i;
+		const char *n = btf__name_by_offset(t->btf, e->name_off);
+
+		if ((__u32)e->val != reason || !n)
+			continue;
+		if (!strncmp(n, "SKB_DROP_REASON_", 16))
+			n += 16;
+		snprintf(buf, len, "%s", n);
+		return;
+	}
+	snprintf(buf, len, "REASON_%u", reason);
+}
+
+int tracer_read_drops(struct tracer *t,
+		      void (*fn)(void *ctx, uint32_t slot, const char *reason, uint64_t n),
+		      void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.drop_reasons);
+	__u64 k, next, n;
+	void *prev = NULL;
+	char name[64];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &n)) {
+			drop_reason_name(t, (__u32)next, name, sizeof(name));
+			fn(ctx, (uint32_t)(next >> 32), name, n);
+		}
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
 int tracer_read_lost(struct tracer *t, struct lost_counts *l)
 {
 	__u64 *v = t->percpu_buf;
@@ -680,6 +736,22 @@ void tracer_release_slot(struct tracer *t, uint32_t slot)
 		}
 		k = next;
 		prev = &k;
+	}
+	/* its drop reasons */
+	{
+		int dfd = bpf_map__fd(t->skel->maps.drop_reasons);
+		__u64 dk, dnext;
+		void *dprev = NULL;
+
+		while (!bpf_map_get_next_key(dfd, dprev, &dnext)) {
+			if ((uint32_t)(dnext >> 32) == slot) {
+				bpf_map_delete_elem(dfd, &dnext);
+				dprev = NULL;
+				continue;
+			}
+			dk = dnext;
+			dprev = &dk;
+		}
 	}
 	/* and the pipeline edges it was an end of */
 	{

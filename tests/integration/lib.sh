@@ -42,7 +42,7 @@ contract_ok() { # contract_ok FILE
 # wait until FILE has at least N lines (a JSON interval means: attached)
 wait_lines() { # wait_lines FILE N TIMEOUT_S
 	local i=0
-	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+	while [ "$( { [ -f "$1" ] && wc -l <"$1"; } || echo 0)" -lt "$2" ]; do
 		sleep 0.05
 		i=$((i + 1))
 		[ $i -gt $(($3 * 20)) ] && return 1

@@ -103,6 +103,23 @@ test_reset() {
 	ge "$(q "$OUT/rst.json" 's["processes"][0]["net"]["resets"]')" 1 "resets seen"
 }
 
+# Drops: a UDP server with a small receive buffer, offered three times what
+# it serves, drops datagrams; the drops streamtrace charges to it equal the
+# messages the workload lost, exactly, with the kernel's reason; λ counts
+# the dropped datagrams too (they arrived), so it is the offered rate.
+test_udp_drops() {
+	qbench_traced drop --transport udp --rcvbuf 65536 --rate 3000 --service-us 1000 \
+		--duration 3 || return
+	local lost
+	lost=$(python3 -c "import json; print(json.load(open('$OUT/drop.truth'))['lost'])")
+	ge "$lost" 1 "the workload lost messages"
+	eq "$(q "$OUT/drop.json" 's["processes"][0]["net"]["drops"]')" "$lost" "drops equal the lost messages"
+	eq "$(q "$OUT/drop.json" 's["processes"][0]["net"]["drop_reasons"].get("SOCKET_RCVBUFF")')" "$lost" "drop reason"
+	eq "$(q "$OUT/drop.json" 's["processes"][0]["net"]["rx_ops"]')" \
+		"$(python3 -c "import json; print(json.load(open('$OUT/drop.truth'))['rx_ops'])")" "rx_ops"
+	eq "$(q "$OUT/drop.json" 'all(p["queue"]["saturated"] for i in ivs[2:-2] for p in i["processes"])')" true "saturated while dropping"
+}
+
 # Both ends traced: the producer's sends equal the truth's exactly.
 test_tx_exact() {
 	local pidf=$OUT/tx.pid f=$OUT/tx.json

@@ -123,6 +123,8 @@ struct config {
 };
 
 static const char *prog = "qbench";
+/* UDP server receive buffer: large, so that only --rcvbuf makes it drop */
+static int udp_rcvbuf = UDP_RCVBUF;
 
 static const char usage_text[] =
 	"Usage: qbench MODE [OPTIONS]\n"
@@ -156,6 +158,8 @@ static const char usage_text[] =
 	"  --duration SECS            sending time, warmup included (default 5)\n"
 	"  --warmup SECS              truth window excludes messages sent before this (default 0)\n"
 	"  --seed N                   random seed (default 1)\n"
+	"  --rcvbuf BYTES             UDP server receive buffer (default 16 MiB, so that it\n"
+	"                             drops only when asked to: a small one makes drops)\n"
 	"  --spin-us US               producer spins the last US before each send (default\n"
 	"                             200, at most a quarter of the mean interarrival time)\n"
 	"  --reset                    TCP producer/run: end each connection with a reset (RST)\n"
@@ -256,6 +260,7 @@ enum {
 	OPT_DURATION,
 	OPT_WARMUP,
 	OPT_SEED,
+	OPT_RCVBUF,
 	OPT_SPIN_US,
 	OPT_RESET,
 	OPT_START_SIGNAL,
@@ -283,6 +288,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"warmup", required_argument, NULL, OPT_WARMUP},
 		{"seed", required_argument, NULL, OPT_SEED},
+		{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
 		{"spin-us", required_argument, NULL, OPT_SPIN_US},
 		{"reset", no_argument, NULL, OPT_RESET},
 		{"start-signal", no_argument, NULL, OPT_START_SIGNAL},
@@ -385,6 +391,9 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_SEED:
 			cfg->seed = parse_uint("--seed", optarg, 0, UINT64_MAX);
+			break;
+		case OPT_RCVBUF:
+			udp_rcvbuf = (int)parse_uint("--rcvbuf", optarg, 2048, 1 << 30);
 			break;
 		case OPT_SPIN_US:
 			cfg->spin_us = parse_double("--spin-us", optarg, 0, 1e6);
@@ -697,7 +706,7 @@ static int server_socket(enum transport tr, int port, const char *path, int *bou
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (tr == TR_UDP)
-		set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, UDP_RCVBUF);
+		set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, udp_rcvbuf);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || (tr == TR_TCP && listen(fd, 128)) ||
 	    getsockname(fd, (struct sockaddr *)&a, &alen)) {
 		close(fd);
