@@ -25,9 +25,13 @@ WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I. -Iuser \
 	      -DST_VERSION='"$(VERSION)"'
-LDLIBS     := -lbpf -lelf -lz -lm -lpthread $(if $(wildcard user/http_server.c),-lmicrohttpd)
+# the static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS,
+# and GnuTLS's p11-kit has no static library
+LDLIBS     := -lbpf -lelf -lz -lm -lpthread \
+	      $(if $(wildcard user/http_server.c),$(if $(filter 1,$(STATIC)),,-lmicrohttpd))
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
+ST_CFLAGS  += -DST_NO_MICROHTTPD
 endif
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -5,8 +5,8 @@
 # nothing done by hand.
 set -eu
 
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev \
-libcmocka-dev clang-format strace bpftrace python3 procps iproute2"
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev \
+libcmocka-dev clang-format strace bpftrace python3 procps iproute2 prometheus curl"
 
 missing=""
 for p in $PKGS; do

@@ -21,9 +21,11 @@
 #include <unistd.h>
 #include "cli.h"
 #include "collect.h"
+#include "http_server.h"
 #include "json_out.h"
 #include "pipeline.h"
 #include "procfs.h"
+#include "prom_out.h"
 #include "table_out.h"
 #include "tracer.h"
 #include "views.h"
@@ -81,6 +83,9 @@ struct session {
 	int refresh;
 	struct pipeline_edges *edges; /* pid to pid, over the whole run */
 	struct views *views;	      /* --threads, --connections */
+	struct http_server *http;     /* --listen, or NULL */
+	struct prom_self self;
+	double t0;
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -214,11 +219,39 @@ static void release_dead(struct session *s)
 	}
 }
 
+/* Render the run totals and the latest interval (NULL before the first) for
+ * --listen; the HTTP threads only ever copy the published text. */
+static void publish_metrics(struct session *s, const struct snapshot *latest)
+{
+	struct http_server_stats hs;
+	struct snapshot tot;
+	double t = now_mono();
+	char *buf;
+	size_t len;
+
+	if (collector_summary(s->col, now_unix(), t - s->t0, &tot))
+		return;
+	prom_self_sample(&s->self);
+	http_server_stats(s->http, &hs);
+	s->self.http_requests[PROM_HTTP_200] = hs.ok;
+	s->self.http_requests[PROM_HTTP_404] = hs.not_found;
+	s->self.http_requests[PROM_HTTP_405] = hs.bad_method;
+	s->self.http_requests[PROM_HTTP_503] = hs.unavailable;
+	if (!prom_out_render_buf(&buf, &len, &tot, latest, &s->self, NULL)) {
+		http_server_publish(s->http, buf, len);
+		free(buf);
+	}
+	snapshot_free(&tot);
+	s->self.render_s = now_mono() - t;
+}
+
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
+	if (s->http && !snap->is_summary)
+		publish_metrics(s, snap);
 	if (s->o->json)
 		json_out_snapshot(stdout, snap);
 	else
@@ -279,8 +312,6 @@ static int check_targets(struct cli_options *o)
 			return fail("--cgroup %s: not a cgroup v2 directory (no cgroup.procs)",
 				    o->cgroup);
 	}
-	if (o->listen)
-		return fail("--listen: the Prometheus endpoint is not in this build yet");
 	return 0;
 }
 
@@ -359,6 +390,19 @@ static int run_session(struct cli_options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
+	if (o->listen) {
+		/* before anything else: a bad address is a usage error (exit 2) */
+		s.http = http_server_start(o->listen, err, sizeof(err));
+		if (!s.http) {
+			ret = errno == EINVAL ? 2 : 1;
+			fail("%s", err);
+			return ret;
+		}
+		prom_self_init(&s.self);
+		s.self.version = ST_VERSION;
+		s.self.start_time = now_unix();
+		s.self.interval_s = o->interval_s;
+	}
 
 	if (o->command) {
 		s.child = spawn_gated(o->command, &gate_w, &err_r);
@@ -388,11 +432,14 @@ static int run_session(struct cli_options *o)
 	}
 	collector_set_net_known(s.col, tracer_net_available(s.tr));
 	t0 = now_mono();
+	s.t0 = t0;
 	t_start_unix = now_unix();
 	if (attach_existing(&s)) {
 		ret = 1;
 		goto out;
 	}
+	if (s.http)
+		publish_metrics(&s, NULL); /* scrapes before the first interval see the totals */
 	if (s.child) {
 		if (tracer_trace_exec(s.tr, s.child)) {
 			ret = fail("cannot register the command: %s", strerror(errno));
@@ -483,6 +530,7 @@ out:
 		close(err_r);
 	if (s.child)
 		waitpid(s.child, NULL, 0);
+	http_server_stop(s.http);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	free(s.rows);

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The `--listen` HTTP endpoint on libmicrohttpd (Debian's libmicrohttpd-dev):
+ * GET /metrics answers the latest published exposition, other paths 404,
+ * other methods on /metrics 405. MHD runs its own polling thread with
+ * non-blocking sockets, a connection limit and an idle timeout, so a slow or
+ * stuck client holds at most one connection slot for a while; the tracer
+ * thread's only contact is http_server_publish(), a pointer swap under a
+ * mutex. Published texts are refcounted: a response being sent keeps its
+ * text alive after the next publish. A gzip copy is made once per text, on
+ * the first request that accepts it (Prometheus does), in the MHD thread.
+ *
+ * Built with -DST_NO_MICROHTTPD (the fully static build: Debian's
+ * libmicrohttpd.a needs GnuTLS, whose p11-kit has no static library), only
+ * the address parser is real and http_server_start() says --listen is not
+ * available in this build.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "http_server.h"
+
+#ifndef ST_NO_MICROHTTPD
+#include <microhttpd.h>
+#include <zlib.h>
+
+#if MHD_VERSION < 0x00097302
+#error "libmicrohttpd >= 0.9.73 needed (MHD_create_response_from_buffer_with_free_callback_cls)"
+#endif
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* Below this size gzip saves too little to be worth it. */
+#define GZIP_MIN_BYTES 1024
+
+struct body {
+	int refs; /* atomic */
+	size_t len;
+	pthread_mutex_t gz_lock;
+	int gz_done;
+	char *gz; /* gzip copy, or NULL when it could not be made */
+	size_t gz_len;
+	char data[];
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	pthread_mutex_t lock; /* guards cur */
+	struct body *cur;
+	unsigned port;
+	uint64_t count[4]; /* atomic: ok, not found, bad method, unavailable */
+};
+
+enum { C_OK, C_NOT_FOUND, C_BAD_METHOD, C_UNAVAILABLE };
+
+static void body_put(struct body *b)
+{
+	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_destroy(&b->gz_lock);
+	free(b->gz);
+	free(b);
+}
+
+static void body_free_cb(void *cls)
+{
+	body_put(cls);
+}
+
+static struct body *body_get(struct http_server *srv)
+{
+	struct body *b;
+
+	pthread_mutex_lock(&srv->lock);
+	b = srv->cur;
+	if (b)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&srv->lock);
+	return b;
+}
+
+/* Make the gzip copy once; later callers find it done. */
+static void body_gzip(struct body *b)
+{
+	z_stream z;
+	size_t cap;
+	char *out;
+
+	pthread_mutex_lock(&b->gz_lock);
+	if (b->gz_done)
+		goto out;
+	b->gz_done = 1;
+	memset(&z, 0, sizeof(z));
+	/* windowBits 15 + 16: a gzip wrapper, not zlib's */
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		goto out;
+	cap = deflateBound(&z, b->len);
+	out = malloc(cap);
+	if (out) {
+		z.next_in = (Bytef *)b->data;
+		z.avail_in = (uInt)b->len;
+		z.next_out = (Bytef *)out;
+		z.avail_out = (uInt)cap;
+		if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+			b->gz = out;
+			b->gz_len = cap - z.avail_out;
+		} else {
+			free(out);
+		}
+	}
+	deflateEnd(&z);
+out:
+	pthread_mutex_unlock(&b->gz_lock);
+}
+
+/* Does an Accept-Encoding value accept gzip (not with q=0)? */
+static int accepts_gzip(const char *v)
+{
+	while (v && *v) {
+		size_t n, t;
+		const char *q;
+
+		v += strspn(v, " \t,");
+		n = strcspn(v, ",");
+		t = strcspn(v, ";, \t");
+		if (t == 4 && !strncasecmp(v, "gzip", 4)) {
+			q = memchr(v, ';', n);
+			if (!q)
+				return 1;
+			q = strstr(q, "q=");
+			return !q || q >= v + n || strtod(q + 2, NULL) > 0;
+		}
+		v += n;
+	}
+	return 0;
+}
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status, const char *text,
+				   const char *allow)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result answer_metrics(struct http_server *srv, struct MHD_Connection *conn)
+{
+	struct body *b = body_get(srv);
+	struct MHD_Response *r;
+	const char *ae;
+	enum MHD_Result ret;
+	int gz = 0;
+
+	if (!b) {
+		__atomic_add_fetch(&srv->count[C_UNAVAILABLE], 1, __ATOMIC_RELAXED);
+		return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "no figures yet: the first interval has not ended\n", NULL);
+	}
+	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (b->len >= GZIP_MIN_BYTES && accepts_gzip(ae)) {
+		body_gzip(b);
+		gz = b->gz != NULL;
+	}
+	/* the response holds our reference and gives it back when sent */
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+		gz ? b->gz_len : b->len, gz ? b->gz : b->data, body_free_cb, b);
+	if (!r) {
+		body_put(b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	__atomic_add_fetch(&srv->count[C_OK], 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+
+	(void)version;
+	(void)upload_data;
+	/* MHD calls first with the headers only; answering then makes it close
+	 * the connection, so answer on the next call (for a request with a body,
+	 * once it has been read: the connection limit and timeout bound that) */
+	if (!*con_cls) {
+		*con_cls = srv;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* a body is never wanted: drop it */
+		return MHD_YES;
+	}
+	if (strcmp(url, "/metrics")) {
+		__atomic_add_fetch(&srv->count[C_NOT_FOUND], 1, __ATOMIC_RELAXED);
+		return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found: metrics are at /metrics\n",
+				   NULL);
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		__atomic_add_fetch(&srv->count[C_BAD_METHOD], 1, __ATOMIC_RELAXED);
+		return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+				   "method not allowed: use GET\n", "GET, HEAD");
+	}
+	return answer_metrics(srv, conn);
+}
+
+#endif /* !ST_NO_MICROHTTPD */
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
+
+int http_server_parse_addr(const char *addr_port, void *sockaddr, unsigned *len, char *err,
+			   size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	char host[256];
+	const char *port, *colon;
+	char *end;
+	long pn;
+	int e;
+
+	if (!addr_port || !*addr_port)
+		return fail(err, errlen, EINVAL, "--listen: empty address (expected ADDR:PORT)");
+	if (addr_port[0] == '[') {
+		const char *rb = strchr(addr_port, ']');
+
+		if (!rb || rb[1] != ':')
+			return fail(err, errlen, EINVAL,
+				    "--listen %s: expected [IPV6]:PORT, like [::1]:9100",
+				    addr_port);
+		if ((size_t)(rb - addr_port - 1) >= sizeof(host))
+			return fail(err, errlen, EINVAL, "--listen %s: address too long",
+				    addr_port);
+		memcpy(host, addr_port + 1, (size_t)(rb - addr_port - 1));
+		host[rb - addr_port - 1] = 0;
+		port = rb + 2;
+		hints.ai_flags = AI_NUMERICHOST;
+		hints.ai_family = AF_INET6;
+	} else if ((colon = strrchr(addr_port, ':'))) {
+		if (memchr(addr_port, ':', (size_t)(colon - addr_port)))
+			return fail(err, errlen, EINVAL,
+				    "--listen %s: put an IPv6 address in brackets, like [::1]:9100",
+				    addr_port);
+		if ((size_t)(colon - addr_port) >= sizeof(host))
+			return fail(err, errlen, EINVAL, "--listen %s: address too long",
+				    addr_port);
+		memcpy(host, addr_port, (size_t)(colon - addr_port));
+		host[colon - addr_port] = 0;
+		port = colon + 1;
+	} else {
+		host[0] = 0;
+		port = addr_port;
+	}
+	if (!host[0])
+		snprintf(host, sizeof(host), "127.0.0.1"); /* loopback unless told otherwise */
+	errno = 0;
+	pn = strtol(port, &end, 10);
+	if (!*port || *end || errno || pn < 0 || pn > 65535 || port[0] == '-' || port[0] == '+')
+		return fail(err, errlen, EINVAL, "--listen %s: port '%s' is not a number 0-65535",
+			    addr_port, port);
+	e = getaddrinfo(host, NULL, &hints, &res);
+	if (e || !res)
+		return fail(err, errlen, EINVAL, "--listen %s: address '%s': %s", addr_port, host,
+			    e ? gai_strerror(e) : "not found");
+	if (res->ai_addrlen > *len) {
+		freeaddrinfo(res);
+		return fail(err, errlen, EINVAL, "--listen %s: address too long", addr_port);
+	}
+	memcpy(sockaddr, res->ai_addr, res->ai_addrlen);
+	*len = (unsigned)res->ai_addrlen;
+	if (res->ai_family == AF_INET6)
+		((struct sockaddr_in6 *)sockaddr)->sin6_port = htons((uint16_t)pn);
+	else
+		((struct sockaddr_in *)sockaddr)->sin_port = htons((uint16_t)pn);
+	freeaddrinfo(res);
+	return 0;
+}
+
+#ifndef ST_NO_MICROHTTPD
+/* A bound, listening socket (our own, so a failure says exactly why). */
+static int listen_socket(const char *addr_port, unsigned *port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	unsigned len = sizeof(ss);
+	socklen_t sl;
+	int fd, one = 1;
+
+	if (http_server_parse_addr(addr_port, &ss, &len, err, errlen))
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(err, errlen, errno, "--listen %s: socket: %s", addr_port,
+			    strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		int e = errno;
+
+		close(fd);
+		return fail(err, errlen, e, "--listen %s: %s", addr_port, strerror(e));
+	}
+	sl = sizeof(ss);
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
+		*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						       : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static void quiet_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	(void)fmt;
+	(void)ap;
+}
+
+struct http_server *http_server_start(const char *addr_port, char *err, size_t errlen)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	int fd;
+
+	if (!srv) {
+		fail(err, errlen, ENOMEM, "--listen: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	fd = listen_socket(addr_port, &srv->port, err, errlen);
+	if (fd < 0) {
+		int e = errno;
+
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		errno = e;
+		return NULL;
+	}
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_SERVER_MAX_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_SERVER_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+	if (!srv->daemon) {
+		close(fd);
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		fail(err, errlen, EIO, "--listen %s: the HTTP server did not start", addr_port);
+		return NULL;
+	}
+	return srv;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+	return srv ? srv->port : 0;
+}
+
+int http_server_publish(struct http_server *srv, const char *body, size_t len)
+{
+	struct body *b = malloc(sizeof(*b) + len + 1), *old;
+
+	if (!b)
+		return -1;
+	memset(b, 0, sizeof(*b));
+	b->refs = 1;
+	b->len = len;
+	pthread_mutex_init(&b->gz_lock, NULL);
+	memcpy(b->data, body, len);
+	b->data[len] = 0;
+	pthread_mutex_lock(&srv->lock);
+	old = srv->cur;
+	srv->cur = b;
+	pthread_mutex_unlock(&srv->lock);
+	body_put(old);
+	return 0;
+}
+
+void http_server_stats(const struct http_server *srv, struct http_server_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!srv)
+		return;
+	st->ok = __atomic_load_n(&srv->count[C_OK], __ATOMIC_RELAXED);
+	st->not_found = __atomic_load_n(&srv->count[C_NOT_FOUND], __ATOMIC_RELAXED);
+	st->bad_method = __atomic_load_n(&srv->count[C_BAD_METHOD], __ATOMIC_RELAXED);
+	st->unavailable = __atomic_load_n(&srv->count[C_UNAVAILABLE], __ATOMIC_RELAXED);
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	/* joins MHD's thread and closes the listening socket and every connection,
+	 * releasing the texts their responses held */
+	MHD_stop_daemon(srv->daemon);
+	body_put(srv->cur);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+#else /* ST_NO_MICROHTTPD */
+
+struct http_server *http_server_start(const char *addr_port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	unsigned len = sizeof(ss);
+
+	if (http_server_parse_addr(addr_port, &ss, &len, err, errlen))
+		return NULL;
+	fail(err, errlen, ENOTSUP,
+	     "--listen: not available in this build (static, without libmicrohttpd)");
+	return NULL;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+	(void)srv;
+	return 0;
+}
+
+int http_server_publish(struct http_server *srv, const char *body, size_t len)
+{
+	(void)srv;
+	(void)body;
+	(void)len;
+	errno = ENOTSUP;
+	return -1;
+}
+
+void http_server_stats(const struct http_server *srv, struct http_server_stats *st)
+{
+	(void)srv;
+	memset(st, 0, sizeof(*st));
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	(void)srv;
+}
+
+#endif /* ST_NO_MICROHTTPD */
