@@ -10,16 +10,6 @@
 #include "json_writer.h"
 #include "names.h"
 
-static const char *const lost_keys[ST_LOST__MAX] = {
-	[ST_LOST_RINGBUF] = "ringbuf_full",
-	[ST_LOST_PROCS_FULL] = "procs_full",
-	[ST_LOST_SYSCALL_RANGE] = "syscall_out_of_range",
-	[ST_LOST_ERRNO_FULL] = "errno_map_full",
-	[ST_LOST_STORAGE] = "storage_failed",
-	[ST_LOST_SOCK_FULL] = "edge_map_full",
-	[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
-};
-
 static double us(double ns)
 {
 	return ns / 1e3;
@@ -288,7 +278,7 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	jw_obj_begin(&w);
 	jw_ku64(&w, "events", lost_total(&s->lost));
 	for (unsigned i = 0; i < ST_LOST__MAX; i++)
-		jw_ku64(&w, lost_keys[i], s->lost.kinds[i]);
+		jw_ku64(&w, lost_kind_name(i), s->lost.kinds[i]);
 	jw_ku64(&w, "recursion_misses", s->lost.recursion);
 	jw_obj_end(&w);
 	jw_key(&w, "processes");

@@ -3,6 +3,21 @@
 #include <stdlib.h>
 #include "model.h"
 
+const char *lost_kind_name(unsigned kind)
+{
+	static const char *const names[ST_LOST__MAX] = {
+		[ST_LOST_RINGBUF] = "ringbuf_full",
+		[ST_LOST_PROCS_FULL] = "procs_full",
+		[ST_LOST_SYSCALL_RANGE] = "syscall_out_of_range",
+		[ST_LOST_ERRNO_FULL] = "errno_map_full",
+		[ST_LOST_STORAGE] = "storage_failed",
+		[ST_LOST_SOCK_FULL] = "edge_map_full",
+		[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
+	};
+
+	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";
+}
+
 uint64_t lost_total(const struct lost_counts *l)
 {
 	uint64_t n = l->recursion;

@@ -153,6 +153,8 @@ struct snapshot {
 };
 
 uint64_t lost_total(const struct lost_counts *l);
+/* The key of a lost kind in every output ("ringbuf_full", ...). */
+const char *lost_kind_name(unsigned kind);
 void snapshot_free(struct snapshot *s);
 
 #endif

@@ -19,16 +19,6 @@
 /* pid="4294967295",comm="..." with every comm byte escaped or replaced (3 bytes at most) */
 #define LABELS_LEN (32 + 3 * ST_COMM_LEN)
 
-static const char *const lost_kind_names[ST_LOST__MAX] = {
-	[ST_LOST_RINGBUF] = "ringbuf_full",
-	[ST_LOST_PROCS_FULL] = "procs_full",
-	[ST_LOST_SYSCALL_RANGE] = "syscall_out_of_range",
-	[ST_LOST_ERRNO_FULL] = "errno_map_full",
-	[ST_LOST_STORAGE] = "storage_failed",
-	[ST_LOST_SOCK_FULL] = "edge_map_full",
-	[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
-};
-
 enum prom_type { COUNTER, GAUGE, HISTOGRAM };
 
 static const char *const type_names[] = {"counter", "gauge", "histogram"};
@@ -647,7 +637,7 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	       "Work the tracer could not account for, by kind (0 when exact).");
 	for (unsigned k = 0; k < ST_LOST__MAX; k++) {
 		char name[32];
-		const char *kn = lost_kind_names[k];
+		const char *kn = lost_kind_name(k);
 
 		if (!kn) {
 			snprintf(name, sizeof(name), "kind_%u", k);
