@@ -636,13 +636,8 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	family(c, "streamtrace_lost_events_total", COUNTER,
 	       "Work the tracer could not account for, by kind (0 when exact).");
 	for (unsigned k = 0; k < ST_LOST__MAX; k++) {
-		char name[32];
 		const char *kn = lost_kind_name(k);
 
-		if (!kn) {
-			snprintf(name, sizeof(name), "kind_%u", k);
-			kn = name;
-		}
 		lab[0] = 0;
 		label_append(lab, sizeof(lab), "kind", kn, strlen(kn));
 		sample(c, NULL, NULL, lab, (double)totals->lost.kinds[k]);
