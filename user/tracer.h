@@ -71,7 +71,8 @@ int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
 		      void (*fn)(void *ctx, const struct st_conn_rec *r), void *ctx);
 /* Drops on a slot's sockets by kernel drop reason (cumulative). */
 int tracer_read_drops(struct tracer *t,
-		      void (*fn)(void *ctx, uint32_t slot, const char *reason, uint64_t n), void *ctx);
+		      void (*fn)(void *ctx, uint32_t slot, const char *reason, uint64_t n),
+		      void *ctx);
 int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 /* Zero a dead process's counters and give its slot back. */
 void tracer_release_slot(struct tracer *t, uint32_t slot);
