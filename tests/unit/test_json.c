@@ -348,6 +348,7 @@ static void fixture_init(struct fixture *fx, int summary)
 	p[0].major_faults = 2;
 	p[0].n_syscalls = 2;
 	p[0].syscalls = r;
+	p[0].net_known = 1;
 	p[0].rx_bytes = 1000;
 	p[0].tx_bytes = 2000;
 	p[0].rx_ops = 10;
@@ -477,7 +478,7 @@ static void test_snapshot_figures(void **state)
 
 	assert_non_null(strstr(p0, "\"net\":{\"rx_bytes\":1000,\"tx_bytes\":2000,\"rx_ops\":10,"
 				   "\"tx_ops\":20,\"backlog_bytes\":null,\"retransmits\":1,"
-				   "\"resets\":2,\"drops\":3}"));
+				   "\"resets\":2,\"drops\":3,\"drop_reasons\":{}}"));
 
 	q = value_of(p0, "queue");
 	assert_close(num_of(q, "arrival_rate"), 100, 0);
