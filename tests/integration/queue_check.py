@@ -78,11 +78,15 @@ def main():
     ops = sum(p["queue"]["throughput"] * s for s, p in inner)
     busy_s = sum(p["queue"]["service_time_s"] * p["queue"]["throughput"] * s for s, p in inner
                  if p["queue"]["service_time_s"] is not None)
+    # under TCP flow control an interval can see no arrivals: no Wq there
+    timed = [(s, p) for s, p in inner if p["queue"]["wait_s"] is not None]
+    arr_w = sum(p["queue"]["arrival_rate"] * s for s, p in timed)
     lam = arr / span
     S = busy_s / ops
     c = max(p["queue"]["servers"] for _, p in inner)
     rho = lam * S / c
-    wq = sum(p["queue"]["wait_s"] * p["queue"]["arrival_rate"] * s for s, p in inner) / arr
+    wq = sum(p["queue"]["wait_s"] * p["queue"]["arrival_rate"] * s for s, p in timed) / arr_w \
+        if arr_w > 0 else float("nan")
     W = wq + S
     print(f"     {len(inner)} inner intervals over {span:.2f} s; truth over {t['span_s']} s")
 
