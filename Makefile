@@ -41,7 +41,7 @@ USER_SRCS  := $(filter-out $(addprefix user/,$(EXCLUDE)),$(wildcard user/*.c))
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE_ALL   := hist names json_writer json_out model queue_model forecast whatif cli procfs \
-	      collect table_out pipeline views recording report html_out diff prom_out
+	      collect table_out pipeline views btf_probe recording report html_out diff prom_out
 # modules not written yet are skipped
 PURE       := $(filter $(basename $(notdir $(USER_SRCS))),$(PURE_ALL))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)

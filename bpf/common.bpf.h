@@ -40,9 +40,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ST_DEFAULT_PROCS *ST_MAX_SYSCALLS);
+	__uint(max_entries, ST_DEFAULT_PROCS *ST_SYSCALL_BLOCKS);
 	__type(key, __u32);
-	__type(value, struct st_syscall_stat);
+	__type(value, struct st_syscall_block);
 } sys_stats SEC(".maps") __weak;
 
 struct {
@@ -202,6 +202,7 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 {
 	__u32 nr = t->sys_nr;
 	__u64 delta = now - t->sys_enter_ns;
+	struct st_syscall_block *blk;
 	struct st_syscall_stat *s;
 	__u32 idx, ep, i;
 
@@ -211,8 +212,9 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 		st_lost(ST_LOST_SYSCALL_RANGE);
 		return;
 	}
-	idx = t->slot * ST_MAX_SYSCALLS + nr;
-	s = bpf_map_lookup_elem(&sys_stats, &idx);
+	idx = t->slot * ST_SYSCALL_BLOCKS + nr / ST_SYSCALLS_PER_BLOCK;
+	blk = bpf_map_lookup_elem(&sys_stats, &idx);
+	s = blk ? &blk->sc[nr % ST_SYSCALLS_PER_BLOCK] : 0;
 	if (!s) {
 		st_lost(ST_LOST_SYSCALL_RANGE);
 		return;

@@ -126,31 +126,50 @@ static __always_inline void st_wait_push(struct st_sock *s, struct st_proc_stat 
 	s->ring_head = h + 1;
 }
 
+struct st_wait_pop_ctx {
+	struct st_sock *s;
+	struct st_proc_stat *ps;
+	__u32 copied;
+	__u64 now;
+};
+
+/* One arrival off the ring if it is done; 1 stops the loop. */
+static int st_wait_pop_one(__u32 i, void *data)
+{
+	struct st_wait_pop_ctx *c = data;
+	struct st_sock *s = c->s;
+	struct st_proc_stat *ps = c->ps;
+	__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
+	__u64 w;
+
+	if (tail == s->ring_head)
+		return 1;
+	if (s->is_tcp && (__s32)(c->copied - s->ring_seq[k]) < 0)
+		return 1;
+	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
+	ps->wait_ns += w;
+	ps->wait_count++;
+	ps->wait_hist[st_log2_bucket(w)]++;
+	s->ring_tail = tail + 1;
+	return !s->is_tcp; /* a datagram receive takes one message */
+}
+
 /* A dequeue: every arrival fully read by now has waited until now. TCP
  * arrivals are done once copied_seq passed their end; for the others each
- * receive takes one message. */
+ * receive takes one message. bpf_loop (5.17+) keeps the verifier from
+ * walking the ring's 32 iterations in every state of the caller: that alone
+ * took longer than the rest of the start-up. */
 static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps, struct sock *sk,
 					__u64 now)
 {
-	__u32 copied = s->is_tcp ? BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) : 0;
-	int i;
+	struct st_wait_pop_ctx c = {
+		.s = s,
+		.ps = ps,
+		.copied = s->is_tcp ? BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) : 0,
+		.now = now,
+	};
 
-	for (i = 0; i < ST_WAIT_RING; i++) {
-		__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
-		__u64 w;
-
-		if (tail == s->ring_head)
-			break;
-		if (s->is_tcp && (__s32)(copied - s->ring_seq[k]) < 0)
-			break;
-		w = now > s->ring_t[k] ? now - s->ring_t[k] : 0;
-		ps->wait_ns += w;
-		ps->wait_count++;
-		ps->wait_hist[st_log2_bucket(w)]++;
-		s->ring_tail = tail + 1;
-		if (!s->is_tcp)
-			break;
-	}
+	bpf_loop(ST_WAIT_RING, st_wait_pop_one, &c, 0);
 }
 
 SEC("tp_btf/sock_recv_length")

@@ -31,6 +31,13 @@ enum st_lost_kind {
 	ST_LOST__MAX,
 };
 
+/* The per-CPU syscall array holds, per process slot, ST_SYSCALL_BLOCKS
+ * values of ST_SYSCALLS_PER_BLOCK rows each: one value per syscall would be
+ * 65536 tiny per-CPU allocations at load (slow to create); a whole slot in
+ * one value would pass the 32 KiB per-CPU value limit. */
+#define ST_SYSCALLS_PER_BLOCK 128
+#define ST_SYSCALL_BLOCKS     (ST_MAX_SYSCALLS / ST_SYSCALLS_PER_BLOCK)
+
 /* One (process slot, syscall) row of the per-CPU syscall array. The interval
  * maximum is double-buffered by epoch parity (see syscalls.bpf.c). */
 struct st_syscall_stat {
@@ -41,6 +48,10 @@ struct st_syscall_stat {
 	__u64 ep_max_ns[2]; /* maximum within epoch ep_tag[i] */
 	__u32 ep_tag[2];
 	__u32 hist[ST_HIST_BUCKETS]; /* wraps: readers take deltas modulo 2^32 */
+};
+
+struct st_syscall_block {
+	struct st_syscall_stat sc[ST_SYSCALLS_PER_BLOCK];
 };
 
 /* Per-CPU, per-process-slot counters of everything but syscalls. */

@@ -20,10 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "btf_probe.h"
 #include "tracer.h"
 #include "streamtrace.skel.h"
+
+#define MAX_DROP_NAMES 256
 
 struct tracer {
 	struct streamtrace_bpf *skel;
@@ -34,10 +36,13 @@ struct tracer {
 	int ncpus;
 	volatile struct st_proc *procs; /* mmap of the procs map */
 	size_t procs_len;
-	void *percpu_buf; /* ncpus * ST_MAX_SYSCALLS syscall rows */
-	__u32 *batch_keys;
-	int net_available; /* the socket tracepoints exist */
-	struct btf *btf;   /* the kernel's, for names of its enums */
+	void *percpu_buf;      /* a per-CPU value of the largest map: ncpus syscall blocks */
+	int net_available;     /* the socket tracepoints exist */
+	unsigned n_drop_names; /* the kernel's enum skb_drop_reason */
+	struct drop_name {
+		uint32_t value;
+		char name[40];
+	} drop_names[MAX_DROP_NAMES];
 };
 
 static int verbose_libbpf;
@@ -50,6 +55,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	(void)level;
 	return vfprintf(stderr, fmt, args);
+}
+
+/* -v: how long each start-up phase took, on stderr */
+static void phase(int verbose, const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (verbose && last.tv_sec)
+		fprintf(stderr, "streamtrace: %s took %.1f ms\n", what,
+			(double)(now.tv_sec - last.tv_sec) * 1e3 +
+				(double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -113,13 +132,27 @@ static int tracepoint_disabled(const char *tp)
  * missing socket one turns its program off (bpf_program__set_autoload) and
  * the figures it feeds become null.
  */
+static void keep_drop_reason(void *ctx, const char *name, int64_t value)
+{
+	struct tracer *t = ctx;
+	struct drop_name *d;
+
+	if (value < 0 || t->n_drop_names == MAX_DROP_NAMES)
+		return;
+	d = &t->drop_names[t->n_drop_names++];
+	d->value = (uint32_t)value;
+	if (!strncmp(name, "SKB_DROP_REASON_", 16))
+		name += 16;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+}
+
 static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, size_t errlen)
 {
-	struct btf *btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	struct btf_probe btf;
 	struct bpf_program *prog;
 	int ret = 0;
 
-	if (!btf) {
+	if (btf_probe_read(&btf, btf_path ? btf_path : "/sys/kernel/btf/vmlinux")) {
 		set_err(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
 		return -1;
 	}
@@ -127,27 +160,23 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	bpf_object__for_each_program (prog, t->skel->obj) {
 		const char *sec = bpf_program__section_name(prog), *tp;
 		char name[128];
-		int id;
+		int params;
 
 		if (strncmp(sec, "tp_btf/", 7))
 			continue;
 		tp = sec + 7;
 		snprintf(name, sizeof(name), "btf_trace_%s", tp);
-		id = tracepoint_disabled(tp) ? -1
-					     : btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-		if (id > 0 && !strcmp(tp, "kfree_skb")) {
-			/* typedef -> pointer -> prototype (ctx, skb, location, reason, rx_sk) */
-			const struct btf_type *ty = btf__type_by_id(btf, id);
-
-			ty = ty ? btf__type_by_id(btf, ty->type) : NULL;
-			ty = ty ? btf__type_by_id(btf, ty->type) : NULL;
-			if (ty && btf_is_func_proto(ty) && btf_vlen(ty) >= 5) {
+		params = tracepoint_disabled(tp) ? -1 : btf_probe_typedef_params(&btf, name);
+		/* (ctx, skb, location, reason, rx_sk): rx_sk came in Linux 6.11; without
+		 * it there is no socket to charge a drop to */
+		if (params >= 0 && !strcmp(tp, "kfree_skb")) {
+			if (params >= 5) {
 				t->skel->rodata->have_kfree_skb_sk = 1;
 				continue;
 			}
-			id = -1; /* older kernels: no socket to charge the drop to */
+			params = -1;
 		}
-		if (id > 0)
+		if (params >= 0)
 			continue;
 		if (tracepoint_is_core(tp)) {
 			set_err(err, errlen,
@@ -166,7 +195,8 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			t->net_available = 0;
 		}
 	}
-	t->btf = btf; /* kept: drop reasons are named from its enum */
+	btf_probe_enum(&btf, "skb_drop_reason", keep_drop_reason, t);
+	btf_probe_free(&btf);
 	return ret;
 }
 
@@ -214,6 +244,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		goto fail;
 	}
 	open_opts.btf_custom_path = btf_path;
+	phase(o->verbose, "start");
 	t->skel = streamtrace_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		explain(err, errlen, "open BPF object", errno);
@@ -222,7 +253,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	bpf_map__set_max_entries(t->skel->maps.procs, t->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.free_slots, t->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.proc_stats, t->max_procs);
-	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_MAX_SYSCALLS);
+	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
 	if (o->comm)
@@ -230,9 +261,11 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);
+	phase(o->verbose, "open");
 	if (probe_tracepoints(t, btf_path, err, errlen))
 		goto fail;
 
+	phase(o->verbose, "probe tracepoints");
 	e = streamtrace_bpf__load(t->skel);
 	if (e) {
 		explain(err, errlen, "load BPF programs", -e);
@@ -254,12 +287,12 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		}
 	}
 	t->percpu_buf = calloc((size_t)t->ncpus * ST_MAX_SYSCALLS, sizeof(struct st_syscall_stat));
-	t->batch_keys = calloc(ST_MAX_SYSCALLS, sizeof(__u32));
-	if (!t->percpu_buf || !t->batch_keys) {
+	if (!t->percpu_buf) {
 		set_err(err, errlen, "out of memory");
 		goto fail;
 	}
 
+	phase(o->verbose, "load");
 	e = streamtrace_bpf__attach(t->skel);
 	if (e) {
 		explain(err, errlen, "attach BPF programs", -e);
@@ -270,6 +303,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		set_err(err, errlen, "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	phase(o->verbose, "attach");
 	*out = t;
 	return 0;
 fail:
@@ -285,9 +319,7 @@ void tracer_destroy(struct tracer *t)
 	if (t->procs)
 		munmap((void *)t->procs, t->procs_len);
 	streamtrace_bpf__destroy(t->skel);
-	btf__free(t->btf);
 	free(t->percpu_buf);
-	free(t->batch_keys);
 	free(t);
 }
 
@@ -576,38 +608,33 @@ int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struc
 int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,
 			 struct st_syscall_stat *rows)
 {
-	struct st_syscall_stat *v = t->percpu_buf;
+	struct st_syscall_block *v = t->percpu_buf;
 	int fd = bpf_map__fd(t->skel->maps.sys_stats);
-	__u32 start = slot * ST_MAX_SYSCALLS, prev = start - 1, out_batch;
-	__u32 count = ST_MAX_SYSCALLS;
-	int e;
+	unsigned i = epoch & 1;
 
 	memset(rows, 0, ST_MAX_SYSCALLS * sizeof(*rows));
-	/* the batch starts after in_batch: for arrays, at in_batch + 1 */
-	e = bpf_map_lookup_batch(fd, start ? &prev : NULL, &out_batch, t->batch_keys, v, &count,
-				 NULL);
-	if (e && errno != ENOENT)
-		return -1;
-	for (__u32 k = 0; k < count; k++) {
-		__u32 nr = t->batch_keys[k] - start;
-		struct st_syscall_stat *r;
+	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
+		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
 
-		if (nr >= ST_MAX_SYSCALLS)
-			continue;
-		r = &rows[nr];
+		if (bpf_map_lookup_elem(fd, &key, v))
+			return -1;
 		for (int c = 0; c < t->ncpus; c++) {
-			const struct st_syscall_stat *s = &v[(size_t)k * t->ncpus + c];
-			unsigned i = epoch & 1;
+			for (__u32 j = 0; j < ST_SYSCALLS_PER_BLOCK; j++) {
+				const struct st_syscall_stat *s = &v[c].sc[j];
+				struct st_syscall_stat *r = &rows[blk * ST_SYSCALLS_PER_BLOCK + j];
 
-			r->count += s->count;
-			r->errors += s->errors;
-			r->total_ns += s->total_ns;
-			if (s->max_ns > r->max_ns)
-				r->max_ns = s->max_ns;
-			if (s->ep_tag[i] == epoch && s->ep_max_ns[i] > r->ep_max_ns[0])
-				r->ep_max_ns[0] = s->ep_max_ns[i];
-			for (int b = 0; b < ST_HIST_BUCKETS; b++)
-				r->hist[b] += s->hist[b];
+				if (!s->count)
+					continue;
+				r->count += s->count;
+				r->errors += s->errors;
+				r->total_ns += s->total_ns;
+				if (s->max_ns > r->max_ns)
+					r->max_ns = s->max_ns;
+				if (s->ep_tag[i] == epoch && s->ep_max_ns[i] > r->ep_max_ns[0])
+					r->ep_max_ns[0] = s->ep_max_ns[i];
+				for (int b = 0; b < ST_HIST_BUCKETS; b++)
+					r->hist[b] += s->hist[b];
+			}
 		}
 	}
 	return 0;
@@ -650,19 +677,11 @@ int tracer_read_edges(struct tracer *t,
 /* "SOCKET_RCVBUFF" for a reason code, from the kernel's enum skb_drop_reason. */
 static void drop_reason_name(const struct tracer *t, __u32 reason, char *buf, size_t len)
 {
-	int id = t->btf ? btf__find_by_name_kind(t->btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
-	const struct btf_type *ty = id > 0 ? btf__type_by_id(t->btf, id) : NULL;
-
-	for (unsigned i = 0; ty && i < btf_vlen(ty); i++) {
-		const struct btf_enum *e = btf_enum(ty) + i;
-		const char *n = btf__name_by_offset(t->btf, e->name_off);
-
-		if ((__u32)e->val != reason || !n)
-			continue;
-		if (!strncmp(n, "SKB_DROP_REASON_", 16))
-			n += 16;
-		snprintf(buf, len, "%s", n);
-		return;
+	for (unsigned i = 0; i < t->n_drop_names; i++) {
+		if (t->drop_names[i].value == reason) {
+			snprintf(buf, len, "%s", t->drop_names[i].name);
+			return;
+		}
 	}
 	snprintf(buf, len, "REASON_%u", reason);
 }
@@ -716,16 +735,15 @@ void tracer_release_slot(struct tracer *t, uint32_t slot)
 	int efd = bpf_map__fd(t->skel->maps.errnos);
 	struct st_errno_key k, next;
 	void *prev = NULL;
-	__u32 start = slot * ST_MAX_SYSCALLS, count = ST_MAX_SYSCALLS;
 
 	if (slot >= t->max_procs)
 		return;
-	memset(t->percpu_buf, 0,
-	       (size_t)t->ncpus * ST_MAX_SYSCALLS * sizeof(struct st_syscall_stat));
-	for (__u32 i = 0; i < count; i++)
-		t->batch_keys[i] = start + i;
-	bpf_map_update_batch(bpf_map__fd(t->skel->maps.sys_stats), t->batch_keys, t->percpu_buf,
-			     &count, NULL);
+	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
+	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
+		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
+
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key, t->percpu_buf, 0);
+	}
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
 	/* delete this slot's errno keys; restart the walk after each delete */
 	while (!bpf_map_get_next_key(efd, prev, &next)) {
