@@ -15,7 +15,7 @@
 #define ST_HIST_BUCKETS 32
 #define ST_COMM_LEN	16
 /* Default and hard cap of traced processes alive at once (slots). */
-#define ST_DEFAULT_PROCS 128
+#define ST_DEFAULT_PROCS 64
 #define ST_MAX_PROCS	 4096
 
 /* Why something could not be accounted for; one per-CPU counter each. */

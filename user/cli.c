@@ -11,6 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
+#include "bpf/streamtrace.h"
 #include "cli.h"
 #include "whatif.h"
 
@@ -39,7 +41,7 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS\n"
 	"      --json               JSON lines on stdout instead of the live table\n"
 	"      --listen ADDR:PORT   serve Prometheus metrics at /metrics\n"
-	"      --max-procs N        processes traced at once (default 128, max 4096)\n"
+	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
 	"      --threads            per-thread figures too (CPU, run queue, busy, receives)\n"
@@ -188,7 +190,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 1.0;
-	o->max_procs = 128;
+	o->max_procs = ST_DEFAULT_PROCS;
 	o->horizon_s = 60;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {

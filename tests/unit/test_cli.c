@@ -130,7 +130,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r->o.pids[0], 42);
 	assert_true(r->o.interval_s == 1.0);
 	assert_true(r->o.duration_s == 0);
-	assert_int_equal(r->o.max_procs, 128);
+	assert_int_equal(r->o.max_procs, 64); /* the documented default */
 	assert_int_equal(r->o.json, 0);
 	assert_null(r->o.comm);
 	assert_null(r->o.cgroup);
