@@ -51,7 +51,8 @@ static const char usage_text[] =
 	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
 	"      --what-if SPEC       model a change: load=+30%, service=-20%, servers=4\n"
 	"                           (comma-separated); ρ, W and p99 by M/M/c\n"
-	"  -v, --verbose            libbpf debug output on stderr\n"
+	"  -q, --quiet              nothing on stdout (with --listen, or as a service)\n"
+	"  -v, --verbose            start-up timings and libbpf's log on stderr\n"
 	"  -h, --help               this help\n"
 	"  -V, --version            version\n"
 	"\n"
@@ -98,6 +99,7 @@ static const struct option long_opts[] = {
 	{"threads", no_argument, NULL, OPT_THREADS},
 	{"connections", no_argument, NULL, OPT_CONNECTIONS},
 	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{0},
@@ -223,7 +225,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		/* the word getopt is about to read, to name it in a message */
 		int word = first - 1 + (optind ? optind : 1);
 
-		c = getopt_long(nargs - first + 1, argv + first - 1, "-:p:c:i:d:o:vhV", long_opts,
+		c = getopt_long(nargs - first + 1, argv + first - 1, "-:p:c:i:d:o:vqhV", long_opts,
 				NULL);
 		if (c == -1)
 			break;
@@ -308,6 +310,9 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		}
 		case 'v':
 			o->verbose = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		case 'h':
 			fputs(usage_text, out);

@@ -36,6 +36,7 @@ struct cli_options {
 	double horizon_s;   /* forecast horizon */
 	unsigned fc_window; /* forecast trend window, intervals */
 	const char *whatif; /* --what-if SPEC, or NULL */
+	int quiet;	    /* -q: no output on stdout (--listen, record) */
 	int threads;	    /* --threads: the per-thread view */
 	int connections;    /* --connections: the per-connection view */
 };

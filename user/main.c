@@ -252,7 +252,9 @@ static void emit(struct session *s, struct snapshot *snap)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)
 		publish_metrics(s, snap);
-	if (s->o->json)
+	if (s->o->quiet)
+		;
+	else if (s->o->json)
 		json_out_snapshot(stdout, snap);
 	else
 		table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
@@ -460,7 +462,7 @@ static int run_session(struct cli_options *o)
 		close(err_r);
 		err_r = -1;
 	}
-	if (!o->json && !s.refresh)
+	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
 
 	next = t0 + o->interval_s;

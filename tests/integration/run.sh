@@ -311,6 +311,14 @@ test_missing_tracepoint() {
 	eq "$(q "$OUT/mt.json" 'sc("getppid")')" 10 "syscalls still counted"
 }
 
+# -q: nothing on stdout, nothing but errors on stderr, the command's status.
+test_quiet() {
+	"$ST" -q -- "$SYSLOAD" --loops 10 --exit 3 >"$OUT/q.out" 2>"$OUT/q.err"
+	eq "$?" 3 "exit status"
+	eq "$(wc -c <"$OUT/q.out")" 0 "bytes on stdout"
+	eq "$(wc -c <"$OUT/q.err")" 0 "bytes on stderr"
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
