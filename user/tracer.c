@@ -640,40 +640,6 @@ int tracer_read_syscalls(struct tracer *t, uint32_t slot, uint32_t epoch,
 	return 0;
 }
 
-int tracer_read_errnos(struct tracer *t,
-		       void (*fn)(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n),
-		       void *ctx)
-{
-	int fd = bpf_map__fd(t->skel->maps.errnos);
-	struct st_errno_key k, next;
-	void *prev = NULL;
-	__u64 n;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &n))
-			fn(ctx, next.slot, next.nr, next.err, n);
-		k = next;
-		prev = &k;
-	}
-	return 0;
-}
-
-int tracer_read_edges(struct tracer *t,
-		      void (*fn)(void *ctx, uint32_t from, uint32_t to, uint64_t n), void *ctx)
-{
-	int fd = bpf_map__fd(t->skel->maps.edges);
-	__u64 k, next, n;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &n))
-			fn(ctx, (uint32_t)(next >> 32), (uint32_t)next, n);
-		k = next;
-		prev = &k;
-	}
-	return 0;
-}
-
 /* "SOCKET_RCVBUFF" for a reason code, from the kernel's enum skb_drop_reason. */
 static void drop_reason_name(const struct tracer *t, __u32 reason, char *buf, size_t len)
 {
@@ -686,24 +652,135 @@ static void drop_reason_name(const struct tracer *t, __u32 reason, char *buf, si
 	snprintf(buf, len, "REASON_%u", reason);
 }
 
+/*
+ * Every entry of a hash map whose keys are 8 bytes (an errno key, or a slot
+ * pair / slot and reason packed in a __u64): fn gets the key and the __u64
+ * value. With del set, fn's non-zero answer deletes the entry (the walk then
+ * restarts: a deleted key cannot lead to the next).
+ */
+static void map_walk(int fd, int (*fn)(void *ctx, const void *key, __u64 value), void *ctx, int del)
+{
+	__u64 key, next, n;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &n) && fn(ctx, &next, n) && del &&
+		    !bpf_map_delete_elem(fd, &next)) {
+			prev = NULL;
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+}
+
+struct walk_ctx {
+	struct tracer *t;
+	void *fn, *ctx;
+	uint32_t slot;
+};
+
+static int errno_entry(void *c, const void *key, __u64 n)
+{
+	struct walk_ctx *w = c;
+	const struct st_errno_key *k = key;
+
+	((void (*)(void *, uint32_t, uint32_t, uint32_t, uint64_t))w->fn)(w->ctx, k->slot, k->nr,
+									  k->err, n);
+	return 0;
+}
+
+int tracer_read_errnos(struct tracer *t,
+		       void (*fn)(void *ctx, uint32_t slot, uint32_t nr, uint32_t err, uint64_t n),
+		       void *ctx)
+{
+	struct walk_ctx w = {t, (void *)fn, ctx, 0};
+
+	_Static_assert(sizeof(struct st_errno_key) == sizeof(__u64), "8-byte keys");
+	map_walk(bpf_map__fd(t->skel->maps.errnos), errno_entry, &w, 0);
+	return 0;
+}
+
+static int edge_entry(void *c, const void *key, __u64 n)
+{
+	struct walk_ctx *w = c;
+	__u64 k = *(const __u64 *)key;
+
+	((void (*)(void *, uint32_t, uint32_t, uint64_t))w->fn)(w->ctx, (uint32_t)(k >> 32),
+								(uint32_t)k, n);
+	return 0;
+}
+
+int tracer_read_edges(struct tracer *t,
+		      void (*fn)(void *ctx, uint32_t from, uint32_t to, uint64_t n), void *ctx)
+{
+	struct walk_ctx w = {t, (void *)fn, ctx, 0};
+
+	map_walk(bpf_map__fd(t->skel->maps.edges), edge_entry, &w, 0);
+	return 0;
+}
+
+static int drop_entry(void *c, const void *key, __u64 n)
+{
+	struct walk_ctx *w = c;
+	__u64 k = *(const __u64 *)key;
+	char name[64];
+
+	drop_reason_name(w->t, (__u32)k, name, sizeof(name));
+	((void (*)(void *, uint32_t, const char *, uint64_t))w->fn)(w->ctx, (uint32_t)(k >> 32),
+								    name, n);
+	return 0;
+}
+
 int tracer_read_drops(struct tracer *t,
 		      void (*fn)(void *ctx, uint32_t slot, const char *reason, uint64_t n),
 		      void *ctx)
 {
-	int fd = bpf_map__fd(t->skel->maps.drop_reasons);
-	__u64 k, next, n;
-	void *prev = NULL;
-	char name[64];
+	struct walk_ctx w = {t, (void *)fn, ctx, 0};
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!bpf_map_lookup_elem(fd, &next, &n)) {
-			drop_reason_name(t, (__u32)next, name, sizeof(name));
-			fn(ctx, (uint32_t)(next >> 32), name, n);
-		}
-		k = next;
-		prev = &k;
-	}
+	map_walk(bpf_map__fd(t->skel->maps.drop_reasons), drop_entry, &w, 0);
 	return 0;
+}
+
+/* the keys of a slot's entries, to delete when the slot is released */
+static int errno_of_slot(void *c, const void *key, __u64 n)
+{
+	(void)n;
+	return ((const struct st_errno_key *)key)->slot == ((struct walk_ctx *)c)->slot;
+}
+
+static int high_half_is_slot(void *c, const void *key, __u64 n)
+{
+	(void)n;
+	return (uint32_t)(*(const __u64 *)key >> 32) == ((struct walk_ctx *)c)->slot;
+}
+
+static int either_half_is_slot(void *c, const void *key, __u64 n)
+{
+	__u64 k = *(const __u64 *)key;
+
+	return high_half_is_slot(c, key, n) || (uint32_t)k == ((struct walk_ctx *)c)->slot;
+}
+
+void tracer_release_slot(struct tracer *t, uint32_t slot)
+{
+	struct walk_ctx w = {t, NULL, NULL, slot};
+
+	if (slot >= t->max_procs)
+		return;
+	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
+	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
+		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
+
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key, t->percpu_buf, 0);
+	}
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
+	map_walk(bpf_map__fd(t->skel->maps.errnos), errno_of_slot, &w, 1);
+	map_walk(bpf_map__fd(t->skel->maps.drop_reasons), high_half_is_slot, &w, 1);
+	/* the pipeline edges it was either end of */
+	map_walk(bpf_map__fd(t->skel->maps.edges), either_half_is_slot, &w, 1);
+	t->procs[slot].state = ST_PROC_FREE;
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
 }
 
 int tracer_read_lost(struct tracer *t, struct lost_counts *l)
@@ -728,65 +805,4 @@ int tracer_read_lost(struct tracer *t, struct lost_counts *l)
 			l->recursion += info.recursion_misses;
 	}
 	return 0;
-}
-
-void tracer_release_slot(struct tracer *t, uint32_t slot)
-{
-	int efd = bpf_map__fd(t->skel->maps.errnos);
-	struct st_errno_key k, next;
-	void *prev = NULL;
-
-	if (slot >= t->max_procs)
-		return;
-	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
-	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
-		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
-
-		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key, t->percpu_buf, 0);
-	}
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
-	/* delete this slot's errno keys; restart the walk after each delete */
-	while (!bpf_map_get_next_key(efd, prev, &next)) {
-		if (next.slot == slot) {
-			bpf_map_delete_elem(efd, &next);
-			prev = NULL;
-			continue;
-		}
-		k = next;
-		prev = &k;
-	}
-	/* its drop reasons */
-	{
-		int dfd = bpf_map__fd(t->skel->maps.drop_reasons);
-		__u64 dk, dnext;
-		void *dprev = NULL;
-
-		while (!bpf_map_get_next_key(dfd, dprev, &dnext)) {
-			if ((uint32_t)(dnext >> 32) == slot) {
-				bpf_map_delete_elem(dfd, &dnext);
-				dprev = NULL;
-				continue;
-			}
-			dk = dnext;
-			dprev = &dk;
-		}
-	}
-	/* and the pipeline edges it was an end of */
-	{
-		int gfd = bpf_map__fd(t->skel->maps.edges);
-		__u64 ek, enext;
-		void *eprev = NULL;
-
-		while (!bpf_map_get_next_key(gfd, eprev, &enext)) {
-			if ((uint32_t)(enext >> 32) == slot || (uint32_t)enext == slot) {
-				bpf_map_delete_elem(gfd, &enext);
-				eprev = NULL;
-				continue;
-			}
-			ek = enext;
-			eprev = &ek;
-		}
-	}
-	t->procs[slot].state = ST_PROC_FREE;
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
 }

@@ -91,6 +91,37 @@ test_comm_later() {
 	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "getppid count over both"
 }
 
+# Slots are reused: with room for 2 processes, 5 processes started one
+# after another are each traced with exact counts (a reused slot starts from
+# zero: nothing of the previous occupant carries over).
+test_slot_reuse() {
+	local f=$OUT/reuse.json bin=$OUT/streuse i
+	cp "$SYSLOAD" "$bin"
+	timeout 30 "$ST" --json -i 0.1 --max-procs 2 -c streuse -d 4 >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	for i in 1 2 3 4 5; do
+		"$bin" --loops $((100 * i))
+		sleep 0.4
+	done
+	wait "$stp"
+	eq "$(q "$f" 'sorted(p["syscalls"][[c["name"] for c in p["syscalls"]].index("getppid")]["count"] for p in procs)')" \
+		"[100, 200, 300, 400, 500]" "each process's own getppid count"
+	eq "$(q "$f" 's["lost"]["procs_full"]')" 0 "no process went without a slot"
+}
+
+# More processes at once than slots: the ones without a slot are counted as
+# lost (procs_full), never silently missing.
+test_slots_full() {
+	local f=$OUT/full.json
+	"$ST" --json --max-procs 2 -- "$SYSLOAD" --loops 100 --forks 3 >"$f" 2>/dev/null
+	eq "$?" 0 "exit status"
+	contract_ok "$f"
+	eq "$(q "$f" 'len(procs)')" 2 "processes traced"
+	eq "$(q "$f" 's["lost"]["procs_full"]')" 2 "processes counted as lost"
+	ge "$(q "$f" 's["lost"]["events"]')" 2 "in lost.events"
+}
+
 # Forks of a traced process are traced: 3 children + the parent.
 test_fork_follow() {
 	local f=$OUT/fork.json
