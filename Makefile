@@ -50,7 +50,7 @@ WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/wo
 
 .DELETE_ON_ERROR:
 .PHONY: all clean check unit integration format format-check demo bench install uninstall \
-	deps static help workloads fuzz
+	deps static help workloads fuzz fuzz-short
 
 all: streamtrace workloads
 
@@ -111,6 +111,24 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(foreach m,$(PURE),user/$(m).c) $(BU
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 $(SAN) -I$(BUILD)/gen -I. -Iuser \
 		$< $(foreach m,$(PURE),user/$(m).c) -o $@ -lcmocka -lm -lz
 
+# libFuzzer on the recording reader (and report/diff over what it reads):
+# 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
+FUZZ_TIME ?= 600
+$(BUILD)/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c $(foreach m,$(PURE),user/$(m).c) $(BUILD)/gen/syscall_table.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
+		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm
+
+fuzz-short: $(BUILD)/fuzz/fuzz_recording
+	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=20 -max_len=65536 corpus \
+		>fuzz.log 2>&1 || { tail -40 fuzz.log; exit 1; }
+	$(Q)echo "fuzz: the recording reader ran 20 s of libFuzzer inputs without a crash"
+
+fuzz: $(BUILD)/fuzz/fuzz_recording
+	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-print_final_stats=1 corpus
+
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
@@ -121,12 +139,13 @@ integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
 format:
-	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c
+	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c \
+		tests/fuzz/*.c
 
 format-check:
 	$(call msg,FORMAT,check)
 	$(Q)$(CLANG_FMT) --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/workload/*.c
+		tests/workload/*.c tests/fuzz/*.c
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -135,6 +154,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz-short
 	$(Q)$(MAKE) --no-print-directory integration
 
 demo: deps

@@ -151,6 +151,8 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 		code = p->exit_code;
 	proc->exit_code = code;
 	proc->exit_ns = now;
+	/* the process's name at its end: the leader's, renamed or not */
+	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->group_leader->comm);
 	barrier(); /* stores are ordered on x86; keep the compiler from reordering */
 	proc->state = ST_PROC_EXITED;
 	st_emit(ST_EV_PROC_EXIT, t->slot, proc->tgid, code, now, proc->comm);

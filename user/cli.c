@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #include "bpf/streamtrace.h"
 #include "cli.h"
+#include "diff.h"
 #include "whatif.h"
 
 #ifndef ST_VERSION
@@ -44,6 +45,10 @@ static const char usage_text[] =
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
+	"      --threshold M=V      (diff) when a metric regresses: response=+20%,\n"
+	"                           service=+1ms, throughput=-10%, p99=+100%, errors=+5,\n"
+	"                           wait=off, alpha=0.001 (repeatable; docs/ci.md)\n"
+	"      --all                (diff) every row, not only the interesting ones\n"
 	"      --threads            per-thread figures too (CPU, run queue, busy, receives)\n"
 	"      --connections        per-connection figures too (addresses, ports, traffic)\n"
 	"      --no-color           plain table even on a terminal\n"
@@ -63,6 +68,9 @@ static const char usage_text[] =
 	"  streamtrace -- ./pipeline --rate 1000     trace a command from its start\n"
 	"  streamtrace --cgroup /sys/fs/cgroup/app.slice\n"
 	"  streamtrace -p 1234 --what-if load=+30%      what 30% more load would do\n"
+	"  streamtrace record -o base.strec -- ./bench  record a run for report/diff\n"
+	"  streamtrace report base.strec --html r.html  charts for an incident doc\n"
+	"  streamtrace diff base.strec new.strec        exit 1 if new regressed\n"
 	"\n"
 	"Exit status: 0 success; 1 runtime failure; 2 usage error. Needs root (or\n"
 	"CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n";
@@ -79,6 +87,8 @@ enum {
 	OPT_FC_WINDOW,
 	OPT_THREADS,
 	OPT_CONNECTIONS,
+	OPT_THRESHOLD,
+	OPT_ALL,
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +108,8 @@ static const struct option long_opts[] = {
 	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
 	{"threads", no_argument, NULL, OPT_THREADS},
 	{"connections", no_argument, NULL, OPT_CONNECTIONS},
+	{"threshold", required_argument, NULL, OPT_THRESHOLD},
+	{"all", no_argument, NULL, OPT_ALL},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -280,6 +292,22 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
+			break;
+		case OPT_THRESHOLD: {
+			struct diff_options d;
+			char why[160];
+
+			diff_options_init(&d);
+			if (diff_parse_threshold(&d, optarg, why, sizeof(why)))
+				return usage_error(err, "--threshold: %s%s", why, "");
+			if (o->n_thresholds == CLI_MAX_THRESHOLDS)
+				return usage_error(err, "--threshold: more than %s given%s", "32",
+						   "");
+			o->thresholds[o->n_thresholds++] = optarg;
+			break;
+		}
+		case OPT_ALL:
+			o->all_rows = 1;
 			break;
 		case OPT_THREADS:
 			o->threads = 1;

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define CLI_MAX_PIDS 256
+#define CLI_MAX_PIDS	   256
+#define CLI_MAX_THRESHOLDS 32
 
 enum cli_cmd {
 	CMD_TOP = 0,
@@ -33,12 +34,15 @@ struct cli_options {
 	unsigned max_procs;
 	int verbose;
 	int no_color;
-	double horizon_s;   /* forecast horizon */
-	unsigned fc_window; /* forecast trend window, intervals */
-	const char *whatif; /* --what-if SPEC, or NULL */
-	int quiet;	    /* -q: no output on stdout (--listen, record) */
-	int threads;	    /* --threads: the per-thread view */
-	int connections;    /* --connections: the per-connection view */
+	double horizon_s;			    /* forecast horizon */
+	unsigned fc_window;			    /* forecast trend window, intervals */
+	const char *whatif;			    /* --what-if SPEC, or NULL */
+	int quiet;				    /* -q: no output on stdout (--listen, record) */
+	const char *thresholds[CLI_MAX_THRESHOLDS]; /* diff --threshold METRIC=VALUE */
+	unsigned n_thresholds;
+	int all_rows;	 /* diff --all */
+	int threads;	 /* --threads: the per-thread view */
+	int connections; /* --connections: the per-connection view */
 };
 
 enum cli_result {

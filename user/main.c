@@ -28,6 +28,9 @@
 #include "prom_out.h"
 #include "table_out.h"
 #include "tracer.h"
+#include "diff.h"
+#include "recording.h"
+#include "report.h"
 #include "views.h"
 #include "whatif.h"
 
@@ -83,6 +86,9 @@ struct session {
 	int refresh;
 	struct pipeline_edges *edges; /* pid to pid, over the whole run */
 	struct views *views;	      /* --threads, --connections */
+	struct recording *rec;	      /* record -o FILE */
+	int rec_errno;		      /* a write to it failed: stop */
+	int rec_progress;	      /* a progress line on a terminal */
 	struct http_server *http;     /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
@@ -115,8 +121,6 @@ static void sync_slots(struct session *s)
 		comm[ST_COMM_LEN - 1] = 0;
 		if (!collector_proc_known(s->col, i))
 			collector_proc_begin(s->col, i, (pid_t)p->tgid, comm, p->origin);
-		else
-			collector_proc_comm(s->col, i, comm);
 	}
 }
 
@@ -176,10 +180,19 @@ static void read_all(struct session *s)
 		if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
 			collector_update_syscalls(s->col, i, s->rows);
 		collector_update_backlog(s->col, i, p->backlog_bytes);
-		if (p->state == ST_PROC_EXITED)
+		/* the name now (prctl(PR_SET_NAME) renames without an exec): from
+		 * /proc while it lives, as the kernel had it at its exit after */
+		if (p->state == ST_PROC_EXITED) {
+			char comm[ST_COMM_LEN];
+
+			memcpy(comm, (const char *)p->comm, sizeof(comm));
+			comm[ST_COMM_LEN - 1] = 0;
+			collector_proc_comm(s->col, i, comm);
 			collector_proc_exit(s->col, i, p->exit_code);
-		else if (!procfs_read((pid_t)p->tgid, &st))
+		} else if (!procfs_read((pid_t)p->tgid, &st)) {
+			collector_proc_comm(s->col, i, st.comm);
 			collector_update_procfs(s->col, i, &st);
+		}
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
@@ -252,8 +265,16 @@ static void emit(struct session *s, struct snapshot *snap)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)
 		publish_metrics(s, snap);
-	if (s->o->quiet)
-		;
+	if (s->rec && !s->rec_errno) {
+		if (recording_write(s->rec, snap)) {
+			s->rec_errno = errno ? errno : EIO;
+			stop_signal = SIGTERM;
+		} else if (s->rec_progress) {
+			recording_progress(s->rec, stderr);
+		}
+	}
+	if (s->o->quiet || (s->rec && !s->o->json))
+		; /* record writes the file; JSON on stdout only when asked */
 	else if (s->o->json)
 		json_out_snapshot(stdout, snap);
 	else
@@ -376,18 +397,27 @@ out:
 	return ret;
 }
 
-static int run_session(struct cli_options *o)
+static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
 	struct tracer_opts to = {.max_procs = o->max_procs, .comm = o->comm, .verbose = o->verbose};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
-	double t0, t_start_unix, next, t_last;
+	double t0, next, t_last;
 	char err[256];
 	struct snapshot snap;
 
 	if (check_targets(o))
 		return 1;
+	if (o->cmd == CMD_RECORD) {
+		struct recording_meta meta;
+
+		recording_meta_init(&meta, argc, argv, ST_VERSION, o->interval_s);
+		s.rec = recording_create(o->output, &meta, err, sizeof(err));
+		if (!s.rec)
+			return fail("-o %s: %s", o->output, err);
+		s.rec_progress = !o->quiet && isatty(STDERR_FILENO);
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -435,7 +465,6 @@ static int run_session(struct cli_options *o)
 	collector_set_net_known(s.col, tracer_net_available(s.tr));
 	t0 = now_mono();
 	s.t0 = t0;
-	t_start_unix = now_unix();
 	if (attach_existing(&s)) {
 		ret = 1;
 		goto out;
@@ -510,7 +539,6 @@ static int run_session(struct cli_options *o)
 	}
 	if (collector_summary(s.col, now_unix(), now_mono() - t0, &snap) == 0)
 		emit(&s, &snap);
-	(void)t_start_unix;
 
 	if (s.child) {
 		if (!s.child_done) {
@@ -532,6 +560,16 @@ out:
 		close(err_r);
 	if (s.child)
 		waitpid(s.child, NULL, 0);
+	if (s.rec) {
+		if (s.rec_progress)
+			fputc('\n', stderr);
+		if (s.rec_errno)
+			ret = fail("-o %s: writing the recording failed: %s", o->output,
+				   strerror(s.rec_errno));
+		if (recording_close(s.rec))
+			ret = fail("-o %s: closing the recording failed: %s", o->output,
+				   strerror(errno));
+	}
 	http_server_stop(s.http);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
@@ -555,13 +593,22 @@ int main(int argc, char **argv)
 	}
 	switch (o.cmd) {
 	case CMD_TOP:
-		return run_session(&o);
 	case CMD_RECORD:
+		return run_session(&o, argc, argv);
 	case CMD_REPORT:
-	case CMD_DIFF:
-		return fail("%s: not in this build yet", o.cmd == CMD_RECORD   ? "record"
-							 : o.cmd == CMD_REPORT ? "report"
-									       : "diff");
+		return report_main(o.files[0], o.json, o.html);
+	case CMD_DIFF: {
+		struct diff_options d;
+		char why[160];
+
+		diff_options_init(&d);
+		for (unsigned i = 0; i < o.n_thresholds; i++)
+			if (diff_parse_threshold(&d, o.thresholds[i], why, sizeof(why)))
+				return fail("--threshold: %s", why) + 1; /* checked in cli_parse */
+		d.json = o.json;
+		d.all_rows = o.all_rows;
+		return diff_main(o.files[0], o.files[1], &d);
+	}
 	}
 	return 2;
 }

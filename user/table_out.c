@@ -12,6 +12,18 @@
 
 #define MAX_ROWS 20
 
+/* A comm made safe for a terminal: a process names itself, and an escape
+ * sequence in its name must not reach the screen. */
+static const char *safe(const char *comm, char *buf)
+{
+	unsigned i;
+
+	for (i = 0; i < ST_COMM_LEN - 1 && comm[i]; i++)
+		buf[i] = (unsigned char)comm[i] < 0x20 || comm[i] == 0x7f ? '?' : comm[i];
+	buf[i] = 0;
+	return buf;
+}
+
 static int cmp_busiest(const void *a, const void *b)
 {
 	const struct proc_view *x = *(const struct proc_view *const *)a;
@@ -47,9 +59,11 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 {
 	const struct proc_view **rows = calloc(s->n_procs ? s->n_procs : 1, sizeof(*rows));
 	struct top_sc *sc = NULL;
+	char cb[ST_COMM_LEN];
 	unsigned nsc = 0, cap = 0;
 	char tbuf[32];
-	time_t t = (time_t)s->time;
+	/* a recording may hold anything: no undefined cast of NaN or huge */
+	time_t t = isfinite(s->time) && fabs(s->time) < 1e15 ? (time_t)s->time : 0;
 	struct tm tm;
 	double span = s->span_s > 0 ? s->span_s : 1;
 
@@ -76,7 +90,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
-		fprintf(f, "%6u %-13.13s%c", p->pid, p->comm, p->bottleneck ? '*' : ' ');
+		fprintf(f, "%6u %-13.13s%c", p->pid, safe(p->comm, cb), p->bottleneck ? '*' : ' ');
 		if (p->exited)
 			fprintf(f, " %3s", "x");
 		else
@@ -114,12 +128,12 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			fprintf(f,
 				"forecast %u %s: at the current growth saturates in %.0f s (λ "
 				"%.0f/s in %.0f s)\n",
-				p->pid, p->comm, p->fc_saturation_eta_s, p->fc_arrival_rate,
-				p->fc_horizon_s);
+				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s,
+				p->fc_arrival_rate, p->fc_horizon_s);
 		if (p->has_whatif)
 			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
-				s->whatif_spec, p->pid, p->comm, p->wi_rho, p->wi_response_s * 1e3,
-				p->wi_response_p99_s * 1e3);
+				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi_rho,
+				p->wi_response_s * 1e3, p->wi_response_p99_s * 1e3);
 	}
 	if (s->pipeline.n_stages) {
 		fprintf(f, "pipeline: %u stages, end-to-end W", s->pipeline.n_stages);
@@ -139,8 +153,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			double mx = r->max_known ? (double)r->max_ns : 0;
 
 			fprintf(f, "%6u %-13.13s %-16.16s %10llu %8llu", sc[i].p->pid,
-				sc[i].p->comm, name ? name : "?", (unsigned long long)r->count,
-				(unsigned long long)r->errors);
+				safe(sc[i].p->comm, cb), name ? name : "?",
+				(unsigned long long)r->count, (unsigned long long)r->errors);
 			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.5, mx) / 1e3);
 			fig(f, 10, 1, hist_quantile_ns(&r->hist, 0.99, mx) / 1e3);
 			fputc('\n', f);
@@ -155,7 +169,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			for (unsigned j = 0; j < p->n_thread_views && j < 8; j++) {
 				const struct thread_view *t = &p->thread_views[j];
 
-				fprintf(f, "%6u %7u %-13.13s", p->pid, t->tid, t->comm);
+				fprintf(f, "%6u %7u %-13.13s", p->pid, t->tid, safe(t->comm, cb));
 				fig(f, 7, 1, 100.0 * t->oncpu_s / span);
 				fig(f, 8, 1, t->runq_wait_s * 1e3);
 				fig(f, 7, 1, 100.0 * t->busy_s / span);

@@ -20,7 +20,7 @@
 # contention from other jobs stretches qbench's spun service time for real.
 # usage: tests/integration/record.sh [TEST_NAME_PATTERN]; KEEP=1 keeps $OUT.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 ST=${ST:-$ROOT/build/streamtrace}
 SYSLOAD=$ROOT/build/tests/sysload

@@ -1,0 +1,1569 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The HTML report: the run's summary picks up to HTML_MAX_CHARTED processes
+ * (pipeline stages first, then those with a queue, then the busiest), the
+ * intervals fill their time series on one shared grid of columns (a long run
+ * merges neighbouring intervals, so a day-long recording still draws a
+ * readable chart), and the page is written at the end as plain HTML with
+ * inline SVG: no script runs and nothing is fetched, so it can be attached
+ * to an incident, mailed, or opened offline. Every text from the recording
+ * is escaped: a recording is not trusted to be well-formed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "html_out.h"
+#include "names.h"
+
+/* chart geometry, in SVG user units (the SVG scales to the page width) */
+#define CW	 960
+#define CH	 300
+#define PL	 78 /* plot left */
+#define PR	 (CW - 78)
+#define PT	 46
+#define PB	 (CH - 48)
+#define HM_H	 300
+#define TOP_SC	 12 /* busiest syscalls listed */
+#define MAX_ROWS 60 /* process table rows */
+
+/* Okabe–Ito: distinguishable with the common colour-vision deficiencies */
+#define C_BLUE	 "#0072B2"
+#define C_ORANGE "#E69F00"
+#define C_GREEN	 "#009E73"
+#define C_RED	 "#D55E00"
+#define C_SKY	 "#56B4E9"
+#define C_PURPLE "#CC79A7"
+#define C_BLACK	 "#222222"
+#define C_GREY	 "#888888"
+
+/* A weighted mean that ignores unknown (non-finite) values. */
+struct wavg {
+	double sum, w;
+};
+
+static void wavg_add(struct wavg *a, double v, double w)
+{
+	if (isfinite(v) && isfinite(w) && w > 0) {
+		a->sum += v * w;
+		a->w += w;
+	}
+}
+
+static double wavg_get(const struct wavg *a)
+{
+	return a->w > 0 ? a->sum / a->w : NAN;
+}
+
+static void wavg_merge(struct wavg *a, const struct wavg *b)
+{
+	a->sum += b->sum;
+	a->w += b->w;
+}
+
+/* One column of one charted process: sums over the intervals it covers. */
+struct col {
+	int present, has_q, has_fc;
+	struct wavg cpu, sc_rate, err_rate;
+	struct wavg lambda, x, rho, w, wq, s, mm1, mmc, mg1, gg1;
+	struct wavg fc_mid, fc_lo, fc_hi, fc_h;
+	struct hist sys, q;
+};
+
+struct charted {
+	uint32_t pid;
+	char comm[ST_COMM_LEN + 1];
+	const struct proc_view *overall;
+	int q_is_wait; /* queue heat map from wait_hist, else svc_hist */
+	struct col *cols;
+};
+
+struct html_report {
+	struct recording_meta meta;
+	char name[256];
+	const struct snapshot *overall;
+	char incomplete[256];
+	struct charted ch[HTML_MAX_CHARTED];
+	unsigned n_ch;
+	/* shared grid: column c spans [t0[c], t1[c]] seconds since the start */
+	double t0[HTML_MAX_POINTS], t1[HTML_MAX_POINTS];
+	unsigned n_cols, group, pending;
+	double origin; /* UNIX time of the run's start */
+	int have_origin;
+	uint64_t intervals;
+};
+
+/* ---- text ---------------------------------------------------------------- */
+
+/* Length of a well-formed UTF-8 sequence at s (RFC 3629), 0 if ill-formed. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c == 0xe0)
+		len = 3, lo = 0xa0;
+	else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
+		len = 3;
+	else if (c == 0xed)
+		len = 3, hi = 0x9f;
+	else if (c == 0xf0)
+		len = 4, lo = 0x90;
+	else if (c >= 0xf1 && c <= 0xf3)
+		len = 4;
+	else if (c == 0xf4)
+		len = 4, hi = 0x8f;
+	else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+void html_escape(FILE *f, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, maxlen);
+
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t l;
+
+		switch (c) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			if (c >= 0x20 && c < 0x7f) {
+				fputc(c, f);
+			} else if (c >= 0x80 && (l = utf8_len(s + i, n - i))) {
+				fwrite(s + i, 1, l, f);
+				i += l;
+				continue;
+			} else {
+				fputs("\xef\xbf\xbd", f); /* U+FFFD */
+			}
+		}
+		i++;
+	}
+}
+
+/* "812 µs", "1.25 ms", "3.4 s" */
+static void fmt_time_s(double s, char *b, size_t n)
+{
+	double a = fabs(s);
+
+	if (!isfinite(s))
+		snprintf(b, n, "–");
+	else if (a == 0)
+		snprintf(b, n, "0");
+	else if (a < 1e-6)
+		snprintf(b, n, "%.3g ns", s * 1e9);
+	else if (a < 1e-3)
+		snprintf(b, n, "%.3g µs", s * 1e6);
+	else if (a < 1)
+		snprintf(b, n, "%.3g ms", s * 1e3);
+	else
+		snprintf(b, n, "%.3g s", s);
+}
+
+/* 1.2k, 35M: counts and rates */
+static void fmt_count(double v, char *b, size_t n)
+{
+	double a = fabs(v);
+
+	if (!isfinite(v))
+		snprintf(b, n, "–");
+	else if (a >= 1e9)
+		snprintf(b, n, "%.3gG", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(b, n, "%.3gM", v / 1e6);
+	else if (a >= 1e4)
+		snprintf(b, n, "%.3gk", v / 1e3);
+	else if (a >= 100 || v == floor(v))
+		snprintf(b, n, "%.0f", v);
+	else
+		snprintf(b, n, "%.3g", v);
+}
+
+static void fmt_plain(double v, char *b, size_t n)
+{
+	if (!isfinite(v))
+		snprintf(b, n, "–");
+	else
+		snprintf(b, n, "%.3g", v);
+}
+
+/* seconds since the start: "45s", "2m30s", "1h05m" */
+static void fmt_clock(double s, char *b, size_t n)
+{
+	long t;
+
+	if (!isfinite(s) || fabs(s) > 1e12) {
+		snprintf(b, n, "%s", isfinite(s) ? "?" : "–");
+		return;
+	}
+	t = lround(s);
+
+	if (t < 120 && fabs(s - (double)t) > 1e-6 && s < 10)
+		snprintf(b, n, "%.3gs", s);
+	else if (t < 120)
+		snprintf(b, n, "%lds", t);
+	else if (t < 7200)
+		snprintf(b, n, t % 60 ? "%ldm%02lds" : "%ldm", t / 60, t % 60);
+	else
+		snprintf(b, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+}
+
+static void fmt_ns(double ns, char *b, size_t n)
+{
+	fmt_time_s(ns / 1e9, b, n);
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static double proc_busy_score(const struct proc_view *p)
+{
+	uint64_t calls = 0;
+
+	for (unsigned i = 0; i < p->n_syscalls; i++)
+		calls += p->syscalls[i].count;
+	return p->oncpu_s * 1e6 + (double)calls;
+}
+
+static int cmp_charted(const void *a, const void *b)
+{
+	const struct proc_view *x = *(const struct proc_view *const *)a;
+	const struct proc_view *y = *(const struct proc_view *const *)b;
+	double tx, ty;
+
+	/* pipeline stages in order, then queues by throughput, then busiest */
+	if ((x->stage > 0) != (y->stage > 0))
+		return x->stage > 0 ? -1 : 1;
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	if (x->has_queue != y->has_queue)
+		return x->has_queue ? -1 : 1;
+	tx = x->has_queue && isfinite(x->queue.throughput) ? x->queue.throughput : 0;
+	ty = y->has_queue && isfinite(y->queue.throughput) ? y->queue.throughput : 0;
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	tx = proc_busy_score(x);
+	ty = proc_busy_score(y);
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+struct html_report *html_report_new(const struct recording_meta *meta, const char *name,
+				    const struct snapshot *overall, const char *incomplete)
+{
+	struct html_report *h = calloc(1, sizeof(*h));
+	const struct proc_view **order;
+
+	if (!h)
+		return NULL;
+	h->meta = *meta;
+	snprintf(h->name, sizeof(h->name), "%s", name ? name : "");
+	snprintf(h->incomplete, sizeof(h->incomplete), "%s", incomplete ? incomplete : "");
+	h->overall = overall;
+	h->group = 1;
+	if (isfinite(meta->start_time) && meta->start_time > 0) {
+		h->origin = meta->start_time;
+		h->have_origin = 1;
+	}
+	if (!overall || !overall->n_procs)
+		return h;
+	order = calloc(overall->n_procs, sizeof(*order));
+	if (!order)
+		goto fail;
+	for (unsigned i = 0; i < overall->n_procs; i++)
+		order[i] = &overall->procs[i];
+	qsort(order, overall->n_procs, sizeof(*order), cmp_charted);
+	for (unsigned i = 0; i < overall->n_procs && h->n_ch < HTML_MAX_CHARTED; i++) {
+		const struct proc_view *p = order[i];
+		struct charted *c = &h->ch[h->n_ch];
+
+		if (!p->has_queue && proc_busy_score(p) == 0)
+			continue;
+		/* one chart set per pid, even if a hostile file repeats one */
+		for (unsigned j = 0; j < h->n_ch; j++)
+			if (h->ch[j].pid == p->pid)
+				goto next;
+		c->pid = p->pid;
+		memcpy(c->comm, p->comm, ST_COMM_LEN);
+		c->comm[ST_COMM_LEN] = 0;
+		c->overall = p;
+		c->q_is_wait = p->wait_hist_known;
+		c->cols = calloc(HTML_MAX_POINTS, sizeof(*c->cols));
+		if (!c->cols) {
+			free(order);
+			goto fail;
+		}
+		h->n_ch++;
+next:;
+	}
+	free(order);
+	return h;
+fail:
+	html_report_free(h);
+	return NULL;
+}
+
+static void col_merge(struct col *a, const struct col *b)
+{
+	a->present |= b->present;
+	a->has_q |= b->has_q;
+	a->has_fc |= b->has_fc;
+	wavg_merge(&a->cpu, &b->cpu);
+	wavg_merge(&a->sc_rate, &b->sc_rate);
+	wavg_merge(&a->err_rate, &b->err_rate);
+	wavg_merge(&a->lambda, &b->lambda);
+	wavg_merge(&a->x, &b->x);
+	wavg_merge(&a->rho, &b->rho);
+	wavg_merge(&a->w, &b->w);
+	wavg_merge(&a->wq, &b->wq);
+	wavg_merge(&a->s, &b->s);
+	wavg_merge(&a->mm1, &b->mm1);
+	wavg_merge(&a->mmc, &b->mmc);
+	wavg_merge(&a->mg1, &b->mg1);
+	wavg_merge(&a->gg1, &b->gg1);
+	wavg_merge(&a->fc_mid, &b->fc_mid);
+	wavg_merge(&a->fc_lo, &b->fc_lo);
+	wavg_merge(&a->fc_hi, &b->fc_hi);
+	wavg_merge(&a->fc_h, &b->fc_h);
+	hist_add(&a->sys, &b->sys);
+	hist_add(&a->q, &b->q);
+}
+
+/* Halve the grid: columns 2i and 2i+1 become column i. */
+static void halve(struct html_report *h)
+{
+	unsigned n = h->n_cols / 2;
+
+	for (unsigned i = 0; i < n; i++) {
+		h->t0[i] = h->t0[2 * i];
+		h->t1[i] = h->t1[2 * i + 1];
+		for (unsigned k = 0; k < h->n_ch; k++) {
+			struct col *c = h->ch[k].cols;
+
+			c[i] = c[2 * i];
+			col_merge(&c[i], &c[2 * i + 1]);
+		}
+	}
+	for (unsigned k = 0; k < h->n_ch; k++)
+		memset(h->ch[k].cols + n, 0, (HTML_MAX_POINTS - n) * sizeof(struct col));
+	h->n_cols = n;
+	h->group *= 2;
+}
+
+static void col_add(struct col *c, const struct proc_view *p, double span, int q_is_wait)
+{
+	uint64_t calls = 0, errs = 0;
+
+	c->present = 1;
+	wavg_add(&c->cpu, p->oncpu_s / span, span);
+	for (unsigned i = 0; i < p->n_syscalls; i++) {
+		calls += p->syscalls[i].count;
+		errs += p->syscalls[i].errors;
+		hist_add(&c->sys, &p->syscalls[i].hist);
+	}
+	wavg_add(&c->sc_rate, (double)calls / span, span);
+	wavg_add(&c->err_rate, (double)errs / span, span);
+	if (p->has_queue) {
+		const struct queue_figures *q = &p->queue;
+		double ops = isfinite(q->throughput) ? q->throughput * span : 0;
+
+		c->has_q = 1;
+		wavg_add(&c->lambda, q->arrival_rate, span);
+		wavg_add(&c->x, q->throughput, span);
+		wavg_add(&c->rho, q->rho, span);
+		wavg_add(&c->w, q->response_s, ops);
+		wavg_add(&c->wq, q->wait_s, ops);
+		wavg_add(&c->s, q->service_time_s, ops);
+		wavg_add(&c->mm1, q->mm1_response_s, ops);
+		wavg_add(&c->mmc, q->mmc_response_s, ops);
+		wavg_add(&c->mg1, q->mg1_response_s, ops);
+		wavg_add(&c->gg1, q->gg1_response_s, ops);
+	}
+	if (q_is_wait ? p->wait_hist_known : 1)
+		hist_add(&c->q, q_is_wait ? &p->wait_hist : &p->svc_hist);
+	if (p->has_forecast && isfinite(p->fc_horizon_s)) {
+		c->has_fc = 1;
+		wavg_add(&c->fc_mid, p->fc_arrival_rate, span);
+		wavg_add(&c->fc_lo, p->fc_arrival_lo, span);
+		wavg_add(&c->fc_hi, p->fc_arrival_hi, span);
+		wavg_add(&c->fc_h, p->fc_horizon_s, span);
+	}
+}
+
+int html_report_add(struct html_report *h, const struct snapshot *s)
+{
+	double span, end;
+	unsigned c;
+
+	if (s->is_summary)
+		return 0;
+	span = isfinite(s->span_s) && s->span_s > 0 ? s->span_s : 0;
+	if (!span || !isfinite(s->time))
+		return 0; /* nothing to place on a time axis */
+	if (!h->have_origin) {
+		h->origin = s->time - span;
+		h->have_origin = 1;
+	}
+	end = s->time - h->origin;
+	h->intervals++;
+	if (h->pending == 0) {
+		if (h->n_cols == HTML_MAX_POINTS)
+			halve(h);
+		c = h->n_cols++;
+		h->t0[c] = end - span;
+	} else {
+		c = h->n_cols - 1;
+	}
+	h->t1[c] = end;
+	if (++h->pending >= h->group)
+		h->pending = 0;
+	for (unsigned k = 0; k < h->n_ch; k++) {
+		struct charted *ch = &h->ch[k];
+
+		for (unsigned i = 0; i < s->n_procs; i++)
+			if (s->procs[i].pid == ch->pid) {
+				col_add(&ch->cols[c], &s->procs[i], span, ch->q_is_wait);
+				break;
+			}
+	}
+	return 0;
+}
+
+void html_report_free(struct html_report *h)
+{
+	if (!h)
+		return;
+	for (unsigned k = 0; k < h->n_ch; k++)
+		free(h->ch[k].cols);
+	free(h);
+}
+
+/* ---- SVG primitives ------------------------------------------------------- */
+
+struct axis {
+	double lo, hi;
+	int log;
+};
+
+static double ax_px(const struct axis *a, double v, double p0, double p1)
+{
+	double f;
+
+	if (a->log) {
+		if (!(v > 0))
+			return NAN;
+		f = (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
+	} else {
+		f = (v - a->lo) / (a->hi - a->lo);
+	}
+	return p0 + f * (p1 - p0);
+}
+
+static double nice_step(double range, int n)
+{
+	double raw = range / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+
+	return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
+}
+
+/* A linear axis from 0 (or lo) to a round number above hi. */
+static struct axis axis_linear(double lo, double hi)
+{
+	struct axis a = {lo, hi, 0};
+	double step;
+
+	if (!isfinite(a.hi) || a.hi <= a.lo)
+		a.hi = a.lo + 1;
+	step = nice_step(a.hi - a.lo, 5);
+	a.hi = a.lo + ceil((a.hi - a.lo) / step - 1e-9) * step;
+	return a;
+}
+
+/* Log axis over whole decades, when values span more than ~30x. */
+static struct axis axis_auto(double mn, double mx)
+{
+	struct axis a;
+
+	if (mn > 0 && isfinite(mn) && isfinite(mx) && mx / mn > 30) {
+		a.log = 1;
+		a.lo = pow(10, floor(log10(mn)));
+		a.hi = pow(10, ceil(log10(mx)));
+		if (a.hi <= a.lo)
+			a.hi = a.lo * 10;
+		return a;
+	}
+	return axis_linear(0, mx * 1.05);
+}
+
+typedef void (*fmt_fn)(double v, char *b, size_t n);
+
+static void axis_ticks(FILE *f, const struct axis *a, int right, fmt_fn fmt, const char *color)
+{
+	char b[32];
+	double x = right ? PR + 6 : PL - 6;
+	const char *anchor = right ? "start" : "end";
+
+	/* index-bounded loops: a hostile recording can make any range */
+	if (a->log) {
+		double v = a->lo;
+
+		for (int i = 0; i < 40 && v <= a->hi * 1.0001; i++, v *= 10) {
+			double y = ax_px(a, v, PB, PT);
+
+			fmt(v, b, sizeof(b));
+			if (!right)
+				fprintf(f,
+					"<line class='grid' x1='%d' x2='%d' y1='%.1f' "
+					"y2='%.1f'/>\n",
+					PL, PR, y, y);
+			fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='%s' fill='%s'>%s</text>\n",
+				x, y + 4, anchor, color, b);
+		}
+		return;
+	}
+	{
+		double step = nice_step(a->hi - a->lo, 5);
+
+		for (int i = 0; i < 40 && a->lo + i * step <= a->hi + step * 1e-6; i++) {
+			double v = a->lo + i * step;
+			double y = ax_px(a, v, PB, PT);
+
+			fmt(fabs(v) < step * 1e-9 ? 0 : v, b, sizeof(b));
+			if (!right)
+				fprintf(f,
+					"<line class='grid' x1='%d' x2='%d' y1='%.1f' "
+					"y2='%.1f'/>\n",
+					PL, PR, y, y);
+			fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='%s' fill='%s'>%s</text>\n",
+				x, y + 4, anchor, color, b);
+		}
+	}
+}
+
+static void time_ticks(FILE *f, const struct axis *a, int bottom)
+{
+	double step = nice_step(a->hi - a->lo, 8);
+	char b[32];
+
+	/* whole minutes or hours once the run is long */
+	if (step > 40 && step < 60)
+		step = 60;
+	else if (step > 60 && step < 120)
+		step = 120;
+	else if (step > 2400 && step < 3600)
+		step = 3600;
+	for (int i = 0; i < 40; i++) {
+		double v = (ceil(a->lo / step) + i) * step, x = ax_px(a, v, PL, PR);
+
+		if (!(v <= a->hi + step * 1e-6))
+			break;
+
+		fmt_clock(v, b, sizeof(b));
+		fprintf(f, "<line class='tick' x1='%.1f' x2='%.1f' y1='%d' y2='%d'/>\n", x, x,
+			bottom, bottom + 5);
+		fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%s</text>\n", x, bottom + 18,
+			b);
+	}
+	fprintf(f,
+		"<text x='%d' y='%d' text-anchor='middle' class='axlabel'>time since "
+		"start</text>\n",
+		(PL + PR) / 2, bottom + 36);
+}
+
+static void legend_item(FILE *f, double *x, const char *label, const char *color, const char *dash,
+			int box)
+{
+	if (box)
+		fprintf(f, "<rect x='%.0f' y='12' width='18' height='10' fill='%s' opacity='%s'/>",
+			*x, color, box == 1 ? "0.35" : "1");
+	else
+		fprintf(f,
+			"<line x1='%.0f' x2='%.0f' y1='17' y2='17' stroke='%s' "
+			"stroke-width='2.5'%s%s%s/>",
+			*x, *x + 18, color, dash ? " stroke-dasharray='" : "", dash ? dash : "",
+			dash ? "'" : "");
+	fprintf(f, "<text x='%.0f' y='21'>%s</text>\n", *x + 23, label);
+	*x += 23 + 7.2 * (double)strlen(label) + 18;
+}
+
+/* the clip of the chart being drawn: lines and bands stay in the plot area */
+static char clip_id[80];
+
+static void svg_begin(FILE *f, const char *id, int h, const char *aria)
+{
+	snprintf(clip_id, sizeof(clip_id), "clip-%s", id);
+	fprintf(f,
+		"<svg id='%s' class='chart' viewBox='0 0 %d %d' width='100%%' role='img' "
+		"aria-label='%s'>\n",
+		id, CW, h, aria);
+	fprintf(f,
+		"<defs><clipPath id='%s'><rect x='%d' y='%d' width='%d' height='%d'/></clipPath>"
+		"</defs>\n",
+		clip_id, PL, PT - 3, PR - PL, PB - PT + 6);
+	fprintf(f, "<rect x='0' y='0' width='%d' height='%d' fill='#ffffff'/>\n", CW, h);
+}
+
+/* A polyline through (xs, ys), broken where a value is unknown. */
+static void path(FILE *f, const struct axis *xa, const struct axis *ya, const double *xs,
+		 const double *ys, unsigned n, const char *color, const char *dash, double width)
+{
+	int pen = 0;
+
+	fprintf(f,
+		"<path clip-path='url(#%s)' fill='none' stroke='%s' stroke-width='%.1f' "
+		"stroke-linejoin='round'%s%s%s d='",
+		clip_id, color, width, dash ? " stroke-dasharray='" : "", dash ? dash : "",
+		dash ? "'" : "");
+	for (unsigned i = 0; i < n; i++) {
+		double x = ax_px(xa, xs[i], PL, PR), y = ax_px(ya, ys[i], PB, PT);
+
+		if (!isfinite(x) || !isfinite(y)) {
+			pen = 0;
+			continue;
+		}
+		if (y < PT - 2)
+			y = PT - 2; /* clipped at the top rather than drawn off the chart */
+		fprintf(f, "%c%.1f %.1f ", pen ? 'L' : 'M', x, y);
+		pen = 1;
+	}
+	fputs("'/>\n", f);
+	/* lone points would not show as a path */
+	for (unsigned i = 0; i < n; i++) {
+		int prev = i > 0 && isfinite(ys[i - 1]), next = i + 1 < n && isfinite(ys[i + 1]);
+		double x = ax_px(xa, xs[i], PL, PR), y = ax_px(ya, ys[i], PB, PT);
+
+		if (!prev && !next && isfinite(x) && isfinite(y))
+			fprintf(f,
+				"<circle clip-path='url(#%s)' cx='%.1f' cy='%.1f' r='2.5' "
+				"fill='%s'/>\n",
+				clip_id, x, y, color);
+	}
+}
+
+static void plot_frame(FILE *f)
+{
+	fprintf(f, "<rect class='frame' x='%d' y='%d' width='%d' height='%d'/>\n", PL, PT, PR - PL,
+		PB - PT);
+}
+
+static void y_label(FILE *f, const char *label, int right, const char *color)
+{
+	double x = right ? CW - 14 : 16;
+
+	fprintf(f,
+		"<text class='axlabel' transform='translate(%.0f %d) rotate(-90)' "
+		"text-anchor='middle' fill='%s'>%s</text>\n",
+		x, (PT + PB) / 2, color, label);
+}
+
+static void series_range(const double *ys, unsigned n, double *mn, double *mx)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!isfinite(ys[i]))
+			continue;
+		if (ys[i] > *mx)
+			*mx = ys[i];
+		if (ys[i] > 0 && ys[i] < *mn)
+			*mn = ys[i];
+	}
+}
+
+/* ---- charts -------------------------------------------------------------- */
+
+struct colvals {
+	double *x, *cpu, *sc, *err, *lambda, *thr, *rho, *w, *wq, *s, *mm1, *mmc, *mg1, *gg1;
+	double *fx, *fmid, *flo, *fhi;
+	unsigned n_fc;
+};
+
+static int colvals_fill(const struct html_report *h, const struct charted *ch, struct colvals *v)
+{
+	double **all[] = {&v->x,   &v->cpu, &v->sc, &v->err,  &v->lambda, &v->thr,
+			  &v->rho, &v->w,   &v->wq, &v->s,    &v->mm1,	  &v->mmc,
+			  &v->mg1, &v->gg1, &v->fx, &v->fmid, &v->flo,	  &v->fhi};
+	unsigned n = h->n_cols ? h->n_cols : 1;
+
+	memset(v, 0, sizeof(*v));
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		*all[i] = calloc(n, sizeof(double));
+		if (!*all[i])
+			return -1;
+	}
+	for (unsigned c = 0; c < h->n_cols; c++) {
+		const struct col *k = &ch->cols[c];
+
+		v->x[c] = (h->t0[c] + h->t1[c]) / 2;
+		v->cpu[c] = k->present ? wavg_get(&k->cpu) : NAN;
+		v->sc[c] = k->present ? wavg_get(&k->sc_rate) : NAN;
+		v->err[c] = k->present ? wavg_get(&k->err_rate) : NAN;
+		v->lambda[c] = wavg_get(&k->lambda);
+		v->thr[c] = wavg_get(&k->x);
+		v->rho[c] = wavg_get(&k->rho);
+		v->w[c] = wavg_get(&k->w);
+		v->wq[c] = wavg_get(&k->wq);
+		v->s[c] = wavg_get(&k->s);
+		v->mm1[c] = wavg_get(&k->mm1);
+		v->mmc[c] = wavg_get(&k->mmc);
+		v->mg1[c] = wavg_get(&k->mg1);
+		v->gg1[c] = wavg_get(&k->gg1);
+		if (k->has_fc) {
+			/* the forecast made at the end of this column is for h seconds later */
+			v->fx[v->n_fc] = h->t1[c] + wavg_get(&k->fc_h);
+			v->fmid[v->n_fc] = wavg_get(&k->fc_mid);
+			v->flo[v->n_fc] = wavg_get(&k->fc_lo);
+			v->fhi[v->n_fc] = wavg_get(&k->fc_hi);
+			v->n_fc++;
+		}
+	}
+	return 0;
+}
+
+static void colvals_free(struct colvals *v)
+{
+	double *all[] = {v->x, v->cpu, v->sc,  v->err, v->lambda, v->thr, v->rho,  v->w,   v->wq,
+			 v->s, v->mm1, v->mmc, v->mg1, v->gg1,	  v->fx,  v->fmid, v->flo, v->fhi};
+
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(all[i]);
+}
+
+static struct axis time_axis(const struct html_report *h, const struct colvals *v)
+{
+	struct axis a = {0, 1, 0};
+	double span;
+
+	/* recorded times are not trusted to grow: take the extremes */
+	for (unsigned c = 0; c < h->n_cols; c++) {
+		if (isfinite(h->t0[c]) && h->t0[c] < a.lo)
+			a.lo = h->t0[c];
+		if (isfinite(h->t1[c]) && h->t1[c] > a.hi)
+			a.hi = h->t1[c];
+	}
+	/* forecasts are for a horizon ahead: show them past the end of the run, but
+	 * by at most 30% of its length (a 60 s horizon must not squash a 5 s run);
+	 * those made earlier land inside the run, next to what really came */
+	span = a.hi - a.lo;
+	for (unsigned i = 0; v && i < v->n_fc; i++)
+		if (isfinite(v->fx[i]) && v->fx[i] > a.hi && v->fx[i] <= a.lo + span * 1.3)
+			a.hi = v->fx[i];
+	span = a.hi - a.lo;
+	if (!isfinite(span) || span < 1e-6 * fmax(1, fabs(a.lo)))
+		a = (struct axis){0, 1, 0};
+	return a;
+}
+
+/* λ and X (ops/s, left), ρ (right), the forecast band of λ. */
+static void chart_rates(FILE *f, const struct html_report *h, const struct charted *ch,
+			const struct colvals *v)
+{
+	struct axis xa = time_axis(h, v), ya, ra;
+	double mn = INFINITY, mx = 0, rmn = INFINITY, rmx = 1.0, lx = PL;
+	char id[64];
+
+	series_range(v->lambda, h->n_cols, &mn, &mx);
+	series_range(v->thr, h->n_cols, &mn, &mx);
+	{
+		/* a wide forecast band may raise the axis, to twice the measured at most */
+		double fmn = INFINITY, fmx = 0;
+
+		series_range(v->fmid, v->n_fc, &fmn, &fmx);
+		series_range(v->fhi, v->n_fc, &fmn, &fmx);
+		mx = mx > 0 ? fmax(mx, fmin(fmx, 2 * mx)) : fmx;
+	}
+	series_range(v->rho, h->n_cols, &rmn, &rmx);
+	ya = axis_linear(0, mx * 1.08);
+	ra = axis_linear(0, fmin(rmx * 1.08, 100));
+	snprintf(id, sizeof(id), "chart-rates-%u", ch->pid);
+	svg_begin(f, id, CH, "arrival rate, throughput and utilisation over time");
+	axis_ticks(f, &ya, 0, fmt_count, C_BLACK);
+	axis_ticks(f, &ra, 1, fmt_plain, C_RED);
+	plot_frame(f);
+	if (v->n_fc) {
+		int pen = 0;
+
+		/* band: along the upper bound, back along the lower */
+		fprintf(f,
+			"<path clip-path='url(#%s)' fill='%s' fill-opacity='0.22' stroke='none' "
+			"d='",
+			clip_id, C_SKY);
+		for (unsigned i = 0; i < v->n_fc; i++) {
+			double x = ax_px(&xa, v->fx[i], PL, PR), y = ax_px(&ya, v->fhi[i], PB, PT);
+
+			if (!isfinite(x) || !isfinite(y) || !isfinite(v->flo[i]))
+				continue;
+			fprintf(f, "%c%.1f %.1f ", pen ? 'L' : 'M', x, fmax(y, PT));
+			pen = 1;
+		}
+		for (unsigned i = v->n_fc; i-- > 0;) {
+			double x = ax_px(&xa, v->fx[i], PL, PR), y = ax_px(&ya, v->flo[i], PB, PT);
+
+			if (!isfinite(x) || !isfinite(y) || !isfinite(v->fhi[i]))
+				continue;
+			fprintf(f, "L%.1f %.1f ", x, fmin(y, PB));
+		}
+		fputs("Z'/>\n", f);
+		path(f, &xa, &ya, v->fx, v->fmid, v->n_fc, C_BLUE, "2 4", 1.5);
+		/* the latest forecast is for beyond the chart: say it in words */
+		if (v->fx[v->n_fc - 1] > xa.hi && isfinite(v->fmid[v->n_fc - 1])) {
+			char b1[32], b2[32], b3[32], hz[32];
+
+			fmt_count(v->fmid[v->n_fc - 1], b1, sizeof(b1));
+			fmt_count(v->flo[v->n_fc - 1], b2, sizeof(b2));
+			fmt_count(v->fhi[v->n_fc - 1], b3, sizeof(b3));
+			fmt_clock(v->fx[v->n_fc - 1] - h->t1[h->n_cols - 1], hz, sizeof(hz));
+			fprintf(f,
+				"<text x='%d' y='%d' text-anchor='end' fill='%s'>forecast λ %s "
+				"later: "
+				"%s/s (%s–%s) →</text>\n",
+				PR, PT - 8, C_BLUE, hz, b1, b2, b3);
+		}
+	}
+	{
+		double y1 = ax_px(&ra, 1.0, PB, PT);
+
+		fprintf(f,
+			"<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='%s' stroke-dasharray='6 "
+			"4' "
+			"stroke-width='1'/>\n<text x='%d' y='%.1f' fill='%s' text-anchor='end'>ρ = "
+			"1 "
+			"(saturation)</text>\n",
+			PL, PR, y1, y1, C_RED, PR - 4, y1 - 4, C_RED);
+	}
+	path(f, &xa, &ya, v->x, v->lambda, h->n_cols, C_BLUE, NULL, 2.2);
+	path(f, &xa, &ya, v->x, v->thr, h->n_cols, C_GREEN, "7 3", 2.2);
+	path(f, &xa, &ra, v->x, v->rho, h->n_cols, C_RED, NULL, 1.6);
+	time_ticks(f, &xa, PB);
+	y_label(f, "ops per second", 0, C_BLACK);
+	y_label(f, "utilisation ρ", 1, C_RED);
+	legend_item(f, &lx, "arrival rate λ", C_BLUE, NULL, 0);
+	legend_item(f, &lx, "throughput X", C_GREEN, "7 3", 0);
+	legend_item(f, &lx, "ρ = λS/c (right axis)", C_RED, NULL, 0);
+	if (v->n_fc) {
+		legend_item(f, &lx, "forecast λ", C_BLUE, "2 4", 0);
+		legend_item(f, &lx, "forecast band", C_SKY, NULL, 1);
+	}
+	fputs("</svg>\n", f);
+}
+
+static void chart_response(FILE *f, const struct html_report *h, const struct charted *ch,
+			   const struct colvals *v)
+{
+	struct axis xa = time_axis(h, v), ya;
+	double mn = INFINITY, mx = 0, lx = PL, meas_mx = 0, meas_mn = INFINITY;
+	char id[64];
+	const double *models[] = {v->mm1, v->mmc, v->mg1, v->gg1};
+
+	series_range(v->w, h->n_cols, &meas_mn, &meas_mx);
+	mn = meas_mn;
+	mx = meas_mx;
+	for (unsigned i = 0; i < 4; i++)
+		series_range(models[i], h->n_cols, &mn, &mx);
+	series_range(v->s, h->n_cols, &mn, &mx);
+	/* near ρ = 1 a model can predict minutes: keep the measurement readable */
+	if (meas_mx > 0 && mx > meas_mx * 50)
+		mx = meas_mx * 50;
+	ya = axis_auto(mn, mx);
+	snprintf(id, sizeof(id), "chart-response-%u", ch->pid);
+	svg_begin(f, id, CH, "measured response time against queueing models");
+	axis_ticks(f, &ya, 0, fmt_time_s, C_BLACK);
+	plot_frame(f);
+	path(f, &xa, &ya, v->x, v->s, h->n_cols, C_GREY, "1 3", 1.5);
+	path(f, &xa, &ya, v->x, v->mm1, h->n_cols, C_ORANGE, "8 4", 1.6);
+	path(f, &xa, &ya, v->x, v->mmc, h->n_cols, C_SKY, "4 3", 1.6);
+	path(f, &xa, &ya, v->x, v->mg1, h->n_cols, C_PURPLE, "10 3 2 3", 1.6);
+	path(f, &xa, &ya, v->x, v->gg1, h->n_cols, C_GREEN, "2 2", 1.8);
+	path(f, &xa, &ya, v->x, v->w, h->n_cols, C_BLACK, NULL, 2.6);
+	time_ticks(f, &xa, PB);
+	y_label(f, ya.log ? "response time (log scale)" : "response time", 0, C_BLACK);
+	legend_item(f, &lx, "measured W = Wq + S", C_BLACK, NULL, 0);
+	legend_item(f, &lx, "M/M/1", C_ORANGE, "8 4", 0);
+	legend_item(f, &lx, "M/M/c", C_SKY, "4 3", 0);
+	legend_item(f, &lx, "M/G/1", C_PURPLE, "10 3 2 3", 0);
+	legend_item(f, &lx, "G/G/1", C_GREEN, "2 2", 0);
+	legend_item(f, &lx, "service time S", C_GREY, "1 3", 0);
+	fputs("</svg>\n", f);
+}
+
+/* CPU (cores, left) and syscalls and errors per second (right). */
+static void chart_cpu(FILE *f, const struct html_report *h, const struct charted *ch,
+		      const struct colvals *v)
+{
+	struct axis xa = time_axis(h, v), ya, ra;
+	double mn = INFINITY, mx = 0, rmn = INFINITY, rmx = 0, lx = PL;
+	char id[64];
+
+	series_range(v->cpu, h->n_cols, &mn, &mx);
+	series_range(v->sc, h->n_cols, &rmn, &rmx);
+	series_range(v->err, h->n_cols, &rmn, &rmx);
+	ya = axis_linear(0, fmax(mx * 1.08, 0.01));
+	ra = axis_linear(0, fmax(rmx * 1.08, 1));
+	snprintf(id, sizeof(id), "chart-cpu-%u", ch->pid);
+	svg_begin(f, id, CH, "CPU use and syscall rate over time");
+	axis_ticks(f, &ya, 0, fmt_plain, C_BLUE);
+	axis_ticks(f, &ra, 1, fmt_count, C_BLACK);
+	plot_frame(f);
+	path(f, &xa, &ya, v->x, v->cpu, h->n_cols, C_BLUE, NULL, 2.2);
+	path(f, &xa, &ra, v->x, v->sc, h->n_cols, C_BLACK, "6 3", 1.6);
+	path(f, &xa, &ra, v->x, v->err, h->n_cols, C_RED, NULL, 1.8);
+	time_ticks(f, &xa, PB);
+	y_label(f, "CPU (cores busy)", 0, C_BLUE);
+	y_label(f, "per second", 1, C_BLACK);
+	legend_item(f, &lx, "on-CPU (cores)", C_BLUE, NULL, 0);
+	legend_item(f, &lx, "syscalls/s (right)", C_BLACK, "6 3", 0);
+	legend_item(f, &lx, "syscall errors/s (right)", C_RED, NULL, 0);
+	fputs("</svg>\n", f);
+}
+
+/* white → yellow → orange → dark red, as in Brendan Gregg's latency heat maps */
+#define HEAT_LEVELS 16
+
+static void heat_colour(double f, char *b, size_t n)
+{
+	static const double stops[][3] = {
+		{255, 247, 188}, {254, 196, 79}, {254, 153, 41}, {217, 95, 14}, {153, 52, 4},
+	};
+	double p = fmin(fmax(f, 0), 1) * 4;
+	unsigned i = p >= 4 ? 3 : (unsigned)p;
+	double t = p - i;
+
+	snprintf(b, n, "#%02x%02x%02x",
+		 (unsigned)lround(stops[i][0] + t * (stops[i + 1][0] - stops[i][0])),
+		 (unsigned)lround(stops[i][1] + t * (stops[i + 1][1] - stops[i][1])),
+		 (unsigned)lround(stops[i][2] + t * (stops[i + 1][2] - stops[i][2])));
+}
+
+/* The colour classes .h0 .. .h15 of the heat maps, once per page. */
+static void heat_css(FILE *f)
+{
+	char c[16];
+
+	for (unsigned i = 0; i < HEAT_LEVELS; i++) {
+		heat_colour(i / (HEAT_LEVELS - 1.0), c, sizeof(c));
+		fprintf(f, ".h%u{fill:%s}", i, c);
+	}
+}
+
+/* bucket edges are powers of two: two digits, no exponent, are plenty on an axis */
+static void fmt_ns_axis(double ns, char *b, size_t n)
+{
+	static const char *const units[] = {"ns", "µs", "ms", "s"};
+	unsigned u = 0;
+	double v = ns, mag;
+
+	if (ns <= 0) {
+		snprintf(b, n, "0");
+		return;
+	}
+	while (v >= 1000 && u < 3) {
+		v /= 1000;
+		u++;
+	}
+	mag = pow(10, floor(log10(v)) - 1);
+	v = round(v / mag) * mag;
+	snprintf(b, n, v < 10 && v != floor(v) ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/*
+ * Time × log2 latency bucket of one charted process: the queue histogram
+ * (wait or service) or all its syscalls. Cells are drawn in a group scaled
+ * to (seconds, bucket) units, so each is a short element: a day-long run at
+ * HTML_MAX_POINTS columns stays a page of a few megabytes at most.
+ */
+static void heatmap(FILE *f, const struct html_report *h, const struct charted *ch,
+		    const struct axis *xa, int queue, const char *id_prefix, const char *what,
+		    const char *unit_label)
+{
+	unsigned blo = HIST_BUCKETS, bhi = 0, rows, every;
+	uint64_t max = 0, total = 0;
+	double rh, lx, sx;
+	char id[64], b[32], b2[32], tb[32], c[16];
+	int titles = h->n_cols <= 120;
+
+	for (unsigned k = 0; k < h->n_cols; k++) {
+		const struct hist *hs = queue ? &ch->cols[k].q : &ch->cols[k].sys;
+
+		for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+			if (!hs->b[i])
+				continue;
+			blo = i < blo ? i : blo;
+			bhi = i > bhi ? i : bhi;
+			max = hs->b[i] > max ? hs->b[i] : max;
+			total += hs->b[i];
+		}
+	}
+	snprintf(id, sizeof(id), "%s-%u", id_prefix, ch->pid);
+	if (!max) {
+		fprintf(f, "<p class='empty' id='%s'>No %s samples were recorded.</p>\n", id, what);
+		return;
+	}
+	/* a little context above and below the occupied buckets */
+	blo = blo > 0 ? blo - 1 : 0;
+	bhi = bhi + 1 < HIST_BUCKETS ? bhi + 1 : bhi;
+	rows = bhi - blo + 1;
+	rh = (double)(PB - PT) / rows;
+	sx = (PR - PL) / (xa->hi - xa->lo);
+	svg_begin(f, id, HM_H, what);
+	fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='#f4f4f4'/>\n", PL, PT, PR - PL,
+		PB - PT);
+	fprintf(f,
+		"<g clip-path='url(#%s)'><g transform='translate(%.3f %d) scale(%.5f %.5f)' "
+		"shape-rendering='crispEdges'>\n",
+		clip_id, PL - xa->lo * sx, PT, sx, rh);
+	for (unsigned k = 0; k < h->n_cols; k++) {
+		const struct hist *hs = queue ? &ch->cols[k].q : &ch->cols[k].sys;
+		double w = h->t1[k] - h->t0[k];
+
+		if (!(w > 0))
+			continue;
+		for (unsigned i = blo; i <= bhi; i++) {
+			unsigned lvl;
+
+			if (!hs->b[i])
+				continue;
+			lvl = (unsigned)lround(log1p((double)hs->b[i]) / log1p((double)max) *
+					       (HEAT_LEVELS - 1));
+			fprintf(f, "<rect x='%.6g' y='%u' width='%.6g' height='1' class='h%u'",
+				h->t0[k], bhi - i, w, lvl);
+			if (titles) {
+				fmt_ns(hist_bucket_lo_ns(i), b, sizeof(b));
+				fmt_ns(hist_bucket_hi_ns(i), b2, sizeof(b2));
+				fmt_clock(h->t1[k], tb, sizeof(tb));
+				fprintf(f, "><title>until %s: %llu in %s–%s</title></rect>\n", tb,
+					(unsigned long long)hs->b[i], b, b2);
+			} else {
+				fputs("/>\n", f);
+			}
+		}
+	}
+	fputs("</g></g>\n", f);
+	plot_frame(f);
+	every = rows > 14 ? 2 : 1;
+	for (unsigned i = blo; i <= bhi + 1; i++) {
+		double y = PB - (i - blo) * rh;
+
+		if ((i - blo) % every)
+			continue;
+		fmt_ns_axis(i < HIST_BUCKETS ? hist_bucket_lo_ns(i) : hist_bucket_hi_ns(i - 1), b,
+			    sizeof(b));
+		fprintf(f, "<text x='%d' y='%.1f' text-anchor='end'>%s</text>\n", PL - 6, y + 4, b);
+	}
+	time_ticks(f, xa, PB);
+	y_label(f, unit_label, 0, C_BLACK);
+	/* colour scale */
+	lx = PL;
+	fprintf(f, "<text x='%.0f' y='21'>samples per cell:</text>\n", lx);
+	lx += 125;
+	fprintf(f, "<text x='%.0f' y='21' text-anchor='end'>1</text>", lx - 4);
+	for (unsigned i = 0; i < HEAT_LEVELS; i++) {
+		heat_colour(i / (HEAT_LEVELS - 1.0), c, sizeof(c));
+		fprintf(f, "<rect x='%.0f' y='11' width='11' height='12' class='h%u'/>",
+			lx + i * 11, i);
+	}
+	fmt_count((double)max, b, sizeof(b));
+	fprintf(f, "\n<text x='%.0f' y='21'>%s (log scale)</text>\n", lx + HEAT_LEVELS * 11 + 5, b);
+	fmt_count((double)total, b, sizeof(b));
+	fprintf(f, "<text x='%d' y='21' text-anchor='end'>%s samples</text>\n", PR, b);
+	fputs("</svg>\n", f);
+}
+
+/* ---- tables and bar charts ------------------------------------------------ */
+
+struct sc_ref {
+	const struct proc_view *p;
+	const struct syscall_row *r;
+};
+
+static int cmp_sc(const void *a, const void *b)
+{
+	const struct sc_ref *x = a, *y = b;
+
+	if (x->r->count != y->r->count)
+		return x->r->count < y->r->count ? 1 : -1;
+	if (x->r->errors != y->r->errors)
+		return x->r->errors < y->r->errors ? 1 : -1;
+	return x->p->pid < y->p->pid ? -1 : x->p->pid > y->p->pid;
+}
+
+static void sc_label(FILE *f, const struct sc_ref *s)
+{
+	const char *name = syscall_name(s->r->nr);
+
+	html_escape(f, s->p->comm, ST_COMM_LEN);
+	fprintf(f, "[%u] ", s->p->pid);
+	if (name)
+		fputs(name, f);
+	else
+		fprintf(f, "syscall_%u", s->r->nr);
+}
+
+static void section_syscalls(FILE *f, const struct snapshot *o)
+{
+	struct sc_ref *all;
+	size_t n = 0, cap = 0;
+	uint64_t max = 0;
+	unsigned rows;
+	char b[32], b2[32], b3[32];
+
+	fputs("<h2 id='syscalls'>Busiest syscalls and their errors</h2>\n", f);
+	for (unsigned i = 0; i < o->n_procs; i++)
+		cap += o->procs[i].n_syscalls;
+	if (!cap) {
+		fputs("<p class='empty' id='syscalls-top'>No syscalls were recorded.</p>\n", f);
+		return;
+	}
+	all = calloc(cap, sizeof(*all));
+	if (!all)
+		return;
+	for (unsigned i = 0; i < o->n_procs; i++)
+		for (unsigned j = 0; j < o->procs[i].n_syscalls; j++) {
+			all[n].p = &o->procs[i];
+			all[n].r = &o->procs[i].syscalls[j];
+			n++;
+		}
+	qsort(all, n, sizeof(*all), cmp_sc);
+	rows = n < TOP_SC ? (unsigned)n : TOP_SC;
+	for (unsigned i = 0; i < rows; i++)
+		max = all[i].r->count > max ? all[i].r->count : max;
+	fprintf(f,
+		"<svg id='syscalls-top' class='chart' viewBox='0 0 %d %u' width='100%%' role='img' "
+		"aria-label='busiest syscalls'>\n<rect width='%d' height='%u' fill='#fff'/>\n",
+		CW, 40 + rows * 24, CW, 40 + rows * 24);
+	{
+		double lx = 300;
+
+		legend_item(f, &lx, "calls", C_BLUE, NULL, 2);
+		legend_item(f, &lx, "of which failed", C_RED, NULL, 2);
+	}
+	for (unsigned i = 0; i < rows; i++) {
+		const struct syscall_row *r = all[i].r;
+		double y = 34 + i * 24, wmax = 430;
+		double w = max ? wmax * (double)r->count / (double)max : 0;
+		double we = max ? wmax * (double)r->errors / (double)max : 0;
+
+		fprintf(f, "<text x='290' y='%.0f' text-anchor='end'>", y + 13);
+		sc_label(f, &all[i]);
+		fputs("</text>\n", f);
+		fprintf(f, "<rect x='300' y='%.0f' width='%.1f' height='16' fill='%s'/>", y,
+			fmax(w, 1), C_BLUE);
+		if (r->errors)
+			fprintf(f, "<rect x='300' y='%.0f' width='%.1f' height='16' fill='%s'/>", y,
+				fmax(we, 1.5), C_RED);
+		fmt_count((double)r->count, b, sizeof(b));
+		fprintf(f, "<text x='%.0f' y='%.0f'>%s", 306 + fmax(w, 1), y + 13, b);
+		if (r->errors) {
+			fmt_count((double)r->errors, b, sizeof(b));
+			fprintf(f, " (<tspan fill='%s'>%s failed</tspan>)", C_RED, b);
+		}
+		fputs("</text>\n", f);
+	}
+	fputs("</svg>\n", f);
+
+	fputs("<table class='num'><thead><tr><th>process</th><th>syscall</th><th>calls</th>"
+	      "<th>errors</th><th>p50</th><th>p99</th><th>max</th><th>time in it</th>"
+	      "<th>errnos</th></tr></thead><tbody>\n",
+	      f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct syscall_row *r = all[i].r;
+		double mxns = r->max_known ? (double)r->max_ns : 0;
+		const char *name = syscall_name(r->nr);
+
+		fputs("<tr><td class='l'>", f);
+		html_escape(f, all[i].p->comm, ST_COMM_LEN);
+		fprintf(f, " [%u]</td><td class='l'>", all[i].p->pid);
+		if (name)
+			fputs(name, f);
+		else
+			fprintf(f, "syscall_%u", r->nr);
+		fmt_ns(hist_quantile_ns(&r->hist, 0.5, mxns), b, sizeof(b));
+		fmt_ns(hist_quantile_ns(&r->hist, 0.99, mxns), b2, sizeof(b2));
+		fmt_ns(r->max_known && r->count ? (double)r->max_ns : NAN, b3, sizeof(b3));
+		fprintf(f, "</td><td>%llu</td><td%s>%llu</td><td>%s</td><td>%s</td><td>%s</td>",
+			(unsigned long long)r->count, r->errors ? " class='bad'" : "",
+			(unsigned long long)r->errors, b, b2, b3);
+		fmt_time_s((double)r->total_ns / 1e9, b, sizeof(b));
+		fprintf(f, "<td>%s</td><td class='l'>", b);
+		for (unsigned e = 0; e < r->n_errnos && e < ST_MAX_ERRNOS_PER_SYSCALL; e++) {
+			char eb[32];
+
+			fprintf(f, "%s%s %llu", e ? ", " : "",
+				errno_name(r->errnos[e].err, eb, sizeof(eb)),
+				(unsigned long long)r->errnos[e].count);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+	free(all);
+}
+
+static int cmp_stage(const void *a, const void *b)
+{
+	const struct proc_view *x = *(const struct proc_view *const *)a;
+	const struct proc_view *y = *(const struct proc_view *const *)b;
+
+	return x->stage < y->stage   ? -1
+	       : x->stage > y->stage ? 1
+				     : (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Per-stage bars: ρ and response time, the bottleneck in red. */
+static void section_pipeline(FILE *f, const struct snapshot *o)
+{
+	const struct proc_view **st;
+	unsigned n = 0;
+	double rmax = 1, wmax = 0;
+	char b[32];
+
+	for (unsigned i = 0; i < o->n_procs; i++)
+		n += o->procs[i].stage > 0;
+	if (!n)
+		return;
+	st = calloc(n, sizeof(*st));
+	if (!st)
+		return;
+	n = 0;
+	for (unsigned i = 0; i < o->n_procs; i++)
+		if (o->procs[i].stage > 0)
+			st[n++] = &o->procs[i];
+	qsort(st, n, sizeof(*st), cmp_stage);
+	if (n > 32)
+		n = 32;
+	for (unsigned i = 0; i < n; i++) {
+		const struct queue_figures *q = &st[i]->queue;
+
+		if (st[i]->has_queue && isfinite(q->rho))
+			rmax = fmax(rmax, q->rho);
+		if (st[i]->has_queue && isfinite(q->response_s))
+			wmax = fmax(wmax, q->response_s);
+	}
+	rmax = fmin(rmax * 1.1, 100);
+	fputs("<h2 id='pipeline'>Pipeline stages</h2>\n<p class='note'>Each stage's utilisation "
+	      "ρ (left; at 1 its input grows without bound) and mean response time W (right). "
+	      "The bottleneck, the stage that limits the pipeline's throughput, is red.</p>\n",
+	      f);
+	fprintf(f,
+		"<svg id='pipeline-stages' class='chart' viewBox='0 0 %d %u' width='100%%' "
+		"role='img' aria-label='pipeline stages'>\n<rect width='%d' height='%u' "
+		"fill='#fff'/>\n",
+		CW, 50 + n * 30, CW, 50 + n * 30);
+	fprintf(f, "<text x='260' y='20' class='axlabel'>utilisation ρ</text>");
+	fprintf(f, "<text x='640' y='20' class='axlabel'>response time W</text>\n");
+	{
+		double x1 = 260 + 300 / rmax;
+
+		fprintf(f,
+			"<line x1='%.1f' x2='%.1f' y1='28' y2='%u' stroke='%s' stroke-dasharray='5 "
+			"3'/>"
+			"<text x='%.1f' y='%u' text-anchor='middle' fill='%s'>ρ = 1</text>\n",
+			x1, x1, 36 + n * 30, C_RED, x1, 46 + n * 30, C_RED);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct proc_view *p = st[i];
+		const struct queue_figures *q = &p->queue;
+		double y = 32 + i * 30;
+		const char *col = p->bottleneck ? C_RED : C_BLUE;
+
+		fprintf(f, "<text x='250' y='%.0f' text-anchor='end'>stage %u: ", y + 15, p->stage);
+		html_escape(f, p->comm, ST_COMM_LEN);
+		fprintf(f, " [%u]</text>\n", p->pid);
+		if (!p->has_queue) {
+			fprintf(f, "<text x='260' y='%.0f' fill='%s'>no queue figures</text>\n",
+				y + 15, C_GREY);
+			continue;
+		}
+		if (isfinite(q->rho)) {
+			double w = 300 * fmin(q->rho, rmax) / rmax;
+
+			fprintf(f, "<rect x='260' y='%.0f' width='%.1f' height='20' fill='%s'/>", y,
+				fmax(w, 1), col);
+			fprintf(f, "<text x='%.1f' y='%.0f'>%.2f%s</text>\n", 266 + w, y + 15,
+				q->rho, p->bottleneck ? " bottleneck" : "");
+		}
+		if (isfinite(q->response_s) && wmax > 0) {
+			double w = 260 * q->response_s / wmax;
+
+			fmt_time_s(q->response_s, b, sizeof(b));
+			fprintf(f, "<rect x='640' y='%.0f' width='%.1f' height='20' fill='%s'/>", y,
+				fmax(w, 1), col);
+			fprintf(f, "<text x='%.1f' y='%.0f'>%s</text>\n", 646 + w, y + 15, b);
+		}
+	}
+	fputs("</svg>\n", f);
+	free(st);
+}
+
+static void td_num(FILE *f, double v, fmt_fn fmt)
+{
+	char b[32];
+
+	fmt(v, b, sizeof(b));
+	fprintf(f, "<td>%s</td>", b);
+}
+
+static void section_processes(FILE *f, const struct snapshot *o)
+{
+	double span = isfinite(o->span_s) && o->span_s > 0 ? o->span_s : NAN;
+	unsigned rows = o->n_procs < MAX_ROWS ? o->n_procs : MAX_ROWS;
+	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
+
+	if (!order)
+		return;
+	for (unsigned i = 0; i < o->n_procs; i++)
+		order[i] = &o->procs[i];
+	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
+	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' id='process-table'><thead><tr>"
+	      "<th>pid</th><th>command</th><th>stage</th><th>CPU (cores)</th><th>syscalls</th>"
+	      "<th>errors</th><th>λ (ops/s)</th><th>X (ops/s)</th><th>ρ</th><th>S</th><th>Wq</th>"
+	      "<th>W</th><th>status</th></tr></thead><tbody>\n",
+	      f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct proc_view *p = order[i];
+		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
+		uint64_t calls = 0, errs = 0;
+
+		for (unsigned j = 0; j < p->n_syscalls; j++) {
+			calls += p->syscalls[j].count;
+			errs += p->syscalls[j].errors;
+		}
+		fprintf(f, "<tr><td>%u</td><td class='l'>", p->pid);
+		html_escape(f, p->comm, ST_COMM_LEN);
+		fputs("</td>", f);
+		if (p->stage)
+			fprintf(f, "<td>%u%s</td>", p->stage, p->bottleneck ? " ⚠" : "");
+		else
+			fputs("<td></td>", f);
+		td_num(f, p->oncpu_s / span, fmt_plain);
+		td_num(f, (double)calls, fmt_count);
+		fprintf(f, "<td%s>%llu</td>", errs ? " class='bad'" : "", (unsigned long long)errs);
+		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
+		td_num(f, q ? q->throughput : NAN, fmt_count);
+		fprintf(f, "<td%s>", q && q->saturated ? " class='bad'" : "");
+		{
+			char b[32];
+
+			fmt_plain(q ? q->rho : NAN, b, sizeof(b));
+			fprintf(f, "%s</td>", b);
+		}
+		td_num(f, q ? q->service_time_s : NAN, fmt_time_s);
+		td_num(f, q ? q->wait_s : NAN, fmt_time_s);
+		td_num(f, q ? q->response_s : NAN, fmt_time_s);
+		fputs("<td class='l'>", f);
+		if (p->exited) {
+			int sig = p->exit_code & 0x7f;
+			char b[32];
+
+			if (sig)
+				fprintf(f, "killed by %s", signal_name(sig, b, sizeof(b)));
+			else
+				fprintf(f, "exited %d", (p->exit_code >> 8) & 0xff);
+		} else if (q && q->saturated) {
+			fputs("saturated", f);
+		}
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+	if (o->n_procs > rows)
+		fprintf(f, "<p class='note'>… and %u more processes.</p>\n", o->n_procs - rows);
+	free(order);
+}
+
+static void meta_row(FILE *f, const char *k, const char *v, size_t max)
+{
+	fprintf(f, "<tr><th>%s</th><td>", k);
+	html_escape(f, v, max);
+	fputs("</td></tr>\n", f);
+}
+
+static void section_meta(FILE *f, const struct html_report *h)
+{
+	const struct recording_meta *m = &h->meta;
+	const struct snapshot *o = h->overall;
+	char b[160], when[64];
+	time_t t = 0;
+	struct tm tm;
+
+	fputs("<table class='meta'>\n", f);
+	meta_row(f, "command", m->cmdline, sizeof(m->cmdline));
+	meta_row(f, "host", m->host, sizeof(m->host));
+	snprintf(b, sizeof(b), "%.60s (%.16s)", m->kernel, m->arch);
+	meta_row(f, "kernel", b, sizeof(b));
+	if (isfinite(m->start_time) && m->start_time > 0 && m->start_time < 1e11 &&
+	    (t = (time_t)m->start_time) && gmtime_r(&t, &tm)) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		meta_row(f, "started", when, sizeof(when));
+	}
+	if (o && isfinite(o->span_s)) {
+		fmt_clock(o->span_s, b, sizeof(b));
+		meta_row(f, o->is_summary ? "duration" : "last interval", b, sizeof(b));
+	}
+	snprintf(b, sizeof(b), "%g s, %llu recorded", m->interval_s,
+		 (unsigned long long)h->intervals);
+	meta_row(f, "intervals", b, sizeof(b));
+	meta_row(f, "recorded by", m->version[0] ? m->version : "?", sizeof(m->version));
+	if (o) {
+		uint64_t lost = lost_total(&o->lost);
+
+		fprintf(f, "<tr><th>lost events</th><td%s>%llu%s</td></tr>\n",
+			lost ? " class='bad'" : "", (unsigned long long)lost,
+			lost ? " — some figures undercount" : " (exact)");
+	}
+	fputs("</table>\n", f);
+}
+
+static const char css[] =
+	"body{font:14px/1.45 -apple-system,'Segoe UI',Roboto,'DejaVu Sans',Arial,sans-serif;"
+	"color:#222;background:#fff;max-width:1040px;margin:24px auto;padding:0 16px}"
+	"h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:32px 0 8px;"
+	"border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:22px 0 4px}"
+	".note{color:#555;margin:2px 0 8px}.empty{color:#777;font-style:italic}"
+	".warn{background:#fff3cd;border:1px solid #e0b84c;padding:8px 12px;margin:12px 0}"
+	"table{border-collapse:collapse;margin:8px 0;font-size:13px}"
+	"td,th{border:1px solid #ddd;padding:3px 8px}th{background:#f4f4f4;text-align:left}"
+	"table.num td{text-align:right;font-variant-numeric:tabular-nums}table.num td.l{text-align:"
+	"left}td.bad{color:#b00020;font-weight:600}table.meta th{width:130px}"
+	"svg.chart{display:block;margin:4px 0 14px;font-size:12px}"
+	"svg text{fill:#333;font-family:inherit;paint-order:stroke;stroke:#fff;stroke-width:3px;"
+	"stroke-linejoin:round}svg text.axlabel{font-size:12.5px;fill:#444}"
+	".grid{stroke:#e6e6e6;stroke-width:1}.tick{stroke:#999}"
+	".frame{fill:none;stroke:#999;stroke-width:1}"
+	"footer{color:#777;font-size:12px;margin-top:40px}"
+	"@media print{body{max-width:none}h2{break-after:avoid}svg{break-inside:avoid}}";
+
+int html_report_write(struct html_report *h, FILE *f)
+{
+	const struct snapshot *o = h->overall;
+
+	fputs("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
+	      "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+	      "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'; img-src data:\">\n<title>streamtrace: ",
+	      f);
+	html_escape(f, h->meta.cmdline, 120);
+	fputs("</title>\n<style>", f);
+	fputs(css, f);
+	heat_css(f);
+	fputs("</style></head><body>\n<h1>streamtrace report</h1>\n<p class='note'>", f);
+	html_escape(f, h->name, sizeof(h->name));
+	fputs("</p>\n", f);
+	if (h->incomplete[0]) {
+		fputs("<div class='warn' id='incomplete'><b>Incomplete recording.</b> ", f);
+		html_escape(f, h->incomplete, sizeof(h->incomplete));
+		fputs(" The tables show the last complete interval, not the whole run.</div>\n", f);
+	}
+	section_meta(f, h);
+	if (o)
+		section_processes(f, o);
+	if (o)
+		section_pipeline(f, o);
+	if (h->n_ch) {
+		unsigned n_all = o ? o->n_procs : 0;
+
+		fputs("<h2 id='charts'>Over time</h2>\n", f);
+		if (n_all > h->n_ch)
+			fprintf(f,
+				"<p class='note'>Charts for %u of %u processes: pipeline stages, "
+				"then those that receive data, then the busiest.</p>\n",
+				h->n_ch, n_all);
+		if (h->group > 1)
+			fprintf(f, "<p class='note'>Each point covers %u recorded intervals.</p>\n",
+				h->group);
+	}
+	for (unsigned k = 0; k < h->n_ch; k++) {
+		const struct charted *ch = &h->ch[k];
+		const struct proc_view *p = ch->overall;
+		struct colvals v;
+		struct axis xa;
+		int any_q = 0;
+
+		if (colvals_fill(h, ch, &v)) {
+			colvals_free(&v);
+			return -1;
+		}
+		xa = time_axis(h, &v);
+		for (unsigned c = 0; c < h->n_cols; c++)
+			any_q |= ch->cols[c].has_q;
+		fputs("<h3>", f);
+		html_escape(f, ch->comm, sizeof(ch->comm));
+		fprintf(f, " [%u]", ch->pid);
+		if (p->stage)
+			fprintf(f, " — pipeline stage %u%s", p->stage,
+				p->bottleneck ? " (bottleneck)" : "");
+		fputs("</h3>\n", f);
+		if (any_q) {
+			fputs("<p class='note'>Arrivals λ are counted where the kernel queues data "
+			      "to the process's sockets; throughput X where the process reads it. "
+			      "ρ = λS/c: above 1 the input backlog grows.",
+			      f);
+			if (v.n_fc)
+				fputs(" The band is the forecast of λ, drawn at the time it is "
+				      "for.",
+				      f);
+			fputs("</p>\n", f);
+			chart_rates(f, h, ch, &v);
+			fputs("<p class='note'>Response time W measured (wait in the socket queue "
+			      "+ "
+			      "service) against what each queueing model predicts from the "
+			      "measured λ, "
+			      "S and c. A model line missing at a point means it predicts no "
+			      "steady "
+			      "state there (ρ ≥ 1).</p>\n",
+			      f);
+			chart_response(f, h, ch, &v);
+			if (ch->q_is_wait)
+				fputs("<p class='note'>Queue wait per op (data queued in the "
+				      "socket until "
+				      "the process dequeued it), by log2 latency bucket:</p>\n",
+				      f);
+			else
+				fputs("<p class='note'>Service time per op (queue wait was not "
+				      "measured "
+				      "per op for this process), by log2 latency bucket:</p>\n",
+				      f);
+			heatmap(f, h, ch, &xa, 1, "heat-queue",
+				ch->q_is_wait ? "queue wait heat map" : "service time heat map",
+				ch->q_is_wait ? "queue wait" : "service time");
+		}
+		fputs("<p class='note'>CPU used (in cores: 1 = one CPU busy all the time) and "
+		      "syscalls made:</p>\n",
+		      f);
+		chart_cpu(f, h, ch, &v);
+		fputs("<p class='note'>Syscall latency, all syscalls of the process, by log2 "
+		      "bucket (blocking calls such as reads that wait for input show as the slow "
+		      "band):</p>\n",
+		      f);
+		heatmap(f, h, ch, &xa, 0, "heat-syscalls", "syscall latency heat map",
+			"syscall latency");
+		colvals_free(&v);
+	}
+	if (o)
+		section_syscalls(f, o);
+	fputs("<footer>Written by streamtrace from a recording; figures are defined in "
+	      "docs/queueing.md. Unknown figures show as –.</footer>\n</body></html>\n",
+	      f);
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}

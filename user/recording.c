@@ -1,0 +1,1340 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The recording file: a 16-byte header (magic, version, checksum), then
+ * frames, each a 20-byte header and a zlib stream: the metadata, one frame
+ * per snapshot, and an end frame written at close. Every frame is written
+ * with one write(2) and carries its own length and CRC-32, so a file cut
+ * anywhere reads back to its last complete frame. Fields are little-endian,
+ * doubles as their IEEE-754 bits (NaN stays NaN), so re-rendering a read
+ * snapshot gives the live run's JSON byte for byte. Records carry their
+ * length: a newer minor version may append fields, which this reader skips.
+ * The reader trusts nothing: every length and count is checked against caps
+ * and against the bytes actually there before anything is allocated.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "recording.h"
+
+static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
+#define FILE_HDR_LEN  16
+#define FRAME_HDR_LEN 20
+#define TAG_META      "META"
+#define TAG_SNAP      "SNAP"
+#define TAG_END	      "END!"
+/* zlib's deflate expands at most ~1032:1; a frame claiming more is lying */
+#define ZLIB_MAX_RATIO 1032u
+#define MAX_LOST_KINDS 64u
+#define MAX_HIST_WIRE  64u
+#define SNAP_SUMMARY   1u
+/* smallest encodings, to bound counts by the bytes that are really there */
+#define MIN_PROC_WIRE	 (4 + 400)
+#define MIN_SYSCALL_WIRE (4 + 40)
+#define MIN_ERRNO_WIRE	 10
+#define MIN_THREAD_WIRE	 68 /* tid, comm, 3 doubles, 3 counters */
+#define MIN_CONN_WIRE	 52 /* 3 string lengths, 5 counters */
+#define MAX_DROP_REASONS                                 \
+	(sizeof(((struct proc_view *)0)->drop_reasons) / \
+	 sizeof(((struct proc_view *)0)->drop_reasons[0]))
+#define SYNC_EVERY_S 1.0
+
+enum rec_state {
+	RS_OK = 0,
+	RS_END,	      /* end frame read: clean end */
+	RS_TRUNCATED, /* the file stops before the end frame */
+	RS_CORRUPT,
+};
+
+struct recording {
+	int writing;
+	/* writer */
+	int fd;
+	double last_sync;
+	/* reader */
+	FILE *f;
+	enum rec_state state;
+	uint64_t offset; /* of the next frame */
+	/* both */
+	unsigned minor; /* the file's minor version: fields added later read only from those */
+	uint32_t seq;	/* frame number expected or written next */
+	uint64_t count; /* snapshots */
+	uint64_t bytes;
+	char name[256];
+	char err[256];
+};
+
+/* ---- encoding ----------------------------------------------------------- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void w_bytes(struct wbuf *b, const void *src, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, src, n);
+	b->len += n;
+}
+
+static void w_le(struct wbuf *b, uint64_t v, unsigned n)
+{
+	uint8_t t[8];
+
+	for (unsigned i = 0; i < n; i++)
+		t[i] = (uint8_t)(v >> (8 * i));
+	w_bytes(b, t, n);
+}
+
+static void w_u8(struct wbuf *b, uint8_t v)
+{
+	w_le(b, v, 1);
+}
+
+static void w_u32(struct wbuf *b, uint32_t v)
+{
+	w_le(b, v, 4);
+}
+
+static void w_i32(struct wbuf *b, int v)
+{
+	w_le(b, (uint32_t)v, 4);
+}
+
+static void w_u64(struct wbuf *b, uint64_t v)
+{
+	w_le(b, v, 8);
+}
+
+static void w_f64(struct wbuf *b, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	w_u64(b, u);
+}
+
+/* a string field of @max bytes: at most max - 1, which the reader takes back */
+static void w_str(struct wbuf *b, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max - 1);
+
+	w_u32(b, (uint32_t)n);
+	w_bytes(b, s, n);
+}
+
+static void w_hist(struct wbuf *b, const struct hist *h)
+{
+	w_u8(b, HIST_BUCKETS);
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		w_u64(b, h->b[i]);
+}
+
+/* Length-prefixed record: reserve the length, fill, then patch it. */
+static size_t w_rec_begin(struct wbuf *b)
+{
+	size_t at = b->len;
+
+	w_u32(b, 0);
+	return at;
+}
+
+static void w_rec_end(struct wbuf *b, size_t at)
+{
+	uint32_t n = (uint32_t)(b->len - at - 4);
+
+	if (b->oom)
+		return;
+	for (unsigned i = 0; i < 4; i++)
+		b->p[at + i] = (uint8_t)(n >> (8 * i));
+}
+
+static void w_queue(struct wbuf *b, const struct queue_figures *q)
+{
+	w_f64(b, q->arrival_rate);
+	w_f64(b, q->throughput);
+	w_f64(b, q->utilization);
+	w_f64(b, q->service_time_s);
+	w_f64(b, q->service_rate);
+	w_u32(b, q->servers);
+	w_f64(b, q->rho);
+	w_f64(b, q->queue_length);
+	w_f64(b, q->wait_s);
+	w_f64(b, q->response_s);
+	w_i32(b, q->saturated);
+	w_f64(b, q->mm1_response_s);
+	w_f64(b, q->mmc_response_s);
+	w_f64(b, q->mg1_response_s);
+	w_f64(b, q->gg1_response_s);
+	w_f64(b, q->mm1_error);
+	w_f64(b, q->mmc_error);
+	w_f64(b, q->mg1_error);
+	w_f64(b, q->gg1_error);
+	w_f64(b, q->little_l_lambda_w);
+	w_f64(b, q->little_error);
+}
+
+static void w_syscall(struct wbuf *b, const struct syscall_row *r)
+{
+	size_t at = w_rec_begin(b);
+	unsigned n =
+		r->n_errnos < ST_MAX_ERRNOS_PER_SYSCALL ? r->n_errnos : ST_MAX_ERRNOS_PER_SYSCALL;
+
+	w_u32(b, r->nr);
+	w_u64(b, r->count);
+	w_u64(b, r->errors);
+	w_u64(b, r->total_ns);
+	w_u64(b, r->max_ns);
+	w_i32(b, r->max_known);
+	w_hist(b, &r->hist);
+	w_u32(b, n);
+	for (unsigned i = 0; i < n; i++) {
+		w_le(b, r->errnos[i].err, 2);
+		w_u64(b, r->errnos[i].count);
+	}
+	w_rec_end(b, at);
+}
+
+static void w_proc(struct wbuf *b, const struct proc_view *p)
+{
+	size_t at = w_rec_begin(b);
+
+	w_u32(b, p->pid);
+	w_u32(b, p->slot);
+	w_bytes(b, p->comm, ST_COMM_LEN);
+	w_u32(b, p->threads);
+	w_i32(b, p->exited);
+	w_i32(b, p->exit_code);
+
+	w_f64(b, p->oncpu_s);
+	w_f64(b, p->offcpu_s);
+	w_f64(b, p->runq_wait_s);
+	w_u64(b, p->runq_count);
+	w_f64(b, p->runq_max_ns);
+	w_hist(b, &p->runq_hist);
+	w_u64(b, p->ctx_switches);
+	w_u64(b, p->invol_switches);
+
+	w_i32(b, p->rss_known);
+	w_u64(b, p->rss_bytes);
+	w_i32(b, p->faults_known);
+	w_u64(b, p->page_faults);
+	w_u64(b, p->major_faults);
+
+	w_i32(b, p->net_known);
+	w_u64(b, p->rx_bytes);
+	w_u64(b, p->tx_bytes);
+	w_u64(b, p->rx_ops);
+	w_u64(b, p->tx_ops);
+	w_i32(b, p->backlog_known);
+	w_u64(b, p->backlog_bytes);
+	w_u64(b, p->retransmits);
+	w_u64(b, p->resets);
+	w_u64(b, p->drops);
+	{
+		unsigned n =
+			p->n_drop_reasons < MAX_DROP_REASONS ? p->n_drop_reasons : MAX_DROP_REASONS;
+
+		w_u32(b, n);
+		for (unsigned i = 0; i < n; i++) {
+			w_str(b, p->drop_reasons[i].reason, sizeof(p->drop_reasons[i].reason));
+			w_u64(b, p->drop_reasons[i].count);
+		}
+	}
+
+	w_hist(b, &p->svc_hist);
+	w_i32(b, p->wait_hist_known);
+	w_hist(b, &p->wait_hist);
+	w_f64(b, p->wait_timed_s);
+	w_f64(b, p->arrival_cv2);
+	w_f64(b, p->service_cv2);
+
+	w_i32(b, p->has_queue);
+	w_queue(b, &p->queue);
+
+	w_i32(b, p->has_forecast);
+	w_f64(b, p->fc_horizon_s);
+	w_f64(b, p->fc_arrival_rate);
+	w_f64(b, p->fc_rho);
+	w_f64(b, p->fc_response_s);
+	w_f64(b, p->fc_saturation_eta_s);
+	w_f64(b, p->fc_arrival_lo);
+	w_f64(b, p->fc_arrival_hi);
+
+	w_i32(b, p->has_whatif);
+	w_f64(b, p->wi_arrival_rate);
+	w_f64(b, p->wi_service_time_s);
+	w_f64(b, p->wi_rho);
+	w_f64(b, p->wi_response_s);
+	w_f64(b, p->wi_response_p99_s);
+	w_f64(b, p->wi_gg_response_s);
+	w_u32(b, p->wi_servers);
+
+	w_u32(b, p->stage);
+	w_i32(b, p->bottleneck);
+	w_f64(b, p->path_response_s);
+
+	w_u32(b, p->n_syscalls);
+	for (unsigned i = 0; i < p->n_syscalls; i++)
+		w_syscall(b, &p->syscalls[i]);
+
+	w_u32(b, p->thread_views ? p->n_thread_views : 0);
+	for (unsigned i = 0; p->thread_views && i < p->n_thread_views; i++) {
+		const struct thread_view *t = &p->thread_views[i];
+
+		w_u32(b, t->tid);
+		w_bytes(b, t->comm, ST_COMM_LEN);
+		w_f64(b, t->oncpu_s);
+		w_f64(b, t->runq_wait_s);
+		w_f64(b, t->busy_s);
+		w_u64(b, t->switches);
+		w_u64(b, t->syscalls);
+		w_u64(b, t->rx_ops);
+	}
+	w_u32(b, p->conns ? p->n_conns : 0);
+	for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+		const struct conn_view *c = &p->conns[i];
+
+		w_str(b, c->proto, sizeof(c->proto));
+		w_str(b, c->local, sizeof(c->local));
+		w_str(b, c->remote, sizeof(c->remote));
+		w_u64(b, c->rx_bytes);
+		w_u64(b, c->rx_ops);
+		w_u64(b, c->tx_bytes);
+		w_u64(b, c->tx_ops);
+		w_u64(b, c->backlog_bytes);
+	}
+	w_rec_end(b, at);
+}
+
+static void w_snapshot(struct wbuf *b, const struct snapshot *s)
+{
+	w_u32(b, s->is_summary ? SNAP_SUMMARY : 0);
+	w_f64(b, s->time);
+	w_f64(b, s->span_s);
+	w_u32(b, ST_LOST__MAX);
+	for (unsigned i = 0; i < ST_LOST__MAX; i++)
+		w_u64(b, s->lost.kinds[i]);
+	w_u64(b, s->lost.recursion);
+	w_u32(b, s->pipeline.n_stages);
+	w_u32(b, s->pipeline.bottleneck_pid);
+	w_f64(b, s->pipeline.e2e_response_s);
+	w_str(b, s->whatif_spec, sizeof(s->whatif_spec));
+	w_i32(b, s->has_threads);
+	w_i32(b, s->has_conns);
+	w_u32(b, s->n_procs);
+	for (unsigned i = 0; i < s->n_procs; i++)
+		w_proc(b, &s->procs[i]);
+}
+
+static void w_meta(struct wbuf *b, const struct recording_meta *m)
+{
+	w_str(b, m->host, sizeof(m->host));
+	w_str(b, m->kernel, sizeof(m->kernel));
+	w_str(b, m->arch, sizeof(m->arch));
+	w_str(b, m->version, sizeof(m->version));
+	w_str(b, m->cmdline, sizeof(m->cmdline));
+	w_f64(b, m->start_time);
+	w_f64(b, m->interval_s);
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+struct rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	const char *bad; /* first problem, NULL while fine */
+};
+
+static int r_need(struct rbuf *r, size_t n, const char *what)
+{
+	if (r->bad)
+		return 0;
+	if (r->len - r->off < n) {
+		r->bad = what;
+		return 0;
+	}
+	return 1;
+}
+
+static uint64_t r_le(struct rbuf *r, unsigned n)
+{
+	uint64_t v = 0;
+
+	if (!r_need(r, n, "a record ends early"))
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)r->p[r->off + i] << (8 * i);
+	r->off += n;
+	return v;
+}
+
+static uint32_t r_u32(struct rbuf *r)
+{
+	return (uint32_t)r_le(r, 4);
+}
+
+static int r_i32(struct rbuf *r)
+{
+	return (int)(int32_t)r_u32(r);
+}
+
+static uint64_t r_u64(struct rbuf *r)
+{
+	return r_le(r, 8);
+}
+
+static double r_f64(struct rbuf *r)
+{
+	uint64_t u = r_u64(r);
+	double v;
+
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static void r_str(struct rbuf *r, char *dst, size_t size)
+{
+	uint32_t n = r_u32(r);
+
+	dst[0] = 0;
+	if (r->bad)
+		return;
+	if (n >= size) {
+		r->bad = "a string is longer than allowed";
+		return;
+	}
+	if (!r_need(r, n, "a string runs past its record"))
+		return;
+	memcpy(dst, r->p + r->off, n);
+	dst[n] = 0;
+	r->off += n;
+}
+
+static void r_hist(struct rbuf *r, struct hist *h)
+{
+	unsigned n = (unsigned)r_le(r, 1);
+
+	memset(h, 0, sizeof(*h));
+	if (r->bad)
+		return;
+	if (n > MAX_HIST_WIRE) {
+		r->bad = "a histogram has too many buckets";
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = r_u64(r);
+		/* a wider histogram from a newer writer: its top bucket holds the rest */
+		unsigned to = i < HIST_BUCKETS ? i : HIST_BUCKETS - 1;
+
+		h->b[to] = h->b[to] + v < h->b[to] ? UINT64_MAX : h->b[to] + v;
+	}
+}
+
+/* Enter a length-prefixed record: @sub covers it, @r moves past it. */
+static int r_rec(struct rbuf *r, struct rbuf *sub)
+{
+	uint32_t n = r_u32(r);
+
+	if (!r_need(r, n, "a record is longer than its frame"))
+		return 0;
+	sub->p = r->p + r->off;
+	sub->len = n;
+	sub->off = 0;
+	sub->bad = NULL;
+	r->off += n;
+	return 1;
+}
+
+static void r_queue(struct rbuf *r, struct queue_figures *q)
+{
+	q->arrival_rate = r_f64(r);
+	q->throughput = r_f64(r);
+	q->utilization = r_f64(r);
+	q->service_time_s = r_f64(r);
+	q->service_rate = r_f64(r);
+	q->servers = r_u32(r);
+	q->rho = r_f64(r);
+	q->queue_length = r_f64(r);
+	q->wait_s = r_f64(r);
+	q->response_s = r_f64(r);
+	q->saturated = r_i32(r);
+	q->mm1_response_s = r_f64(r);
+	q->mmc_response_s = r_f64(r);
+	q->mg1_response_s = r_f64(r);
+	q->gg1_response_s = r_f64(r);
+	q->mm1_error = r_f64(r);
+	q->mmc_error = r_f64(r);
+	q->mg1_error = r_f64(r);
+	q->gg1_error = r_f64(r);
+	q->little_l_lambda_w = r_f64(r);
+	q->little_error = r_f64(r);
+}
+
+static const char *r_syscall(struct rbuf *outer, struct syscall_row *row)
+{
+	struct rbuf r;
+	uint32_t n;
+
+	if (!r_rec(outer, &r))
+		return outer->bad;
+	row->nr = r_u32(&r);
+	row->count = r_u64(&r);
+	row->errors = r_u64(&r);
+	row->total_ns = r_u64(&r);
+	row->max_ns = r_u64(&r);
+	row->max_known = r_i32(&r);
+	r_hist(&r, &row->hist);
+	n = r_u32(&r);
+	if (r.bad)
+		return r.bad;
+	if (n > ST_MAX_ERRNOS_PER_SYSCALL)
+		return "a syscall has more errnos than allowed";
+	if (n > (r.len - r.off) / MIN_ERRNO_WIRE)
+		return "an errno list runs past its record";
+	row->n_errnos = n;
+	for (unsigned i = 0; i < n; i++) {
+		row->errnos[i].err = (uint16_t)r_le(&r, 2);
+		row->errnos[i].count = r_u64(&r);
+	}
+	return r.bad;
+}
+
+static const char *r_proc(struct rbuf *outer, struct proc_view *p)
+{
+	struct rbuf r;
+	uint32_t n;
+
+	if (!r_rec(outer, &r))
+		return outer->bad;
+	p->pid = r_u32(&r);
+	p->slot = r_u32(&r);
+	if (r_need(&r, ST_COMM_LEN, "a record ends early")) {
+		memcpy(p->comm, r.p + r.off, ST_COMM_LEN);
+		r.off += ST_COMM_LEN;
+	}
+	p->threads = r_u32(&r);
+	p->exited = r_i32(&r);
+	p->exit_code = r_i32(&r);
+
+	p->oncpu_s = r_f64(&r);
+	p->offcpu_s = r_f64(&r);
+	p->runq_wait_s = r_f64(&r);
+	p->runq_count = r_u64(&r);
+	p->runq_max_ns = r_f64(&r);
+	r_hist(&r, &p->runq_hist);
+	p->ctx_switches = r_u64(&r);
+	p->invol_switches = r_u64(&r);
+
+	p->rss_known = r_i32(&r);
+	p->rss_bytes = r_u64(&r);
+	p->faults_known = r_i32(&r);
+	p->page_faults = r_u64(&r);
+	p->major_faults = r_u64(&r);
+
+	p->net_known = r_i32(&r);
+	p->rx_bytes = r_u64(&r);
+	p->tx_bytes = r_u64(&r);
+	p->rx_ops = r_u64(&r);
+	p->tx_ops = r_u64(&r);
+	p->backlog_known = r_i32(&r);
+	p->backlog_bytes = r_u64(&r);
+	p->retransmits = r_u64(&r);
+	p->resets = r_u64(&r);
+	p->drops = r_u64(&r);
+	n = r_u32(&r);
+	if (r.bad)
+		return r.bad;
+	if (n > MAX_DROP_REASONS)
+		return "more drop reasons than allowed";
+	p->n_drop_reasons = n;
+	for (unsigned i = 0; i < n; i++) {
+		r_str(&r, p->drop_reasons[i].reason, sizeof(p->drop_reasons[i].reason));
+		p->drop_reasons[i].count = r_u64(&r);
+	}
+
+	r_hist(&r, &p->svc_hist);
+	p->wait_hist_known = r_i32(&r);
+	r_hist(&r, &p->wait_hist);
+	p->wait_timed_s = r_f64(&r);
+	p->arrival_cv2 = r_f64(&r);
+	p->service_cv2 = r_f64(&r);
+
+	p->has_queue = r_i32(&r);
+	r_queue(&r, &p->queue);
+
+	p->has_forecast = r_i32(&r);
+	p->fc_horizon_s = r_f64(&r);
+	p->fc_arrival_rate = r_f64(&r);
+	p->fc_rho = r_f64(&r);
+	p->fc_response_s = r_f64(&r);
+	p->fc_saturation_eta_s = r_f64(&r);
+	p->fc_arrival_lo = r_f64(&r);
+	p->fc_arrival_hi = r_f64(&r);
+
+	p->has_whatif = r_i32(&r);
+	p->wi_arrival_rate = r_f64(&r);
+	p->wi_service_time_s = r_f64(&r);
+	p->wi_rho = r_f64(&r);
+	p->wi_response_s = r_f64(&r);
+	p->wi_response_p99_s = r_f64(&r);
+	p->wi_gg_response_s = r_f64(&r);
+	p->wi_servers = r_u32(&r);
+
+	p->stage = r_u32(&r);
+	p->bottleneck = r_i32(&r);
+	p->path_response_s = r_f64(&r);
+
+	n = r_u32(&r);
+	if (r.bad)
+		return r.bad;
+	if (n > RECORDING_MAX_SYSCALLS)
+		return "a process has more syscall rows than allowed";
+	if (n > (r.len - r.off) / MIN_SYSCALL_WIRE)
+		return "a syscall list runs past its record";
+	if (n) {
+		p->syscalls = calloc(n, sizeof(*p->syscalls));
+		if (!p->syscalls)
+			return "out of memory";
+	}
+	p->n_syscalls = n;
+	for (unsigned i = 0; i < n; i++) {
+		const char *why = r_syscall(&r, &p->syscalls[i]);
+
+		if (why)
+			return why;
+	}
+
+	n = r_u32(&r);
+	if (r.bad)
+		return r.bad;
+	if (n > RECORDING_MAX_VIEWS)
+		return "a process has more thread views than allowed";
+	if (n > (r.len - r.off) / MIN_THREAD_WIRE)
+		return "a thread list runs past its record";
+	if (n) {
+		p->thread_views = calloc(n, sizeof(*p->thread_views));
+		if (!p->thread_views)
+			return "out of memory";
+	}
+	p->n_thread_views = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct thread_view *t = &p->thread_views[i];
+
+		t->tid = r_u32(&r);
+		if (r_need(&r, ST_COMM_LEN, "a record ends early")) {
+			memcpy(t->comm, r.p + r.off, ST_COMM_LEN);
+			r.off += ST_COMM_LEN;
+		}
+		t->oncpu_s = r_f64(&r);
+		t->runq_wait_s = r_f64(&r);
+		t->busy_s = r_f64(&r);
+		t->switches = r_u64(&r);
+		t->syscalls = r_u64(&r);
+		t->rx_ops = r_u64(&r);
+	}
+	n = r_u32(&r);
+	if (r.bad)
+		return r.bad;
+	if (n > RECORDING_MAX_VIEWS)
+		return "a process has more connections than allowed";
+	if (n > (r.len - r.off) / MIN_CONN_WIRE)
+		return "a connection list runs past its record";
+	if (n) {
+		p->conns = calloc(n, sizeof(*p->conns));
+		if (!p->conns)
+			return "out of memory";
+	}
+	p->n_conns = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct conn_view *c = &p->conns[i];
+
+		r_str(&r, c->proto, sizeof(c->proto));
+		r_str(&r, c->local, sizeof(c->local));
+		r_str(&r, c->remote, sizeof(c->remote));
+		c->rx_bytes = r_u64(&r);
+		c->rx_ops = r_u64(&r);
+		c->tx_bytes = r_u64(&r);
+		c->tx_ops = r_u64(&r);
+		c->backlog_bytes = r_u64(&r);
+	}
+	/* anything after is from a newer minor version */
+	return r.bad;
+}
+
+static const char *r_snapshot(struct rbuf *r, struct snapshot *s)
+{
+	uint32_t flags, n;
+
+	memset(s, 0, sizeof(*s));
+	flags = r_u32(r);
+	s->is_summary = (flags & SNAP_SUMMARY) != 0;
+	s->time = r_f64(r);
+	s->span_s = r_f64(r);
+	n = r_u32(r);
+	if (r->bad)
+		return r->bad;
+	if (n > MAX_LOST_KINDS)
+		return "too many lost-event kinds";
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = r_u64(r);
+
+		/* kinds this build does not know are left out of the breakdown */
+		if (i < ST_LOST__MAX)
+			s->lost.kinds[i] = v;
+	}
+	s->lost.recursion = r_u64(r);
+	s->pipeline.n_stages = r_u32(r);
+	s->pipeline.bottleneck_pid = r_u32(r);
+	s->pipeline.e2e_response_s = r_f64(r);
+	r_str(r, s->whatif_spec, sizeof(s->whatif_spec));
+	s->has_threads = r_i32(r);
+	s->has_conns = r_i32(r);
+	n = r_u32(r);
+	if (r->bad)
+		return r->bad;
+	if (n > RECORDING_MAX_PROCS)
+		return "more processes than allowed";
+	if (n > (r->len - r->off) / MIN_PROC_WIRE)
+		return "a process list runs past its frame";
+	/* grow as processes really decode, so memory follows the bytes present */
+	for (unsigned i = 0, cap = 0; i < n; i++) {
+		const char *why;
+
+		if (i == cap) {
+			unsigned ncap = cap ? (cap * 2 < n ? cap * 2 : n) : (n < 64 ? n : 64);
+			struct proc_view *p = realloc(s->procs, ncap * sizeof(*p));
+
+			if (!p)
+				return "out of memory";
+			memset(p + cap, 0, (ncap - cap) * sizeof(*p));
+			s->procs = p;
+			cap = ncap;
+		}
+		s->n_procs = i + 1;
+		why = r_proc(r, &s->procs[i]);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+static const char *r_meta(struct rbuf *r, struct recording_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	r_str(r, m->host, sizeof(m->host));
+	r_str(r, m->kernel, sizeof(m->kernel));
+	r_str(r, m->arch, sizeof(m->arch));
+	r_str(r, m->version, sizeof(m->version));
+	r_str(r, m->cmdline, sizeof(m->cmdline));
+	m->start_time = r_f64(r);
+	m->interval_s = r_f64(r);
+	return r->bad;
+}
+
+/* ---- common ------------------------------------------------------------- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+uint64_t recording_count(const struct recording *rec)
+{
+	return rec->count;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Compress @payload into one frame and write it with a single write(2). */
+static int write_frame(struct recording *rec, const char *tag, const struct wbuf *payload)
+{
+	uLongf clen;
+	uint8_t *frame;
+	uint32_t crc;
+	int ret;
+
+	if (payload->oom) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (payload->len > RECORDING_MAX_FRAME_BYTES) {
+		errno = EFBIG;
+		return -1;
+	}
+	clen = compressBound((uLong)payload->len);
+	frame = malloc(FRAME_HDR_LEN + clen);
+	if (!frame) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (compress2(frame + FRAME_HDR_LEN, &clen, payload->p, (uLong)payload->len, 6) != Z_OK) {
+		free(frame);
+		errno = EIO;
+		return -1;
+	}
+	memcpy(frame, tag, 4);
+	put_le32(frame + 4, rec->seq);
+	put_le32(frame + 8, (uint32_t)clen);
+	put_le32(frame + 12, (uint32_t)payload->len);
+	crc = (uint32_t)crc32(0L, frame, 16);
+	crc = (uint32_t)crc32(crc, frame + FRAME_HDR_LEN, (uInt)clen);
+	put_le32(frame + 16, crc);
+	ret = write_all(rec->fd, frame, FRAME_HDR_LEN + clen);
+	free(frame);
+	if (ret)
+		return -1;
+	rec->seq++;
+	rec->bytes += FRAME_HDR_LEN + clen;
+	return 0;
+}
+
+static int need_quoting(const char *s)
+{
+	if (!*s)
+		return 1;
+	for (; *s; s++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./"
+			    "=:,+@%-",
+			    *s))
+			return 1;
+	return 0;
+}
+
+void recording_meta_init(struct recording_meta *m, int argc, char *const *argv, const char *version,
+			 double interval_s)
+{
+	struct utsname u;
+	struct timespec ts;
+	size_t len = 0, cap = sizeof(m->cmdline);
+	int cut = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (gethostname(m->host, sizeof(m->host) - 1))
+		m->host[0] = 0;
+	if (!uname(&u)) {
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
+		snprintf(m->arch, sizeof(m->arch), "%s", u.machine);
+	}
+	snprintf(m->version, sizeof(m->version), "%s", version ? version : "");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	m->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	m->interval_s = interval_s;
+	/* leave room for "..." */
+	for (int i = 0; i < argc && argv[i] && !cut; i++) {
+		char word[1024];
+		size_t wl = 0;
+		const char *s = argv[i];
+		int q = need_quoting(s);
+
+		if (q)
+			word[wl++] = '\'';
+		for (; *s && wl < sizeof(word) - 6; s++) {
+			if (*s == '\'') {
+				memcpy(word + wl, "'\\''", 4);
+				wl += 4;
+			} else {
+				word[wl++] = *s;
+			}
+		}
+		if (*s)
+			cut = 1;
+		if (q)
+			word[wl++] = '\'';
+		if (len + (i ? 1 : 0) + wl + 4 > cap) {
+			cut = 1;
+			break;
+		}
+		if (i)
+			m->cmdline[len++] = ' ';
+		memcpy(m->cmdline + len, word, wl);
+		len += wl;
+	}
+	if (cut && len + 4 <= cap) {
+		memcpy(m->cmdline + len, "...", 3);
+		len += 3;
+	}
+	m->cmdline[len] = 0;
+}
+
+struct recording *recording_create(const char *path, const struct recording_meta *meta, char *err,
+				   size_t errlen)
+{
+	struct recording *rec = calloc(1, sizeof(*rec));
+	uint8_t hdr[FILE_HDR_LEN];
+	struct wbuf b = {0};
+	struct stat st;
+
+	if (!rec) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	rec->writing = 1;
+	snprintf(rec->name, sizeof(rec->name), "%s", path);
+	/* O_NOFOLLOW: a root tool does not write through a planted symlink */
+	rec->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (rec->fd < 0) {
+		seterr(err, errlen, "%s",
+		       errno == ELOOP ? "is a symlink; refusing to follow it" : strerror(errno));
+		free(rec);
+		return NULL;
+	}
+	if (fstat(rec->fd, &st) || !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "not a regular file");
+		goto fail;
+	}
+	/* an existing file keeps its mode through O_TRUNC */
+	if (fchmod(rec->fd, 0600)) {
+		seterr(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
+		goto fail;
+	}
+	memcpy(hdr, rec_magic, sizeof(rec_magic));
+	hdr[8] = RECORDING_VERSION_MAJOR & 0xff;
+	hdr[9] = RECORDING_VERSION_MAJOR >> 8;
+	hdr[10] = RECORDING_VERSION_MINOR & 0xff;
+	hdr[11] = RECORDING_VERSION_MINOR >> 8;
+	put_le32(hdr + 12, (uint32_t)crc32(0L, hdr, 12));
+	if (write_all(rec->fd, hdr, sizeof(hdr))) {
+		seterr(err, errlen, "%s", strerror(errno));
+		goto fail;
+	}
+	rec->bytes = sizeof(hdr);
+	w_meta(&b, meta);
+	if (write_frame(rec, TAG_META, &b)) {
+		seterr(err, errlen, "%s", strerror(errno));
+		free(b.p);
+		goto fail;
+	}
+	free(b.p);
+	rec->last_sync = mono_now();
+	return rec;
+fail:
+	close(rec->fd);
+	free(rec);
+	return NULL;
+}
+
+int recording_write(struct recording *rec, const struct snapshot *s)
+{
+	struct wbuf b = {0};
+	int ret;
+	double now;
+
+	if (!rec->writing) {
+		errno = EBADF;
+		return -1;
+	}
+	w_snapshot(&b, s);
+	ret = write_frame(rec, TAG_SNAP, &b);
+	free(b.p);
+	if (ret)
+		return -1;
+	rec->count++;
+	/* write(2) alone survives our death; a sync now and then bounds what a
+	 * power loss takes, without a disk flush per (maybe 10 ms) interval */
+	now = mono_now();
+	if (now - rec->last_sync >= SYNC_EVERY_S) {
+		fdatasync(rec->fd);
+		rec->last_sync = now;
+	}
+	return 0;
+}
+
+void recording_progress(const struct recording *rec, FILE *f)
+{
+	fprintf(f, "\r\033[Kstreamtrace: recording %s: %llu interval%s, %.1f KiB", rec->name,
+		(unsigned long long)rec->count, rec->count == 1 ? "" : "s",
+		(double)rec->bytes / 1024.0);
+	fflush(f);
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+static int corrupt(struct recording *rec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int corrupt(struct recording *rec, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(rec->err, sizeof(rec->err), "corrupt recording: ");
+	va_start(ap, fmt);
+	vsnprintf(rec->err + n, sizeof(rec->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	rec->state = RS_CORRUPT;
+	return -1;
+}
+
+static int truncated(struct recording *rec, const char *where)
+{
+	snprintf(rec->err, sizeof(rec->err),
+		 "recording is cut short %s after %llu snapshot%s (the run was killed or the "
+		 "file copied while being written)",
+		 where, (unsigned long long)rec->count, rec->count == 1 ? "" : "s");
+	rec->state = RS_TRUNCATED;
+	return 0;
+}
+
+/* fread what is there; the count tells a cut file from a whole one */
+static size_t read_upto(FILE *f, void *dst, size_t n)
+{
+	return fread(dst, 1, n, f);
+}
+
+/*
+ * Read the next frame. 1: a frame (tag in @tag, inflated payload in *@out,
+ * *@outlen bytes, caller frees). 0: the file ends at a frame boundary or
+ * inside a frame (state says which). -1: corrupt.
+ */
+static int read_frame(struct recording *rec, char tag[4], uint8_t **out, size_t *outlen)
+{
+	uint8_t hdr[FRAME_HDR_LEN], *cbuf = NULL, *ubuf;
+	uint32_t seq, clen, ulen, crc;
+	size_t got, have = 0, cap = 0;
+	uLongf dlen;
+	int zr;
+
+	got = read_upto(rec->f, hdr, sizeof(hdr));
+	if (got == 0) {
+		if (ferror(rec->f))
+			return corrupt(rec, "read error at byte %llu",
+				       (unsigned long long)rec->offset);
+		return truncated(rec, "at a frame boundary");
+	}
+	if (got < sizeof(hdr))
+		return truncated(rec, "inside a frame header");
+	memcpy(tag, hdr, 4);
+	seq = get_le32(hdr + 4);
+	clen = get_le32(hdr + 8);
+	ulen = get_le32(hdr + 12);
+	crc = get_le32(hdr + 16);
+	if (clen > RECORDING_MAX_FRAME_BYTES || ulen > RECORDING_MAX_FRAME_BYTES)
+		return corrupt(rec, "frame %u at byte %llu claims %u/%u bytes (more than allowed)",
+			       rec->seq, (unsigned long long)rec->offset, clen, ulen);
+	if ((uint64_t)ulen > (uint64_t)clen * ZLIB_MAX_RATIO + 64)
+		return corrupt(rec, "frame %u at byte %llu claims an impossible size", rec->seq,
+			       (unsigned long long)rec->offset);
+	/* grow with what really arrives: a lying length cannot make us allocate */
+	while (have < clen) {
+		size_t want = clen - have, chunk;
+
+		if (have == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			uint8_t *p;
+
+			if (ncap > clen)
+				ncap = clen;
+			p = realloc(cbuf, ncap);
+			if (!p) {
+				free(cbuf);
+				return corrupt(rec, "out of memory");
+			}
+			cbuf = p;
+			cap = ncap;
+		}
+		if (want > cap - have)
+			want = cap - have;
+		chunk = read_upto(rec->f, cbuf + have, want);
+		have += chunk;
+		if (chunk < want) {
+			free(cbuf);
+			if (ferror(rec->f))
+				return corrupt(rec, "read error in frame %u", rec->seq);
+			return truncated(rec, "inside a frame");
+		}
+	}
+	{
+		uint32_t c = (uint32_t)crc32(0L, hdr, 16);
+
+		c = (uint32_t)crc32(c, cbuf, clen);
+		if (c != crc) {
+			free(cbuf);
+			return corrupt(rec, "frame %u at byte %llu fails its checksum", rec->seq,
+				       (unsigned long long)rec->offset);
+		}
+	}
+	if (seq != rec->seq) {
+		free(cbuf);
+		return corrupt(rec, "frame %u found where frame %u belongs", seq, rec->seq);
+	}
+	ubuf = malloc(ulen ? ulen : 1);
+	if (!ubuf) {
+		free(cbuf);
+		return corrupt(rec, "out of memory");
+	}
+	dlen = ulen;
+	zr = uncompress(ubuf, &dlen, cbuf, clen);
+	free(cbuf);
+	if (zr != Z_OK || dlen != ulen) {
+		free(ubuf);
+		return corrupt(rec, "frame %u does not inflate to its stated size", rec->seq);
+	}
+	rec->offset += FRAME_HDR_LEN + (uint64_t)clen;
+	rec->seq++;
+	*out = ubuf;
+	*outlen = ulen;
+	return 1;
+}
+
+struct recording *recording_open_stream(FILE *f, const char *name, struct recording_meta *meta,
+					char *err, size_t errlen)
+{
+	struct recording *rec;
+	uint8_t hdr[FILE_HDR_LEN], *payload = NULL;
+	size_t got, plen = 0;
+	unsigned major, minor;
+	char tag[4];
+	struct rbuf r;
+	const char *why;
+
+	if (!f) {
+		seterr(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec) {
+		fclose(f);
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	rec->f = f;
+	snprintf(rec->name, sizeof(rec->name), "%s", name ? name : "");
+	got = read_upto(f, hdr, sizeof(hdr));
+	if (got < sizeof(rec_magic) || memcmp(hdr, rec_magic, sizeof(rec_magic))) {
+		seterr(err, errlen, "not a streamtrace recording (no magic header)");
+		goto fail;
+	}
+	if (got < sizeof(hdr)) {
+		seterr(err, errlen, "recording is cut short inside its header");
+		goto fail;
+	}
+	if (get_le32(hdr + 12) != (uint32_t)crc32(0L, hdr, 12)) {
+		seterr(err, errlen, "corrupt recording: the file header fails its checksum");
+		goto fail;
+	}
+	major = hdr[8] | (unsigned)hdr[9] << 8;
+	minor = hdr[10] | (unsigned)hdr[11] << 8;
+	if (major > RECORDING_VERSION_MAJOR) {
+		seterr(err, errlen,
+		       "recording format %u.%u is newer than this streamtrace reads (%u.x); "
+		       "use a newer streamtrace",
+		       major, minor, RECORDING_VERSION_MAJOR);
+		goto fail;
+	}
+	if (major < 1) {
+		seterr(err, errlen, "corrupt recording: format version %u.%u does not exist", major,
+		       minor);
+		goto fail;
+	}
+	rec->minor = minor;
+	rec->offset = sizeof(hdr);
+	if (read_frame(rec, tag, &payload, &plen) != 1) {
+		if (rec->state == RS_TRUNCATED)
+			seterr(err, errlen, "recording is cut short before its metadata");
+		else
+			seterr(err, errlen, "%s", rec->err);
+		goto fail;
+	}
+	if (memcmp(tag, TAG_META, 4)) {
+		seterr(err, errlen, "corrupt recording: it does not start with its metadata");
+		free(payload);
+		goto fail;
+	}
+	r = (struct rbuf){.p = payload, .len = plen};
+	why = r_meta(&r, meta);
+	free(payload);
+	if (why) {
+		seterr(err, errlen, "corrupt recording: metadata: %s", why);
+		goto fail;
+	}
+	return rec;
+fail:
+	fclose(f);
+	free(rec);
+	return NULL;
+}
+
+struct recording *recording_open(const char *path, struct recording_meta *meta, char *err,
+				 size_t errlen)
+{
+	FILE *f = fopen(path, "rbe");
+	struct stat st;
+
+	if (f && (fstat(fileno(f), &st) || S_ISDIR(st.st_mode))) {
+		fclose(f);
+		seterr(err, errlen, "is a directory");
+		return NULL;
+	}
+	return recording_open_stream(f, path, meta, err, errlen);
+}
+
+int recording_next(struct recording *rec, struct snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		uint8_t *payload = NULL;
+		size_t plen = 0;
+		char tag[4];
+		struct rbuf r;
+		const char *why;
+		int ret;
+
+		switch (rec->state) {
+		case RS_OK:
+			break;
+		case RS_END:
+		case RS_TRUNCATED:
+			return 0;
+		case RS_CORRUPT:
+			return -1;
+		}
+		if (rec->writing)
+			return corrupt(rec, "not open for reading");
+		ret = read_frame(rec, tag, &payload, &plen);
+		if (ret <= 0)
+			return ret;
+		r = (struct rbuf){.p = payload, .len = plen};
+		if (!memcmp(tag, TAG_SNAP, 4)) {
+			why = r_snapshot(&r, out);
+			free(payload);
+			if (why) {
+				snapshot_free(out);
+				return corrupt(rec, "snapshot %llu: %s",
+					       (unsigned long long)rec->count + 1, why);
+			}
+			rec->count++;
+			return 1;
+		}
+		if (!memcmp(tag, TAG_END, 4)) {
+			uint64_t n = 0;
+
+			n = r_u64(&r);
+			free(payload);
+			if (r.bad)
+				return corrupt(rec, "end frame: %s", r.bad);
+			if (n != rec->count)
+				return corrupt(
+					rec, "end frame counts %llu snapshots, file has %llu",
+					(unsigned long long)n, (unsigned long long)rec->count);
+			if (fgetc(rec->f) != EOF)
+				return corrupt(rec, "data after the end frame");
+			rec->state = RS_END;
+			return 0;
+		}
+		if (!memcmp(tag, TAG_META, 4)) {
+			free(payload);
+			return corrupt(rec, "a second metadata frame");
+		}
+		/* a frame kind from a newer minor version: checked, and skipped */
+		free(payload);
+	}
+}
+
+int recording_truncated(const struct recording *rec)
+{
+	return rec->state == RS_TRUNCATED;
+}
+
+const char *recording_error(const struct recording *rec)
+{
+	return rec->state == RS_CORRUPT || rec->state == RS_TRUNCATED ? rec->err : NULL;
+}
+
+int recording_close(struct recording *rec)
+{
+	int ret = 0;
+
+	if (!rec)
+		return 0;
+	if (rec->writing) {
+		struct wbuf b = {0};
+		int e = 0;
+
+		w_u64(&b, rec->count);
+		if (write_frame(rec, TAG_END, &b))
+			e = errno;
+		free(b.p);
+		if (fdatasync(rec->fd) && errno != EINVAL && errno != EROFS && !e)
+			e = errno;
+		if (close(rec->fd) && !e)
+			e = errno;
+		if (e) {
+			errno = e;
+			ret = -1;
+		}
+	} else if (rec->f) {
+		fclose(rec->f);
+	}
+	free(rec);
+	return ret;
+}
