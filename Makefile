@@ -27,8 +27,7 @@ ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I
 	      -DST_VERSION='"$(VERSION)"'
 # the static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS,
 # and GnuTLS's p11-kit has no static library
-LDLIBS     := -lbpf -lelf -lz -lm -lpthread \
-	      $(if $(wildcard user/http_server.c),$(if $(filter 1,$(STATIC)),,-lmicrohttpd))
+LDLIBS     := -lbpf -lelf -lz -lm -lpthread $(if $(filter 1,$(STATIC)),,-lmicrohttpd)
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD
@@ -37,13 +36,11 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS  := $(filter-out $(addprefix user/,$(EXCLUDE)),$(wildcard user/*.c))
+USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE_ALL   := hist names json_writer json_out model queue_model forecast whatif cli procfs \
+PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
 	      collect table_out pipeline views btf_probe recording report html_out diff prom_out
-# modules not written yet are skipped
-PURE       := $(filter $(basename $(notdir $(USER_SRCS))),$(PURE_ALL))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))
@@ -133,8 +130,7 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
 
-INTEGRATION := run queue $(basename $(notdir $(wildcard tests/integration/record.sh \
-	       tests/integration/prometheus.sh)))
+INTEGRATION := run queue record prometheus
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
