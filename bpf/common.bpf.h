@@ -189,6 +189,11 @@ static __always_inline int st_is_output(__u32 nr)
 
 static __always_inline struct st_task *st_task_of(struct task_struct *task)
 {
+	/* Most tasks on a machine have no BPF task storage at all: a plain
+	 * load of the pointer spares them the helper call (and its per-CPU
+	 * lock), which is most of what an untraced syscall pays. */
+	if (!task->bpf_storage)
+		return 0;
 	return bpf_task_storage_get(&tasks, task, 0, 0);
 }
 
