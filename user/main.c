@@ -46,6 +46,12 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* SIGCHLD only interrupts the poll, so a command's exit is seen at once */
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -420,6 +426,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
 	if (o->listen) {
