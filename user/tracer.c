@@ -355,10 +355,10 @@ static int proc_identity(pid_t pid, char *comm, size_t commlen)
 }
 
 /* Run an iterator program and hand each fixed-size record it writes to fn. */
-static int read_iter(struct bpf_program *prog, const struct bpf_iter_attach_opts *opts,
-		     size_t recsize, void (*fn)(void *ctx, const void *rec), void *ctx)
+static int read_iter(struct bpf_program *prog, size_t recsize,
+		     void (*fn)(void *ctx, const void *rec), void *ctx)
 {
-	struct bpf_link *link = bpf_program__attach_iter(prog, opts);
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	char buf[4096];
 	size_t have = 0;
 	ssize_t n;
@@ -376,7 +376,8 @@ static int read_iter(struct bpf_program *prog, const struct bpf_iter_attach_opts
 
 		have += (size_t)n;
 		for (; have - off >= recsize; off += recsize)
-			fn(ctx, buf + off);
+			if (fn)
+				fn(ctx, buf + off);
 		memmove(buf, buf + off, have - off);
 		have -= off;
 	}
@@ -388,7 +389,7 @@ static int read_iter(struct bpf_program *prog, const struct bpf_iter_attach_opts
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
 			void *ctx)
 {
-	return read_iter(t->skel->progs.st_thread_iter, NULL, sizeof(struct st_thread_rec),
+	return read_iter(t->skel->progs.st_thread_iter, sizeof(struct st_thread_rec),
 			 (void (*)(void *, const void *))fn, ctx);
 }
 
@@ -483,22 +484,7 @@ int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
 
 static int run_attach_iter(struct tracer *t)
 {
-	struct bpf_link *link = bpf_program__attach_iter(t->skel->progs.st_attach_iter, NULL);
-	char buf[64];
-	int fd, n;
-
-	if (!link)
-		return -1;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		bpf_link__destroy(link);
-		return -1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	close(fd);
-	bpf_link__destroy(link);
-	return n < 0 ? -1 : 0;
+	return read_iter(t->skel->progs.st_attach_iter, 1, NULL, NULL);
 }
 
 int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *slots)
