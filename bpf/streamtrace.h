@@ -64,7 +64,6 @@ struct st_proc_stat {
 	__u64 ctx_switches;
 	__u64 invol_switches;
 	__u64 runq_max_ns;
-	__u64 page_faults; /* user page faults seen by the tracepoint (minor + major) */
 	/* sockets */
 	__u64 rx_bytes;
 	__u64 tx_bytes;
