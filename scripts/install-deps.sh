@@ -7,7 +7,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev \
 libcmocka-dev clang-format strace bpftrace python3 procps iproute2 prometheus curl \
-libclang-rt-14-dev chromium"
+libclang-rt-14-dev chromium nftables"
 
 missing=""
 for p in $PKGS; do

@@ -123,6 +123,41 @@ test_udp_drops() {
 	eq "$(q "$OUT/drop.json" 'all(p["queue"]["saturated"] for i in ivs[2:-2] for p in i["processes"])')" true "saturated while dropping"
 }
 
+# Retransmits: in a network namespace of its own, where nftables drops one
+# data packet in ten, the producer's TCP retransmits; the count charged to
+# it must be at least 1 and at most the namespace's own TcpRetransSegs (the
+# kernel counts segments there, we count retransmitted skbs, which may hold
+# several segments on loopback).
+test_retransmits() {
+	command -v nft >/dev/null || { skip "nft not installed (nftables)"; return; }
+	local ns=st-rt-$$ pidf=$OUT/rt.pid f=$OUT/rt.json
+	ip netns add $ns 2>/dev/null || { skip "cannot create a network namespace"; return; }
+	ip netns exec $ns ip link set lo up
+	ip netns exec $ns nft add table inet st
+	ip netns exec $ns nft 'add chain inet st in { type filter hook input priority 0; }'
+	ip netns exec $ns nft add rule inet st in meta l4proto tcp ip length gt 150 numgen random mod 10 0 drop
+	ip netns exec $ns "$QBENCH" run --rate 200 --service-us 100 --duration 3 --start-signal \
+		--pidfile "$pidf" >"$OUT/rt.truth" 2>"$OUT/rt.err" &
+	local qb=$!
+	wait_file "$pidf"
+	local server producer
+	server=$(cat "$pidf")
+	producer=$(sed -n 's/.*producer pid \([0-9]*\).*/\1/p' "$OUT/rt.err")
+	timeout 60 "$ST" --json -i 0.5 -p "$server,$producer" >"$f" 2>/dev/null &
+	local stp=$!
+	wait_lines "$f" 1 10
+	kill -USR1 "$qb"
+	wait "$qb"
+	wait "$stp"
+	local kernel
+	kernel=$(ip netns exec $ns nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" {print $2}')
+	ip netns del $ns
+	ge "$(q "$f" "proc($producer)['net']['retransmits']")" 1 "retransmits seen"
+	ge "${kernel:-0}" "$(q "$f" "proc($producer)['net']['retransmits']")" "at most the kernel's TcpRetransSegs ($kernel)"
+	eq "$(q "$f" "proc($server)['net']['rx_bytes']")" \
+		"$(python3 -c "import json; print(json.load(open('$OUT/rt.truth'))['rx_bytes'])")" "bytes still exact"
+}
+
 # Both ends traced: the producer's sends equal the truth's exactly.
 test_tx_exact() {
 	local pidf=$OUT/tx.pid f=$OUT/tx.json
