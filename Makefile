@@ -25,9 +25,10 @@ WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I. -Iuser \
 	      -DST_VERSION='"$(VERSION)"'
-# the static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS,
-# and GnuTLS's p11-kit has no static library
-LDLIBS     := -lbpf -lelf -lz -lm -lpthread $(if $(filter 1,$(STATIC)),,-lmicrohttpd)
+# libmicrohttpd is dlopen'ed by --listen (user/http_server.c), not linked. The
+# static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS, and
+# GnuTLS's p11-kit has no static library.
+LDLIBS     := -lbpf -lelf -lz -lm -lpthread -ldl
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD

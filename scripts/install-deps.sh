@@ -5,6 +5,7 @@
 # nothing done by hand.
 set -eu
 
+# libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev \
 libcmocka-dev clang-format strace bpftrace python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables"

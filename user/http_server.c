@@ -34,9 +34,88 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include <dlfcn.h>
+
 #if MHD_VERSION < 0x00097302
 #error "libmicrohttpd >= 0.9.73 needed (MHD_create_response_from_buffer_with_free_callback_cls)"
 #endif
+
+/*
+ * libmicrohttpd is opened only when --listen asks for it: linked in, it and
+ * the GnuTLS it pulls along cost every run ~4 MB of RSS and some start-up
+ * time, for a feature most runs do not use. The header gives the types; the
+ * calls below go through this table (the macros keep them readable).
+ */
+static struct {
+	void *lib;
+	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+					   MHD_AccessHandlerCallback, void *, ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+							    enum MHD_ResponseMemoryMode);
+	struct MHD_Response *(*create_response_from_buffer_with_free_callback_cls)(
+		size_t, void *, MHD_ContentReaderFreeCallback, void *);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
+					  struct MHD_Response *);
+	void (*destroy_response)(struct MHD_Response *);
+	const char *(*lookup_connection_value)(struct MHD_Connection *, enum MHD_ValueKind,
+					       const char *);
+} mhd;
+
+/* 0, or -1 with the reason in err. */
+static int mhd_open(char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		"MHD_start_daemon",
+		"MHD_stop_daemon",
+		"MHD_create_response_from_buffer",
+		"MHD_create_response_from_buffer_with_free_callback_cls",
+		"MHD_add_response_header",
+		"MHD_queue_response",
+		"MHD_destroy_response",
+		"MHD_lookup_connection_value",
+	};
+	void **slots[] = {
+		(void **)&mhd.start_daemon,
+		(void **)&mhd.stop_daemon,
+		(void **)&mhd.create_response_from_buffer,
+		(void **)&mhd.create_response_from_buffer_with_free_callback_cls,
+		(void **)&mhd.add_response_header,
+		(void **)&mhd.queue_response,
+		(void **)&mhd.destroy_response,
+		(void **)&mhd.lookup_connection_value,
+	};
+
+	if (mhd.lib)
+		return 0;
+	mhd.lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+	if (!mhd.lib) {
+		snprintf(err, errlen,
+			 "--listen: cannot load libmicrohttpd (install libmicrohttpd12)");
+		return -1;
+	}
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		*slots[i] = dlsym(mhd.lib, names[i]);
+		if (!*slots[i]) {
+			snprintf(err, errlen, "--listen: libmicrohttpd lacks %s", names[i]);
+			dlclose(mhd.lib);
+			mhd.lib = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define MHD_start_daemon		mhd.start_daemon
+#define MHD_stop_daemon			mhd.stop_daemon
+#define MHD_create_response_from_buffer mhd.create_response_from_buffer
+#define MHD_create_response_from_buffer_with_free_callback_cls \
+	mhd.create_response_from_buffer_with_free_callback_cls
+#define MHD_add_response_header	    mhd.add_response_header
+#define MHD_queue_response	    mhd.queue_response
+#define MHD_destroy_response	    mhd.destroy_response
+#define MHD_lookup_connection_value mhd.lookup_connection_value
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* Below this size gzip saves too little to be worth it. */
@@ -363,6 +442,13 @@ struct http_server *http_server_start(const char *addr_port, char *err, size_t e
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);
 		errno = e;
+		return NULL;
+	}
+	if (mhd_open(err, errlen)) {
+		close(fd);
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		errno = ENOENT;
 		return NULL;
 	}
 	srv->daemon = MHD_start_daemon(
