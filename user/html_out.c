@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "html_out.h"
+#include "utf8.h"
 #include "names.h"
 
 /* chart geometry, in SVG user units (the SVG scales to the page width) */
@@ -96,36 +97,6 @@ struct html_report {
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* Length of a well-formed UTF-8 sequence at s (RFC 3629), 0 if ill-formed. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c == 0xe0)
-		len = 3, lo = 0xa0;
-	else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
-		len = 3;
-	else if (c == 0xed)
-		len = 3, hi = 0x9f;
-	else if (c == 0xf0)
-		len = 4, lo = 0x90;
-	else if (c >= 0xf1 && c <= 0xf3)
-		len = 4;
-	else if (c == 0xf4)
-		len = 4, hi = 0x8f;
-	else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 void html_escape(FILE *f, const char *str, size_t maxlen)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -154,7 +125,7 @@ void html_escape(FILE *f, const char *str, size_t maxlen)
 		default:
 			if (c >= 0x20 && c < 0x7f) {
 				fputc(c, f);
-			} else if (c >= 0x80 && (l = utf8_len(s + i, n - i))) {
+			} else if (c >= 0x80 && (l = utf8_seq_len(s + i, n - i))) {
 				fwrite(s + i, 1, l, f);
 				i += l;
 				continue;

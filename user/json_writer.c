@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 #include "json_writer.h"
+#include "utf8.h"
 
 void jw_init(struct jw *w, FILE *f)
 {
@@ -61,35 +62,6 @@ void jw_arr_end(struct jw *w)
 	jw_close(w, ']');
 }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (len > n)
-		return 0;
-	/* RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 void jw_strn(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -115,7 +87,7 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 
 			while (i + avail < n && s[i + avail])
 				avail++;
-			ul = utf8_len(s + i, avail);
+			ul = utf8_seq_len(s + i, avail);
 			if (ul) {
 				fwrite(s + i, 1, ul, w->f);
 				i += ul;

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "procfs.h"
 #include "prom_out.h"
+#include "utf8.h"
 
 /* pid="4294967295",comm="..." with every comm byte escaped or replaced (3 bytes at most) */
 #define LABELS_LEN (32 + 3 * ST_COMM_LEN)
@@ -128,7 +129,7 @@ static void label_append(char *dst, size_t dstlen, const char *name, const char 
 	PUT('"');
 	for (size_t i = 0; i < len;) {
 		unsigned char ch = s[i];
-		size_t k = 0;
+		size_t k;
 
 		if (ch == '\\' || ch == '"') {
 			PUT('\\');
@@ -147,27 +148,7 @@ static void label_append(char *dst, size_t dstlen, const char *name, const char 
 			i++;
 			continue;
 		}
-		/* length of a well-formed UTF-8 sequence starting here, or 0 */
-		if (ch >= 0xc2 && ch <= 0xdf)
-			k = 2;
-		else if (ch >= 0xe0 && ch <= 0xef)
-			k = 3;
-		else if (ch >= 0xf0 && ch <= 0xf4)
-			k = 4;
-		if (k && i + k <= len) {
-			for (size_t j = 1; j < k; j++) {
-				if ((s[i + j] & 0xc0) != 0x80)
-					k = 0;
-			}
-			/* overlong 3/4-byte forms, surrogates and > U+10FFFF */
-			if ((ch == 0xe0 && k && s[i + 1] < 0xa0) ||
-			    (ch == 0xed && k && s[i + 1] > 0x9f) ||
-			    (ch == 0xf0 && k && s[i + 1] < 0x90) ||
-			    (ch == 0xf4 && k && s[i + 1] > 0x8f))
-				k = 0;
-		} else {
-			k = 0;
-		}
+		k = utf8_seq_len(s + i, len - i);
 		if (!k) {
 			PUT(0xef);
 			PUT(0xbf);
