@@ -158,9 +158,15 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+$(BUILD)/bench/pingpong: bench/pingpong.c
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -o $@
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong
 	$(Q)scripts/bench.sh
+	$(Q)scripts/bench-net.sh
 
 install: $(BUILD)/streamtrace
 	install -d $(DESTDIR)$(PREFIX)/bin
