@@ -9,7 +9,7 @@ secs=${1:-10}
 shift || true
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (BPF): sudo make demo" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/streamtrace-demo.XXXXXX)
-trap 'kill $qb 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $qb 2>/dev/null || true; rm -rf "$tmp"' EXIT
 # a load that rises through the run, so the queue at stage B builds up
 ./build/tests/qbench pipeline --rate 250 --arrival ramp --rate-end 550 \
 	--stage-service-us 400,1600 --duration "$secs" --start-signal \
