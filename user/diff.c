@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 #include "diff.h"
+#include "wavg.h"
 #include "json_writer.h"
 #include "model.h"
 #include "names.h"
@@ -379,23 +380,6 @@ static double tail_test(const struct hist *a, const struct hist *b, double q_ns)
 }
 
 /* ---- loading --------------------------------------------------------------- */
-
-struct wavg {
-	double sum, w;
-};
-
-static void wavg_add(struct wavg *a, double v, double w)
-{
-	if (isfinite(v) && isfinite(w) && w > 0) {
-		a->sum += v * w;
-		a->w += w;
-	}
-}
-
-static double wavg_get(const struct wavg *a)
-{
-	return a->w > 0 ? a->sum / a->w : NAN;
-}
 
 struct samples {
 	double *v;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "html_out.h"
+#include "wavg.h"
 #include "utf8.h"
 #include "names.h"
 
@@ -38,30 +39,6 @@
 #define C_PURPLE "#CC79A7"
 #define C_BLACK	 "#222222"
 #define C_GREY	 "#888888"
-
-/* A weighted mean that ignores unknown (non-finite) values. */
-struct wavg {
-	double sum, w;
-};
-
-static void wavg_add(struct wavg *a, double v, double w)
-{
-	if (isfinite(v) && isfinite(w) && w > 0) {
-		a->sum += v * w;
-		a->w += w;
-	}
-}
-
-static double wavg_get(const struct wavg *a)
-{
-	return a->w > 0 ? a->sum / a->w : NAN;
-}
-
-static void wavg_merge(struct wavg *a, const struct wavg *b)
-{
-	a->sum += b->sum;
-	a->w += b->w;
-}
 
 /* One column of one charted process: sums over the intervals it covers. */
 struct col {
