@@ -103,11 +103,21 @@ $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@ -lm -lpthread
 
-# unit tests: each links the pure modules it needs, under ASan/UBSan
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(foreach m,$(PURE),user/$(m).c) $(BUILD)/gen/syscall_table.h | $(BUILD)/tests
+# unit tests: the pure modules are compiled once, under ASan/UBSan, into one
+# archive that every test links (not once per test binary)
+SAN_OBJS   := $(patsubst %,$(BUILD)/san/%.o,$(PURE))
+$(BUILD)/san:
+	$(Q)mkdir -p $@
+$(BUILD)/san/%.o: user/%.c $(BUILD)/gen/syscall_table.h | $(BUILD)/san
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser -c $< -o $@
+$(BUILD)/san/libpure.a: $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libpure.a | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 $(SAN) -I$(BUILD)/gen -I. -Iuser \
-		$< $(foreach m,$(PURE),user/$(m).c) -o $@ -lcmocka -lm -lz
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser \
+		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz
 
 # libFuzzer on the recording reader (and report/diff over what it reads):
 # 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
@@ -178,4 +188,4 @@ uninstall:
 clean:
 	$(Q)rm -rf $(BUILD) streamtrace streamtrace-static
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/san/*.d)
