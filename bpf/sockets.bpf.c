@@ -172,8 +172,14 @@ static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *
 	bpf_loop(ST_WAIT_RING, st_wait_pop_one, &c, 0);
 }
 
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
+/*
+ * The bodies of the socket programs are the st_on_* functions below; each
+ * attach point (the tracepoint, or a fallback on kernels without it) is a thin
+ * wrapper that calls one of them.
+ */
+
+/* A receive of ret bytes on sk by the current task has returned. */
+static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 {
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
@@ -223,8 +229,14 @@ int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(st_sock_send_length, struct sock *sk, int ret, int flags)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	return st_on_recv(sk, ret, flags);
+}
+
+/* A send of ret bytes on sk by the current task has returned. */
+static __always_inline int st_on_send(struct sock *sk, int ret)
 {
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
@@ -243,6 +255,12 @@ int BPF_PROG(st_sock_send_length, struct sock *sk, int ret, int flags)
 		s->tx_bytes += ret;
 	}
 	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(st_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	return st_on_send(sk, ret);
 }
 
 /* The socket's owner, if it is a traced process still. */
@@ -281,10 +299,9 @@ static __always_inline void st_edge(__u32 receiver)
 		st_lost(ST_LOST_SOCK_FULL);
 }
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(st_sk_data_ready, const struct sock *csk)
+/* Data was queued on sk (any context: softirq, or the sender's send). */
+static __always_inline int st_on_data_ready(struct sock *sk)
 {
-	struct sock *sk = (struct sock *)csk;
 	struct st_proc_stat *ps;
 	struct st_proc *proc;
 	struct st_sock *s = st_sock_owned(sk, &proc);
@@ -320,6 +337,12 @@ int BPF_PROG(st_sk_data_ready, const struct sock *csk)
 	st_backlog_step(s, sk, ps, proc, now);
 	st_edge(s->slot);
 	return 0;
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(st_sk_data_ready, const struct sock *csk)
+{
+	return st_on_data_ready((struct sock *)csk);
 }
 
 static __always_inline struct st_proc_stat *st_owner_stat(const struct sock *sk)
