@@ -68,7 +68,7 @@ $(BUILD)/gen/syscall_table.h: scripts/gen-syscall-table.sh | $(BUILD)/gen
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscall-table.sh > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/streamtrace.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/streamtrace.h $(wildcard bpf/framing*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@

@@ -10,6 +10,8 @@
  * it; its state lives in socket storage and dies with the socket.
  */
 #include "common.bpf.h"
+#include "framing.h"
+#include "framing_stub.h" /* until the framing branch lands */
 
 #define MSG_PEEK     2
 #define IPPROTO_TCP_ 6
@@ -147,9 +149,11 @@ static int st_wait_pop_one(__u32 i, void *data)
 	if (s->is_tcp && (__s32)(c->copied - s->ring_seq[k]) < 0)
 		return 1;
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	ps->wait_ns += w;
-	ps->wait_count++;
-	ps->wait_hist[st_log2_bucket(w)]++;
+	if (!s->msg_timed) { /* else timed per message (st_fr_wait) */
+		ps->wait_ns += w;
+		ps->wait_count++;
+		ps->wait_hist[st_log2_bucket(w)]++;
+	}
 	s->ring_tail = tail + 1;
 	return !s->is_tcp; /* a datagram receive takes one message */
 }
@@ -170,6 +174,462 @@ static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *
 	};
 
 	bpf_loop(ST_WAIT_RING, st_wait_pop_one, &c, 0);
+}
+
+/*
+ * Messages (issue 8): the unit of work of each connection, and the messages
+ * the process reads and writes on it, counted in the kernel without a
+ * per-message event. A stream socket's first bytes in each direction name its
+ * protocol (bpf/framing.h); from then on every byte the process reads or
+ * writes goes through that protocol's parser, which says where messages end.
+ * The bytes are the user buffer of the current syscall, read after the copy
+ * on receive and before it on send: header bytes are read into a per-CPU
+ * window of ST_FR_WIN bytes (re-read only when the position leaves it),
+ * payloads the parser announces are passed over arithmetically and never
+ * read. A connection whose protocol is none of the known ones counts turns
+ * (a receive after a send begins one) once the process has written on it,
+ * and receives until then; datagram sockets count receives.
+ */
+#define ST_FR_WIN   256	 /* bytes read from user memory at a time */
+#define ST_FR_SEGS  4	 /* iovecs followed; data past them loses sync */
+#define ST_FR_STEPS 8192 /* parser steps per syscall; past that, sync is lost */
+
+_Static_assert(ST_PROTO__MAX <= ST_UNITS, "enum st_proto does not fit ST_UNITS");
+_Static_assert(ST_PROTO_RESP == 1 && ST_PROTO_AMQP == 7 && ST_PROTO_TURN == 8 &&
+		       ST_PROTO_RECEIVE == 9,
+	       "enum st_proto changed: update the unit names in user/model.c");
+_Static_assert(sizeof(struct st_frame) <= sizeof(((struct st_sock *)0)->fr[0]),
+	       "struct st_frame does not fit ST_FRAME_U64S");
+
+struct st_fr_win {
+	__u8 b[2 * ST_FR_WIN]; /* twice: what the verifier can bound a size by */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_fr_win);
+} fr_win SEC(".maps");
+
+/* A unit as an index the verifier can bound (callers check u < ST_UNITS;
+ * the compiler, knowing that, would drop a plain mask). */
+static __always_inline __u32 ST_UI(__u32 u)
+{
+	asm volatile("" : "+r"(u));
+	return u & 15;
+}
+_Static_assert(ST_UNITS <= 16, "ST_UI");
+
+static __always_inline int st_framed(__u8 u)
+{
+	return u >= ST_PROTO_RESP && u <= ST_PROTO_AMQP;
+}
+
+/* One syscall's bytes on one direction of a connection, being framed. */
+struct st_fr_ctx {
+	struct st_frame *f;
+	struct st_fr_win *w;
+	__u64 base[ST_FR_SEGS]; /* user addresses of the segments */
+	__u32 end[ST_FR_SEGS];	/* offset one past each segment, cumulative */
+	__u32 len;		/* bytes of the syscall on this socket */
+	__u32 pos;		/* next byte to take */
+	__u32 win_off, win_len; /* the window holds bytes [win_off, win_off + win_len) */
+	__u32 msgs;		/* messages that ended */
+	int err;
+	/* per-message queue waits (TCP receives) */
+	struct st_sock *s;
+	struct st_proc_stat *ps;
+	__u32 seq0; /* sequence number of byte 0 */
+	int timed;
+	__u64 now;
+};
+
+/* The user buffer(s) of the current syscall: 0 when there is none to read
+ * (sendfile, splice, io_uring, recvmmsg, an unknown syscall). */
+static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
+{
+#ifdef __TARGET_ARCH_x86
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct iovec iov[ST_FR_SEGS] = {};
+	__u64 ptr, niov = 0;
+	__u32 off = 0;
+
+	if (!regs || !t->sys_enter_ns)
+		return 0;
+	ptr = BPF_CORE_READ(regs, si);
+	switch (t->sys_nr) {
+	case 0:	 /* read */
+	case 1:	 /* write */
+	case 44: /* sendto */
+	case 45: /* recvfrom */
+		c->base[0] = ptr;
+		c->end[0] = c->len;
+		return 1;
+	case 46: /* sendmsg */
+	case 47: /* recvmsg */ {
+		struct user_msghdr mh;
+
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)ptr))
+			return 0;
+		ptr = (__u64)mh.msg_iov;
+		niov = mh.msg_iovlen;
+		break;
+	}
+	case 19: /* readv */
+	case 20: /* writev */
+		niov = BPF_CORE_READ(regs, dx);
+		break;
+	default:
+		return 0;
+	}
+	if (!niov)
+		return 0;
+	if (niov > ST_FR_SEGS)
+		niov = ST_FR_SEGS;
+	if (bpf_probe_read_user(iov, (__u32)niov * sizeof(iov[0]), (void *)ptr))
+		return 0;
+	for (int i = 0; i < ST_FR_SEGS; i++) {
+		__u64 l = i < niov ? iov[i].iov_len : 0;
+
+		c->base[i] = (__u64)iov[i].iov_base;
+		off = l >= c->len - off ? c->len : off + (__u32)l;
+		c->end[i] = off;
+	}
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* Load the window at c->pos; nonzero when the bytes cannot be read. */
+static __always_inline int st_fr_fill(struct st_fr_ctx *c)
+{
+	__u32 start = 0, n;
+
+	for (int i = 0; i < ST_FR_SEGS; i++) {
+		if (c->pos < c->end[i]) {
+			n = c->end[i] - c->pos;
+			if (n > ST_FR_WIN)
+				n = ST_FR_WIN;
+			c->win_off = c->pos;
+			c->win_len = n;
+			/* for the verifier: the size is within the buffer */
+			asm volatile("" : "+r"(n));
+			n &= 2 * ST_FR_WIN - 1;
+			return bpf_probe_read_user(c->w->b, n,
+						   (void *)(c->base[i] + (c->pos - start)));
+		}
+		start = c->end[i];
+	}
+	return 1; /* past the segments followed */
+}
+
+/* A message ended at byte c->pos - 1 of a TCP receive: it waited from the
+ * arrival that brought that byte (the first ring entry ending past it;
+ * entries ending before it are done) until now. */
+static __always_inline void st_fr_wait(struct st_fr_ctx *c)
+{
+	struct st_sock *s = c->s;
+	__u32 e1 = c->seq0 + c->pos; /* one past the message's last byte */
+
+	for (int i = 0; i < ST_WAIT_RING; i++) {
+		__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
+		__u64 w;
+
+		if (tail == s->ring_head)
+			return; /* it arrived before we followed the socket */
+		if ((__s32)(s->ring_seq[k] - e1) < 0) {
+			s->ring_tail = tail + 1;
+			continue;
+		}
+		w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
+		c->ps->wait_ns += w;
+		c->ps->wait_count++;
+		c->ps->wait_hist[st_log2_bucket(w)]++;
+		return;
+	}
+}
+
+/* One parser step: a header byte, or a payload passed over. 1 stops. */
+static int st_fr_step(__u32 i, void *data)
+{
+	struct st_fr_ctx *c = data;
+	struct st_frame *f = c->f;
+	int r;
+
+	if (c->pos >= c->len)
+		return 1;
+	if (f->skip) {
+		__u32 n = c->len - c->pos;
+
+		if (f->skip < n)
+			n = f->skip;
+		f->skip -= n;
+		c->pos += n;
+		if (f->skip)
+			return 1; /* the syscall's bytes end inside the payload */
+		r = st_frame_skipped(f);
+	} else {
+		if (c->pos < c->win_off || c->pos - c->win_off >= c->win_len) {
+			if (st_fr_fill(c)) {
+				c->err = 1;
+				return 1;
+			}
+		}
+		r = st_frame_byte(f, c->w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
+		c->pos++;
+		if (r == ST_FR_SKIP && !f->skip)
+			r = st_frame_skipped(f);
+	}
+	if (r == ST_FR_END) {
+		c->msgs++;
+		if (c->timed)
+			st_fr_wait(c);
+	} else if (r == ST_FR_ERR) {
+		c->err = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Set up a socket's message state on first sight. */
+static __always_inline void st_msg_sock_init(struct st_sock *s, struct sock *sk)
+{
+	if (s->m_init)
+		return;
+	s->m_init = 1;
+	s->is_stream = BPF_CORE_READ(sk, sk_type) == 1; /* SOCK_STREAM */
+	if (!s->is_stream)
+		s->unit[ST_DIR_RX] = ST_PROTO_RECEIVE;
+	s->turn_rx = 1;
+}
+
+/* Where the RX unit of an unframed stream goes: turns once the process has
+ * written on the connection, receives until then. */
+static __always_inline __u8 st_unframed_unit(struct st_sock *s)
+{
+	return s->tx_ops ? ST_PROTO_TURN : ST_PROTO_RECEIVE;
+}
+
+/* The RX unit is now u: what arrived before it was known counts for it. */
+static __always_inline void st_msg_rx_unit(struct st_sock *s, struct st_proc_stat *ps, __u8 u)
+{
+	s->unit[ST_DIR_RX] = u;
+	if (u == ST_PROTO_TURN) {
+		if (s->none_arr)
+			ps->msg_arr[ST_PROTO_TURN]++;
+	} else if (u < ST_UNITS) {
+		ps->msg_arr_bytes[ST_UI(u)] += s->none_arr;
+		if (u == ST_PROTO_RECEIVE)
+			s->pre_arr_bytes = s->none_arr;
+	}
+	s->none_arr = 0;
+}
+
+/* Is the first byte of this syscall's data the first byte of the stream?
+ * For TCP from the byte counters (bytes_received/bytes_acked count from the
+ * connection's start, the sequence numbers give this syscall's place); for
+ * the others it cannot be told. The counters are read after the copy. */
+static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, int dir, __u32 len)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	if (!s->is_tcp)
+		return 0;
+	if (dir == ST_DIR_RX)
+		return BPF_CORE_READ(tp, copied_seq) - len ==
+		       BPF_CORE_READ(tp, rcv_nxt) - (__u32)BPF_CORE_READ(tp, bytes_received);
+	return BPF_CORE_READ(tp, write_seq) - len ==
+	       BPF_CORE_READ(tp, snd_una) - (__u32)BPF_CORE_READ(tp, bytes_acked);
+}
+
+/* Frame len bytes of one direction; returns the messages that ended, and
+ * *lost = 1 when sync was lost (the direction then falls back). */
+static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
+				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
+				       int *lost)
+{
+	__u32 zero = 0;
+	struct st_fr_ctx c = {
+		.f = (struct st_frame *)s->fr[dir & 1],
+		.len = len,
+		.s = s,
+		.ps = ps,
+		.now = now,
+	};
+
+	*lost = 1;
+	c.w = bpf_map_lookup_elem(&fr_win, &zero);
+	if (!c.w || !st_fr_buffer(&c, t))
+		return 0;
+	if (!s->unit[dir & 1]) {
+		/* the first bytes name the protocol */
+		int at_start = st_fr_at_start(s, sk, dir, len);
+		__u8 p;
+
+		if (st_fr_fill(&c))
+			return 0;
+		p = st_frame_detect(c.w->b, c.win_len, dir, at_start);
+		if (dir == ST_DIR_RX)
+			s->rx_at_start = at_start;
+		*lost = 0;
+		if (!st_framed(p)) {
+			if (dir == ST_DIR_RX)
+				st_msg_rx_unit(s, ps, st_unframed_unit(s));
+			else
+				s->unit[ST_DIR_TX] = ST_PROTO_TURN; /* no messages counted */
+			return 0;
+		}
+		st_frame_init(c.f, p, dir);
+		if (dir == ST_DIR_RX) {
+			st_msg_rx_unit(s, ps, p);
+			s->msg_timed = s->is_tcp;
+		} else {
+			s->unit[ST_DIR_TX] = p;
+		}
+	}
+	if (dir == ST_DIR_RX && s->msg_timed) {
+		c.timed = 1;
+		c.seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - len;
+	}
+	bpf_loop(ST_FR_STEPS, st_fr_step, &c, 0);
+	*lost = c.err || c.pos < len;
+	return c.msgs;
+}
+
+/* A stream direction gave up framing: counted, and it falls back. */
+static __always_inline void st_fr_lost(struct st_sock *s, struct st_proc_stat *ps, int dir)
+{
+	st_lost(ST_LOST_FRAMING);
+	ps->fr_lost++;
+	s->msg_timed = dir == ST_DIR_RX ? 0 : s->msg_timed;
+	if (dir == ST_DIR_RX) {
+		s->unit[ST_DIR_RX] = st_unframed_unit(s);
+		s->pre_rx_ops = s->pre_rx_bytes = s->pre_arr_bytes = 0;
+		s->turn_rx = 0; /* this receive was counted as a message already */
+	} else {
+		s->unit[ST_DIR_TX] = ST_PROTO_TURN;
+	}
+}
+
+/* A receive of len bytes by the socket's owner (before its ring is popped). */
+static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, struct st_task *t,
+					struct st_proc_stat *ps, __u32 len, __u64 now)
+{
+	__u8 u;
+	__u32 n;
+	int lost;
+
+	st_msg_sock_init(s, sk);
+	u = s->unit[ST_DIR_RX];
+	if (s->is_stream && (!u || st_framed(u))) {
+		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, &lost);
+		u = s->unit[ST_DIR_RX];
+		if (st_framed(u) && u < ST_UNITS) {
+			ps->msg_rx[ST_UI(u)] += n;
+			ps->msg_rx_bytes[ST_UI(u)] += len;
+		}
+		if (lost) {
+			if (!u)
+				st_msg_rx_unit(s, ps, st_unframed_unit(s));
+			st_fr_lost(s, ps, ST_DIR_RX);
+			if (st_framed(u))
+				return; /* this receive's bytes went to the framed unit */
+			u = s->unit[ST_DIR_RX];
+		}
+		if (st_framed(u))
+			return;
+	}
+	if (u == ST_PROTO_TURN) {
+		if (s->turn_rx) {
+			ps->msg_rx[ST_PROTO_TURN]++;
+			s->turn_rx = 0;
+		}
+		ps->msg_rx_bytes[ST_PROTO_TURN] += len;
+		return;
+	}
+	ps->msg_rx[ST_PROTO_RECEIVE]++;
+	ps->msg_rx_bytes[ST_PROTO_RECEIVE] += len;
+	if (s->is_tcp) {
+		ps->recv_tcp_ops++;
+		ps->recv_tcp_bytes += len;
+	}
+	s->turn_rx = 0;
+	s->pre_rx_ops++;
+	s->pre_rx_bytes += len;
+}
+
+/* A send of len bytes by the socket's owner (s->tx_ops not yet counted). */
+static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, struct st_task *t,
+					struct st_proc_stat *ps, __u32 len, __u64 now)
+{
+	__u8 u;
+	__u32 n;
+	int lost;
+
+	st_msg_sock_init(s, sk);
+	if (s->is_stream && s->unit[ST_DIR_RX] == ST_PROTO_RECEIVE) {
+		/* the first send on an unframed stream: it serves turns, and what
+		 * it received so far was the first turn */
+		ps->msg_rx[ST_PROTO_RECEIVE] -= s->pre_rx_ops;
+		ps->msg_rx_bytes[ST_PROTO_RECEIVE] -= s->pre_rx_bytes;
+		ps->msg_arr_bytes[ST_PROTO_RECEIVE] -= s->pre_arr_bytes;
+		if (s->is_tcp) {
+			ps->recv_tcp_ops -= s->pre_rx_ops;
+			ps->recv_tcp_bytes -= s->pre_rx_bytes;
+		}
+		ps->msg_rx[ST_PROTO_TURN] += s->pre_rx_ops ? 1 : 0;
+		ps->msg_rx_bytes[ST_PROTO_TURN] += s->pre_rx_bytes;
+		ps->msg_arr[ST_PROTO_TURN] += s->pre_arr_bytes ? 1 : 0;
+		s->pre_rx_ops = s->pre_rx_bytes = s->pre_arr_bytes = 0;
+		s->unit[ST_DIR_RX] = ST_PROTO_TURN;
+	}
+	s->turn_rx = 1;
+	s->turn_arr = 1;
+	u = s->unit[ST_DIR_TX];
+	if (!s->is_stream || (u && !st_framed(u)))
+		return;
+	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, &lost);
+	u = s->unit[ST_DIR_TX];
+	if (st_framed(u) && u < ST_UNITS) {
+		ps->msg_tx[ST_UI(u)] += n;
+		ps->msg_tx_bytes[ST_UI(u)] += len;
+	}
+	if (lost)
+		st_fr_lost(s, ps, ST_DIR_TX);
+}
+
+/* Data arrived on a socket of a traced process: bytes (TCP; 0 for the
+ * others, whose queued skb is measured here) for its unit. */
+static __always_inline void st_msg_arrival(struct st_sock *s, struct sock *sk,
+					   struct st_proc_stat *ps, __u32 bytes)
+{
+	__u8 u;
+
+	st_msg_sock_init(s, sk);
+	u = s->unit[ST_DIR_RX];
+	if (u == ST_PROTO_TURN) {
+		if (s->turn_arr) {
+			ps->msg_arr[ST_PROTO_TURN]++;
+			s->turn_arr = 0;
+		}
+		return;
+	}
+	if (!s->is_tcp) {
+		if (u == ST_PROTO_RECEIVE) {
+			ps->recv_arr_events++;
+			return;
+		}
+		/* a Unix stream: the bytes of the skb just queued at the tail */
+		bytes = BPF_CORE_READ(sk, sk_receive_queue.prev, len);
+	}
+	if (!u)
+		s->none_arr += bytes;
+	else if (u < ST_UNITS)
+		ps->msg_arr_bytes[ST_UI(u)] += bytes;
+	if (u == ST_PROTO_RECEIVE)
+		s->pre_arr_bytes += bytes;
 }
 
 /*
@@ -204,6 +664,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 			ps->rx_tcp_bytes += ret;
 		}
 		if (s->slot == t->slot) {
+			st_msg_recv(s, sk, t, ps, ret, now);
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), now);
 			st_wait_pop(s, ps, sk, now);
 		}
@@ -250,6 +711,8 @@ static __always_inline int st_on_send(struct sock *sk, int ret)
 	ps->tx_ops++;
 	ps->tx_bytes += ret;
 	s = st_sock_own(sk, t, bpf_ktime_get_ns());
+	if (s && s->slot == t->slot)
+		st_msg_send(s, sk, t, ps, ret, bpf_ktime_get_ns());
 	if (s) {
 		s->tx_ops++;
 		s->tx_bytes += ret;
@@ -319,10 +782,12 @@ static __always_inline int st_on_data_ready(struct sock *sk)
 		if (nxt == s->last_rcv_nxt)
 			return 0; /* woken without new data (e.g. a FIN) */
 		ps->arr_bytes += nxt - s->last_rcv_nxt;
+		st_msg_arrival(s, sk, ps, nxt - s->last_rcv_nxt);
 		s->last_rcv_nxt = nxt;
 		st_wait_push(s, ps, nxt, now);
 	} else {
 		ps->arr_events++;
+		st_msg_arrival(s, sk, ps, 0);
 		st_wait_push(s, ps, 0, now);
 	}
 	last = proc->last_arrival_ns;

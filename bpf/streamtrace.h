@@ -28,6 +28,9 @@ enum st_lost_kind {
 	ST_LOST_SOCK_FULL,     /* pipeline edge map full: an edge was not kept */
 	ST_LOST_WAIT_SAMPLE,   /* a queue-wait sample given up (socket ring full): a histogram
 			     * sample, not an event, so not in lost.events */
+	ST_LOST_FRAMING,       /* one direction of a connection lost message sync (no buffer,
+			     * unreadable, past the work bound, not the protocol): it falls
+			     * back to turns or receives; not an event, so not in lost.events */
 	ST_LOST__MAX,
 };
 
@@ -53,6 +56,15 @@ struct st_syscall_stat {
 struct st_syscall_block {
 	struct st_syscall_stat sc[ST_SYSCALLS_PER_BLOCK];
 };
+
+/* Units of work, per process (queue.unit): indexed by enum st_proto of
+ * bpf/framing.h (0 none, 1 resp, 2 postgres, 3 http1, 4 mqtt, 5 nats,
+ * 6 kafka, 7 amqp, 8 turn, 9 receive; the BPF side checks the numbering at
+ * compile time). Room for more. */
+#define ST_UNITS 12
+/* The framing state of one direction of a connection: a struct st_frame
+ * (bpf/framing.h) in this many u64s of socket storage. */
+#define ST_FRAME_U64S 8
 
 /* Per-CPU, per-process-slot counters of everything but syscalls. */
 struct st_proc_stat {
@@ -100,6 +112,19 @@ struct st_proc_stat {
 	 * maxima, double-buffered by epoch parity, not cumulative */
 	__u64 srv_cnt[2];
 	__u32 srv_tag[2];
+	/* messages (issue 8), per unit of work (ST_UNITS), cumulative; every
+	 * field from msg_rx on is a __u64 counter summed over CPUs */
+	__u64 msg_rx[ST_UNITS];	       /* messages taken: framed ends in reads, turns begun,
+				       * receives */
+	__u64 msg_rx_bytes[ST_UNITS];  /* bytes read on connections of that unit */
+	__u64 msg_arr[ST_UNITS];       /* TURN: turns that arrived (data after a send) */
+	__u64 msg_arr_bytes[ST_UNITS]; /* framed and RECEIVE: stream bytes that arrived */
+	__u64 msg_tx[ST_UNITS];	       /* framed messages written */
+	__u64 msg_tx_bytes[ST_UNITS];  /* bytes written on connections framed in TX */
+	__u64 recv_tcp_ops;	       /* the TCP part of msg_rx[RECEIVE] and its bytes: */
+	__u64 recv_tcp_bytes;	       /* they size the RECEIVE unit's arrival bytes */
+	__u64 recv_arr_events;	       /* RECEIVE, not TCP: messages queued (data-ready) */
+	__u64 fr_lost;		       /* connection directions whose framing gave up */
 };
 
 /* Arrivals per socket whose queue wait is timed one by one; beyond that the
@@ -193,6 +218,19 @@ struct st_sock {
 	__u32 ring_head, ring_tail;
 	__u32 ring_seq[ST_WAIT_RING];
 	__u64 ring_t[ST_WAIT_RING];
+	/* messages (issue 8): framing state per direction (ST_DIR_RX, ST_DIR_TX) */
+	__u64 fr[2][ST_FRAME_U64S];
+	__u8 unit[2];	    /* enum st_proto per direction; 0 while not known */
+	__u8 m_init;	    /* the fields below are set up */
+	__u8 is_stream;	    /* SOCK_STREAM (TCP, Unix stream): framable */
+	__u8 turn_rx;	    /* a send since the last receive: the next receive starts a turn */
+	__u8 turn_arr;	    /* a send since the last arrival: the next arrival starts a turn */
+	__u8 rx_at_start;   /* the first receive seen was the stream's first byte */
+	__u8 msg_timed;	    /* queue waits are timed per message here, not per arrival */
+	__u64 pre_rx_ops;   /* RECEIVE before the first send: moved to TURN at that send */
+	__u64 pre_rx_bytes; /* (counted as receives until then) */
+	__u64 pre_arr_bytes;
+	__u64 none_arr; /* arrived before the RX unit was known (bytes; Unix: skb bytes) */
 };
 
 enum st_event_kind {

@@ -20,6 +20,9 @@
 
 #define STAT_U64S    (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
 #define STAT_MAX_IDX (offsetof(struct st_proc_stat, runq_max_ns) / sizeof(uint64_t))
+/* the message counters (issue 8): every __u64 from msg_rx to the end */
+#define MSG_OFF	 (offsetof(struct st_proc_stat, msg_rx) / sizeof(uint64_t))
+#define MSG_U64S (sizeof(struct st_proc_stat) / sizeof(uint64_t) - MSG_OFF)
 
 struct err_acc {
 	uint16_t err;
@@ -54,6 +57,7 @@ struct proc_acc {
 	uint64_t i_stat[STAT_U64S], t_stat[STAT_U64S];
 	struct hist i_runq, t_runq, i_svc, t_svc, i_wait, t_wait;
 	uint64_t i_servers; /* threads that received in this interval */
+	uint64_t c_msg[MSG_U64S], i_msg[MSG_U64S], t_msg[MSG_U64S]; /* message counters */
 	uint64_t runq_max;
 
 	int rss_known;
@@ -205,6 +209,13 @@ void collector_update_stats(struct collector *c, uint32_t slot, const struct st_
 		p->i_stat[i] += d;
 		p->t_stat[i] += d;
 		p->c_stat[i] = v[i];
+	}
+	for (size_t i = 0; i < MSG_U64S; i++) {
+		uint64_t d = v[MSG_OFF + i] - p->c_msg[i];
+
+		p->i_msg[i] += d;
+		p->t_msg[i] += d;
+		p->c_msg[i] = v[MSG_OFF + i];
 	}
 	p->runq_max = cum->runq_max_ns;
 	/* per epoch, not cumulative: the most serving threads any reading saw */
@@ -449,10 +460,147 @@ static double ns_to_s(uint64_t ns)
 
 #define STAT(arr, field) ((arr)[offsetof(struct st_proc_stat, field) / sizeof(uint64_t)])
 
+#define MSG(arr, field) ((arr)[offsetof(struct st_proc_stat, field) / sizeof(uint64_t) - MSG_OFF])
+#define MSGU(arr, field, u) \
+	((arr)[offsetof(struct st_proc_stat, field[u]) / sizeof(uint64_t) - MSG_OFF])
+
+struct msg_in {
+	double arrivals;     /* messages that arrived, in the process's unit(s) */
+	double per_tcp_byte; /* messages per TCP byte read, to size the byte backlog */
+};
+
+/* messages per byte of unit u read in the span (m), else over the run (t);
+ * 0 when no byte of it was read yet */
+static double msgs_per_byte(const uint64_t *m, const uint64_t *t, unsigned u)
+{
+	if (u == ST_UNIT_RECEIVE) {
+		if (MSG(m, recv_tcp_bytes))
+			return (double)MSG(m, recv_tcp_ops) / (double)MSG(m, recv_tcp_bytes);
+		return MSG(t, recv_tcp_bytes)
+			       ? (double)MSG(t, recv_tcp_ops) / (double)MSG(t, recv_tcp_bytes)
+			       : 0;
+	}
+	if (MSGU(m, msg_rx_bytes, u))
+		return (double)MSGU(m, msg_rx, u) / (double)MSGU(m, msg_rx_bytes, u);
+	return MSGU(t, msg_rx_bytes, u)
+		       ? (double)MSGU(t, msg_rx, u) / (double)MSGU(t, msg_rx_bytes, u)
+		       : 0;
+}
+
+/* The units a span's counters show activity in: a bit per unit. */
+static unsigned units_active(const uint64_t *m)
+{
+	unsigned bits = 0;
+
+	for (unsigned u = 1; u < ST_UNITS; u++)
+		if (MSGU(m, msg_rx, u) || MSGU(m, msg_arr, u) || MSGU(m, msg_arr_bytes, u))
+			bits |= 1u << u;
+	if (MSG(m, recv_arr_events))
+		bits |= 1u << ST_UNIT_RECEIVE;
+	return bits;
+}
+
+static unsigned unit_of(unsigned bits)
+{
+	if (!bits)
+		return 0;
+	if (bits & (bits - 1))
+		return ST_UNIT_MIXED;
+	return (unsigned)__builtin_ctz(bits);
+}
+
+/*
+ * The span in messages (issue 8): per unit, completions are the messages
+ * taken; arrivals are, for a framed protocol, the bytes that arrived at the
+ * span's bytes per message (the run's when the span read none), for turns
+ * the turns counted at arrival, for receives as before (TCP bytes at the
+ * bytes per receive, other sockets one per data-ready, dropped datagrams).
+ * Returns 0 when the kernel side counted no messages at all (then the
+ * figures stay per receive).
+ */
+static int fill_msgs(struct proc_view *v, const struct proc_acc *p, const uint64_t *st, int summary,
+		     double span_s, struct msg_in *mi)
+{
+	const uint64_t *m = summary ? p->t_msg : p->i_msg;
+	const uint64_t *t = p->t_msg;
+	unsigned run_bits = units_active(t), bits = units_active(m);
+	double arr = 0, msgs_tcp = 0, bytes_tcp = 0, run_msgs_tcp = 0, run_bytes_tcp = 0;
+	uint64_t tx_framed_bytes = 0;
+
+	memset(mi, 0, sizeof(*mi));
+	if (!run_bits) {
+		/* nothing received yet: no messages (known); receives without
+		 * message counters: a kernel side that does not count them */
+		v->msgs_known =
+			p->t_stat[offsetof(struct st_proc_stat, rx_ops) / sizeof(uint64_t)] == 0;
+		v->unit = ST_UNIT_RECEIVE;
+		return 0;
+	}
+	v->msgs_known = 1;
+	v->rx_msgs = 0;
+	for (unsigned u = 1; u < ST_UNITS; u++) {
+		double a, per;
+
+		if (ST_UNIT_FRAMED(u)) {
+			v->tx_msgs += MSGU(m, msg_tx, u);
+			tx_framed_bytes += MSGU(t, msg_tx_bytes, u);
+		}
+		if (u == ST_UNIT_RECEIVE) {
+			run_msgs_tcp += (double)MSG(t, recv_tcp_ops);
+			run_bytes_tcp += (double)MSG(t, recv_tcp_bytes);
+		} else {
+			run_msgs_tcp += (double)MSGU(t, msg_rx, u);
+			run_bytes_tcp += (double)MSGU(t, msg_rx_bytes, u);
+		}
+		if (!(bits & (1u << u)))
+			continue;
+		v->rx_msgs += MSGU(m, msg_rx, u);
+		if (u == ST_UNIT_TURN) {
+			a = (double)MSGU(m, msg_arr, u);
+		} else {
+			per = msgs_per_byte(m, t, u);
+			a = (double)MSGU(m, msg_arr_bytes, u) * per;
+			if (MSGU(m, msg_arr_bytes, u) && !(per > 0))
+				a = NAN; /* bytes arrived but no message to size them by */
+			if (u == ST_UNIT_RECEIVE)
+				a += (double)MSG(m, recv_arr_events) +
+				     (double)STAT(st, drops_dgram);
+		}
+		arr += a;
+		if (u == ST_UNIT_RECEIVE) {
+			msgs_tcp += (double)MSG(m, recv_tcp_ops);
+			bytes_tcp += (double)MSG(m, recv_tcp_bytes);
+		} else {
+			msgs_tcp += (double)MSGU(m, msg_rx, u);
+			bytes_tcp += (double)MSGU(m, msg_rx_bytes, u);
+		}
+		if (v->n_units < ST_UNITS) {
+			struct unit_view *uv = &v->units[v->n_units++];
+
+			uv->unit = u;
+			uv->msgs = MSGU(m, msg_rx, u);
+			uv->arrival_rate = span_s > 0 ? a / span_s : NAN;
+			uv->throughput = span_s > 0 ? (double)uv->msgs / span_s : NAN;
+		}
+	}
+	v->unit = bits ? unit_of(bits) : unit_of(run_bits);
+	if (!v->unit)
+		v->unit = ST_UNIT_RECEIVE;
+	v->tx_msgs_known = tx_framed_bytes > 0;
+	if (!v->tx_msgs_known)
+		v->tx_msgs = 0;
+	v->fr_lost = MSG(m, fr_lost);
+	mi->arrivals = arr;
+	mi->per_tcp_byte = bytes_tcp > 0       ? msgs_tcp / bytes_tcp
+			   : run_bytes_tcp > 0 ? run_msgs_tcp / run_bytes_tcp
+					       : 0;
+	return 1;
+}
+
 /* The queue figures of one process over a span, from its socket and busy/idle
  * counters; has_queue stays 0 for a process that received nothing. */
 static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint64_t *st,
-		       int summary, double span_s)
+		       int summary, double span_s, const struct msg_in *mi)
 {
 	struct queue_input in;
 	double ops = (double)STAT(st, rx_ops);
@@ -474,6 +622,12 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	if (STAT(st, arr_bytes) && !tcp_bytes)
 		in.arrivals = NAN; /* bytes arrived but no op to size them by */
 	in.completions = ops;
+	if (mi) {
+		/* in messages of the process's unit(s) */
+		in.arrivals = mi->arrivals;
+		in.completions = (double)v->rx_msgs;
+		ops_per_byte = mi->per_tcp_byte;
+	}
 	in.servers = servers;
 	/* busy = not blocked waiting for input: the time from each receive to
 	 * the thread's next wait for input, summed over serving threads. (The
@@ -527,6 +681,7 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary, double span_s)
 {
 	const uint64_t *st = summary ? p->t_stat : p->i_stat;
+	struct msg_in mi;
 	unsigned n = 0;
 
 	memset(v, 0, sizeof(*v));
@@ -611,7 +766,8 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	v->arrival_cv2 = v->service_cv2 = NAN;
 	v->backlog_known = p->backlog_known;
 	v->backlog_bytes = p->backlog_now;
-	fill_queue(v, p, st, summary, span_s);
+	fill_queue(v, p, st, summary, span_s,
+		   fill_msgs(v, p, st, summary, span_s, &mi) ? &mi : NULL);
 }
 
 void collector_set_forecast(struct collector *c, double horizon_s, unsigned window)
@@ -739,6 +895,7 @@ static void whatif_eval(const struct collector *c, struct proc_view *v)
 static void reset_interval(struct proc_acc *p)
 {
 	memset(p->i_stat, 0, sizeof(p->i_stat));
+	memset(p->i_msg, 0, sizeof(p->i_msg));
 	memset(&p->i_runq, 0, sizeof(p->i_runq));
 	memset(&p->i_svc, 0, sizeof(p->i_svc));
 	memset(&p->i_wait, 0, sizeof(p->i_wait));

@@ -72,6 +72,25 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_knum(w, "little_error", q->little_error);
 }
 
+/* Per unit of work, when the process serves several (unit "mixed"): each
+ * unit's messages and rates; λ and X above are their sums. */
+static void json_out_units(struct jw *w, const struct proc_view *p)
+{
+	if (!p->msgs_known || p->unit != ST_UNIT_MIXED)
+		return;
+	jw_key(w, "units");
+	jw_obj_begin(w);
+	for (unsigned i = 0; i < p->n_units; i++) {
+		jw_key(w, unit_name(p->units[i].unit));
+		jw_obj_begin(w);
+		jw_ku64(w, "msgs", p->units[i].msgs);
+		jw_knum(w, "arrival_rate", p->units[i].arrival_rate);
+		jw_knum(w, "throughput", p->units[i].throughput);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
 static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
 			  int s_conns)
 {
@@ -119,9 +138,9 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_key(w, "net");
 	jw_obj_begin(w);
 	if (!p->net_known) {
-		static const char *const keys[] = {"rx_bytes", "tx_bytes",	"rx_ops",
-						   "tx_ops",   "backlog_bytes", "retransmits",
-						   "resets",   "drops"};
+		static const char *const keys[] = {
+			"rx_bytes",    "tx_bytes", "rx_ops", "tx_ops",	"backlog_bytes",
+			"retransmits", "resets",   "drops",  "rx_msgs", "tx_msgs"};
 
 		for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			jw_knull(w, keys[i]);
@@ -132,6 +151,14 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_ku64(w, "tx_bytes", p->tx_bytes);
 	jw_ku64(w, "rx_ops", p->rx_ops);
 	jw_ku64(w, "tx_ops", p->tx_ops);
+	if (p->msgs_known)
+		jw_ku64(w, "rx_msgs", p->rx_msgs);
+	else
+		jw_knull(w, "rx_msgs");
+	if (p->tx_msgs_known)
+		jw_ku64(w, "tx_msgs", p->tx_msgs);
+	else
+		jw_knull(w, "tx_msgs");
 	if (p->backlog_known)
 		jw_ku64(w, "backlog_bytes", p->backlog_bytes);
 	else
@@ -150,6 +177,8 @@ queue:
 	jw_key(w, "queue");
 	if (p->has_queue) {
 		json_out_queue(w, &p->queue);
+		jw_kstr(w, "unit", unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE));
+		json_out_units(w, p);
 		jw_knum(w, "wait_timed_s", p->wait_timed_s);
 		jw_knum(w, "wait_p99_us", us(hist_quantile_ns(&p->wait_hist, 0.99, 0)));
 		jw_knum(w, "service_p99_us", us(hist_quantile_ns(&p->svc_hist, 0.99, 0)));

@@ -1,7 +1,30 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Small helpers over the snapshot model. */
 #include <stdlib.h>
+#include <string.h>
 #include "model.h"
+
+/* in the order of enum st_proto (bpf/framing.h; sockets.bpf.c checks it) */
+static const char *const unit_names[] = {
+	"receive", "resp", "postgres", "http1", "mqtt", "nats", "kafka", "amqp", "turn", "receive",
+};
+
+const char *unit_name(unsigned unit)
+{
+	if (unit == ST_UNIT_MIXED)
+		return "mixed";
+	return unit < sizeof(unit_names) / sizeof(unit_names[0]) ? unit_names[unit] : "receive";
+}
+
+int unit_parse(const char *name)
+{
+	if (!strcmp(name, "mixed"))
+		return ST_UNIT_MIXED;
+	for (unsigned i = 1; i < sizeof(unit_names) / sizeof(unit_names[0]); i++)
+		if (!strcmp(name, unit_names[i]))
+			return (int)i;
+	return -1;
+}
 
 const char *lost_kind_name(unsigned kind)
 {
@@ -13,6 +36,7 @@ const char *lost_kind_name(unsigned kind)
 		[ST_LOST_STORAGE] = "storage_failed",
 		[ST_LOST_SOCK_FULL] = "edge_map_full",
 		[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
+		[ST_LOST_FRAMING] = "framing_lost",
 	};
 
 	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";
@@ -23,7 +47,7 @@ uint64_t lost_total(const struct lost_counts *l)
 	uint64_t n = l->recursion;
 
 	for (unsigned i = 0; i < ST_LOST__MAX; i++)
-		if (i != ST_LOST_WAIT_SAMPLE) /* samples, not events */
+		if (i != ST_LOST_WAIT_SAMPLE && i != ST_LOST_FRAMING) /* not events */
 			n += l->kinds[i];
 	return n;
 }

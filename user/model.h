@@ -127,6 +127,22 @@ struct proc_view {
 	struct thread_view *thread_views;
 	unsigned n_conns;
 	struct conn_view *conns;
+
+	/* messages (issue 8): the unit of work of the queue figures, and the
+	 * messages read (in that unit) and written (framed protocols only) */
+	int msgs_known; /* rx_msgs and unit measured (0: older kernel side) */
+	uint64_t rx_msgs;
+	int tx_msgs_known; /* a connection of the process is framed in TX */
+	uint64_t tx_msgs;
+	unsigned unit;	  /* ST_UNIT_* (enum st_proto values) or ST_UNIT_MIXED */
+	uint64_t fr_lost; /* connection directions whose framing gave up */
+	unsigned n_units; /* the units of the span, one row each (mixed: several) */
+	struct unit_view {
+		unsigned unit;
+		uint64_t msgs;	     /* messages taken */
+		double arrival_rate; /* λ of this unit, NaN if unknown */
+		double throughput;
+	} units[ST_UNITS];
 };
 
 struct pipeline_info {
@@ -151,6 +167,17 @@ struct snapshot {
 	char whatif_spec[64];	    /* the --what-if given, "" if none */
 	int has_threads, has_conns; /* the views were asked for */
 };
+
+/* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */
+#define ST_UNIT_RESP	  1
+#define ST_UNIT_TURN	  8
+#define ST_UNIT_RECEIVE	  9
+#define ST_UNIT_MIXED	  15
+#define ST_UNIT_FRAMED(u) ((u) >= 1 && (u) <= 7)
+/* queue.unit's name of a unit ("resp", ..., "mixed"); "receive" for 0 */
+const char *unit_name(unsigned unit);
+/* The unit of a name, -1 if none. */
+int unit_parse(const char *name);
 
 uint64_t lost_total(const struct lost_counts *l);
 /* The key of a lost kind in every output ("ringbuf_full", ...). */

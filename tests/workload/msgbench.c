@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * msgbench: framed messages over loopback TCP in known numbers, for the
+ * message counting of issue 8 (tests/integration/msgs.sh).
+ *
+ *   msgbench server PORT [--reads N,N,...] [--max-rate R] [--pidfile F]
+ *       Accepts connections on 127.0.0.1:PORT one at a time and serves them:
+ *       reads with read(2) in chunk sizes cycling through --reads (default
+ *       1,7,64,4096,13: message boundaries fall anywhere in a read), counts
+ *       the RESP commands it took with its own parser, answers each with
+ *       "+OK\r\n" (the answers of one read in one write), and with
+ *       --max-rate serves at most R commands per second (it sleeps: a slow
+ *       server). On SIGTERM prints "commands N" and exits 0.
+ *   msgbench client PORT --count N [--rate R] [--pipeline K] [--split B]
+ *       Sends N RESP SET commands, K per write (pipelined), each batch cut
+ *       into writes of at most B bytes (0: whole), open loop at R commands
+ *       per second (0: as fast as it can), reading the answers in a second
+ *       thread. The values are 0..300 bytes and contain RESP-looking bytes
+ *       ("*3\r\n$3\r\n"), which a parser that reads payloads would miscount.
+ *       Prints "sent N secs S rate R answers A" (its own clock, from the
+ *       first write to the last).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts = {.tv_sec = (time_t)t,
+			      .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int write_all(int fd, const char *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* --- the server's own RESP request counter (arrays of bulk strings) ------- */
+struct resp {
+	int state; /* 0 '*', 1 count, 2 '$', 3 length, 4 payload */
+	long num, left, skip;
+};
+
+/* Takes one byte; returns 1 when it ended a command. */
+static int resp_byte(struct resp *r, unsigned char c)
+{
+	switch (r->state) {
+	case 0:
+		if (c != '*')
+			return -1;
+		r->state = 1;
+		r->num = 0;
+		return 0;
+	case 1:
+	case 3:
+		if (c >= '0' && c <= '9')
+			r->num = r->num * 10 + (c - '0');
+		else if (c == '\n') {
+			if (r->state == 1) {
+				r->left = r->num;
+				r->state = r->left ? 2 : 0;
+				return r->left ? 0 : 1;
+			}
+			r->skip = r->num + 2;
+			r->state = 4;
+		}
+		return 0;
+	case 2:
+		if (c != '$')
+			return -1;
+		r->state = 3;
+		r->num = 0;
+		return 0;
+	case 4:
+		if (--r->skip)
+			return 0;
+		r->state = --r->left ? 2 : 0;
+		return r->left ? 0 : 1;
+	}
+	return -1;
+}
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int server(int argc, char **argv)
+{
+	int port = atoi(argv[2]), reads[64], nreads = 0, one = 1;
+	const char *spec = "1,7,64,4096,13", *pidfile = NULL;
+	double max_rate = 0;
+	long commands = 0;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sigaction sa = {.sa_handler = on_term};
+	static char buf[65536], out[65536 * 3];
+	int ls;
+
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--reads") && i + 1 < argc)
+			spec = argv[++i];
+		else if (!strcmp(argv[i], "--max-rate") && i + 1 < argc)
+			max_rate = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc)
+			pidfile = argv[++i];
+	}
+	for (const char *s = spec; *s && nreads < 64;) {
+		reads[nreads] = atoi(s);
+		if (reads[nreads] < 1 || reads[nreads] > (int)sizeof(buf))
+			reads[nreads] = sizeof(buf);
+		nreads++;
+		s = strchr(s, ',');
+		if (!s)
+			break;
+		s++;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 16)) {
+		perror("msgbench server");
+		return 1;
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (f) {
+			fprintf(f, "%d\n", getpid());
+			fclose(f);
+		}
+	}
+	while (!stop) {
+		int fd = accept(ls, NULL, NULL), k = 0;
+		struct resp r = {0};
+		double t0 = 0;
+		long served = 0;
+
+		if (fd < 0)
+			continue;
+		for (;;) {
+			ssize_t n = read(fd, buf, (size_t)reads[k++ % nreads]);
+			size_t o = 0;
+
+			if (n < 0 && errno == EINTR && !stop)
+				continue;
+			if (n <= 0)
+				break;
+			for (ssize_t i = 0; i < n; i++) {
+				int e = resp_byte(&r, (unsigned char)buf[i]);
+
+				if (e < 0) {
+					fprintf(stderr, "msgbench server: not RESP\n");
+					return 1;
+				}
+				if (e) {
+					commands++;
+					served++;
+					memcpy(out + o, "+OK\r\n", 5);
+					o += 5;
+				}
+			}
+			if (o && write_all(fd, out, o))
+				break;
+			if (max_rate > 0) {
+				if (!t0)
+					t0 = now_s();
+				sleep_until(t0 + (double)served / max_rate);
+			}
+		}
+		close(fd);
+	}
+	printf("commands %ld\n", commands);
+	return 0;
+}
+
+/* --- client ------------------------------------------------------------- */
+static long answers;
+static int cfd;
+
+static void *reader(void *arg)
+{
+	static char b[65536];
+	ssize_t n;
+
+	(void)arg;
+	while ((n = read(cfd, b, sizeof(b))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i] == '\n')
+				__atomic_add_fetch(&answers, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static size_t command(char *o, long i)
+{
+	static const char junk[] = "*3\r\n$3\r\nSET\r\n:1\r\n+OK\r\n";
+	char key[32], val[320];
+	int kl = snprintf(key, sizeof(key), "key:%ld", i), vl = (int)((i * 7919) % 301);
+
+	for (int j = 0; j < vl; j++)
+		val[j] = junk[j % (sizeof(junk) - 1)];
+	return (size_t)sprintf(o, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%.*s\r\n", kl, key, vl,
+			       vl, val);
+}
+
+static int client(int argc, char **argv)
+{
+	int port = atoi(argv[2]), one = 1;
+	long count = 0, pipeline = 1, split = 0;
+	double rate = 0, t0, t1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	pthread_t th;
+	char *batch;
+
+	for (int i = 3; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "--count"))
+			count = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--rate"))
+			rate = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--pipeline"))
+			pipeline = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--split"))
+			split = atol(argv[++i]);
+	}
+	if (count < 1 || pipeline < 1 || pipeline > 1000) {
+		fprintf(stderr, "msgbench client: bad --count or --pipeline\n");
+		return 2;
+	}
+	batch = malloc((size_t)pipeline * 400);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (!batch || cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a))) {
+		perror("msgbench client");
+		return 1;
+	}
+	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	pthread_create(&th, NULL, reader, NULL);
+	t0 = now_s();
+	for (long i = 0; i < count; i += pipeline) {
+		size_t n = 0, o = 0;
+
+		if (rate > 0)
+			sleep_until(t0 + (double)i / rate);
+		for (long j = i; j < i + pipeline && j < count; j++)
+			n += command(batch + n, j);
+		while (o < n) {
+			size_t w = split > 0 && (size_t)split < n - o ? (size_t)split : n - o;
+
+			if (write_all(cfd, batch + o, w)) {
+				perror("msgbench client: write");
+				return 1;
+			}
+			o += w;
+		}
+	}
+	t1 = now_s();
+	/* the answers, for at most 30 s */
+	for (int i = 0; i < 3000 && __atomic_load_n(&answers, __ATOMIC_RELAXED) < count; i++)
+		usleep(10000);
+	shutdown(cfd, SHUT_WR);
+	printf("sent %ld secs %.6f rate %.3f answers %ld\n", count, t1 - t0,
+	       t1 > t0 ? (double)count / (t1 - t0) : 0.0, answers);
+	return answers == count ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "server"))
+		return server(argc, argv);
+	if (argc >= 3 && !strcmp(argv[1], "client"))
+		return client(argc, argv);
+	fprintf(stderr, "usage: msgbench server PORT [...] | client PORT --count N [...]\n");
+	return 2;
+}
