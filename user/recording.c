@@ -328,6 +328,20 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_u64(b, c->tx_ops);
 		w_u64(b, c->backlog_bytes);
 	}
+	/* minor 1: messages (issue 8) */
+	w_i32(b, p->msgs_known);
+	w_u64(b, p->rx_msgs);
+	w_i32(b, p->tx_msgs_known);
+	w_u64(b, p->tx_msgs);
+	w_u32(b, p->unit);
+	w_u64(b, p->fr_lost);
+	w_u32(b, p->n_units < ST_UNITS ? p->n_units : ST_UNITS);
+	for (unsigned i = 0; i < p->n_units && i < ST_UNITS; i++) {
+		w_u32(b, p->units[i].unit);
+		w_u64(b, p->units[i].msgs);
+		w_f64(b, p->units[i].arrival_rate);
+		w_f64(b, p->units[i].throughput);
+	}
 	w_rec_end(b, at);
 }
 
@@ -681,6 +695,28 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 		c->tx_bytes = r_u64(&r);
 		c->tx_ops = r_u64(&r);
 		c->backlog_bytes = r_u64(&r);
+	}
+	/* minor 1: messages (issue 8); a record from minor 0 ends here, and its
+	 * messages stay unknown */
+	if (!r.bad && r.off < r.len) {
+		p->msgs_known = r_i32(&r);
+		p->rx_msgs = r_u64(&r);
+		p->tx_msgs_known = r_i32(&r);
+		p->tx_msgs = r_u64(&r);
+		p->unit = r_u32(&r);
+		p->fr_lost = r_u64(&r);
+		n = r_u32(&r);
+		if (r.bad)
+			return r.bad;
+		if (n > ST_UNITS)
+			return "a process has more units than there are";
+		p->n_units = n;
+		for (unsigned i = 0; i < n; i++) {
+			p->units[i].unit = r_u32(&r);
+			p->units[i].msgs = r_u64(&r);
+			p->units[i].arrival_rate = r_f64(&r);
+			p->units[i].throughput = r_f64(&r);
+		}
 	}
 	/* anything after is from a newer minor version */
 	return r.bad;

@@ -807,6 +807,134 @@ static void test_queue_tcp(void **state)
 }
 
 /*
+ * Messages (issue 8). The same TCP counters as test_queue_tcp, but the
+ * kernel framed the bytes as RESP: the 1000 receives carried 4000 commands
+ * (pipelined, 25 bytes each). The unit is resp and every figure is per
+ * message: λ = 100000 bytes arrived x 4000/100000 messages per byte / 10 s =
+ * 400/s = X; S = 2 s / 4000 = 0.5 ms; ρ = λS/c = 0.1 as before (the busy
+ * time did not change); Lq = 500 byte-s x 0.04 / 10 s = 2 messages and
+ * Wq = Lq / λ = 5 ms (a wait in seconds does not depend on the unit).
+ * Then an interval with bytes arriving but nothing read: λ from the run's
+ * bytes per message (2000 bytes = 80 commands in 10 s = 8/s), X = 0, the
+ * server falling behind. Then one with RESP and turns on two connections:
+ * unit mixed, λ and X summing both, each listed. The summary over 30 s adds
+ * up the run. A process that writes on no framed connection has tx_msgs
+ * unknown; one with no message counters at all (an older kernel side) has
+ * its messages unknown and its unit "receive".
+ */
+static void test_queue_messages(void **state)
+{
+	struct collector *c = new_collector(3);
+	struct st_proc_stat cum, other;
+	struct snapshot s;
+	const struct proc_view *v;
+	const struct queue_figures *q;
+
+	(void)state;
+	collector_proc_begin(c, 0, 10, "redis", ST_ORIGIN_ATTACH);
+	collector_proc_begin(c, 1, 11, "sink", ST_ORIGIN_ATTACH);
+	collector_proc_begin(c, 2, 12, "old", ST_ORIGIN_ATTACH);
+	fill_tcp_counters(&cum);
+	cum.msg_rx[ST_UNIT_RESP] = 4000;
+	cum.msg_rx_bytes[ST_UNIT_RESP] = 100000;
+	cum.msg_arr_bytes[ST_UNIT_RESP] = 100000;
+	cum.msg_tx[ST_UNIT_RESP] = 3990;
+	cum.msg_tx_bytes[ST_UNIT_RESP] = 20000;
+	collector_update_stats(c, 0, &cum);
+	/* a one-way stream: receives, nothing written */
+	fill_tcp_counters(&other);
+	other.msg_rx[ST_UNIT_RECEIVE] = 1000;
+	other.msg_rx_bytes[ST_UNIT_RECEIVE] = 100000;
+	other.recv_tcp_ops = 1000;
+	other.recv_tcp_bytes = 100000;
+	other.msg_arr_bytes[ST_UNIT_RECEIVE] = 50000;
+	collector_update_stats(c, 1, &other);
+	fill_tcp_counters(&other);
+	collector_update_stats(c, 2, &other);
+	assert_int_equal(collector_interval(c, 10, 10, &s), 0);
+	v = must_find(&s, 10);
+	assert_true(v->msgs_known);
+	assert_int_equal(v->unit, ST_UNIT_RESP);
+	assert_int_equal(v->rx_msgs, 4000);
+	assert_true(v->tx_msgs_known);
+	assert_int_equal(v->tx_msgs, 3990);
+	assert_int_equal(v->rx_ops, 1000); /* receives still counted as such */
+	q = &v->queue;
+	assert_close(q->arrival_rate, 400, 1e-10);
+	assert_close(q->throughput, 400, 1e-10);
+	assert_close(q->service_time_s, 0.0005, 1e-15);
+	assert_close(q->rho, 0.1, 1e-13);
+	assert_close(q->wait_s, 0.005, 1e-14);
+	assert_close(q->response_s, 0.0055, 1e-14);
+	assert_int_equal(v->n_units, 1);
+	v = must_find(&s, 11);
+	assert_true(v->msgs_known);
+	assert_int_equal(v->unit, ST_UNIT_RECEIVE);
+	assert_int_equal(v->rx_msgs, 1000);
+	assert_false(v->tx_msgs_known);
+	/* 50000 bytes at 100 bytes per receive: 500 in 10 s */
+	assert_close(v->queue.arrival_rate, 50, 1e-10);
+	assert_close(v->queue.throughput, 100, 1e-10);
+	v = must_find(&s, 12);
+	assert_false(v->msgs_known);
+	assert_int_equal(v->unit, ST_UNIT_RECEIVE);
+	assert_close(v->queue.arrival_rate, 100, 1e-10); /* per receive, as before */
+	snapshot_free(&s);
+
+	/* bytes arrive, nothing is read: the server falls behind */
+	cum.arr_bytes += 2000;
+	cum.msg_arr_bytes[ST_UNIT_RESP] += 2000;
+	collector_update_stats(c, 0, &cum);
+	assert_int_equal(collector_interval(c, 20, 10, &s), 0);
+	v = must_find(&s, 10);
+	assert_int_equal(v->unit, ST_UNIT_RESP);
+	assert_int_equal(v->rx_msgs, 0);
+	assert_true(v->tx_msgs_known); /* known: a connection is framed, none written */
+	assert_int_equal(v->tx_msgs, 0);
+	assert_close(v->queue.arrival_rate, 8, 1e-12);
+	assert_close(v->queue.throughput, 0, 0);
+	snapshot_free(&s);
+
+	/* RESP and turns: mixed */
+	cum.rx_ops += 70;
+	cum.rx_bytes += 1600 + 3000;
+	cum.rx_tcp_ops += 70;
+	cum.rx_tcp_bytes += 1600 + 3000;
+	cum.msg_rx[ST_UNIT_RESP] += 40;
+	cum.msg_rx_bytes[ST_UNIT_RESP] += 1600;
+	cum.msg_arr_bytes[ST_UNIT_RESP] += 1600;
+	cum.msg_rx[ST_UNIT_TURN] += 30;
+	cum.msg_rx_bytes[ST_UNIT_TURN] += 3000;
+	cum.msg_arr[ST_UNIT_TURN] += 30;
+	collector_update_stats(c, 0, &cum);
+	assert_int_equal(collector_interval(c, 30, 10, &s), 0);
+	v = must_find(&s, 10);
+	assert_int_equal(v->unit, ST_UNIT_MIXED);
+	assert_int_equal(v->rx_msgs, 70);
+	/* RESP: 1600 bytes at 40 bytes per message, the span's own ratio */
+	assert_close(v->queue.arrival_rate, 7, 1e-12);
+	assert_close(v->queue.throughput, 7, 1e-12);
+	assert_int_equal(v->n_units, 2);
+	assert_int_equal(v->units[0].unit, ST_UNIT_RESP);
+	assert_int_equal(v->units[0].msgs, 40);
+	assert_close(v->units[0].arrival_rate, 4, 1e-12);
+	assert_int_equal(v->units[1].unit, ST_UNIT_TURN);
+	assert_close(v->units[1].throughput, 3, 1e-12);
+	snapshot_free(&s);
+
+	/* the run: 4040 RESP messages in 101600 bytes; 103600 arrived */
+	assert_int_equal(collector_summary(c, 30, 30, &s), 0);
+	v = must_find(&s, 10);
+	assert_int_equal(v->unit, ST_UNIT_MIXED);
+	assert_int_equal(v->rx_msgs, 4070);
+	assert_int_equal(v->tx_msgs, 3990);
+	assert_close(v->queue.arrival_rate, (103600.0 * 4040 / 101600 + 30) / 30, 1e-10);
+	assert_close(v->queue.throughput, 4070.0 / 30, 1e-10);
+	snapshot_free(&s);
+	collector_free(c);
+}
+
+/*
  * Datagram sockets count arrivals as messages and the backlog as queued
  * messages: 500 messages in 10 s is λ = 50/s; a mean of 2 queued messages
  * (qlen_int = 2 x 10 s / 1024 ns = 19531250) waits Wq = 2 / 50 = 40 ms.
@@ -1059,6 +1187,7 @@ int main(void)
 		cmocka_unit_test(test_lost_deltas),
 		cmocka_unit_test(test_faults_and_rss),
 		cmocka_unit_test(test_queue_tcp),
+		cmocka_unit_test(test_queue_messages),
 		cmocka_unit_test(test_queue_datagram),
 		cmocka_unit_test(test_queue_servers_interval_vs_run),
 		cmocka_unit_test(test_queue_variability_and_waits),

@@ -476,11 +476,15 @@ static void test_snapshot_figures(void **state)
 				  "\"total_s\":0,\"p50_us\":null,\"p99_us\":null,\"max_us\":null,"
 				  "\"errnos\":{\"E600\":1}}]"));
 
+	/* messages not counted (msgs_known clear): null, and the unit is receive */
 	assert_non_null(strstr(p0, "\"net\":{\"rx_bytes\":1000,\"tx_bytes\":2000,\"rx_ops\":10,"
-				   "\"tx_ops\":20,\"backlog_bytes\":null,\"retransmits\":1,"
+				   "\"tx_ops\":20,\"rx_msgs\":null,\"tx_msgs\":null,"
+				   "\"backlog_bytes\":null,\"retransmits\":1,"
 				   "\"resets\":2,\"drops\":3,\"drop_reasons\":{}}"));
 
 	q = value_of(p0, "queue");
+	assert_non_null(strstr(q, "\"unit\":\"receive\""));
+	assert_null(strstr(q, "\"units\""));
 	assert_close(num_of(q, "arrival_rate"), 100, 0);
 	assert_close(num_of(q, "throughput"), 99.5, 0);
 	assert_null_at(q, "utilization");
@@ -512,6 +516,51 @@ static void test_snapshot_figures(void **state)
 	assert_non_null(p);
 	assert_non_null(strstr(p, "\"exit\":{\"code\":null,\"signal\":\"SIGSEGV\","
 				  "\"core_dumped\":true}}],\"pipeline\":null}\n"));
+	free(out);
+}
+
+/* Messages (issue 8): rx_msgs and tx_msgs as counted, the unit by name,
+ * and for a process serving several units the per-unit breakdown; tx_msgs
+ * null when no connection is framed in TX. */
+static void test_snapshot_msgs(void **state)
+{
+	struct fixture fx;
+	const char *p0, *q, *u;
+	char *out;
+	size_t len;
+
+	(void)state;
+	fixture_init(&fx, 0);
+	fx.snap.procs[0].msgs_known = 1;
+	fx.snap.procs[0].rx_msgs = 160;
+	fx.snap.procs[0].tx_msgs_known = 1;
+	fx.snap.procs[0].tx_msgs = 159;
+	fx.snap.procs[0].unit = ST_UNIT_RESP;
+	out = render_snapshot(&fx.snap, &len);
+	p0 = strstr(out, "\"pid\":4242,");
+	assert_non_null(p0);
+	assert_non_null(strstr(p0, "\"tx_ops\":20,\"rx_msgs\":160,\"tx_msgs\":159,"));
+	q = value_of(p0, "queue");
+	assert_non_null(strstr(q, "\"unit\":\"resp\""));
+	assert_null(strstr(q, "\"units\""));
+	free(out);
+
+	/* mixed: MQTT and turns; no TX framing */
+	fx.snap.procs[0].tx_msgs_known = 0;
+	fx.snap.procs[0].unit = ST_UNIT_MIXED;
+	fx.snap.procs[0].n_units = 2;
+	fx.snap.procs[0].units[0] = (struct unit_view){4, 100, 50, 50};
+	fx.snap.procs[0].units[1] = (struct unit_view){ST_UNIT_TURN, 60, 30.5, NAN};
+	out = render_snapshot(&fx.snap, &len);
+	p0 = strstr(out, "\"pid\":4242,");
+	assert_non_null(strstr(p0, "\"rx_msgs\":160,\"tx_msgs\":null,"));
+	q = value_of(p0, "queue");
+	assert_non_null(strstr(q, "\"unit\":\"mixed\""));
+	u = value_of(q, "units");
+	assert_non_null(u);
+	assert_non_null(
+		strstr(u, "{\"mqtt\":{\"msgs\":100,\"arrival_rate\":50,\"throughput\":50},"
+			  "\"turn\":{\"msgs\":60,\"arrival_rate\":30.5,\"throughput\":null}}"));
 	free(out);
 }
 
@@ -746,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_escape_utf8_strictness),
 		cmocka_unit_test(test_strn_limits),
 		cmocka_unit_test(test_snapshot_figures),
+		cmocka_unit_test(test_snapshot_msgs),
 		cmocka_unit_test(test_snapshot_empty_and_zero_span),
 		cmocka_unit_test(test_snapshot_time_precision),
 		cmocka_unit_test(test_weird_comm_parses),
