@@ -445,7 +445,8 @@ static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, in
 }
 
 /* Frame len bytes of one direction; returns the messages that ended, and
- * *lost = 1 when sync was lost (the direction then falls back). */
+ * *lost = 1 when sync was lost (the direction then falls back), 2 when the
+ * protocol is not known yet and these bytes could not be read. */
 static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
 				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
 				       int *lost)
@@ -459,7 +460,10 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		.now = now,
 	};
 
-	*lost = 1;
+	/* no bytes to look at before the protocol is known (a receive that was
+	 * under way when tracing began, say): undecided still, this syscall not
+	 * counted, as if it had come before tracing */
+	*lost = s->unit[dir & 1] ? 1 : 2;
 	c.w = bpf_map_lookup_elem(&fr_win, &zero);
 	if (!c.w || !st_fr_buffer(&c, t))
 		return 0;
@@ -525,6 +529,8 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 	u = s->unit[ST_DIR_RX];
 	if (s->is_stream && (!u || st_framed(u))) {
 		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, &lost);
+		if (lost == 2)
+			return;
 		u = s->unit[ST_DIR_RX];
 		if (st_framed(u) && u < ST_UNITS) {
 			ps->msg_rx[ST_UI(u)] += n;
@@ -591,6 +597,8 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	if (!s->is_stream || (u && !st_framed(u)))
 		return;
 	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, &lost);
+	if (lost == 2)
+		return;
 	u = s->unit[ST_DIR_TX];
 	if (st_framed(u) && u < ST_UNITS) {
 		ps->msg_tx[ST_UI(u)] += n;

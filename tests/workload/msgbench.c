@@ -3,20 +3,26 @@
  * msgbench: framed messages over loopback TCP in known numbers, for the
  * message counting of issue 8 (tests/integration/msgs.sh).
  *
- *   msgbench server PORT [--reads N,N,...] [--max-rate R] [--pidfile F]
+ *   msgbench server PORT [--reads N,N,...] [--max-rate R] [--rcvbuf B]
+ *                        [--proto resp|line] [--pidfile F]
  *       Accepts connections on 127.0.0.1:PORT one at a time and serves them:
  *       reads with read(2) in chunk sizes cycling through --reads (default
  *       1,7,64,4096,13: message boundaries fall anywhere in a read), counts
  *       the RESP commands it took with its own parser, answers each with
  *       "+OK\r\n" (the answers of one read in one write), and with
  *       --max-rate serves at most R commands per second (it sleeps: a slow
- *       server). On SIGTERM prints "commands N" and exits 0.
+ *       server); --rcvbuf sets the receive buffer (SO_RCVBUFFORCE, root), so
+ *       that a client can run ahead of a slow server. --proto line: the
+ *       commands are text lines, a protocol streamtrace does not know (one
+ *       turn per request), answered "OK\n". On SIGTERM prints "commands N" and exits 0.
  *   msgbench client PORT --count N [--rate R] [--pipeline K] [--split B]
+ *                        [--proto resp|line] [--closed]
  *       Sends N RESP SET commands, K per write (pipelined), each batch cut
  *       into writes of at most B bytes (0: whole), open loop at R commands
  *       per second (0: as fast as it can), reading the answers in a second
  *       thread. The values are 0..300 bytes and contain RESP-looking bytes
  *       ("*3\r\n$3\r\n"), which a parser that reads payloads would miscount.
+ *       --closed waits for a batch's answers before the next batch.
  *       Prints "sent N secs S rate R answers A" (its own clock, from the
  *       first write to the last).
  */
@@ -124,6 +130,7 @@ static int server(int argc, char **argv)
 	const char *spec = "1,7,64,4096,13", *pidfile = NULL;
 	double max_rate = 0;
 	long commands = 0;
+	int rcvbuf = 0, line = 0;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct sigaction sa = {.sa_handler = on_term};
 	static char buf[65536], out[65536 * 3];
@@ -136,6 +143,10 @@ static int server(int argc, char **argv)
 			max_rate = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc)
 			pidfile = argv[++i];
+		else if (!strcmp(argv[i], "--rcvbuf") && i + 1 < argc)
+			rcvbuf = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--proto") && i + 1 < argc)
+			line = !strcmp(argv[++i], "line");
 	}
 	for (const char *s = spec; *s && nreads < 64;) {
 		reads[nreads] = atoi(s);
@@ -152,6 +163,11 @@ static int server(int argc, char **argv)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ls = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* before listen: accepted sockets inherit it, window scaling included */
+	if (rcvbuf > 0 && setsockopt(ls, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf))) {
+		perror("msgbench server: SO_RCVBUFFORCE");
+		return 1;
+	}
 	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 16)) {
 		perror("msgbench server");
 		return 1;
@@ -181,7 +197,8 @@ static int server(int argc, char **argv)
 			if (n <= 0)
 				break;
 			for (ssize_t i = 0; i < n; i++) {
-				int e = resp_byte(&r, (unsigned char)buf[i]);
+				int e = line ? buf[i] == '\n'
+					     : resp_byte(&r, (unsigned char)buf[i]);
 
 				if (e < 0) {
 					fprintf(stderr, "msgbench server: not RESP\n");
@@ -190,8 +207,8 @@ static int server(int argc, char **argv)
 				if (e) {
 					commands++;
 					served++;
-					memcpy(out + o, "+OK\r\n", 5);
-					o += 5;
+					memcpy(out + o, line ? "OK\n" : "+OK\r\n", line ? 3 : 5);
+					o += line ? 3 : 5;
 				}
 			}
 			if (o && write_all(fd, out, o))
@@ -210,7 +227,7 @@ static int server(int argc, char **argv)
 
 /* --- client ------------------------------------------------------------- */
 static long answers;
-static int cfd;
+static int cfd, cline;
 
 static void *reader(void *arg)
 {
@@ -229,7 +246,13 @@ static size_t command(char *o, long i)
 {
 	static const char junk[] = "*3\r\n$3\r\nSET\r\n:1\r\n+OK\r\n";
 	char key[32], val[320];
-	int kl = snprintf(key, sizeof(key), "key:%ld", i), vl = (int)((i * 7919) % 301);
+	int kl, vl;
+
+	if (cline)
+		return (size_t)sprintf(o, "GET key:%ld%.*s\n", i, (int)(i % 50),
+				       "..................................................");
+	kl = snprintf(key, sizeof(key), "key:%ld", i);
+	vl = (int)((i * 7919) % 301);
 
 	for (int j = 0; j < vl; j++)
 		val[j] = junk[j % (sizeof(junk) - 1)];
@@ -241,6 +264,7 @@ static int client(int argc, char **argv)
 {
 	int port = atoi(argv[2]), one = 1;
 	long count = 0, pipeline = 1, split = 0;
+	int closed = 0;
 	double rate = 0, t0, t1;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	pthread_t th;
@@ -255,7 +279,12 @@ static int client(int argc, char **argv)
 			pipeline = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--split"))
 			split = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--proto"))
+			cline = !strcmp(argv[++i], "line");
 	}
+	for (int i = 3; i < argc; i++)
+		if (!strcmp(argv[i], "--closed"))
+			closed = 1;
 	if (count < 1 || pipeline < 1 || pipeline > 1000) {
 		fprintf(stderr, "msgbench client: bad --count or --pipeline\n");
 		return 2;
@@ -286,6 +315,12 @@ static int client(int argc, char **argv)
 			}
 			o += w;
 		}
+		/* closed loop: the batch's answers first (for at most 10 s) */
+		for (int w = 0; closed && w < 1000000 &&
+				__atomic_load_n(&answers, __ATOMIC_RELAXED) <
+					(i + pipeline < count ? i + pipeline : count);
+		     w++)
+			usleep(50);
 	}
 	t1 = now_s();
 	/* the answers, for at most 30 s */
