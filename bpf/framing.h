@@ -8,13 +8,22 @@
  *
  * The caller keeps one struct st_frame per socket and direction and drives it
  * with st_frame_byte() for header bytes and st_frame_skipped() once the
- * payload bytes that a header announced (f->skip) have gone by unread.
+ * payload bytes that a header announced (f->skip) have gone by unread;
+ * st_frame_step() does one step of that for a driver. Every bit of state is
+ * in struct st_frame, so a header split over two reads at any byte is normal.
+ * Payloads are never read: a 1 MB body costs one ST_FR_SKIP.
  *
- * (This file is the interface; the parsers are filled in by the framing
- * work of issue 8.)
+ * Each protocol's block below says what one message is, how many bytes of a
+ * header are read, the bounds, and what ST_FR_ERR means there. ERR is final:
+ * the caller stops framing that stream (it falls back to turns, counted).
+ * docs/framing.md says the same for users.
  */
 #ifndef STREAMTRACE_FRAMING_H
 #define STREAMTRACE_FRAMING_H
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
 
 /* What one message is on a connection (queue.unit in every output). */
 enum st_proto {
@@ -53,7 +62,14 @@ struct st_frame {
 	__u64 num;     /* number being read (lengths, counts) */
 	__u32 left[4]; /* per nesting level: elements left (RESP), and other counters */
 	__u64 aux;     /* a second number (AMQP body size, HTTP content length, ...) */
+	__u32 cnt;     /* bytes of the current line or multi-byte field */
+	__u8 sub;      /* per protocol: the type byte being framed, the op kind */
+	__u8 flags;    /* per protocol: ST_RF_*, ST_HF_*, ST_NF_*, ST_AF_* */
+	__u16 pad;
 };
+
+/* Detection reads at most this many bytes of b. */
+#define ST_DETECT_BYTES 16
 
 /*
  * The protocol of a stream from its first bytes b[0..len) (len may be short:
@@ -61,7 +77,7 @@ struct st_frame {
  * the first byte of the stream, 0 when tracing began mid-stream (then only
  * signatures that a message start can be told by are accepted). Returns
  * ST_PROTO_NONE when it cannot tell yet, ST_PROTO_TURN when it is none of
- * the known ones.
+ * the known ones. Reads only b[0..min(len, ST_DETECT_BYTES)).
  */
 static __always_inline __u8 st_frame_detect(const __u8 *b, __u32 len, int dir, int at_start);
 
@@ -74,5 +90,1545 @@ static __always_inline int st_frame_byte(struct st_frame *f, __u8 c);
 /* f->skip bytes went by (the caller set f->skip to 0): ST_FR_END when that
  * ended a message, ST_FR_MORE otherwise. */
 static __always_inline int st_frame_skipped(struct st_frame *f);
+
+/* ---------------------------------------------------------------------- */
+/* Common helpers                                                          */
+
+/* Largest payload one SKIP passes over; the protocols' own caps are lower. */
+#define ST_SKIP_MAX 0xfffffff0u
+
+/* Eight characters packed for comparisons without memory: ST__LE8 puts the
+ * first character in the lowest byte (extract character i with >> 8*i),
+ * ST__BE8 in the highest (as a register that shifts bytes in from the right
+ * holds them). */
+#define ST__LE8(a, b, c, d, e, f, g, h)                                                          \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 | \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+#define ST__BE8(a, b, c, d, e, f, g, h) ST__LE8(h, g, f, e, d, c, b, a)
+
+static __always_inline int st__digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static __always_inline __u8 st__lower(__u8 c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static __always_inline __u8 st__upper(__u8 c)
+{
+	return (c >= 'a' && c <= 'z') ? c - 32 : c;
+}
+
+/* Announce n payload bytes; n == 0 goes straight on to what follows them. */
+static __always_inline int st__skip(struct st_frame *f, __u64 n)
+{
+	if (n > ST_SKIP_MAX)
+		return ST_FR_ERR;
+	f->skip = (__u32)n;
+	if (n == 0)
+		return st_frame_skipped(f);
+	return ST_FR_SKIP;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * RESP (Redis). One message: RX one command, TX one top-level reply.
+ *
+ * RX: a command is an array of bulk strings, `*N\r\n` then N times
+ * `$len\r\n<len bytes>\r\n` (the bytes and their CRLF are skipped), or an
+ * inline command, a line ending in \n (blank lines are no command, as in
+ * Redis; `*0` and `*-1` are no command either). Inside an array only `$` is
+ * accepted.
+ * TX: `+ - : , ( # _` lines, `$ ! =` bulk (`$-1` null), `* ~ >` arrays, `%`
+ * maps (2N elements), `|` attributes (not counted: they precede the element
+ * they annotate). Pushes (`>`) count as replies.
+ * Bounds: numbers at most 12 digits and 2^30, nesting 4 levels, lines
+ * 64 KiB (Redis's own inline limit). ERR: any other type byte, a bad number,
+ * a missing LF after CR, deeper nesting, RESP3 streamed aggregates (`*?`),
+ * longer lines.
+ */
+#define ST_R_TYPE      0 /* the type byte of an element (or an inline command) */
+#define ST_R_NUM       1 /* digits of a length or count after the type byte */
+#define ST_R_NUM_LF    2 /* LF after that number */
+#define ST_R_LINE      3 /* a simple line element */
+#define ST_R_LINE_LF   4
+#define ST_R_BULK_DONE 5 /* after a skipped bulk payload and its CRLF */
+#define ST_R_INLINE    6 /* an inline command */
+
+#define ST_RF_NEG     1 /* the number has a minus sign */
+#define ST_RF_ATTR    2 /* a top-level attribute is being read: its end is no reply */
+#define ST_RF_CONTENT 4 /* the inline line has a non-blank byte */
+
+#define ST_RESP_LINE_MAX (64 * 1024)
+#define ST_RESP_NUM_MAX	 (1ull << 30)
+#define ST_RESP_DEPTH	 4
+
+/* An element is complete: pop finished aggregates; the reply ends at depth 0. */
+static __always_inline int st__resp_elem_done(struct st_frame *f)
+{
+	int i;
+
+	f->state = ST_R_TYPE;
+	for (i = 0; i < ST_RESP_DEPTH; i++) {
+		__u32 *l;
+
+		if (f->depth == 0)
+			break;
+		l = &f->left[(f->depth - 1) & 3];
+		if (*l > 1) {
+			(*l)--;
+			return ST_FR_MORE;
+		}
+		*l = 0;
+		f->depth--;
+	}
+	if (f->depth != 0)
+		return ST_FR_ERR;
+	if (f->flags & ST_RF_ATTR) {
+		f->flags &= ~ST_RF_ATTR;
+		return ST_FR_MORE;
+	}
+	return ST_FR_END;
+}
+
+static __always_inline int st__resp_inline(struct st_frame *f, __u8 c)
+{
+	if (c == '\n') {
+		int had = f->flags & ST_RF_CONTENT;
+
+		f->state = ST_R_TYPE;
+		f->flags = 0;
+		return had ? ST_FR_END : ST_FR_MORE;
+	}
+	if (++f->cnt > ST_RESP_LINE_MAX)
+		return ST_FR_ERR;
+	if (c != ' ' && c != '\t' && c != '\r')
+		f->flags |= ST_RF_CONTENT;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__resp_num_done(struct st_frame *f)
+{
+	int neg = f->flags & ST_RF_NEG;
+	__u64 n = f->num;
+
+	f->flags &= ~ST_RF_NEG;
+	switch (f->sub) {
+	case '$':
+	case '!':
+	case '=':
+		if (neg)
+			return st__resp_elem_done(f);
+		f->state = ST_R_BULK_DONE;
+		return st__skip(f, n + 2);
+	case '%':
+	case '|':
+		n *= 2;
+		break;
+	}
+	/* an aggregate of n elements */
+	if (neg || n == 0) {
+		if (f->dir == ST_DIR_RX && f->depth == 0) {
+			f->state = ST_R_TYPE; /* Redis runs no command for *0 or *-1 */
+			return ST_FR_MORE;
+		}
+		return st__resp_elem_done(f);
+	}
+	if (f->depth >= ST_RESP_DEPTH)
+		return ST_FR_ERR;
+	if (f->sub == '|') {
+		/* the attribute is one more element than its level counts */
+		if (f->depth == 0)
+			f->flags |= ST_RF_ATTR;
+		else
+			f->left[(f->depth - 1) & 3]++;
+	}
+	f->left[f->depth & 3] = (__u32)n;
+	f->depth++;
+	f->state = ST_R_TYPE;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__resp_byte(struct st_frame *f, __u8 c)
+{
+	switch (f->state) {
+	case ST_R_TYPE:
+		if (f->dir == ST_DIR_RX) {
+			if (f->depth == 0 && c != '*') {
+				f->state = ST_R_INLINE;
+				f->cnt = 0;
+				f->flags = 0;
+				return st__resp_inline(f, c);
+			}
+			if (f->depth > 0 && c != '$')
+				return ST_FR_ERR;
+		}
+		f->sub = c;
+		f->num = 0;
+		f->cnt = 0;
+		switch (c) {
+		case '$':
+		case '!':
+		case '=':
+		case '*':
+		case '~':
+		case '>':
+		case '%':
+		case '|':
+			f->state = ST_R_NUM;
+			return ST_FR_MORE;
+		case '+':
+		case '-':
+		case ':':
+		case ',':
+		case '(':
+		case '#':
+		case '_':
+			f->state = ST_R_LINE;
+			return ST_FR_MORE;
+		}
+		return ST_FR_ERR;
+	case ST_R_NUM:
+		if (st__digit(c)) {
+			if (++f->cnt > 12)
+				return ST_FR_ERR;
+			f->num = f->num * 10 + (c - '0');
+			if (f->num > ST_RESP_NUM_MAX)
+				return ST_FR_ERR;
+			return ST_FR_MORE;
+		}
+		if (c == '-' && f->cnt == 0 && !(f->flags & ST_RF_NEG)) {
+			f->flags |= ST_RF_NEG;
+			return ST_FR_MORE;
+		}
+		if (c == '\r' && f->cnt > 0) {
+			f->state = ST_R_NUM_LF;
+			return ST_FR_MORE;
+		}
+		return ST_FR_ERR;
+	case ST_R_NUM_LF:
+		if (c != '\n')
+			return ST_FR_ERR;
+		return st__resp_num_done(f);
+	case ST_R_LINE:
+		if (c == '\r') {
+			f->state = ST_R_LINE_LF;
+			return ST_FR_MORE;
+		}
+		if (c == '\n' || ++f->cnt > ST_RESP_LINE_MAX)
+			return ST_FR_ERR;
+		return ST_FR_MORE;
+	case ST_R_LINE_LF:
+		if (c != '\n')
+			return ST_FR_ERR;
+		return st__resp_elem_done(f);
+	case ST_R_INLINE:
+		return st__resp_inline(f, c);
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st__resp_skipped(struct st_frame *f)
+{
+	if (f->state != ST_R_BULK_DONE)
+		return ST_FR_ERR;
+	return st__resp_elem_done(f);
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * PostgreSQL protocol v3. One message (a unit of work):
+ * RX: the startup packet (int32 length including itself, int32 code:
+ * protocol 3.x, SSLRequest 80877103, GSSENCRequest 80877104, CancelRequest
+ * 80877102) is one message; after an SSL/GSS request a new startup packet
+ * may follow (the server said 'N'). Then messages are a type byte and an
+ * int32 length including itself; the rest is skipped. A unit of work ends at
+ * 'Q' (simple query), 'S' (Sync: end of an extended-protocol cycle), 'F'
+ * (function call) and 'X' (terminate); the other frontend messages (P, B, D,
+ * E, H, C, d, c, f, p) are parts of the next one (so the password and COPY
+ * data belong to the query that follows them).
+ * TX: the single byte 'N' or 'S' answering an SSL/GSS request is one
+ * message; then backend messages type + length; a message ends at 'Z'
+ * (ReadyForQuery).
+ * Bytes read per message: 5 (startup: 8). Bounds: startup length 8..10000,
+ * message length 4..2^30. ERR: an unknown type byte for the direction, a
+ * length out of bounds, an unknown startup code, TLS after 'S'.
+ * A nonzero first byte where a startup packet is expected is taken as a type
+ * byte, so framing that starts mid-stream works.
+ */
+#define ST_P_START 0 /* RX: a startup packet or a type byte; TX: the SSL answer or a type */
+#define ST_P_SLEN  1 /* the 8 bytes of a startup packet */
+#define ST_P_LEN   2 /* the 4 length bytes after a type byte */
+#define ST_P_AFTER 3 /* after the skipped body of a typed message */
+#define ST_P_SDONE 4 /* after the skipped rest of a startup packet */
+#define ST_P_TYPE  5 /* a type byte */
+
+#define ST_PG_PROTO3   196608u
+#define ST_PG_SSL      80877103u
+#define ST_PG_GSSENC   80877104u
+#define ST_PG_CANCEL   80877102u
+#define ST_PG_STARTMAX 10000u
+#define ST_PG_LEN_MAX  (1u << 30)
+
+static __always_inline int st__pg_front_type(__u8 c)
+{
+	switch (c) {
+	case 'Q':
+	case 'S':
+	case 'F':
+	case 'X':
+	case 'P':
+	case 'B':
+	case 'D':
+	case 'E':
+	case 'H':
+	case 'C':
+	case 'd':
+	case 'c':
+	case 'f':
+	case 'p':
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int st__pg_back_type(__u8 c)
+{
+	switch (c) {
+	case 'R':
+	case 'K':
+	case 'S':
+	case 'Z':
+	case 'T':
+	case 'D':
+	case 'C':
+	case 'E':
+	case 'N':
+	case '1':
+	case '2':
+	case '3':
+	case 'I':
+	case 'n':
+	case 's':
+	case 't':
+	case 'A':
+	case 'G':
+	case 'H':
+	case 'W':
+	case 'd':
+	case 'c':
+	case 'V':
+	case 'v':
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int st__pg_type(struct st_frame *f, __u8 c)
+{
+	if (f->dir == ST_DIR_RX ? !st__pg_front_type(c) : !st__pg_back_type(c))
+		return ST_FR_ERR;
+	f->sub = c;
+	f->state = ST_P_LEN;
+	f->cnt = 0;
+	f->num = 0;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__pg_byte(struct st_frame *f, __u8 c)
+{
+	switch (f->state) {
+	case ST_P_START:
+		if (f->dir == ST_DIR_TX) {
+			/* 'N'/'S' answer an SSL or GSS request; no backend
+			 * message comes before authentication starts with 'R' */
+			if (c == 'N' || c == 'S')
+				return ST_FR_END;
+			return st__pg_type(f, c);
+		}
+		if (c != 0) /* lengths are <= 10000: a nonzero byte is a type */
+			return st__pg_type(f, c);
+		f->state = ST_P_SLEN;
+		f->cnt = 1;
+		f->num = 0;
+		return ST_FR_MORE;
+	case ST_P_SLEN:
+		f->num = (f->num << 8) | c;
+		f->cnt++;
+		if (f->cnt == 4) {
+			if (f->num < 8 || f->num > ST_PG_STARTMAX)
+				return ST_FR_ERR;
+			f->aux = f->num;
+			f->num = 0;
+		} else if (f->cnt == 8) {
+			if (f->num == ST_PG_SSL || f->num == ST_PG_GSSENC) {
+				if (f->aux != 8)
+					return ST_FR_ERR;
+				f->state = ST_P_START; /* the client may start again */
+				return ST_FR_END;
+			}
+			if (f->num != ST_PG_CANCEL && (f->num >> 16) != 3)
+				return ST_FR_ERR;
+			f->state = ST_P_SDONE;
+			return st__skip(f, f->aux - 8);
+		}
+		return ST_FR_MORE;
+	case ST_P_TYPE:
+		return st__pg_type(f, c);
+	case ST_P_LEN:
+		f->num = (f->num << 8) | c;
+		if (++f->cnt < 4)
+			return ST_FR_MORE;
+		if (f->num < 4 || f->num > ST_PG_LEN_MAX)
+			return ST_FR_ERR;
+		f->state = ST_P_AFTER;
+		return st__skip(f, f->num - 4);
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st__pg_skipped(struct st_frame *f)
+{
+	if (f->state == ST_P_SDONE) {
+		f->state = ST_P_TYPE;
+		return ST_FR_END;
+	}
+	if (f->state != ST_P_AFTER)
+		return ST_FR_ERR;
+	f->state = ST_P_TYPE;
+	if (f->dir == ST_DIR_TX)
+		return f->sub == 'Z' ? ST_FR_END : ST_FR_MORE;
+	switch (f->sub) {
+	case 'Q':
+	case 'S':
+	case 'F':
+	case 'X':
+		return ST_FR_END;
+	}
+	return ST_FR_MORE;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * HTTP/1.0 and 1.1. One message: RX one request, TX one final response.
+ * RX: a request line (an upper-case method token first, `HTTP/1.x` last),
+ * header lines until an empty line, then a body: chunked when
+ * Transfer-Encoding ends in `chunked` (hex size lines, each chunk and its
+ * CRLF skipped, a last chunk of size 0, then trailer lines until an empty
+ * line), else Content-Length bytes, else none. Empty lines before a request
+ * are ignored. Keep-alive and pipelining are back-to-back messages.
+ * TX: a status line `HTTP/1.x NNN ...`, headers, a body by chunked or
+ * Content-Length. 1xx responses are not messages (101 is: what follows is
+ * another protocol, which then ends framing with ERR); 204 and 304 have no
+ * body. A response with neither length nor chunked is delimited by the
+ * connection's close: ERR. Responses to HEAD carry a Content-Length with no
+ * body: that loses sync (the request method is not known on the TX side).
+ * Header names are compared case-insensitively without being stored;
+ * values are read only for those two headers. CR is ignored, LF ends lines.
+ * Bounds: 8 KiB per start or header line, 1 KiB per chunk-size line, bodies
+ * and chunks below 4 GiB. ERR: past those, a start line that is not HTTP/1.x,
+ * a bad Content-Length or chunk size.
+ */
+#define ST_H_LINE0	0 /* the request or status line */
+#define ST_H_HDR	1 /* header lines */
+#define ST_H_CHUNK	2 /* a chunk-size line */
+#define ST_H_CHUNK_DONE 3 /* after a skipped chunk and its CRLF */
+#define ST_H_TRAILER	4 /* trailer lines after the last chunk */
+#define ST_H_BODY_DONE	5 /* after a skipped Content-Length body */
+
+/* header-line flags */
+#define ST_HF_VALUE   0x01 /* past the colon */
+#define ST_HF_CL_NAME 0x02 /* the name so far is a prefix of content-length */
+#define ST_HF_TE_NAME 0x04 /* ... of transfer-encoding */
+#define ST_HF_CL_VAL  0x08 /* this line is Content-Length */
+#define ST_HF_TE_VAL  0x10 /* this line is Transfer-Encoding */
+/* message flags */
+#define ST_HF_HAS_CL   0x20
+#define ST_HF_CHUNKED  0x40
+#define ST_HF_LINEBITS 0x1f
+/* chunk-size line flags */
+#define ST_HF_DIGITS 0x01
+#define ST_HF_EXT    0x02
+
+#define ST_HTTP_LINE_MAX  8192
+#define ST_HTTP_CHUNK_MAX 1024
+#define ST_HTTP_BODY_MAX  0xfffffff0ull
+
+/* character i of "content-length" and "transfer-encoding", from registers */
+static __always_inline __u8 st__http_cl_char(__u32 i)
+{
+	if (i < 8)
+		return ST__LE8('c', 'o', 'n', 't', 'e', 'n', 't', '-') >> (8 * i);
+	return ST__LE8('l', 'e', 'n', 'g', 't', 'h', 0, 0) >> (8 * (i & 7));
+}
+
+static __always_inline __u8 st__http_te_char(__u32 i)
+{
+	if (i < 8)
+		return ST__LE8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r') >> (8 * i);
+	if (i < 16)
+		return ST__LE8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n') >> (8 * (i & 7));
+	return 'g';
+}
+
+static __always_inline int st__http_start(struct st_frame *f)
+{
+	f->state = ST_H_LINE0;
+	f->cnt = 0;
+	f->num = 0;
+	f->aux = 0;
+	f->flags = 0;
+	f->left[0] = 0;
+	return ST_FR_END;
+}
+
+static __always_inline void st__http_chunk_line(struct st_frame *f)
+{
+	f->state = ST_H_CHUNK;
+	f->cnt = 0;
+	f->num = 0;
+	f->flags = 0;
+}
+
+static __always_inline int st__http_line0(struct st_frame *f, __u8 c)
+{
+	__u64 ver = ST__BE8('H', 'T', 'T', 'P', '/', '1', '.', 0);
+	__u64 mask = ~0xffull;
+
+	if (c == '\r')
+		return ST_FR_MORE;
+	if (c == '\n') {
+		if (f->cnt == 0 && f->dir == ST_DIR_RX)
+			return ST_FR_MORE; /* an empty line before a request */
+		if (f->dir == ST_DIR_RX) {
+			/* the request line ends in HTTP/1.x */
+			if ((f->num & mask) != ver || !st__digit(f->num & 0xff))
+				return ST_FR_ERR;
+		} else if (f->cnt < 12) {
+			return ST_FR_ERR;
+		}
+		f->state = ST_H_HDR;
+		f->cnt = 0;
+		f->num = 0;
+		f->flags = ST_HF_CL_NAME | ST_HF_TE_NAME;
+		return ST_FR_MORE;
+	}
+	if (f->cnt >= ST_HTTP_LINE_MAX)
+		return ST_FR_ERR;
+	if (f->dir == ST_DIR_RX) {
+		if (f->cnt == 0 && !(c >= 'A' && c <= 'Z'))
+			return ST_FR_ERR;
+		f->num = (f->num << 8) | c;
+	} else if (f->cnt < 8) {
+		f->num = (f->num << 8) | c;
+	} else if (f->cnt == 8) {
+		if ((f->num & mask) != ver || !st__digit(f->num & 0xff) || c != ' ')
+			return ST_FR_ERR;
+	} else if (f->cnt < 12) {
+		if (!st__digit(c))
+			return ST_FR_ERR;
+		f->left[0] = f->left[0] * 10 + (c - '0');
+	}
+	f->cnt++;
+	return ST_FR_MORE;
+}
+
+/* the empty line after the headers: what body follows */
+static __always_inline int st__http_headers_done(struct st_frame *f)
+{
+	if (f->dir == ST_DIR_TX) {
+		__u32 status = f->left[0];
+
+		if (status >= 100 && status < 200 && status != 101) {
+			st__http_start(f); /* interim: the final response follows */
+			return ST_FR_MORE;
+		}
+		if (status == 101 || status == 204 || status == 304)
+			return st__http_start(f);
+	}
+	if (f->flags & ST_HF_CHUNKED) {
+		st__http_chunk_line(f);
+		return ST_FR_MORE;
+	}
+	if (f->flags & ST_HF_HAS_CL) {
+		f->state = ST_H_BODY_DONE;
+		return st__skip(f, f->aux);
+	}
+	if (f->dir == ST_DIR_TX)
+		return ST_FR_ERR; /* the body runs until the connection closes */
+	return st__http_start(f);
+}
+
+static __always_inline int st__http_header(struct st_frame *f, __u8 c)
+{
+	if (c == '\r')
+		return ST_FR_MORE;
+	if (c == '\n') {
+		if (f->cnt == 0)
+			return st__http_headers_done(f);
+		if (f->flags & ST_HF_TE_VAL) {
+			/* the last coding decides: chunked or until close */
+			if ((f->num & 0x00ffffffffffffffull) ==
+			    ST__BE8(0, 'c', 'h', 'u', 'n', 'k', 'e', 'd'))
+				f->flags |= ST_HF_CHUNKED;
+			else
+				f->flags &= ~ST_HF_CHUNKED;
+		}
+		f->flags = (f->flags & ~ST_HF_LINEBITS) | ST_HF_CL_NAME | ST_HF_TE_NAME;
+		f->cnt = 0;
+		f->num = 0;
+		return ST_FR_MORE;
+	}
+	if (f->cnt >= ST_HTTP_LINE_MAX)
+		return ST_FR_ERR;
+	if (!(f->flags & ST_HF_VALUE)) {
+		if (c == ':') {
+			f->flags |= ST_HF_VALUE;
+			if ((f->flags & ST_HF_CL_NAME) && f->cnt == 14) {
+				f->flags |= ST_HF_CL_VAL | ST_HF_HAS_CL;
+				f->aux = 0;
+			} else if ((f->flags & ST_HF_TE_NAME) && f->cnt == 17) {
+				f->flags |= ST_HF_TE_VAL;
+				f->num = 0;
+			}
+		} else {
+			__u8 l = st__lower(c);
+
+			if (f->cnt >= 14 || l != st__http_cl_char(f->cnt))
+				f->flags &= ~ST_HF_CL_NAME;
+			if (f->cnt >= 17 || l != st__http_te_char(f->cnt))
+				f->flags &= ~ST_HF_TE_NAME;
+		}
+	} else if (f->flags & ST_HF_CL_VAL) {
+		if (st__digit(c)) {
+			f->aux = f->aux * 10 + (c - '0');
+			if (f->aux > ST_HTTP_BODY_MAX)
+				return ST_FR_ERR;
+		} else if (c != ' ' && c != '\t') {
+			return ST_FR_ERR;
+		}
+	} else if (f->flags & ST_HF_TE_VAL) {
+		if (c != ' ' && c != '\t')
+			f->num = (f->num << 8) | st__lower(c);
+	}
+	f->cnt++;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__http_chunk(struct st_frame *f, __u8 c)
+{
+	__u8 v;
+
+	if (c == '\r')
+		return ST_FR_MORE;
+	if (c == '\n') {
+		if (!(f->flags & ST_HF_DIGITS))
+			return ST_FR_ERR;
+		if (f->num == 0) {
+			f->state = ST_H_TRAILER;
+			f->cnt = 0;
+			return ST_FR_MORE;
+		}
+		f->state = ST_H_CHUNK_DONE;
+		return st__skip(f, f->num + 2);
+	}
+	if (++f->cnt > ST_HTTP_CHUNK_MAX)
+		return ST_FR_ERR;
+	if (f->flags & ST_HF_EXT)
+		return ST_FR_MORE;
+	if (c == ';') {
+		f->flags |= ST_HF_EXT;
+		return ST_FR_MORE;
+	}
+	if (c == ' ' || c == '\t')
+		return ST_FR_MORE;
+	if (st__digit(c))
+		v = c - '0';
+	else if (st__lower(c) >= 'a' && st__lower(c) <= 'f')
+		v = st__lower(c) - 'a' + 10;
+	else
+		return ST_FR_ERR;
+	f->num = (f->num << 4) | v;
+	if (f->num > ST_HTTP_BODY_MAX)
+		return ST_FR_ERR;
+	f->flags |= ST_HF_DIGITS;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__http_byte(struct st_frame *f, __u8 c)
+{
+	switch (f->state) {
+	case ST_H_LINE0:
+		return st__http_line0(f, c);
+	case ST_H_HDR:
+		return st__http_header(f, c);
+	case ST_H_CHUNK:
+		return st__http_chunk(f, c);
+	case ST_H_TRAILER:
+		if (c == '\r')
+			return ST_FR_MORE;
+		if (c == '\n') {
+			if (f->cnt == 0)
+				return st__http_start(f);
+			f->cnt = 0;
+			return ST_FR_MORE;
+		}
+		if (++f->cnt > ST_HTTP_LINE_MAX)
+			return ST_FR_ERR;
+		return ST_FR_MORE;
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st__http_skipped(struct st_frame *f)
+{
+	if (f->state == ST_H_BODY_DONE)
+		return st__http_start(f);
+	if (f->state == ST_H_CHUNK_DONE) {
+		st__http_chunk_line(f);
+		return ST_FR_MORE;
+	}
+	return ST_FR_ERR;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * MQTT 3.1, 3.1.1 and 5 (both directions alike). One message: one control
+ * packet: a fixed-header byte, the remaining length as a varint of 1 to 4
+ * bytes, then that many bytes, skipped. Bytes read per packet: 2 to 5.
+ * ERR: packet type 0, flags that the type forbids (PUBLISH with QoS 3; PUBREL,
+ * SUBSCRIBE, UNSUBSCRIBE without 0x2; others nonzero), a fifth length byte.
+ */
+#define ST_M_TYPE 0
+#define ST_M_LEN  1
+#define ST_M_DONE 2
+
+static __always_inline int st__mqtt_byte(struct st_frame *f, __u8 c)
+{
+	__u8 type = c >> 4, fl = c & 0xf;
+
+	switch (f->state) {
+	case ST_M_TYPE:
+		if (type == 0)
+			return ST_FR_ERR;
+		if (type == 3) {
+			if ((fl & 6) == 6)
+				return ST_FR_ERR;
+		} else if (type == 6 || type == 8 || type == 10) {
+			if (fl != 2)
+				return ST_FR_ERR;
+		} else if (fl != 0) {
+			return ST_FR_ERR;
+		}
+		f->sub = c;
+		f->state = ST_M_LEN;
+		f->cnt = 0;
+		f->num = 0;
+		return ST_FR_MORE;
+	case ST_M_LEN:
+		f->num |= (__u64)(c & 0x7f) << (7 * (f->cnt & 3));
+		f->cnt++;
+		if (c & 0x80) {
+			if (f->cnt >= 4)
+				return ST_FR_ERR;
+			return ST_FR_MORE;
+		}
+		f->state = ST_M_DONE;
+		return st__skip(f, f->num);
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st__mqtt_skipped(struct st_frame *f)
+{
+	if (f->state != ST_M_DONE)
+		return ST_FR_ERR;
+	f->state = ST_M_TYPE;
+	return ST_FR_END;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * NATS client protocol (both directions alike). One message: one op line
+ * (CONNECT, SUB, UNSUB, PING, PONG, INFO, +OK, -ERR; case-insensitive), and
+ * PUB/HPUB (RX) or MSG/HMSG (TX) with its payload: the last token of the
+ * line is the payload size (for HPUB/HMSG the total of headers and body);
+ * the payload and its CRLF are skipped. Lines are counted, not stored: the
+ * op word (at most 8 bytes) and the digits of the current token are kept.
+ * CR is ignored, LF ends a line; blank lines are not messages.
+ * Bounds: lines 64 KiB (INFO and CONNECT carry JSON of a few KiB), payloads
+ * 1 GiB. ERR: an unknown op, a payload op whose last token is not a number,
+ * a longer line.
+ */
+#define ST_N_OP	  0 /* the op word */
+#define ST_N_ARGS 1 /* the rest of the line */
+#define ST_N_DONE 2 /* after a skipped payload */
+
+#define ST_NF_SEP    1 /* whitespace since the last token byte */
+#define ST_NF_DIGITS 2 /* the current token is all digits so far */
+
+#define ST_NATS_LINE_MAX (64 * 1024)
+#define ST_NATS_PAY_MAX	 (1ull << 30)
+
+/* 1: an op with a payload, 0: a line op, -1: unknown */
+static __always_inline int st__nats_op(__u64 w)
+{
+	switch (w) {
+	case ST__BE8(0, 0, 0, 0, 0, 'P', 'U', 'B'):
+	case ST__BE8(0, 0, 0, 0, 'H', 'P', 'U', 'B'):
+	case ST__BE8(0, 0, 0, 0, 0, 'M', 'S', 'G'):
+	case ST__BE8(0, 0, 0, 0, 'H', 'M', 'S', 'G'):
+		return 1;
+	case ST__BE8(0, 'C', 'O', 'N', 'N', 'E', 'C', 'T'):
+	case ST__BE8(0, 0, 0, 0, 0, 'S', 'U', 'B'):
+	case ST__BE8(0, 0, 0, 'U', 'N', 'S', 'U', 'B'):
+	case ST__BE8(0, 0, 0, 0, 'P', 'I', 'N', 'G'):
+	case ST__BE8(0, 0, 0, 0, 'P', 'O', 'N', 'G'):
+	case ST__BE8(0, 0, 0, 0, 'I', 'N', 'F', 'O'):
+	case ST__BE8(0, 0, 0, 0, 0, '+', 'O', 'K'):
+	case ST__BE8(0, 0, 0, 0, '-', 'E', 'R', 'R'):
+		return 0;
+	}
+	return -1;
+}
+
+static __always_inline int st__nats_byte(struct st_frame *f, __u8 c)
+{
+	int op;
+
+	if (c == '\r')
+		return ST_FR_MORE;
+	if (f->cnt >= ST_NATS_LINE_MAX)
+		return ST_FR_ERR;
+	switch (f->state) {
+	case ST_N_OP:
+		if (c == '\n' && f->cnt == 0)
+			return ST_FR_MORE; /* a blank line */
+		if (c == ' ' || c == '\t' || c == '\n') {
+			op = st__nats_op(f->num);
+			if (op < 0 || f->cnt == 0)
+				return ST_FR_ERR;
+			f->sub = op;
+			f->num = 0;
+			f->flags = ST_NF_SEP;
+			if (c == '\n') {
+				if (op)
+					return ST_FR_ERR;
+				f->cnt = 0;
+				return ST_FR_END;
+			}
+			f->state = ST_N_ARGS;
+			f->cnt++;
+			return ST_FR_MORE;
+		}
+		if (f->cnt >= 8)
+			return ST_FR_ERR;
+		f->num = (f->num << 8) | st__upper(c);
+		f->cnt++;
+		return ST_FR_MORE;
+	case ST_N_ARGS:
+		if (c == '\n') {
+			int payload = f->sub && (f->flags & ST_NF_DIGITS);
+
+			if (f->sub && !payload)
+				return ST_FR_ERR;
+			f->cnt = 0;
+			f->flags = 0;
+			if (!payload) {
+				f->state = ST_N_OP;
+				f->num = 0;
+				return ST_FR_END;
+			}
+			f->state = ST_N_DONE;
+			return st__skip(f, f->num + 2);
+		}
+		f->cnt++;
+		if (c == ' ' || c == '\t') {
+			f->flags |= ST_NF_SEP;
+			return ST_FR_MORE;
+		}
+		if (f->flags & ST_NF_SEP) {
+			f->flags = ST_NF_DIGITS; /* a new token */
+			f->num = 0;
+		}
+		if (!st__digit(c)) {
+			f->flags &= ~ST_NF_DIGITS;
+		} else if (f->flags & ST_NF_DIGITS) {
+			f->num = f->num * 10 + (c - '0');
+			if (f->num > ST_NATS_PAY_MAX)
+				f->flags &= ~ST_NF_DIGITS;
+		}
+		return ST_FR_MORE;
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st__nats_skipped(struct st_frame *f)
+{
+	if (f->state != ST_N_DONE)
+		return ST_FR_ERR;
+	f->state = ST_N_OP;
+	f->num = 0;
+	return ST_FR_END;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * Kafka (both directions alike). One message: an int32 big-endian size and
+ * that many bytes, skipped. Bytes read per message: 4. ERR: a size of 0,
+ * negative, or above 100 MiB (the broker's default socket.request.max.bytes).
+ */
+#define ST_K_SIZE 0
+#define ST_K_DONE 1
+
+#define ST_KAFKA_MAX (100u << 20)
+
+static __always_inline int st__kafka_byte(struct st_frame *f, __u8 c)
+{
+	if (f->state != ST_K_SIZE)
+		return ST_FR_ERR;
+	f->num = (f->num << 8) | c;
+	if (++f->cnt < 4)
+		return ST_FR_MORE;
+	if (f->num == 0 || f->num > ST_KAFKA_MAX)
+		return ST_FR_ERR;
+	f->state = ST_K_DONE;
+	return st__skip(f, f->num);
+}
+
+static __always_inline int st__kafka_skipped(struct st_frame *f)
+{
+	if (f->state != ST_K_DONE)
+		return ST_FR_ERR;
+	f->state = ST_K_SIZE;
+	f->cnt = 0;
+	f->num = 0;
+	return ST_FR_END;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * AMQP 0-9-1. RX starts with the protocol header "AMQP\0\0\x09\x01" (8 bytes,
+ * not a message; a first byte other than 'A' is taken as a frame type, for
+ * framing that starts mid-stream). Frames: type (1), channel (2), size (4),
+ * payload, frame-end 0xCE. One message: one method frame (type 1), except
+ * the content-carrying methods Basic.Publish (60,40), Basic.Return (60,50),
+ * Basic.Deliver (60,60) and Basic.Get-Ok (60,71): their message also takes
+ * the content header frame (type 2; the body size is the 8 bytes at payload
+ * offset 4) and the body frames (type 3) until that many bytes came, and
+ * ends with the last body frame (or the header frame for an empty body).
+ * Heartbeats (type 8) are no message. Bytes read per frame: 7 + 4 of a
+ * method, 7 + 12 of a content header, 7 of a body, and the frame end; the
+ * rest is skipped. Bounds: frames 1 GiB. ERR: a bad protocol header, frame
+ * type or frame end, content frames that no content method announced, or a
+ * method frame inside a content (frames of another channel interleaved with
+ * a content are not followed), a body longer than announced.
+ */
+#define ST_A_PROTO   0 /* the 8-byte protocol header (RX) */
+#define ST_A_TYPE    1 /* the frame type */
+#define ST_A_HDR     2 /* channel and size */
+#define ST_A_PAYLOAD 3 /* the first payload bytes: class/method, or content header */
+#define ST_A_FEND    4 /* the frame-end byte */
+#define ST_A_DONE    5 /* after the skipped rest of a payload */
+
+#define ST_AF_WANT_HDR	1 /* a content method came: its header frame is next */
+#define ST_AF_WANT_BODY 2 /* body frames are due */
+
+#define ST_AMQP_FRAME_MAX (1u << 30)
+
+static __always_inline int st__amqp_content_method(__u32 cm)
+{
+	return cm == (60u << 16 | 40) || cm == (60u << 16 | 50) || cm == (60u << 16 | 60) ||
+	       cm == (60u << 16 | 71);
+}
+
+static __always_inline int st__amqp_frame_end(struct st_frame *f)
+{
+	__u32 size = f->left[0];
+
+	f->state = ST_A_TYPE;
+	switch (f->sub) {
+	case 1:
+		if (f->flags)
+			return ST_FR_ERR;
+		if (st__amqp_content_method(f->left[1])) {
+			f->flags = ST_AF_WANT_HDR;
+			return ST_FR_MORE;
+		}
+		return ST_FR_END;
+	case 2:
+		if (f->flags != ST_AF_WANT_HDR)
+			return ST_FR_ERR;
+		if (f->aux == 0) {
+			f->flags = 0;
+			return ST_FR_END;
+		}
+		f->flags = ST_AF_WANT_BODY;
+		return ST_FR_MORE;
+	case 3:
+		if (f->flags != ST_AF_WANT_BODY || size > f->aux)
+			return ST_FR_ERR;
+		f->aux -= size;
+		if (f->aux == 0) {
+			f->flags = 0;
+			return ST_FR_END;
+		}
+		return ST_FR_MORE;
+	}
+	return ST_FR_MORE; /* a heartbeat */
+}
+
+static __always_inline int st__amqp_byte(struct st_frame *f, __u8 c)
+{
+	__u32 size;
+
+	switch (f->state) {
+	case ST_A_PROTO:
+		if (f->cnt == 0 && c != 'A') {
+			f->state = ST_A_TYPE;
+			break;
+		}
+		if (c != (__u8)(ST__LE8('A', 'M', 'Q', 'P', 0, 0, 9, 1) >> (8 * (f->cnt & 7))))
+			return ST_FR_ERR;
+		if (++f->cnt == 8) {
+			f->state = ST_A_TYPE;
+			f->cnt = 0;
+		}
+		return ST_FR_MORE;
+	case ST_A_HDR:
+		f->cnt++;
+		if (f->cnt <= 2)
+			return ST_FR_MORE; /* the channel */
+		f->num = (f->num << 8) | c;
+		if (f->cnt < 6)
+			return ST_FR_MORE;
+		if (f->num > ST_AMQP_FRAME_MAX)
+			return ST_FR_ERR;
+		size = (__u32)f->num;
+		f->left[0] = size;
+		f->cnt = 0;
+		f->num = 0;
+		if (f->sub == 1 || f->sub == 2) {
+			if (size < (f->sub == 1 ? 4u : 12u))
+				return ST_FR_ERR;
+			f->state = ST_A_PAYLOAD;
+			return ST_FR_MORE;
+		}
+		f->state = ST_A_DONE;
+		return st__skip(f, size);
+	case ST_A_PAYLOAD:
+		f->num = (f->num << 8) | c;
+		f->cnt++;
+		if (f->sub == 1) {
+			if (f->cnt < 4)
+				return ST_FR_MORE;
+			f->left[1] = (__u32)f->num;
+			f->state = ST_A_DONE;
+			return st__skip(f, f->left[0] - 4);
+		}
+		if (f->cnt == 4)
+			f->num = 0; /* class and weight are not needed */
+		if (f->cnt < 12)
+			return ST_FR_MORE;
+		f->aux = f->num;
+		f->state = ST_A_DONE;
+		return st__skip(f, f->left[0] - 12);
+	case ST_A_FEND:
+		if (c != 0xce)
+			return ST_FR_ERR;
+		return st__amqp_frame_end(f);
+	}
+	if (f->state != ST_A_TYPE)
+		return ST_FR_ERR;
+	if (c != 1 && c != 2 && c != 3 && c != 8)
+		return ST_FR_ERR;
+	f->sub = c;
+	f->state = ST_A_HDR;
+	f->cnt = 0;
+	f->num = 0;
+	return ST_FR_MORE;
+}
+
+static __always_inline int st__amqp_skipped(struct st_frame *f)
+{
+	if (f->state != ST_A_DONE)
+		return ST_FR_ERR;
+	f->state = ST_A_FEND;
+	return ST_FR_MORE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The interface */
+
+static __always_inline void st_frame_init(struct st_frame *f, __u8 proto, int dir)
+{
+	int i;
+
+	f->proto = proto;
+	f->dir = (__u8)dir;
+	f->state = 0;
+	f->depth = 0;
+	f->skip = 0;
+	f->num = 0;
+	for (i = 0; i < 4; i++)
+		f->left[i] = 0;
+	f->aux = 0;
+	f->cnt = 0;
+	f->sub = 0;
+	f->flags = 0;
+	f->pad = 0;
+	if (proto == ST_PROTO_AMQP && dir == ST_DIR_TX)
+		f->state = ST_A_TYPE; /* only the client sends the protocol header */
+}
+
+static __always_inline int st_frame_byte(struct st_frame *f, __u8 c)
+{
+	switch (f->proto) {
+	case ST_PROTO_RESP:
+		return st__resp_byte(f, c);
+	case ST_PROTO_POSTGRES:
+		return st__pg_byte(f, c);
+	case ST_PROTO_HTTP1:
+		return st__http_byte(f, c);
+	case ST_PROTO_MQTT:
+		return st__mqtt_byte(f, c);
+	case ST_PROTO_NATS:
+		return st__nats_byte(f, c);
+	case ST_PROTO_KAFKA:
+		return st__kafka_byte(f, c);
+	case ST_PROTO_AMQP:
+		return st__amqp_byte(f, c);
+	}
+	return ST_FR_ERR;
+}
+
+static __always_inline int st_frame_skipped(struct st_frame *f)
+{
+	switch (f->proto) {
+	case ST_PROTO_RESP:
+		return st__resp_skipped(f);
+	case ST_PROTO_POSTGRES:
+		return st__pg_skipped(f);
+	case ST_PROTO_HTTP1:
+		return st__http_skipped(f);
+	case ST_PROTO_MQTT:
+		return st__mqtt_skipped(f);
+	case ST_PROTO_NATS:
+		return st__nats_skipped(f);
+	case ST_PROTO_KAFKA:
+		return st__kafka_skipped(f);
+	case ST_PROTO_AMQP:
+		return st__amqp_skipped(f);
+	}
+	return ST_FR_ERR;
+}
+
+/*
+ * One step of a driver over avail (> 0) bytes of a stream whose first is c:
+ * passes over pending payload (c is not looked at then) or takes c as a
+ * header byte. Returns how many bytes it consumed; *res gets the ST_FR_
+ * result (ST_FR_MORE while payload remains, ST_FR_SKIP when c announced a
+ * payload). One call per bpf_loop iteration keeps the work per read bounded.
+ */
+static __always_inline __u32 st_frame_step(struct st_frame *f, __u8 c, __u32 avail, int *res)
+{
+	__u32 n;
+
+	if (f->skip) {
+		n = f->skip < avail ? f->skip : avail;
+		f->skip -= n;
+		*res = f->skip ? ST_FR_MORE : st_frame_skipped(f);
+		return n;
+	}
+	*res = st_frame_byte(f, c);
+	return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * Detection. Each check says 1 (this protocol), 0 (could be: more bytes
+ * needed) or -1 (not it); the first 1 wins unless a check before it said 0.
+ */
+#define ST__D_NO   -1
+#define ST__D_NEED 0
+#define ST__D_YES  1
+
+/* b[off..off+slen) == s, as far as n bytes go */
+static __always_inline int st__pfx(const __u8 *b, __u32 n, __u32 off, const char *s, __u32 slen)
+{
+	__u32 i;
+
+	for (i = 0; i < slen && i < ST_DETECT_BYTES; i++) {
+		if (off + i >= n)
+			return ST__D_NEED;
+		if (b[(off + i) & (ST_DETECT_BYTES - 1)] != (__u8)s[i])
+			return ST__D_NO;
+	}
+	return ST__D_YES;
+}
+
+static __always_inline __u32 st__be32(const __u8 *b, __u32 off)
+{
+	return (__u32)b[off & 15] << 24 | (__u32)b[(off + 1) & 15] << 16 |
+	       (__u32)b[(off + 2) & 15] << 8 | b[(off + 3) & 15];
+}
+
+/* PostgreSQL startup: int32 length 8..10000, then a known code */
+static __always_inline int st__detect_pg_startup(const __u8 *b, __u32 n)
+{
+	__u32 l, code;
+
+	if (n < 8)
+		return (n >= 1 && b[0] != 0) ? ST__D_NO : ST__D_NEED;
+	l = st__be32(b, 0);
+	code = st__be32(b, 4);
+	if (l < 8 || l > ST_PG_STARTMAX)
+		return ST__D_NO;
+	if (code == ST_PG_PROTO3 || code == ST_PG_SSL || code == ST_PG_GSSENC ||
+	    code == ST_PG_CANCEL)
+		return ST__D_YES;
+	return ST__D_NO;
+}
+
+/* PostgreSQL simple query mid-stream: 'Q', a length, query text, NUL at the end */
+static __always_inline int st__detect_pg_query(const __u8 *b, __u32 n)
+{
+	__u32 l, i;
+
+	if (b[0] != 'Q')
+		return ST__D_NO;
+	if (n < 6)
+		return ST__D_NEED;
+	l = st__be32(b, 1);
+	if (l < 6 || l > (1u << 24))
+		return ST__D_NO;
+	for (i = 5; i < ST_DETECT_BYTES; i++) {
+		__u8 c = b[i & 15];
+
+		if (i >= n)
+			break;
+		if (i == l) /* the last byte of the message */
+			return c == 0 ? ST__D_YES : ST__D_NO;
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return ST__D_NO;
+	}
+	return ST__D_YES;
+}
+
+/* Kafka request: size, api_key 0..100, api_version 0..30 */
+static __always_inline int st__detect_kafka(const __u8 *b, __u32 n)
+{
+	__u32 size, key, ver;
+
+	if (n < 8)
+		return (n >= 1 && b[0] != 0) ? ST__D_NO : ST__D_NEED;
+	size = st__be32(b, 0);
+	key = (__u32)b[4] << 8 | b[5];
+	ver = (__u32)b[6] << 8 | b[7];
+	if (size < 8 || size > ST_KAFKA_MAX || key > 100 || ver > 30)
+		return ST__D_NO;
+	return ST__D_YES;
+}
+
+/* MQTT CONNECT: 0x10, remaining length, protocol name MQTT or MQIsdp */
+static __always_inline int st__detect_mqtt_connect(const __u8 *b, __u32 n)
+{
+	__u32 i, off = 0;
+
+	if (b[0] != 0x10)
+		return ST__D_NO;
+	for (i = 1; i <= 4; i++) {
+		if (i >= n)
+			return ST__D_NEED;
+		if (!(b[i & 15] & 0x80)) {
+			off = i + 1;
+			break;
+		}
+	}
+	if (off == 0)
+		return ST__D_NO;
+	if (st__pfx(b, n, off, "\0\4MQTT", 6) == ST__D_YES)
+		return ST__D_YES;
+	if (st__pfx(b, n, off, "\0\6MQIsdp", 8) == ST__D_YES)
+		return ST__D_YES;
+	if (st__pfx(b, n, off, "\0\4MQTT", 6) == ST__D_NEED ||
+	    st__pfx(b, n, off, "\0\6MQIsdp", 8) == ST__D_NEED)
+		return ST__D_NEED;
+	return ST__D_NO;
+}
+
+/* MQTT CONNACK: 0x20, remaining length >= 2, acknowledge flags 0 or 1 */
+static __always_inline int st__detect_mqtt_connack(const __u8 *b, __u32 n)
+{
+	__u32 flags_at = 2;
+
+	if (b[0] != 0x20)
+		return ST__D_NO;
+	if (n < 2)
+		return ST__D_NEED;
+	if (b[1] & 0x80)
+		flags_at = 3;
+	else if (b[1] < 2)
+		return ST__D_NO;
+	if (n <= flags_at)
+		return ST__D_NEED;
+	return b[flags_at & 15] <= 1 ? ST__D_YES : ST__D_NO;
+}
+
+/* NATS ops that start a client's (RX) or a server's (TX) stream, or that
+ * a message can start with mid-stream */
+static __always_inline int st__detect_nats(const __u8 *b, __u32 n, int dir)
+{
+	int r, need = 0;
+
+#define ST__NATS_TRY(s)                                 \
+	do {                                            \
+		r = st__pfx(b, n, 0, s, sizeof(s) - 1); \
+		if (r == ST__D_YES)                     \
+			return r;                       \
+		if (r == ST__D_NEED)                    \
+			need = 1;                       \
+	} while (0)
+	if (dir == ST_DIR_RX) {
+		ST__NATS_TRY("CONNECT {");
+		ST__NATS_TRY("PUB ");
+		ST__NATS_TRY("HPUB ");
+		ST__NATS_TRY("SUB ");
+		ST__NATS_TRY("UNSUB ");
+	} else {
+		ST__NATS_TRY("INFO {");
+		ST__NATS_TRY("MSG ");
+		ST__NATS_TRY("HMSG ");
+	}
+#undef ST__NATS_TRY
+	return need ? ST__D_NEED : ST__D_NO;
+}
+
+/* an HTTP request line: a known method, SP, then a target */
+static __always_inline int st__detect_http_req(const __u8 *b, __u32 n)
+{
+	__u32 m = 0;
+	int r, need = 0;
+	__u8 t;
+
+#define ST__HTTP_TRY(s)                                 \
+	do {                                            \
+		r = st__pfx(b, n, 0, s, sizeof(s) - 1); \
+		if (r == ST__D_YES && m == 0)           \
+			m = sizeof(s) - 1;              \
+		if (r == ST__D_NEED)                    \
+			need = 1;                       \
+	} while (0)
+	ST__HTTP_TRY("GET ");
+	ST__HTTP_TRY("HEAD ");
+	ST__HTTP_TRY("POST ");
+	ST__HTTP_TRY("PUT ");
+	ST__HTTP_TRY("DELETE ");
+	ST__HTTP_TRY("CONNECT ");
+	ST__HTTP_TRY("OPTIONS ");
+	ST__HTTP_TRY("TRACE ");
+	ST__HTTP_TRY("PATCH ");
+#undef ST__HTTP_TRY
+	if (m == 0)
+		return need ? ST__D_NEED : ST__D_NO;
+	if (m >= n)
+		return ST__D_NEED;
+	t = b[m & 15];
+	if (t == '/' || t == '*')
+		return ST__D_YES;
+	/* absolute form (proxies): http://, and CONNECT's host:port */
+	if (m == 8 && b[0] == 'C')
+		return ((t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || st__digit(t) ||
+			t == '[')
+			       ? ST__D_YES
+			       : ST__D_NO;
+	r = st__pfx(b, n, m, "http", 4);
+	return r;
+}
+
+/* RESP command array mid-stream: *<digits>\r\n$ */
+static __always_inline int st__detect_resp_array(const __u8 *b, __u32 n)
+{
+	__u32 i;
+
+	if (b[0] != '*')
+		return ST__D_NO;
+	for (i = 1; i < 12; i++) {
+		__u8 c;
+
+		if (i >= n)
+			return ST__D_NEED;
+		c = b[i & 15];
+		if (st__digit(c))
+			continue;
+		if (i == 1 || c != '\r')
+			return ST__D_NO;
+		if (i + 1 >= n)
+			return ST__D_NEED;
+		if (b[(i + 1) & 15] != '\n')
+			return ST__D_NO;
+		if (i + 2 >= n)
+			return ST__D_NEED;
+		return b[(i + 2) & 15] == '$' ? ST__D_YES : ST__D_NO;
+	}
+	return ST__D_NO;
+}
+
+/* RESP at the start of a client stream: *<digit>, or an inline command word */
+static __always_inline int st__detect_resp_rx(const __u8 *b, __u32 n)
+{
+	__u32 i;
+
+	if (b[0] == '*') {
+		if (n < 2)
+			return ST__D_NEED;
+		return st__digit(b[1]) ? ST__D_YES : ST__D_NO;
+	}
+	for (i = 0; i < ST_DETECT_BYTES; i++) {
+		__u8 c;
+
+		if (i >= n)
+			return ST__D_NEED;
+		c = st__lower(b[i & 15]);
+		if (c >= 'a' && c <= 'z')
+			continue;
+		if (i > 0 && (c == ' ' || c == '\r' || c == '\n'))
+			return ST__D_YES;
+		return ST__D_NO;
+	}
+	return ST__D_NO;
+}
+
+/* RESP at the start of a server stream: a reply type byte and a fitting second */
+static __always_inline int st__detect_resp_tx(const __u8 *b, __u32 n)
+{
+	__u8 c;
+
+	switch (b[0]) {
+	case '+':
+	case '-':
+	case ':':
+	case '$':
+	case '*':
+	case '%':
+	case '~':
+	case '>':
+	case '_':
+	case ',':
+	case '#':
+	case '(':
+	case '!':
+	case '=':
+	case '|':
+		break;
+	default:
+		return ST__D_NO;
+	}
+	if (n < 2)
+		return ST__D_NEED;
+	c = b[1];
+	switch (b[0]) {
+	case '+':
+		return (c >= 0x20 || c == '\r') ? ST__D_YES : ST__D_NO;
+	case '-':
+		return (c >= 'A' && c <= 'Z') ? ST__D_YES : ST__D_NO;
+	case ':':
+	case '$':
+	case '*':
+	case '(':
+	case ',':
+		return (st__digit(c) || c == '-') ? ST__D_YES : ST__D_NO;
+	case '_':
+		return c == '\r' ? ST__D_YES : ST__D_NO;
+	case '#':
+		return (c == 't' || c == 'f') ? ST__D_YES : ST__D_NO;
+	}
+	return st__digit(c) ? ST__D_YES : ST__D_NO;
+}
+
+/* PostgreSQL server stream: the one-byte SSL refusal, or Authentication */
+static __always_inline int st__detect_pg_tx(const __u8 *b, __u32 n)
+{
+	__u32 l, code;
+
+	if (b[0] == 'N') /* alone in its write, or followed by Authentication */
+		return (n == 1 || b[1] == 'R') ? ST__D_YES : ST__D_NO;
+	if (b[0] != 'R')
+		return ST__D_NO;
+	if (n < 9)
+		return ST__D_NEED;
+	l = st__be32(b, 1);
+	code = st__be32(b, 5);
+	return (l >= 8 && l <= 2048 && code <= 12) ? ST__D_YES : ST__D_NO;
+}
+
+/* AMQP server stream: Connection.Start, a method frame (10,10) on channel 0 */
+static __always_inline int st__detect_amqp_tx(const __u8 *b, __u32 n)
+{
+	int r = st__pfx(b, n, 0, "\1\0\0", 3);
+	__u32 size;
+
+	if (r != ST__D_YES)
+		return r;
+	if (n < 11)
+		return ST__D_NEED;
+	size = st__be32(b, 3);
+	if (size < 4 || size > ST_AMQP_FRAME_MAX)
+		return ST__D_NO;
+	return st__pfx(b, n, 7, "\0\12\0\12", 4);
+}
+
+static __always_inline __u8 st_frame_detect(const __u8 *b, __u32 len, int dir, int at_start)
+{
+	__u32 n = len < ST_DETECT_BYTES ? len : ST_DETECT_BYTES;
+	int need = 0, r;
+
+	if (n == 0)
+		return ST_PROTO_NONE;
+#define ST__TRY(expr, proto)                                   \
+	do {                                                   \
+		r = (expr);                                    \
+		if (r == ST__D_YES)                            \
+			return need ? ST_PROTO_NONE : (proto); \
+		if (r == ST__D_NEED)                           \
+			need = 1;                              \
+	} while (0)
+	if (!at_start) {
+		/* only signatures a message start is told by */
+		ST__TRY(st__detect_resp_array(b, n), ST_PROTO_RESP);
+		if (dir == ST_DIR_RX) {
+			ST__TRY(st__detect_http_req(b, n), ST_PROTO_HTTP1);
+			ST__TRY(st__detect_pg_query(b, n), ST_PROTO_POSTGRES);
+		} else {
+			ST__TRY(st__pfx(b, n, 0, "HTTP/1.", 7), ST_PROTO_HTTP1);
+		}
+		ST__TRY(st__detect_nats(b, n, dir), ST_PROTO_NATS);
+	} else if (dir == ST_DIR_RX) {
+		ST__TRY(st__pfx(b, n, 0, "AMQP\0", 5), ST_PROTO_AMQP);
+		ST__TRY(st__detect_pg_startup(b, n), ST_PROTO_POSTGRES);
+		ST__TRY(st__detect_kafka(b, n), ST_PROTO_KAFKA);
+		ST__TRY(st__detect_mqtt_connect(b, n), ST_PROTO_MQTT);
+		ST__TRY(st__detect_nats(b, n, dir), ST_PROTO_NATS);
+		ST__TRY(st__detect_http_req(b, n), ST_PROTO_HTTP1);
+		/* HTTP/2 with prior knowledge would pass for an inline command */
+		r = st__pfx(b, n, 0, "PRI * HTTP/2", 12);
+		if (r == ST__D_YES)
+			return ST_PROTO_TURN;
+		if (r == ST__D_NEED)
+			need = 1;
+		ST__TRY(st__detect_resp_rx(b, n), ST_PROTO_RESP);
+	} else {
+		ST__TRY(st__pfx(b, n, 0, "HTTP/1.", 7), ST_PROTO_HTTP1);
+		ST__TRY(st__detect_nats(b, n, dir), ST_PROTO_NATS);
+		ST__TRY(st__detect_amqp_tx(b, n), ST_PROTO_AMQP);
+		ST__TRY(st__detect_mqtt_connack(b, n), ST_PROTO_MQTT);
+		ST__TRY(st__detect_pg_tx(b, n), ST_PROTO_POSTGRES);
+		ST__TRY(st__detect_resp_tx(b, n), ST_PROTO_RESP);
+	}
+#undef ST__TRY
+	return need ? ST_PROTO_NONE : ST_PROTO_TURN;
+}
 
 #endif /* STREAMTRACE_FRAMING_H */

@@ -1,0 +1,486 @@
+/*
+ * Unit tests for bpf/framing.h, the per-protocol message framers that the
+ * BPF socket programs run one byte at a time. The streams (framing_streams.h)
+ * are built the way real clients and servers write them and record where
+ * each message ends as they are built; the framer must find exactly those
+ * ends, fed the stream whole, split into two reads at every byte position,
+ * and in random small reads (state must survive any split). Broken streams
+ * must end in ST_FR_ERR at the same byte however they are split. Detection
+ * is checked on first bytes of each protocol, on short reads, and mid-stream.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tests/unit/framing_streams.h"
+
+/* Splitting at every position costs len x (steps of one run). Up to this
+ * product every position is tried (that is all the header-sized streams);
+ * above it, every position within 64 bytes of the start, the end and each
+ * message end, and random others up to the budget. */
+#define SPLIT_BUDGET (20 * 1000 * 1000)
+
+static struct fs_stream good[FS_MAX], bad[FS_MAX];
+static int ngood, nbad;
+
+static int setup(void **state)
+{
+	(void)state;
+	ngood = fs_build_good(good, 1);
+	nbad = fs_build_bad(bad);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < ngood; i++)
+		fs_free(&good[i]);
+	for (i = 0; i < nbad; i++)
+		fs_free(&bad[i]);
+	return 0;
+}
+
+/* feed s in reads that end at the given cut offsets (ascending) */
+static void run_cuts(const struct fs_stream *s, const size_t *cuts, int ncuts, struct fs_result *r)
+{
+	struct st_frame f;
+	size_t from = 0;
+	int i;
+
+	st_frame_init(&f, s->proto, s->dir);
+	for (i = 0; i <= ncuts; i++) {
+		size_t to = i < ncuts ? cuts[i] : s->len;
+
+		if (!fs_feed(&f, s->p + from, to - from, from, r))
+			break;
+		from = to;
+	}
+}
+
+static void check_result(const struct fs_stream *s, const struct fs_result *r, const char *how,
+			 size_t err_at)
+{
+	size_t i;
+
+	if (r->err != s->want_err)
+		fail_msg("%s (%s): err %d at %zu, want %d", s->name, how, r->err, r->err_at,
+			 s->want_err);
+	if (r->err && r->err_at != err_at)
+		fail_msg("%s (%s): ERR at byte %zu, want %zu", s->name, how, r->err_at, err_at);
+	if (r->msgs != s->nends)
+		fail_msg("%s (%s): %zu messages, want %zu", s->name, how, r->msgs, s->nends);
+	for (i = 0; i < s->nends && r->ends; i++)
+		if (r->ends[i] != s->ends[i])
+			fail_msg("%s (%s): message %zu ends at %zu, want %zu", s->name, how, i,
+				 r->ends[i], s->ends[i]);
+}
+
+static void test_struct_size(void **state)
+{
+	(void)state;
+	/* socket storage holds two of these (RX and TX) */
+	assert_true(sizeof(struct st_frame) <= 48);
+}
+
+static void test_whole(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < ngood; i++) {
+		struct fs_stream *s = &good[i];
+		size_t ends[4096];
+		struct fs_result r = {.ends = ends, .ends_cap = 4096};
+
+		assert_true(s->nends > 0 && s->nends <= 4096);
+		run_cuts(s, NULL, 0, &r);
+		check_result(s, &r, "whole", 0);
+	}
+}
+
+static void test_counts_by_hand(void **state)
+{
+	/* a few counts written out, so the builders themselves are checked */
+	static const struct {
+		const char *name;
+		size_t msgs;
+	} want[] = {
+		{"resp-set-p16", 48},  /* 3 writes of 16 pipelined SETs */
+		{"resp-rx-mixed", 6},  /* PING, set, PING, SET k "", SET big, PING */
+		{"pg-rx-simple", 24},  /* SSLRequest, startup, 3 x 7 queries, X */
+		{"pg-rx-extended", 7}, /* startup, 5 P/B/D/E/S cycles, H+F */
+		{"pg-tx", 6},	       /* N, auth..Z, 4 query cycles */
+		{"http-rx-pipeline", 15},
+		{"http-tx", 14}, /* 10 x 200, 201 after 100 Continue, 204, 304, 404 */
+		{"mqtt-rx", 27}, /* CONNECT, 22 PUBLISH, SUBSCRIBE, PUBREL, PINGREQ, DISCONNECT */
+		{"nats-rx", 30}, /* CONNECT, PING, SUB, 20 + 3 PUB, 2 HPUB, UNSUB, PONG */
+		{"kafka-rx", 13},
+		/* 6 methods, 3 publishes with their content; the heartbeat is none */
+		{"amqp-rx", 9},
+		/* 6 methods, Deliver and Get-Ok with their content */
+		{"amqp-tx", 8},
+	};
+	size_t w;
+	int i;
+
+	(void)state;
+	for (w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		for (i = 0; i < ngood; i++)
+			if (!strcmp(good[i].name, want[w].name))
+				break;
+		assert_true(i < ngood);
+		if (good[i].nends != want[w].msgs)
+			fail_msg("%s: built %zu messages, counted by hand %zu", want[w].name,
+				 good[i].nends, want[w].msgs);
+	}
+}
+
+static int near_boundary(const struct fs_stream *s, size_t k)
+{
+	size_t i;
+
+	if (k < 64 || k + 64 > s->len)
+		return 1;
+	for (i = 0; i < s->nends; i++)
+		if (k + 64 > s->ends[i] && k < s->ends[i] + 64)
+			return 1;
+	return 0;
+}
+
+static void split_every(const struct fs_stream *s, size_t err_at)
+{
+	size_t *ends = malloc((s->nends + 1) * sizeof(*ends));
+	struct fs_result whole = {0};
+	size_t k, sample = 1;
+
+	assert_non_null(ends);
+	run_cuts(s, NULL, 0, &whole);
+	if ((double)s->len * (double)whole.steps > SPLIT_BUDGET)
+		sample = (size_t)((double)s->len * (double)whole.steps / SPLIT_BUDGET) + 1;
+	for (k = 1; k < s->len; k++) {
+		struct fs_result r = {.ends = ends, .ends_cap = s->nends + 1};
+		char how[64];
+
+		if (sample > 1 && !near_boundary(s, k) && (size_t)rand() % sample)
+			continue;
+		snprintf(how, sizeof(how), "split at %zu", k);
+		run_cuts(s, &k, 1, &r);
+		check_result(s, &r, how, err_at);
+	}
+	free(ends);
+}
+
+static void random_chunks(const struct fs_stream *s, size_t err_at, unsigned seed, int maxchunk)
+{
+	size_t *cuts = malloc((s->len + 1) * sizeof(*cuts));
+	size_t *ends = malloc((s->nends + 1) * sizeof(*ends));
+	struct fs_result r = {.ends = ends, .ends_cap = s->nends + 1};
+	size_t at = 0;
+	int n = 0;
+	char how[64];
+
+	assert_non_null(cuts);
+	assert_non_null(ends);
+	srand(seed);
+	for (;;) {
+		at += 1 + (size_t)(rand() % maxchunk);
+		if (at >= s->len)
+			break;
+		cuts[n++] = at;
+	}
+	snprintf(how, sizeof(how), "random reads <= %d, seed %u", maxchunk, seed);
+	run_cuts(s, cuts, n, &r);
+	check_result(s, &r, how, err_at);
+	free(cuts);
+	free(ends);
+}
+
+static void test_split_every_position(void **state)
+{
+	int i;
+
+	(void)state;
+	srand(1);
+	for (i = 0; i < ngood; i++)
+		split_every(&good[i], 0);
+}
+
+static void test_random_reads(void **state)
+{
+	unsigned seed;
+	int i;
+
+	(void)state;
+	for (i = 0; i < ngood; i++)
+		for (seed = 1; seed <= 20; seed++) {
+			random_chunks(&good[i], 0, seed, 7);
+			random_chunks(&good[i], 0, seed, 1500);
+		}
+}
+
+/* where a bad stream gives ERR, fed whole; then the same at every split */
+static void test_errors(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < nbad; i++) {
+		struct fs_stream *s = &bad[i];
+		size_t ends[64];
+		struct fs_result r = {.ends = ends, .ends_cap = 64};
+		size_t last = s->nends ? s->ends[s->nends - 1] : 0;
+		unsigned seed;
+
+		s->want_err = 1;
+		run_cuts(s, NULL, 0, &r);
+		if (!r.err)
+			fail_msg("%s: no ERR", s->name);
+		/* the error is in the bytes after the last good message */
+		if (r.err_at < last || r.err_at >= s->len)
+			fail_msg("%s: ERR at %zu, outside [%zu, %zu)", s->name, r.err_at, last,
+				 s->len);
+		check_result(s, &r, "whole", r.err_at);
+		split_every(s, r.err_at);
+		for (seed = 1; seed <= 5; seed++)
+			random_chunks(s, r.err_at, seed, 5);
+	}
+}
+
+/* a few errors at a known byte */
+static void test_error_positions(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t at_from_end; /* the failing byte, counted from the end */
+	} want[] = {
+		{"resp-rx-int-in-array", 4},  /* ':' */
+		{"resp-tx-unknown-type", 10}, /* '?' */
+		{"resp-tx-streamed", 17},     /* "?" after "$" */
+		{"resp-tx-cr-no-lf", 1},      /* 'x' after CR */
+		{"pg-rx-bad-type", 1},	      /* 'Y' */
+		{"pg-rx-short-len", 1},	      /* the length's last byte */
+		{"pg-tx-tls", 5},	      /* the TLS record type */
+		{"http-rx-bad-cl", 7},	      /* 'a' of 12abc */
+		{"http-rx-binary", 5},	      /* the first byte */
+		{"http-tx-until-close", 1},   /* the LF of the empty line */
+		{"mqtt-5-byte-len", 2},	      /* the 4th length byte still has 0x80 */
+		{"kafka-negative", 1},	      /* the size's last byte */
+		{"amqp-bad-frame-end", 1},    /* 0x00 instead of 0xCE */
+		{"amqp-bad-header", 1},	      /* version byte 2 */
+		{"amqp-body-too-long", 1},    /* the frame end of the long body */
+	};
+	size_t w;
+	int i;
+
+	(void)state;
+	for (w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		struct fs_result r = {0};
+
+		for (i = 0; i < nbad; i++)
+			if (!strcmp(bad[i].name, want[w].name))
+				break;
+		assert_true(i < nbad);
+		run_cuts(&bad[i], NULL, 0, &r);
+		assert_true(r.err);
+		if (r.err_at != bad[i].len - want[w].at_from_end)
+			fail_msg("%s: ERR at %zu, want %zu", want[w].name, r.err_at,
+				 bad[i].len - want[w].at_from_end);
+	}
+}
+
+/* protocols that are not framed give ERR at once; init resets everything */
+static void test_unframed_and_init(void **state)
+{
+	struct st_frame f;
+	int res;
+
+	(void)state;
+	st_frame_init(&f, ST_PROTO_TURN, ST_DIR_RX);
+	assert_int_equal(st_frame_byte(&f, 'x'), ST_FR_ERR);
+	st_frame_init(&f, ST_PROTO_RECEIVE, ST_DIR_TX);
+	assert_int_equal(st_frame_byte(&f, 'x'), ST_FR_ERR);
+	/* a RESP bulk header announces payload + CRLF */
+	memset(&f, 0xa5, sizeof(f));
+	st_frame_init(&f, ST_PROTO_RESP, ST_DIR_TX);
+	assert_int_equal(f.skip, 0);
+	assert_int_equal(f.depth, 0);
+	assert_int_equal(st_frame_byte(&f, '$'), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, '5'), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, '\r'), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, '\n'), ST_FR_SKIP);
+	assert_int_equal(f.skip, 7);
+	/* the step driver passes over it in pieces */
+	assert_int_equal(st_frame_step(&f, 0, 3, &res), 3);
+	assert_int_equal(res, ST_FR_MORE);
+	assert_int_equal(st_frame_step(&f, 0, 100, &res), 4);
+	assert_int_equal(res, ST_FR_END);
+	/* a Kafka size of 1 GiB would not fit a sane request */
+	st_frame_init(&f, ST_PROTO_KAFKA, ST_DIR_RX);
+	assert_int_equal(st_frame_byte(&f, 0x40), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, 0), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, 0), ST_FR_MORE);
+	assert_int_equal(st_frame_byte(&f, 0), ST_FR_ERR);
+}
+
+/* ---- detection ---- */
+
+struct detect_case {
+	const char *what;
+	const char *b;
+	__u32 len;
+	int dir, at_start;
+	__u8 want;
+};
+
+#define D(what, s, dir, start, want)                     \
+	{                                                \
+		what, s, sizeof(s) - 1, dir, start, want \
+	}
+
+static const struct detect_case detect_cases[] = {
+	/* client streams from their first byte */
+	D("redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline", "PING\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline lower", "set foo bar\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline GET key", "GET foo\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("one star", "*", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("a word so far", "PI", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg ssl request", "\0\0\0\x08\x04\xd2\x16\x2f", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg gssenc request", "\0\0\0\x08\x04\xd2\x16\x30", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg cancel", "\0\0\0\x10\x04\xd2\x16\x2e\0\0\x10\x92", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg half a startup", "\0\0\0\x54", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("kafka api versions", "\0\0\0\x21\0\x12\0\3\0\0\0\1\0\x09prod", ST_DIR_RX, 1,
+	  ST_PROTO_KAFKA),
+	D("kafka produce", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 1, ST_PROTO_KAFKA),
+	D("binary, bad api key", "\0\0\0\x21\x12\x34\0\3\0\0\0\1", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("mqtt connect", "\x10\x14\0\4MQTT\4\2\0\x3c", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt 3.1 connect", "\x10\x16\0\6MQIsdp\3\2", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt 2-byte length", "\x10\x86\x01\0\4MQTT\5", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt connect so far", "\x10\x14\0\4MQ", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("not mqtt", "\x10\x14\0\4XXXX", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("nats connect", "CONNECT {\"verbose\":false}\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("nats sub", "SUB foo 1\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("http get", "GET / HTTP/1.1\r\nHost: x\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http post", "POST /api HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http options *", "OPTIONS * HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http proxy", "GET http://x/ HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http connect", "CONNECT example.com:443 HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http get so far", "GET ", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("amqp", "AMQP\0\0\x09\x01", ST_DIR_RX, 1, ST_PROTO_AMQP),
+	D("http/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("tls client hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", ST_DIR_RX, 1,
+	  ST_PROTO_TURN),
+	D("ssh", "SSH-2.0-OpenSSH_9.2p1\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("a long word", "abcdefghijklmnopqrstuvwxyz", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("binary", "\xde\xad\xbe\xef\x01\x02\x03\x04\x05", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("nothing", "", ST_DIR_RX, 1, ST_PROTO_NONE),
+	/* server streams from their first byte */
+	D("http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 1, ST_PROTO_HTTP1),
+	D("redis +OK", "+OK\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis bulk", "$5\r\nhello\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis error", "-ERR unknown\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis resp3 map", "%1\r\n+a\r\n:1\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("one plus", "+", ST_DIR_TX, 1, ST_PROTO_NONE),
+	D("nats info", "INFO {\"server_id\":\"x\"}\r\n", ST_DIR_TX, 1, ST_PROTO_NATS),
+	D("mqtt connack", "\x20\x02\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
+	D("mqtt 5 connack", "\x20\x03\0\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
+	D("pg ssl refused", "N", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("pg auth ok", "R\0\0\0\x08\0\0\0\0S\0\0\0\x16", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("pg auth sasl", "R\0\0\0\x17\0\0\0\x0aSCRAM", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("amqp connection.start", "\1\0\0\0\0\1\x90\0\x0a\0\x0a\0\x09", ST_DIR_TX, 1,
+	  ST_PROTO_AMQP),
+	D("kafka response: not told", "\0\0\0\x2c\0\0\0\1\0\0", ST_DIR_TX, 1, ST_PROTO_TURN),
+	D("smtp greeting", "220 mail ESMTP\r\n", ST_DIR_TX, 1, ST_PROTO_TURN),
+	/* mid-stream: only strong signatures */
+	D("mid redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 0, ST_PROTO_RESP),
+	D("mid redis many digits", "*12\r\n$4\r\nMSET", ST_DIR_RX, 0, ST_PROTO_RESP),
+	D("mid array of ints", "*3\r\n:1\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid bulk", "$3\r\nfoo\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid inline", "PING\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid http", "GET /a HTTP/1.1\r\n", ST_DIR_RX, 0, ST_PROTO_HTTP1),
+	D("mid nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 0, ST_PROTO_NATS),
+	D("mid pg query", "Q\0\0\0\x0eSELECT 1;\0", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
+	D("mid pg query long", "Q\0\0\0\x40SELECT abalance ", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
+	D("mid pg query bad end", "Q\0\0\0\x0eSELECT 1;x", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid Q garbage", "Q\x7f\x01\x02\x03zzzz", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid mqtt publish", "\x30\x0e\0\x0csensors/temp", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid kafka", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 0, ST_PROTO_HTTP1),
+	D("mid nats msg", "MSG foo 1 5\r\nhello\r\n", ST_DIR_TX, 0, ST_PROTO_NATS),
+	D("mid +OK", "+OK\r\n", ST_DIR_TX, 0, ST_PROTO_TURN),
+	D("mid redis array reply", "*2\r\n$3\r\nfoo\r\n", ST_DIR_TX, 0, ST_PROTO_RESP),
+	D("mid star so far", "*2\r", ST_DIR_TX, 0, ST_PROTO_NONE),
+};
+
+static void test_detect(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(detect_cases) / sizeof(detect_cases[0]); i++) {
+		const struct detect_case *c = &detect_cases[i];
+		/* an exact-size copy: ASan sees any read past len */
+		__u8 *b = malloc(c->len ? c->len : 1);
+		__u8 got;
+
+		assert_non_null(b);
+		memcpy(b, c->b, c->len);
+		got = st_frame_detect(b, c->len, c->dir, c->at_start);
+		if (got != c->want)
+			fail_msg("%s: detected %u, want %u", c->what, got, c->want);
+		free(b);
+	}
+}
+
+/* every good stream is told by its own first bytes, and every prefix of
+ * them gives either NONE or the same answer (never another protocol) */
+static void test_detect_streams(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < ngood; i++) {
+		struct fs_stream *s = &good[i];
+		__u32 n;
+
+		/* Kafka responses are not told by their first bytes */
+		if (s->proto == ST_PROTO_KAFKA && s->dir == ST_DIR_TX)
+			continue;
+		for (n = 1; n <= 16 && n <= s->len; n++) {
+			__u8 *b = malloc(n);
+			__u8 got;
+
+			assert_non_null(b);
+			memcpy(b, s->p, n);
+			got = st_frame_detect(b, n, s->dir, 1);
+			free(b);
+			if (got != ST_PROTO_NONE && got != s->proto)
+				fail_msg("%s: %u first bytes detected as %u", s->name, n, got);
+			if (n == 16 && got != s->proto)
+				fail_msg("%s: 16 first bytes detected as %u", s->name, got);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
+		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
+		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
