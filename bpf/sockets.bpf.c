@@ -11,7 +11,6 @@
  */
 #include "common.bpf.h"
 #include "framing.h"
-#include "framing_stub.h" /* until the framing branch lands */
 
 #define MSG_PEEK     2
 #define IPPROTO_TCP_ 6
@@ -226,13 +225,71 @@ static __always_inline int st_framed(__u8 u)
 	return u >= ST_PROTO_RESP && u <= ST_PROTO_AMQP;
 }
 
+/*
+ * The parsers as global functions: the verifier checks a global function once,
+ * on its own, with its pointer arguments as plain memory of their type's size,
+ * instead of once for every state of every caller. Inlined into the bpf_loop
+ * callback, the seven parsers times the driver's states passed the verifier's
+ * million-instruction budget.
+ */
+__noinline int st_fr_byte_g(struct st_frame *f, __u32 c)
+{
+	if (!f)
+		return ST_FR_ERR;
+	return st_frame_byte(f, (__u8)c);
+}
+
+__noinline int st_fr_skipped_g(struct st_frame *f)
+{
+	if (!f)
+		return ST_FR_ERR;
+	return st_frame_skipped(f);
+}
+
+/* Detection with a constant length: the verifier then follows one path
+ * through the signature checks instead of every combination of their
+ * outcomes for an unknown length. */
+#define ST_DETECT_N(n) \
+	case n:        \
+		return st_frame_detect(w->b, n, dir, at_start);
+
+__noinline int st_fr_detect_g(struct st_fr_win *w, __u32 len, int dir, int at_start)
+{
+	if (!w)
+		return ST_PROTO_NONE;
+	dir = dir ? ST_DIR_TX : ST_DIR_RX;
+	at_start = !!at_start;
+	switch (len) {
+	case 0:
+		return ST_PROTO_NONE;
+		ST_DETECT_N(1)
+		ST_DETECT_N(2)
+		ST_DETECT_N(3)
+		ST_DETECT_N(4)
+		ST_DETECT_N(5)
+		ST_DETECT_N(6)
+		ST_DETECT_N(7)
+		ST_DETECT_N(8)
+		ST_DETECT_N(9)
+		ST_DETECT_N(10)
+		ST_DETECT_N(11)
+		ST_DETECT_N(12)
+		ST_DETECT_N(13)
+		ST_DETECT_N(14)
+		ST_DETECT_N(15)
+	}
+	return st_frame_detect(w->b, ST_DETECT_BYTES, dir, at_start);
+}
+_Static_assert(ST_DETECT_BYTES == 16, "st_fr_detect_g: one case per length below it");
+
 /* One syscall's bytes on one direction of a connection, being framed. */
 struct st_fr_ctx {
 	struct st_frame *f;
 	struct st_fr_win *w;
 	__u64 base[ST_FR_SEGS]; /* user addresses of the segments */
 	__u32 end[ST_FR_SEGS];	/* offset one past each segment, cumulative */
-	__u32 len;		/* bytes of the syscall on this socket */
+	__u32 len;		/* bytes to take: pre kept bytes, then the syscall's */
+	__u32 pre;		/* bytes kept from earlier syscalls (det[]), taken first */
 	__u32 pos;		/* next byte to take */
 	__u32 win_off, win_len; /* the window holds bytes [win_off, win_off + win_len) */
 	__u32 msgs;		/* messages that ended */
@@ -305,11 +362,13 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 /* Load the window at c->pos; nonzero when the bytes cannot be read. */
 static __always_inline int st_fr_fill(struct st_fr_ctx *c)
 {
-	__u32 start = 0, n;
+	__u32 start = 0, n, upos = c->pos - c->pre; /* offset in the syscall's bytes */
 
+	if (c->pos < c->pre)
+		return 1; /* kept bytes are in the window from the start */
 	for (int i = 0; i < ST_FR_SEGS; i++) {
-		if (c->pos < c->end[i]) {
-			n = c->end[i] - c->pos;
+		if (upos < c->end[i]) {
+			n = c->end[i] - upos;
 			if (n > ST_FR_WIN)
 				n = ST_FR_WIN;
 			c->win_off = c->pos;
@@ -318,7 +377,7 @@ static __always_inline int st_fr_fill(struct st_fr_ctx *c)
 			asm volatile("" : "+r"(n));
 			n &= 2 * ST_FR_WIN - 1;
 			return bpf_probe_read_user(c->w->b, n,
-						   (void *)(c->base[i] + (c->pos - start)));
+						   (void *)(c->base[i] + (upos - start)));
 		}
 		start = c->end[i];
 	}
@@ -369,7 +428,7 @@ static int st_fr_step(__u32 i, void *data)
 		c->pos += n;
 		if (f->skip)
 			return 1; /* the syscall's bytes end inside the payload */
-		r = st_frame_skipped(f);
+		r = st_fr_skipped_g(f);
 	} else {
 		if (c->pos < c->win_off || c->pos - c->win_off >= c->win_len) {
 			if (st_fr_fill(c)) {
@@ -377,10 +436,10 @@ static int st_fr_step(__u32 i, void *data)
 				return 1;
 			}
 		}
-		r = st_frame_byte(f, c->w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
+		r = st_fr_byte_g(f, c->w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
 		c->pos++;
 		if (r == ST_FR_SKIP && !f->skip)
-			r = st_frame_skipped(f);
+			r = st_fr_skipped_g(f);
 	}
 	if (r == ST_FR_END) {
 		c->msgs++;
@@ -468,15 +527,30 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	if (!c.w || !st_fr_buffer(&c, t))
 		return 0;
 	if (!s->unit[dir & 1]) {
-		/* the first bytes name the protocol */
-		int at_start = st_fr_at_start(s, sk, dir, len);
+		/* the first bytes name the protocol: those kept from earlier
+		 * syscalls, then up to ST_DETECT_BYTES of this one's */
+		__u32 kept = s->det_len[dir & 1] & 15, n = ST_DETECT_BYTES - kept;
 		__u8 p;
 
-		if (st_fr_fill(&c))
+		if (!kept)
+			s->det_start[dir & 1] = st_fr_at_start(s, sk, dir, len);
+		__builtin_memcpy(c.w->b, s->det[dir & 1], 16);
+		if (n > c.end[0])
+			n = c.end[0];
+		asm volatile("" : "+r"(n));
+		if (bpf_probe_read_user(c.w->b + kept, n & 31, (void *)c.base[0]))
 			return 0;
-		p = st_frame_detect(c.w->b, c.win_len, dir, at_start);
+		n = kept + (n & 31);
+		p = st_fr_detect_g(c.w, n, dir, s->det_start[dir & 1]);
 		if (dir == ST_DIR_RX)
-			s->rx_at_start = at_start;
+			s->rx_at_start = s->det_start[dir & 1];
+		if (!p && n < ST_DETECT_BYTES && n == kept + len) {
+			/* too few bytes yet: keep them for the next syscall */
+			__builtin_memcpy(s->det[dir & 1], c.w->b, 16);
+			s->det_len[dir & 1] = n;
+			return 0;
+		}
+		s->det_len[dir & 1] = 0;
 		*lost = 0;
 		if (!st_framed(p)) {
 			if (dir == ST_DIR_RX)
@@ -489,16 +563,23 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		if (dir == ST_DIR_RX) {
 			st_msg_rx_unit(s, ps, p);
 			s->msg_timed = s->is_tcp;
+			ps->msg_rx_bytes[ST_UI(p)] += kept;
 		} else {
 			s->unit[ST_DIR_TX] = p;
+			ps->msg_tx_bytes[ST_UI(p)] += kept;
 		}
+		/* the window holds the stream from the kept bytes on */
+		c.pre = kept;
+		c.len = kept + len;
+		c.win_off = 0;
+		c.win_len = n;
 	}
 	if (dir == ST_DIR_RX && s->msg_timed) {
 		c.timed = 1;
-		c.seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - len;
+		c.seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - c.len;
 	}
 	bpf_loop(ST_FR_STEPS, st_fr_step, &c, 0);
-	*lost = c.err || c.pos < len;
+	*lost = c.err || c.pos < c.len;
 	return c.msgs;
 }
 

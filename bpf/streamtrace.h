@@ -231,6 +231,12 @@ struct st_sock {
 	__u64 pre_rx_bytes; /* (counted as receives until then) */
 	__u64 pre_arr_bytes;
 	__u64 none_arr; /* arrived before the RX unit was known (bytes; Unix: skb bytes) */
+	/* the first bytes of each direction while too few to name the protocol
+	 * (a server that reads 1 byte first): parsed once it is named */
+	__u8 det[2][16];
+	__u8 det_len[2];
+	__u8 det_start[2]; /* det[] began at the stream's first byte */
+	__u8 pad_m[4];
 };
 
 enum st_event_kind {

@@ -13,7 +13,8 @@
  *       --max-rate serves at most R commands per second (it sleeps: a slow
  *       server); --rcvbuf sets the receive buffer (SO_RCVBUFFORCE, root), so
  *       that a client can run ahead of a slow server. --proto line: the
- *       commands are text lines, a protocol streamtrace does not know (one
+ *       commands are lines starting with "#", a protocol streamtrace does not
+ *       know (one
  *       turn per request), answered "OK\n". On SIGTERM prints "commands N" and exits 0.
  *   msgbench client PORT --count N [--rate R] [--pipeline K] [--split B]
  *                        [--proto resp|line] [--closed]
@@ -249,7 +250,7 @@ static size_t command(char *o, long i)
 	int kl, vl;
 
 	if (cline)
-		return (size_t)sprintf(o, "GET key:%ld%.*s\n", i, (int)(i % 50),
+		return (size_t)sprintf(o, "#%ld key%.*s\n", i, (int)(i % 50),
 				       "..................................................");
 	kl = snprintf(key, sizeof(key), "key:%ld", i);
 	vl = (int)((i * 7919) % 301);
