@@ -246,41 +246,26 @@ __noinline int st_fr_skipped_g(struct st_frame *f)
 	return st_frame_skipped(f);
 }
 
-/* Detection with a constant length: the verifier then follows one path
- * through the signature checks instead of every combination of their
- * outcomes for an unknown length. */
-#define ST_DETECT_N(n) \
-	case n:        \
-		return st_frame_detect(w->b, n, dir, at_start);
-
-__noinline int st_fr_detect_g(struct st_fr_win *w, __u32 len, int dir, int at_start)
+/* Detection always on ST_DETECT_BYTES bytes: with a constant length the
+ * verifier follows one path through the signature checks instead of every
+ * combination of their outcomes (16 lengths took it 5 s at load). A direction
+ * with fewer bytes so far keeps them (st_sock.det) until there are enough;
+ * they are framed then, so no message is missed, only counted later. */
+__noinline int st_fr_detect_rx_g(struct st_fr_win *w, int at_start)
 {
 	if (!w)
 		return ST_PROTO_NONE;
-	dir = dir ? ST_DIR_TX : ST_DIR_RX;
-	at_start = !!at_start;
-	switch (len) {
-	case 0:
-		return ST_PROTO_NONE;
-		ST_DETECT_N(1)
-		ST_DETECT_N(2)
-		ST_DETECT_N(3)
-		ST_DETECT_N(4)
-		ST_DETECT_N(5)
-		ST_DETECT_N(6)
-		ST_DETECT_N(7)
-		ST_DETECT_N(8)
-		ST_DETECT_N(9)
-		ST_DETECT_N(10)
-		ST_DETECT_N(11)
-		ST_DETECT_N(12)
-		ST_DETECT_N(13)
-		ST_DETECT_N(14)
-		ST_DETECT_N(15)
-	}
-	return st_frame_detect(w->b, ST_DETECT_BYTES, dir, at_start);
+	return st_frame_detect(w->b, ST_DETECT_BYTES, ST_DIR_RX, !!at_start);
 }
-_Static_assert(ST_DETECT_BYTES == 16, "st_fr_detect_g: one case per length below it");
+
+/* one per direction: each program (receive, send) verifies only its own */
+__noinline int st_fr_detect_tx_g(struct st_fr_win *w, int at_start)
+{
+	if (!w)
+		return ST_PROTO_NONE;
+	return st_frame_detect(w->b, ST_DETECT_BYTES, ST_DIR_TX, !!at_start);
+}
+_Static_assert(ST_DETECT_BYTES <= sizeof(((struct st_sock *)0)->det[0]), "st_sock.det");
 
 /* One syscall's bytes on one direction of a connection, being framed. */
 struct st_fr_ctx {
@@ -471,10 +456,20 @@ static __always_inline __u8 st_unframed_unit(struct st_sock *s)
 	return s->tx_ops ? ST_PROTO_TURN : ST_PROTO_RECEIVE;
 }
 
-/* The RX unit is now u: what arrived before it was known counts for it. */
+/* The RX unit is now u: what arrived and was received before it was known
+ * counts for it (framed: the parser counts the kept bytes' messages). */
 static __always_inline void st_msg_rx_unit(struct st_sock *s, struct st_proc_stat *ps, __u8 u)
 {
 	s->unit[ST_DIR_RX] = u;
+	if (u == ST_PROTO_TURN) {
+		ps->msg_rx[ST_PROTO_TURN] += s->det_turns;
+	} else if (u == ST_PROTO_RECEIVE) {
+		ps->msg_rx[ST_PROTO_RECEIVE] += s->det_rx;
+		s->pre_rx_ops += s->det_rx;
+		if (s->is_tcp)
+			ps->recv_tcp_ops += s->det_rx;
+	}
+	s->det_rx = s->det_turns = 0;
 	if (u == ST_PROTO_TURN) {
 		if (s->none_arr)
 			ps->msg_arr[ST_PROTO_TURN]++;
@@ -541,15 +536,18 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		if (bpf_probe_read_user(c.w->b + kept, n & 31, (void *)c.base[0]))
 			return 0;
 		n = kept + (n & 31);
-		p = st_fr_detect_g(c.w, n, dir, s->det_start[dir & 1]);
-		if (dir == ST_DIR_RX)
-			s->rx_at_start = s->det_start[dir & 1];
-		if (!p && n < ST_DETECT_BYTES && n == kept + len) {
+		if (n < ST_DETECT_BYTES) {
 			/* too few bytes yet: keep them for the next syscall */
+			if (n != kept + len)
+				return 0; /* a first iovec shorter than the rest */
 			__builtin_memcpy(s->det[dir & 1], c.w->b, 16);
 			s->det_len[dir & 1] = n;
 			return 0;
 		}
+		p = dir == ST_DIR_RX ? st_fr_detect_rx_g(c.w, s->det_start[0])
+				     : st_fr_detect_tx_g(c.w, s->det_start[1]);
+		if (dir == ST_DIR_RX)
+			s->rx_at_start = s->det_start[dir & 1];
 		s->det_len[dir & 1] = 0;
 		*lost = 0;
 		if (!st_framed(p)) {
@@ -610,8 +608,16 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 	u = s->unit[ST_DIR_RX];
 	if (s->is_stream && (!u || st_framed(u))) {
 		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, &lost);
-		if (lost == 2)
+		if (lost == 2) {
+			/* not known yet: as a turn or a receive, counted if it
+			 * turns out not to be framed (its bytes are framed if it is) */
+			if (s->det_rx < 255)
+				s->det_rx++;
+			if (s->turn_rx && s->det_turns < 255)
+				s->det_turns++;
+			s->turn_rx = 0;
 			return;
+		}
 		u = s->unit[ST_DIR_RX];
 		if (st_framed(u) && u < ST_UNITS) {
 			ps->msg_rx[ST_UI(u)] += n;

@@ -236,7 +236,9 @@ struct st_sock {
 	__u8 det[2][16];
 	__u8 det_len[2];
 	__u8 det_start[2]; /* det[] began at the stream's first byte */
-	__u8 pad_m[4];
+	__u8 det_rx;	   /* receives while the RX unit was not known yet, */
+	__u8 det_turns;	   /* and the turns they began: counted if it is not framed */
+	__u8 pad_m[2];
 };
 
 enum st_event_kind {
