@@ -271,6 +271,8 @@ enum proc_metric {
 	PM_RX_BYTES,
 	PM_TX_BYTES,
 	PM_RX_OPS,
+	PM_RX_MSGS,
+	PM_TX_MSGS,
 	PM_TX_OPS,
 	PM_BACKLOG,
 	PM_RETRANS,
@@ -327,6 +329,12 @@ static const struct proc_family proc_families[] = {
 	 "Successful socket receives (each message of a recvmmsg counts once)."},
 	{PM_TX_OPS, COUNTER, "streamtrace_net_tx_ops_total",
 	 "Successful socket sends (each message of a sendmmsg counts once)."},
+	{PM_RX_MSGS, COUNTER, "streamtrace_net_rx_msgs_total",
+	 "Messages the process took, in its unit of work (streamtrace_queue_unit_info): "
+	 "application messages where the protocol is recognised, else turns or receives."},
+	{PM_TX_MSGS, COUNTER, "streamtrace_net_tx_msgs_total",
+	 "Application messages the process wrote on connections whose protocol is recognised "
+	 "(absent when none is)."},
 	{PM_BACKLOG, GAUGE, "streamtrace_net_backlog_bytes",
 	 "Unread bytes in the process's input sockets at the end of the latest interval."},
 	{PM_RETRANS, COUNTER, "streamtrace_net_retransmits_total", "TCP retransmits."},
@@ -408,6 +416,10 @@ static double proc_value(enum proc_metric m, const struct proc_view *p, double s
 		return (double)p->rx_ops;
 	case PM_TX_OPS:
 		return (double)p->tx_ops;
+	case PM_RX_MSGS:
+		return p->msgs_known ? (double)p->rx_msgs : NAN;
+	case PM_TX_MSGS:
+		return p->tx_msgs_known ? (double)p->tx_msgs : NAN;
 	case PM_BACKLOG:
 		return p->backlog_known ? (double)p->backlog_bytes : NAN;
 	case PM_RETRANS:
@@ -477,6 +489,28 @@ static void render_proc_families(struct prom_ctx *c, const struct prom_proc *sel
 				       proc_value(pf->m, p,
 						  pf->type == COUNTER ? 0 : latest_span_s));
 		}
+	}
+}
+
+/* What one op of the queue figures is: 1 on the series of the process's
+ * unit (resp, postgres, http1, mqtt, nats, kafka, amqp, turn, receive, mixed). */
+static void render_unit_family(struct prom_ctx *c, const struct prom_proc *sel, unsigned n)
+{
+	char lab[64];
+
+	family(c, "streamtrace_queue_unit_info", GAUGE,
+	       "The unit of work of the queue figures (one op): an application protocol's "
+	       "message, a request/response turn, a receive, or mixed; 1 on that series.");
+	for (unsigned j = 0; j < n; j++) {
+		const struct proc_view *p = sel[j].l;
+		const char *u;
+
+		if (!p || !p->has_queue)
+			continue;
+		u = unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE);
+		lab[0] = 0;
+		label_append(lab, sizeof(lab), "unit", u, strlen(u));
+		sample(c, NULL, sel[j].labels, lab, 1);
 	}
 }
 
@@ -735,6 +769,7 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 
 	render_proc_families(&c, sel, n_sel, latest ? latest->span_s : 0);
 	render_model_family(&c, sel, n_sel);
+	render_unit_family(&c, sel, n_sel);
 	render_syscalls(&c, sel, n_sel);
 	render_histograms(&c, sel, n_sel, totals->span_s);
 	render_health(&c, totals, latest, self, dropped_procs, dropped_rows);

@@ -185,6 +185,45 @@ static unsigned count_lines_with(const char *text, const char *needle)
 
 /* ---- tests ---------------------------------------------------------------- */
 
+/* Messages (issue 8): rx_msgs and tx_msgs as counters from the totals (absent
+ * when unknown), the unit as an info series from the latest interval. */
+static void test_messages_and_unit(void **state)
+{
+	struct snapshot t, l;
+	char *out;
+
+	(void)state;
+	make_run(&t, &l);
+	t.procs[0].msgs_known = 1;
+	t.procs[0].rx_msgs = 16000;
+	t.procs[0].tx_msgs_known = 1;
+	t.procs[0].tx_msgs = 15990;
+	l.procs[0].msgs_known = 1;
+	l.procs[0].rx_msgs = 160; /* an interval's count: must not be the counter */
+	l.procs[0].unit = ST_UNIT_RESP;
+	out = render(&t, &l, NULL);
+	assert_float_equal(value_of(out, "streamtrace_net_rx_msgs_total{pid=\"42\",comm=\"srv\"}"),
+			   16000, 0);
+	assert_float_equal(value_of(out, "streamtrace_net_tx_msgs_total{pid=\"42\",comm=\"srv\"}"),
+			   15990, 0);
+	/* the client: messages not known, so no series */
+	assert_true(isnan(value_of(out, "streamtrace_net_rx_msgs_total{pid=\"43\",comm=\"cli\"}")));
+	assert_float_equal(
+		value_of(out, "streamtrace_queue_unit_info{pid=\"42\",comm=\"srv\",unit=\"resp\"}"),
+		1, 0);
+	assert_int_equal(count_lines_with(out, "streamtrace_queue_unit_info{"), 1);
+	free(out);
+	l.procs[0].unit = ST_UNIT_MIXED;
+	out = render(&t, &l, NULL);
+	assert_float_equal(
+		value_of(out,
+			 "streamtrace_queue_unit_info{pid=\"42\",comm=\"srv\",unit=\"mixed\"}"),
+		1, 0);
+	free(out);
+	snapshot_free(&t);
+	snapshot_free(&l);
+}
+
 /* Every line is a comment (HELP/TYPE) or a sample of the family announced
  * last; names start with streamtrace_; counters end in _total; histogram
  * samples end in _bucket/_sum/_count; no family is announced twice. */
@@ -507,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_types),
 		cmocka_unit_test(test_counters_from_totals_gauges_from_latest),
+		cmocka_unit_test(test_messages_and_unit),
 		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_nan_skipped),
