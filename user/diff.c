@@ -434,6 +434,7 @@ struct entity {
 	unsigned n_sc, cap_sc;
 	/* one value per interval */
 	struct samples iw, is, iwq, ix, ierr;
+	unsigned unit; /* the unit of work of its ops (summary), 0 if none */
 	/* the interval being read */
 	int t_q;
 	double t_x;
@@ -597,6 +598,12 @@ static int side_from_summary(struct side *s, const struct snapshot *sum)
 			double x = isfinite(q->throughput) ? q->throughput : 0;
 
 			e->has_queue = 1;
+			/* processes of one entity with different units: mixed */
+			{
+				unsigned u = p->msgs_known ? p->unit : ST_UNIT_RECEIVE;
+
+				e->unit = !e->unit || e->unit == u ? u : ST_UNIT_MIXED;
+			}
 			e->x += x;
 			e->lambda += isfinite(q->arrival_rate) ? q->arrival_rate : 0;
 			e->ops += x * sum->span_s;
@@ -1467,6 +1474,20 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	if (bs.lost || ns.lost)
 		fprintf(out, "note: events were lost (base %llu, new %llu): counts may be low\n",
 			(unsigned long long)bs.lost, (unsigned long long)ns.lost);
+	/* per op figures of different units of work (a recording from before
+	 * messages were counted, say) compare receives with messages */
+	for (unsigned i = 0; i < bs.n_ent; i++) {
+		const struct entity *b = &bs.ent[i], *n;
+
+		if (!b->matched || !b->unit)
+			continue;
+		n = &ns.ent[b->matched - 1];
+		if (n->unit && n->unit != b->unit)
+			fprintf(out,
+				"note: %s: one op is a %s in base and a %s in new: throughput "
+				"and per-op times compare different units\n",
+				b->label, unit_name(b->unit), unit_name(n->unit));
+	}
 	if (few)
 		fprintf(out,
 			"note: fewer than %d intervals a run: response and wait are judged on "

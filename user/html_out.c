@@ -1285,7 +1285,8 @@ static void section_processes(FILE *f, const struct snapshot *o)
 	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
 	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' id='process-table'><thead><tr>"
 	      "<th>pid</th><th>command</th><th>stage</th><th>CPU (cores)</th><th>syscalls</th>"
-	      "<th>errors</th><th>λ (ops/s)</th><th>X (ops/s)</th><th>ρ</th><th>S</th><th>Wq</th>"
+	      "<th>errors</th><th>λ (ops/s)</th><th>X (ops/s)</th><th>op</th><th>ρ</th><th>S</th>"
+	      "<th>Wq</th>"
 	      "<th>W</th><th>status</th></tr></thead><tbody>\n",
 	      f);
 	for (unsigned i = 0; i < rows; i++) {
@@ -1309,6 +1310,9 @@ static void section_processes(FILE *f, const struct snapshot *o)
 		fprintf(f, "<td%s>%llu</td>", errs ? " class='bad'" : "", (unsigned long long)errs);
 		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
 		td_num(f, q ? q->throughput : NAN, fmt_count);
+		/* the unit of work: what one op is (issue 8) */
+		fprintf(f, "<td class='l'>%s</td>",
+			q ? unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE) : "");
 		fprintf(f, "<td%s>", q && q->saturated ? " class='bad'" : "");
 		{
 			char b[32];

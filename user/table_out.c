@@ -76,8 +76,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu\n", tbuf,
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
-	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
-		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
+	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s %-8s\n", "PID", "COMM", "THR",
+		"CPU%", "RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)", " UNIT");
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
@@ -103,6 +103,9 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		fig(f, 7, 0, q ? q->arrival_rate : NAN);
 		fig(f, 6, 2, q ? q->rho : NAN);
 		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
+		/* ARR/s, RHO and W are per op of this unit (issue 8) */
+		if (q)
+			fprintf(f, " %-8s", unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE));
 		fputc('\n', f);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			if (nsc == cap) {
