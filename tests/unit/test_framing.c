@@ -295,6 +295,54 @@ static void test_error_positions(void **state)
 	}
 }
 
+/* the work per message, in st_frame_step() calls, as docs/framing.md states
+ * it: header bytes one step each, a payload one step whatever its size */
+static void test_steps_per_message(void **state)
+{
+	static const char *const set[] = {"SET", "key:__rand_int__", "xxx"};
+	struct fs_stream s = {0};
+	struct fs_result r = {0};
+	struct st_frame f;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 16; i++)
+		resp_cmd(&s, 3, set);
+	st_frame_init(&f, ST_PROTO_RESP, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 16);
+	/* *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF: 17 bytes, and 3 payloads */
+	assert_int_equal(r.steps, 16 * 20);
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	mqtt_publish(&s, 0, "sensors/temp", 16);
+	fs_u8(&s, 0xc0); /* PINGREQ */
+	fs_u8(&s, 0);
+	st_frame_init(&f, ST_PROTO_MQTT, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 2);
+	assert_int_equal(r.steps, 3 + 2);
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	pg_query(&s, "SELECT 1;");
+	pg_msg(&s, 'S', NULL, 0);
+	st_frame_init(&f, ST_PROTO_POSTGRES, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 2);
+	assert_int_equal(r.steps, 6 + 5); /* Sync has no body to skip */
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	kafka_request(&s, 0, 9, 1, 1000000);
+	st_frame_init(&f, ST_PROTO_KAFKA, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 1);
+	assert_int_equal(r.steps, 5);
+	fs_free(&s);
+}
+
 /* protocols that are not framed give ERR at once; init resets everything */
 static void test_unframed_and_init(void **state)
 {
@@ -384,11 +432,17 @@ static void test_detect_streams(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
-		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
-		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_unframed_and_init),
-		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
+		cmocka_unit_test(test_struct_size),
+		cmocka_unit_test(test_counts_by_hand),
+		cmocka_unit_test(test_whole),
+		cmocka_unit_test(test_split_every_position),
+		cmocka_unit_test(test_random_reads),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_detect_streams),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
