@@ -343,6 +343,132 @@ static void test_steps_per_message(void **state)
 	fs_free(&s);
 }
 
+/* ---- real captures: scripts/capture-framing.py recorded real clients
+ * against real servers through a relay; the message counts come from the
+ * servers (or what the clients were told to send), in captures/TRUTH ---- */
+
+static int read_file(const char *path, struct fs_stream *s)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fs_put(s, buf, n);
+	fclose(f);
+	return 0;
+}
+
+static __u8 proto_by_name(const char *name)
+{
+	static const char *const names[] = {"",	    "resp", "postgres", "http1",
+					    "mqtt", "nats", "kafka",	"amqp"};
+	__u8 i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return i;
+	fail_msg("captures/TRUTH: unknown protocol %s", name);
+	return 0;
+}
+
+/* frame every connection of a case in one direction; returns the message count */
+static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d, int *conns)
+{
+	long total = 0;
+	int k;
+
+	for (k = 1;; k++) {
+		struct fs_stream s = {0};
+		struct fs_result r = {0}, rr = {0};
+		char path[512];
+		unsigned seed;
+
+		snprintf(path, sizeof(path), "%s/%s-%d.%s", dir, name, k,
+			 d == ST_DIR_RX ? "rx" : "tx");
+		if (read_file(path, &s) < 0)
+			break;
+		s.name = path;
+		s.proto = proto;
+		s.dir = d;
+		if (s.len == 0) { /* a connection that said nothing this way */
+			fs_free(&s);
+			continue;
+		}
+		{
+			__u32 n = s.len < 16 ? (__u32)s.len : 16;
+			__u8 got = st_frame_detect(s.p, n, d, 1);
+
+			if (got != proto)
+				fail_msg("%s: detected as %u, want %u", path, got, proto);
+		}
+		run_cuts(&s, NULL, 0, &r);
+		if (r.err)
+			fail_msg("%s: ERR at byte %zu of %zu", path, r.err_at, s.len);
+		/* the same in random small reads */
+		for (seed = 1; seed <= 5; seed++) {
+			size_t cuts[4096], at = 0;
+			int nc = 0;
+
+			srand(seed);
+			while (nc < 4096) {
+				at += 1 + (size_t)(rand() % 9);
+				if (at >= s.len)
+					break;
+				cuts[nc++] = at;
+			}
+			memset(&rr, 0, sizeof(rr));
+			run_cuts(&s, cuts, nc, &rr);
+			if (rr.err || rr.msgs != r.msgs)
+				fail_msg("%s: %zu messages in random reads (seed %u), %zu whole",
+					 path, rr.msgs, seed, r.msgs);
+		}
+		total += (long)r.msgs;
+		(*conns)++;
+		fs_free(&s);
+	}
+	return total;
+}
+
+static void test_real_captures(void **state)
+{
+	char dir[512], path[600], line[512];
+	const char *slash = strrchr(__FILE__, '/');
+	FILE *f;
+	int cases = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	snprintf(path, sizeof(path), "%s/TRUTH", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64], proto[16], tx[16];
+		long rx_want, rx, txn;
+		int conns = 0;
+		__u8 p;
+
+		if (sscanf(line, "%63s %15s %ld %15s", name, proto, &rx_want, tx) != 4)
+			continue;
+		p = proto_by_name(proto);
+		rx = frame_capture(dir, name, p, ST_DIR_RX, &conns);
+		if (conns == 0)
+			fail_msg("%s: no capture files in %s", name, dir);
+		if (rx != rx_want)
+			fail_msg("%s: %ld messages received, the server counted %ld", name, rx,
+				 rx_want);
+		txn = frame_capture(dir, name, p, ST_DIR_TX, &conns);
+		if (strcmp(tx, "-") && txn != strtol(tx, NULL, 10))
+			fail_msg("%s: %ld messages sent, want %s", name, txn, tx);
+		cases++;
+	}
+	fclose(f);
+	assert_true(cases >= 8);
+}
+
 /* protocols that are not framed give ERR at once; init resets everything */
 static void test_unframed_and_init(void **state)
 {
@@ -432,17 +558,12 @@ static void test_detect_streams(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_struct_size),
-		cmocka_unit_test(test_counts_by_hand),
-		cmocka_unit_test(test_whole),
-		cmocka_unit_test(test_split_every_position),
-		cmocka_unit_test(test_random_reads),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_positions),
-		cmocka_unit_test(test_steps_per_message),
-		cmocka_unit_test(test_unframed_and_init),
-		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_detect_streams),
+		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
+		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
+		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_real_captures),	cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
