@@ -156,6 +156,48 @@ def capture_mqtt():
         truth(f"{case} mqtt {rx} {tx} mosquitto_pub -l with 100 lines at QoS {qos}")
 
 
+def capture_nats():
+    start(["nats-server", "-a", "127.0.0.1", "-p", "21030", "-m", "21032"])
+    wait_port(21030)
+    wait_port(21032)
+
+    def varz():
+        import json
+        import urllib.request
+        v = json.load(urllib.request.urlopen("http://127.0.0.1:21032/varz", timeout=5))
+        return v["in_msgs"], v["out_msgs"]
+
+    in0, out0 = varz()
+    r = Relay("nats-pub-sub", 21031, 21030)
+    c = socket.create_connection(("127.0.0.1", 21031))
+    got = b""
+    while b"\r\n" not in got:
+        got += c.recv(65536)
+    ops = [b'CONNECT {"verbose":true,"pedantic":false,"name":"capture","lang":"python",'
+           b'"version":"0.1","protocol":1,"headers":true}\r\n', b"SUB foo 1\r\n"]
+    for i in range(50):
+        body = b"m" * (i * 7 % 200)
+        ops.append(b"PUB foo %d\r\n%s\r\n" % (len(body), body))
+    for i in range(5):
+        hdr = b"NATS/1.0\r\nX-Seq: %d\r\n\r\n" % i
+        body = b"payload %d" % i
+        ops.append(b"HPUB foo reply.%d %d %d\r\n%s%s\r\n" % (i, len(hdr), len(hdr) + len(body),
+                                                          hdr, body))
+    ops.append(b"PING\r\n")
+    c.sendall(b"".join(ops))
+    while b"PONG\r\n" not in got:
+        got += c.recv(65536)
+    c.close()
+    r.close()
+    time.sleep(0.3)
+    in1, out1 = varz()
+    pubs, msgs = in1 - in0, out1 - out0
+    # RX: CONNECT, SUB, PING and the publishes the server counted; TX: INFO,
+    # +OK for each op but PING (verbose), the deliveries it counted, PONG
+    truth(f"nats-pub-sub nats {pubs + 3} {1 + pubs + 2 + msgs + 1} nats-server /varz in_msgs "
+          f"{pubs}, out_msgs {msgs}; verbose client")
+
+
 def capture_http():
     conf = os.path.join(TMP, "nginx.conf")
     os.makedirs(os.path.join(TMP, "www"), exist_ok=True)
@@ -237,6 +279,7 @@ def main():
     try:
         capture_redis()
         capture_mqtt()
+        capture_nats()
         capture_http()
         capture_pg()
     finally:
