@@ -141,6 +141,29 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
 
+# bpf-unit (root): the framers of bpf/framing.h run by the kernel (verifier,
+# then BPF_PROG_TEST_RUN) over the unit tests' streams, compared with the same
+# code in user space; make integration runs it first
+BPFU := $(BUILD)/tests/bpf
+.PHONY: bpf-unit
+$(BPFU)/framing_prog.bpf.o: tests/bpf/framing_prog.bpf.c tests/bpf/framing_prog.h bpf/framing.h \
+		vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(BPFU)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux/$(ARCH) -Ibpf \
+		-Itests/bpf -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+$(BPFU)/framing_prog.skel.h: $(BPFU)/framing_prog.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name framing_prog > $@
+$(BPFU)/framing_run: tests/bpf/framing_run.c $(BPFU)/framing_prog.skel.h tests/bpf/framing_prog.h \
+		tests/unit/framing_streams.h bpf/framing.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -I$(BPFU) -I. $< -o $@ -lbpf -lelf -lz
+bpf-unit: $(BPFU)/framing_run
+	$(Q)$(BPFU)/framing_run
+integration: bpf-unit
+
 INTEGRATION := run queue record prometheus msgs
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc

@@ -950,6 +950,102 @@ static int fs_build_bad(struct fs_stream *all)
 	return n;
 }
 
+/* ---- detection cases: first bytes and what they are ---- */
+
+struct fs_detect_case {
+	const char *what;
+	const char *b;
+	__u32 len;
+	int dir, at_start;
+	__u8 want;
+};
+
+#define D(what, s, dir, start, want)                     \
+	{                                                \
+		what, s, sizeof(s) - 1, dir, start, want \
+	}
+
+static const struct fs_detect_case fs_detect_cases[] = {
+	/* client streams from their first byte */
+	D("redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline", "PING\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline lower", "set foo bar\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("redis inline GET key", "GET foo\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
+	D("one star", "*", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("a word so far", "PI", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg ssl request", "\0\0\0\x08\x04\xd2\x16\x2f", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg gssenc request", "\0\0\0\x08\x04\xd2\x16\x30", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg cancel", "\0\0\0\x10\x04\xd2\x16\x2e\0\0\x10\x92", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
+	D("pg half a startup", "\0\0\0\x54", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("kafka api versions", "\0\0\0\x21\0\x12\0\3\0\0\0\1\0\x09prod", ST_DIR_RX, 1,
+	  ST_PROTO_KAFKA),
+	D("kafka produce", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 1, ST_PROTO_KAFKA),
+	D("binary, bad api key", "\0\0\0\x21\x12\x34\0\3\0\0\0\1", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("mqtt connect", "\x10\x14\0\4MQTT\4\2\0\x3c", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt 3.1 connect", "\x10\x16\0\6MQIsdp\3\2", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt 2-byte length", "\x10\x86\x01\0\4MQTT\5", ST_DIR_RX, 1, ST_PROTO_MQTT),
+	D("mqtt connect so far", "\x10\x14\0\4MQ", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("not mqtt", "\x10\x14\0\4XXXX", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("nats connect", "CONNECT {\"verbose\":false}\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("nats sub", "SUB foo 1\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
+	D("http get", "GET / HTTP/1.1\r\nHost: x\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http post", "POST /api HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http options *", "OPTIONS * HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http proxy", "GET http://x/ HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http connect", "CONNECT example.com:443 HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
+	D("http get so far", "GET ", ST_DIR_RX, 1, ST_PROTO_NONE),
+	D("amqp", "AMQP\0\0\x09\x01", ST_DIR_RX, 1, ST_PROTO_AMQP),
+	D("http/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("tls client hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", ST_DIR_RX, 1,
+	  ST_PROTO_TURN),
+	D("ssh", "SSH-2.0-OpenSSH_9.2p1\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("a long word", "abcdefghijklmnopqrstuvwxyz", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("binary", "\xde\xad\xbe\xef\x01\x02\x03\x04\x05", ST_DIR_RX, 1, ST_PROTO_TURN),
+	D("nothing", "", ST_DIR_RX, 1, ST_PROTO_NONE),
+	/* server streams from their first byte */
+	D("http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 1, ST_PROTO_HTTP1),
+	D("redis +OK", "+OK\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis bulk", "$5\r\nhello\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis error", "-ERR unknown\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("redis resp3 map", "%1\r\n+a\r\n:1\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
+	D("one plus", "+", ST_DIR_TX, 1, ST_PROTO_NONE),
+	D("nats info", "INFO {\"server_id\":\"x\"}\r\n", ST_DIR_TX, 1, ST_PROTO_NATS),
+	D("mqtt connack", "\x20\x02\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
+	D("mqtt 5 connack", "\x20\x03\0\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
+	D("pg ssl refused", "N", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("pg auth ok", "R\0\0\0\x08\0\0\0\0S\0\0\0\x16", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("pg auth sasl", "R\0\0\0\x17\0\0\0\x0aSCRAM", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
+	D("amqp connection.start", "\1\0\0\0\0\1\x90\0\x0a\0\x0a\0\x09", ST_DIR_TX, 1,
+	  ST_PROTO_AMQP),
+	D("kafka response: not told", "\0\0\0\x2c\0\0\0\1\0\0", ST_DIR_TX, 1, ST_PROTO_TURN),
+	D("smtp greeting", "220 mail ESMTP\r\n", ST_DIR_TX, 1, ST_PROTO_TURN),
+	/* mid-stream: only strong signatures */
+	D("mid redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 0, ST_PROTO_RESP),
+	D("mid redis many digits", "*12\r\n$4\r\nMSET", ST_DIR_RX, 0, ST_PROTO_RESP),
+	D("mid array of ints", "*3\r\n:1\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid bulk", "$3\r\nfoo\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid inline", "PING\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid http", "GET /a HTTP/1.1\r\n", ST_DIR_RX, 0, ST_PROTO_HTTP1),
+	D("mid nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 0, ST_PROTO_NATS),
+	D("mid pg query", "Q\0\0\0\x0eSELECT 1;\0", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
+	D("mid pg query long", "Q\0\0\0\x40SELECT abalance ", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
+	D("mid pg query bad end", "Q\0\0\0\x0eSELECT 1;x", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid Q garbage", "Q\x7f\x01\x02\x03zzzz", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid mqtt publish", "\x30\x0e\0\x0csensors/temp", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid kafka", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 0, ST_PROTO_TURN),
+	D("mid http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 0, ST_PROTO_HTTP1),
+	D("mid nats msg", "MSG foo 1 5\r\nhello\r\n", ST_DIR_TX, 0, ST_PROTO_NATS),
+	D("mid +OK", "+OK\r\n", ST_DIR_TX, 0, ST_PROTO_TURN),
+	D("mid redis array reply", "*2\r\n$3\r\nfoo\r\n", ST_DIR_TX, 0, ST_PROTO_RESP),
+	D("mid star so far", "*2\r", ST_DIR_TX, 0, ST_PROTO_NONE),
+};
+
+#undef D
+#define FS_NDETECT (sizeof(fs_detect_cases) / sizeof(fs_detect_cases[0]))
+
 /* ---- the user-space driver ---- */
 
 struct fs_result {

@@ -295,6 +295,180 @@ static void test_error_positions(void **state)
 	}
 }
 
+/* the work per message, in st_frame_step() calls, as docs/framing.md states
+ * it: header bytes one step each, a payload one step whatever its size */
+static void test_steps_per_message(void **state)
+{
+	static const char *const set[] = {"SET", "key:__rand_int__", "xxx"};
+	struct fs_stream s = {0};
+	struct fs_result r = {0};
+	struct st_frame f;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 16; i++)
+		resp_cmd(&s, 3, set);
+	st_frame_init(&f, ST_PROTO_RESP, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 16);
+	/* *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF: 17 bytes, and 3 payloads */
+	assert_int_equal(r.steps, 16 * 20);
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	mqtt_publish(&s, 0, "sensors/temp", 16);
+	fs_u8(&s, 0xc0); /* PINGREQ */
+	fs_u8(&s, 0);
+	st_frame_init(&f, ST_PROTO_MQTT, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 2);
+	assert_int_equal(r.steps, 3 + 2);
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	pg_query(&s, "SELECT 1;");
+	pg_msg(&s, 'S', NULL, 0);
+	st_frame_init(&f, ST_PROTO_POSTGRES, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 2);
+	assert_int_equal(r.steps, 6 + 5); /* Sync has no body to skip */
+	fs_free(&s);
+
+	memset(&r, 0, sizeof(r));
+	kafka_request(&s, 0, 9, 1, 1000000);
+	st_frame_init(&f, ST_PROTO_KAFKA, ST_DIR_RX);
+	fs_feed(&f, s.p, s.len, 0, &r);
+	assert_int_equal(r.msgs, 1);
+	assert_int_equal(r.steps, 5);
+	fs_free(&s);
+}
+
+/* ---- real captures: scripts/capture-framing.py recorded real clients
+ * against real servers through a relay; the message counts come from the
+ * servers (or what the clients were told to send), in captures/TRUTH ---- */
+
+static int read_file(const char *path, struct fs_stream *s)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fs_put(s, buf, n);
+	fclose(f);
+	return 0;
+}
+
+static __u8 proto_by_name(const char *name)
+{
+	static const char *const names[] = {"",	    "resp", "postgres", "http1",
+					    "mqtt", "nats", "kafka",	"amqp"};
+	__u8 i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return i;
+	fail_msg("captures/TRUTH: unknown protocol %s", name);
+	return 0;
+}
+
+/* frame every connection of a case in one direction; returns the message count */
+static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d, int *conns)
+{
+	long total = 0;
+	int k;
+
+	for (k = 1;; k++) {
+		struct fs_stream s = {0};
+		struct fs_result r = {0}, rr = {0};
+		char path[512];
+		unsigned seed;
+
+		snprintf(path, sizeof(path), "%s/%s-%d.%s", dir, name, k,
+			 d == ST_DIR_RX ? "rx" : "tx");
+		if (read_file(path, &s) < 0)
+			break;
+		s.name = path;
+		s.proto = proto;
+		s.dir = d;
+		if (s.len == 0) { /* a connection that said nothing this way */
+			fs_free(&s);
+			continue;
+		}
+		{
+			__u32 n = s.len < 16 ? (__u32)s.len : 16;
+			__u8 got = st_frame_detect(s.p, n, d, 1);
+
+			if (got != proto)
+				fail_msg("%s: detected as %u, want %u", path, got, proto);
+		}
+		run_cuts(&s, NULL, 0, &r);
+		if (r.err)
+			fail_msg("%s: ERR at byte %zu of %zu", path, r.err_at, s.len);
+		/* the same in random small reads */
+		for (seed = 1; seed <= 5; seed++) {
+			size_t cuts[4096], at = 0;
+			int nc = 0;
+
+			srand(seed);
+			while (nc < 4096) {
+				at += 1 + (size_t)(rand() % 9);
+				if (at >= s.len)
+					break;
+				cuts[nc++] = at;
+			}
+			memset(&rr, 0, sizeof(rr));
+			run_cuts(&s, cuts, nc, &rr);
+			if (rr.err || rr.msgs != r.msgs)
+				fail_msg("%s: %zu messages in random reads (seed %u), %zu whole",
+					 path, rr.msgs, seed, r.msgs);
+		}
+		total += (long)r.msgs;
+		(*conns)++;
+		fs_free(&s);
+	}
+	return total;
+}
+
+static void test_real_captures(void **state)
+{
+	char dir[512], path[600], line[512];
+	const char *slash = strrchr(__FILE__, '/');
+	FILE *f;
+	int cases = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	snprintf(path, sizeof(path), "%s/TRUTH", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64], proto[16], tx[16];
+		long rx_want, rx, txn;
+		int conns = 0;
+		__u8 p;
+
+		if (sscanf(line, "%63s %15s %ld %15s", name, proto, &rx_want, tx) != 4)
+			continue;
+		p = proto_by_name(proto);
+		rx = frame_capture(dir, name, p, ST_DIR_RX, &conns);
+		if (conns == 0)
+			fail_msg("%s: no capture files in %s", name, dir);
+		if (rx != rx_want)
+			fail_msg("%s: %ld messages received, the server counted %ld", name, rx,
+				 rx_want);
+		txn = frame_capture(dir, name, p, ST_DIR_TX, &conns);
+		if (strcmp(tx, "-") && txn != strtol(tx, NULL, 10))
+			fail_msg("%s: %ld messages sent, want %s", name, txn, tx);
+		cases++;
+	}
+	fclose(f);
+	assert_true(cases >= 8);
+}
+
 /* protocols that are not framed give ERR at once; init resets everything */
 static void test_unframed_and_init(void **state)
 {
@@ -331,104 +505,13 @@ static void test_unframed_and_init(void **state)
 
 /* ---- detection ---- */
 
-struct detect_case {
-	const char *what;
-	const char *b;
-	__u32 len;
-	int dir, at_start;
-	__u8 want;
-};
-
-#define D(what, s, dir, start, want)                     \
-	{                                                \
-		what, s, sizeof(s) - 1, dir, start, want \
-	}
-
-static const struct detect_case detect_cases[] = {
-	/* client streams from their first byte */
-	D("redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
-	D("redis inline", "PING\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
-	D("redis inline lower", "set foo bar\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
-	D("redis inline GET key", "GET foo\r\n", ST_DIR_RX, 1, ST_PROTO_RESP),
-	D("one star", "*", ST_DIR_RX, 1, ST_PROTO_NONE),
-	D("a word so far", "PI", ST_DIR_RX, 1, ST_PROTO_NONE),
-	D("pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
-	D("pg ssl request", "\0\0\0\x08\x04\xd2\x16\x2f", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
-	D("pg gssenc request", "\0\0\0\x08\x04\xd2\x16\x30", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
-	D("pg cancel", "\0\0\0\x10\x04\xd2\x16\x2e\0\0\x10\x92", ST_DIR_RX, 1, ST_PROTO_POSTGRES),
-	D("pg half a startup", "\0\0\0\x54", ST_DIR_RX, 1, ST_PROTO_NONE),
-	D("kafka api versions", "\0\0\0\x21\0\x12\0\3\0\0\0\1\0\x09prod", ST_DIR_RX, 1,
-	  ST_PROTO_KAFKA),
-	D("kafka produce", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 1, ST_PROTO_KAFKA),
-	D("binary, bad api key", "\0\0\0\x21\x12\x34\0\3\0\0\0\1", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("mqtt connect", "\x10\x14\0\4MQTT\4\2\0\x3c", ST_DIR_RX, 1, ST_PROTO_MQTT),
-	D("mqtt 3.1 connect", "\x10\x16\0\6MQIsdp\3\2", ST_DIR_RX, 1, ST_PROTO_MQTT),
-	D("mqtt 2-byte length", "\x10\x86\x01\0\4MQTT\5", ST_DIR_RX, 1, ST_PROTO_MQTT),
-	D("mqtt connect so far", "\x10\x14\0\4MQ", ST_DIR_RX, 1, ST_PROTO_NONE),
-	D("not mqtt", "\x10\x14\0\4XXXX", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("nats connect", "CONNECT {\"verbose\":false}\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
-	D("nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
-	D("nats sub", "SUB foo 1\r\n", ST_DIR_RX, 1, ST_PROTO_NATS),
-	D("http get", "GET / HTTP/1.1\r\nHost: x\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
-	D("http post", "POST /api HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
-	D("http options *", "OPTIONS * HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
-	D("http proxy", "GET http://x/ HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
-	D("http connect", "CONNECT example.com:443 HTTP/1.1\r\n", ST_DIR_RX, 1, ST_PROTO_HTTP1),
-	D("http get so far", "GET ", ST_DIR_RX, 1, ST_PROTO_NONE),
-	D("amqp", "AMQP\0\0\x09\x01", ST_DIR_RX, 1, ST_PROTO_AMQP),
-	D("http/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("tls client hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", ST_DIR_RX, 1,
-	  ST_PROTO_TURN),
-	D("ssh", "SSH-2.0-OpenSSH_9.2p1\r\n", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("a long word", "abcdefghijklmnopqrstuvwxyz", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("binary", "\xde\xad\xbe\xef\x01\x02\x03\x04\x05", ST_DIR_RX, 1, ST_PROTO_TURN),
-	D("nothing", "", ST_DIR_RX, 1, ST_PROTO_NONE),
-	/* server streams from their first byte */
-	D("http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 1, ST_PROTO_HTTP1),
-	D("redis +OK", "+OK\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
-	D("redis bulk", "$5\r\nhello\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
-	D("redis error", "-ERR unknown\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
-	D("redis resp3 map", "%1\r\n+a\r\n:1\r\n", ST_DIR_TX, 1, ST_PROTO_RESP),
-	D("one plus", "+", ST_DIR_TX, 1, ST_PROTO_NONE),
-	D("nats info", "INFO {\"server_id\":\"x\"}\r\n", ST_DIR_TX, 1, ST_PROTO_NATS),
-	D("mqtt connack", "\x20\x02\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
-	D("mqtt 5 connack", "\x20\x03\0\0\0", ST_DIR_TX, 1, ST_PROTO_MQTT),
-	D("pg ssl refused", "N", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
-	D("pg auth ok", "R\0\0\0\x08\0\0\0\0S\0\0\0\x16", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
-	D("pg auth sasl", "R\0\0\0\x17\0\0\0\x0aSCRAM", ST_DIR_TX, 1, ST_PROTO_POSTGRES),
-	D("amqp connection.start", "\1\0\0\0\0\1\x90\0\x0a\0\x0a\0\x09", ST_DIR_TX, 1,
-	  ST_PROTO_AMQP),
-	D("kafka response: not told", "\0\0\0\x2c\0\0\0\1\0\0", ST_DIR_TX, 1, ST_PROTO_TURN),
-	D("smtp greeting", "220 mail ESMTP\r\n", ST_DIR_TX, 1, ST_PROTO_TURN),
-	/* mid-stream: only strong signatures */
-	D("mid redis array", "*3\r\n$3\r\nSET\r\n", ST_DIR_RX, 0, ST_PROTO_RESP),
-	D("mid redis many digits", "*12\r\n$4\r\nMSET", ST_DIR_RX, 0, ST_PROTO_RESP),
-	D("mid array of ints", "*3\r\n:1\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid bulk", "$3\r\nfoo\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid inline", "PING\r\n", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid http", "GET /a HTTP/1.1\r\n", ST_DIR_RX, 0, ST_PROTO_HTTP1),
-	D("mid nats pub", "PUB foo 5\r\nhello\r\n", ST_DIR_RX, 0, ST_PROTO_NATS),
-	D("mid pg query", "Q\0\0\0\x0eSELECT 1;\0", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
-	D("mid pg query long", "Q\0\0\0\x40SELECT abalance ", ST_DIR_RX, 0, ST_PROTO_POSTGRES),
-	D("mid pg query bad end", "Q\0\0\0\x0eSELECT 1;x", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid Q garbage", "Q\x7f\x01\x02\x03zzzz", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid mqtt publish", "\x30\x0e\0\x0csensors/temp", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid kafka", "\0\0\x13\x88\0\0\0\x09\0\0\0\7", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid pg startup", "\0\0\0\x54\0\3\0\0user\0postgres", ST_DIR_RX, 0, ST_PROTO_TURN),
-	D("mid http response", "HTTP/1.1 200 OK\r\n", ST_DIR_TX, 0, ST_PROTO_HTTP1),
-	D("mid nats msg", "MSG foo 1 5\r\nhello\r\n", ST_DIR_TX, 0, ST_PROTO_NATS),
-	D("mid +OK", "+OK\r\n", ST_DIR_TX, 0, ST_PROTO_TURN),
-	D("mid redis array reply", "*2\r\n$3\r\nfoo\r\n", ST_DIR_TX, 0, ST_PROTO_RESP),
-	D("mid star so far", "*2\r", ST_DIR_TX, 0, ST_PROTO_NONE),
-};
-
 static void test_detect(void **state)
 {
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(detect_cases) / sizeof(detect_cases[0]); i++) {
-		const struct detect_case *c = &detect_cases[i];
+	for (i = 0; i < FS_NDETECT; i++) {
+		const struct fs_detect_case *c = &fs_detect_cases[i];
 		/* an exact-size copy: ASan sees any read past len */
 		__u8 *b = malloc(c->len ? c->len : 1);
 		__u8 got;
@@ -436,9 +519,9 @@ static void test_detect(void **state)
 		assert_non_null(b);
 		memcpy(b, c->b, c->len);
 		got = st_frame_detect(b, c->len, c->dir, c->at_start);
+		free(b);
 		if (got != c->want)
 			fail_msg("%s: detected %u, want %u", c->what, got, c->want);
-		free(b);
 	}
 }
 
@@ -478,7 +561,8 @@ int main(void)
 		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
 		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
 		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_real_captures),	cmocka_unit_test(test_unframed_and_init),
 		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
 	};
 
