@@ -267,10 +267,9 @@ __noinline int st_fr_detect_tx_g(struct st_fr_win *w, int at_start)
 }
 _Static_assert(ST_DETECT_BYTES <= sizeof(((struct st_sock *)0)->det[0]), "st_sock.det");
 
-/* One syscall's bytes on one direction of a connection, being framed. */
+/* One syscall's bytes on one direction of a connection, being framed: scalars
+ * only, as the memory argument of the global function st_fr_step_g. */
 struct st_fr_ctx {
-	struct st_frame *f;
-	struct st_fr_win *w;
 	__u64 base[ST_FR_SEGS]; /* user addresses of the segments */
 	__u32 end[ST_FR_SEGS];	/* offset one past each segment, cumulative */
 	__u32 len;		/* bytes to take: pre kept bytes, then the syscall's */
@@ -279,11 +278,12 @@ struct st_fr_ctx {
 	__u32 win_off, win_len; /* the window holds bytes [win_off, win_off + win_len) */
 	__u32 msgs;		/* messages that ended */
 	int err;
+	__u32 dir;
 	/* per-message queue waits (TCP receives) */
-	struct st_sock *s;
-	struct st_proc_stat *ps;
 	__u32 seq0; /* sequence number of byte 0 */
 	int timed;
+	int pend;      /* a message's wait is being looked up (st_fr_wait_step) */
+	__u32 pend_e1; /* one past its last byte */
 	__u64 now;
 };
 
@@ -345,7 +345,7 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 }
 
 /* Load the window at c->pos; nonzero when the bytes cannot be read. */
-static __always_inline int st_fr_fill(struct st_fr_ctx *c)
+static __always_inline int st_fr_fill(struct st_fr_ctx *c, struct st_fr_win *w)
 {
 	__u32 start = 0, n, upos = c->pos - c->pre; /* offset in the syscall's bytes */
 
@@ -361,47 +361,57 @@ static __always_inline int st_fr_fill(struct st_fr_ctx *c)
 			/* for the verifier: the size is within the buffer */
 			asm volatile("" : "+r"(n));
 			n &= 2 * ST_FR_WIN - 1;
-			return bpf_probe_read_user(c->w->b, n,
-						   (void *)(c->base[i] + (upos - start)));
+			return bpf_probe_read_user(w->b, n, (void *)(c->base[i] + (upos - start)));
 		}
 		start = c->end[i];
 	}
 	return 1; /* past the segments followed */
 }
 
-/* A message ended at byte c->pos - 1 of a TCP receive: it waited from the
- * arrival that brought that byte (the first ring entry ending past it;
- * entries ending before it are done) until now. */
-static __always_inline void st_fr_wait(struct st_fr_ctx *c)
+/* One step toward the queue wait of the message that ended just before
+ * sequence number c->pend_e1 (a TCP receive): it waited from the arrival
+ * that brought its last byte (the first ring entry ending at or past
+ * pend_e1) until now. Entries that ended before it are done and popped, one
+ * per step: a step of the bpf_loop rather than a loop of its own, which
+ * cost the verifier more than all the rest. */
+static __always_inline void st_fr_wait_step(struct st_fr_ctx *c, struct st_sock *s,
+					    struct st_proc_stat *ps)
 {
-	struct st_sock *s = c->s;
-	__u32 e1 = c->seq0 + c->pos; /* one past the message's last byte */
+	__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
+	__u64 w;
 
-	for (int i = 0; i < ST_WAIT_RING; i++) {
-		__u32 tail = s->ring_tail, k = tail & (ST_WAIT_RING - 1);
-		__u64 w;
-
-		if (tail == s->ring_head)
-			return; /* it arrived before we followed the socket */
-		if ((__s32)(s->ring_seq[k] - e1) < 0) {
-			s->ring_tail = tail + 1;
-			continue;
-		}
-		w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-		c->ps->wait_ns += w;
-		c->ps->wait_count++;
-		c->ps->wait_hist[st_log2_bucket(w)]++;
+	if (tail == s->ring_head) {
+		c->pend = 0; /* it arrived before we followed the socket */
 		return;
 	}
+	if ((__s32)(s->ring_seq[k] - c->pend_e1) < 0) {
+		s->ring_tail = tail + 1;
+		return;
+	}
+	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
+	ps->wait_ns += w;
+	ps->wait_count++;
+	ps->wait_hist[st_log2_bucket(w)]++;
+	c->pend = 0;
 }
 
-/* One parser step: a header byte, or a payload passed over. 1 stops. */
-static int st_fr_step(__u32 i, void *data)
+/* One step: a header byte, a payload passed over, or a ring entry looked at
+ * for a message's wait. 1 stops. A global function, verified once on its
+ * own: as the bpf_loop callback itself, every state of the receive program
+ * multiplied its states (200k instructions verified, 0.5 s at load). */
+__noinline int st_fr_step_g(struct st_fr_ctx *c, struct st_sock *s, struct st_fr_win *w,
+			    struct st_proc_stat *ps)
 {
-	struct st_fr_ctx *c = data;
-	struct st_frame *f = c->f;
+	struct st_frame *f;
 	int r;
 
+	if (!c || !s || !w || !ps)
+		return 1;
+	f = (struct st_frame *)s->fr[c->dir & 1];
+	if (c->pend) {
+		st_fr_wait_step(c, s, ps);
+		return 0;
+	}
 	if (c->pos >= c->len)
 		return 1;
 	if (f->skip) {
@@ -416,25 +426,41 @@ static int st_fr_step(__u32 i, void *data)
 		r = st_fr_skipped_g(f);
 	} else {
 		if (c->pos < c->win_off || c->pos - c->win_off >= c->win_len) {
-			if (st_fr_fill(c)) {
+			if (st_fr_fill(c, w)) {
 				c->err = 1;
 				return 1;
 			}
 		}
-		r = st_fr_byte_g(f, c->w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
+		r = st_fr_byte_g(f, w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
 		c->pos++;
 		if (r == ST_FR_SKIP && !f->skip)
 			r = st_fr_skipped_g(f);
 	}
 	if (r == ST_FR_END) {
 		c->msgs++;
-		if (c->timed)
-			st_fr_wait(c);
+		if (c->timed) {
+			c->pend = 1;
+			c->pend_e1 = c->seq0 + c->pos;
+		}
 	} else if (r == ST_FR_ERR) {
 		c->err = 1;
 		return 1;
 	}
 	return 0;
+}
+
+struct st_fr_loop {
+	struct st_fr_ctx c;
+	struct st_sock *s;
+	struct st_fr_win *w;
+	struct st_proc_stat *ps;
+};
+
+static int st_fr_step(__u32 i, void *data)
+{
+	struct st_fr_loop *l = data;
+
+	return st_fr_step_g(&l->c, l->s, l->w, l->ps) ? 1 : 0;
 }
 
 /* Set up a socket's message state on first sight. */
@@ -506,20 +532,20 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 				       int *lost)
 {
 	__u32 zero = 0;
-	struct st_fr_ctx c = {
-		.f = (struct st_frame *)s->fr[dir & 1],
-		.len = len,
+	struct st_fr_loop l = {
+		.c = {.len = len, .dir = dir, .now = now},
 		.s = s,
 		.ps = ps,
-		.now = now,
 	};
+	struct st_fr_ctx *c = &l.c;
+	struct st_fr_win *w;
 
 	/* no bytes to look at before the protocol is known (a receive that was
 	 * under way when tracing began, say): undecided still, this syscall not
 	 * counted, as if it had come before tracing */
 	*lost = s->unit[dir & 1] ? 1 : 2;
-	c.w = bpf_map_lookup_elem(&fr_win, &zero);
-	if (!c.w || !st_fr_buffer(&c, t))
+	w = l.w = bpf_map_lookup_elem(&fr_win, &zero);
+	if (!w || !st_fr_buffer(c, t))
 		return 0;
 	if (!s->unit[dir & 1]) {
 		/* the first bytes name the protocol: those kept from earlier
@@ -529,23 +555,23 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 
 		if (!kept)
 			s->det_start[dir & 1] = st_fr_at_start(s, sk, dir, len);
-		__builtin_memcpy(c.w->b, s->det[dir & 1], 16);
-		if (n > c.end[0])
-			n = c.end[0];
+		__builtin_memcpy(w->b, s->det[dir & 1], 16);
+		if (n > c->end[0])
+			n = c->end[0];
 		asm volatile("" : "+r"(n));
-		if (bpf_probe_read_user(c.w->b + kept, n & 31, (void *)c.base[0]))
+		if (bpf_probe_read_user(w->b + kept, n & 31, (void *)c->base[0]))
 			return 0;
 		n = kept + (n & 31);
 		if (n < ST_DETECT_BYTES) {
 			/* too few bytes yet: keep them for the next syscall */
 			if (n != kept + len)
 				return 0; /* a first iovec shorter than the rest */
-			__builtin_memcpy(s->det[dir & 1], c.w->b, 16);
+			__builtin_memcpy(s->det[dir & 1], w->b, 16);
 			s->det_len[dir & 1] = n;
 			return 0;
 		}
-		p = dir == ST_DIR_RX ? st_fr_detect_rx_g(c.w, s->det_start[0])
-				     : st_fr_detect_tx_g(c.w, s->det_start[1]);
+		p = dir == ST_DIR_RX ? st_fr_detect_rx_g(w, s->det_start[0])
+				     : st_fr_detect_tx_g(w, s->det_start[1]);
 		if (dir == ST_DIR_RX)
 			s->rx_at_start = s->det_start[dir & 1];
 		s->det_len[dir & 1] = 0;
@@ -557,7 +583,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 				s->unit[ST_DIR_TX] = ST_PROTO_TURN; /* no messages counted */
 			return 0;
 		}
-		st_frame_init(c.f, p, dir);
+		st_frame_init((struct st_frame *)s->fr[dir & 1], p, dir);
 		if (dir == ST_DIR_RX) {
 			st_msg_rx_unit(s, ps, p);
 			s->msg_timed = s->is_tcp;
@@ -567,18 +593,18 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 			ps->msg_tx_bytes[ST_UI(p)] += kept;
 		}
 		/* the window holds the stream from the kept bytes on */
-		c.pre = kept;
-		c.len = kept + len;
-		c.win_off = 0;
-		c.win_len = n;
+		c->pre = kept;
+		c->len = kept + len;
+		c->win_off = 0;
+		c->win_len = n;
 	}
 	if (dir == ST_DIR_RX && s->msg_timed) {
-		c.timed = 1;
-		c.seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - c.len;
+		c->timed = 1;
+		c->seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - c->len;
 	}
-	bpf_loop(ST_FR_STEPS, st_fr_step, &c, 0);
-	*lost = c.err || c.pos < c.len;
-	return c.msgs;
+	bpf_loop(ST_FR_STEPS, st_fr_step, &l, 0);
+	*lost = c->err || c->pos < c->len;
+	return c->msgs;
 }
 
 /* A stream direction gave up framing: counted, and it falls back. */
