@@ -192,6 +192,7 @@ static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *
 #define ST_FR_WIN   256	 /* bytes read from user memory at a time */
 #define ST_FR_SEGS  4	 /* iovecs followed; data past them loses sync */
 #define ST_FR_STEPS 8192 /* parser steps per syscall; past that, sync is lost */
+#define ST_FR_BATCH 8	 /* steps per bpf_loop iteration */
 
 _Static_assert(ST_PROTO__MAX <= ST_UNITS, "enum st_proto does not fit ST_UNITS");
 _Static_assert(ST_PROTO_RESP == 1 && ST_PROTO_AMQP == 7 && ST_PROTO_TURN == 8 &&
@@ -399,15 +400,11 @@ static __always_inline void st_fr_wait_step(struct st_fr_ctx *c, struct st_sock 
  * for a message's wait. 1 stops. A global function, verified once on its
  * own: as the bpf_loop callback itself, every state of the receive program
  * multiplied its states (200k instructions verified, 0.5 s at load). */
-__noinline int st_fr_step_g(struct st_fr_ctx *c, struct st_sock *s, struct st_fr_win *w,
-			    struct st_proc_stat *ps)
+static __always_inline int st_fr_one(struct st_fr_ctx *c, struct st_sock *s, struct st_fr_win *w,
+				     struct st_proc_stat *ps, struct st_frame *f)
 {
-	struct st_frame *f;
 	int r;
 
-	if (!c || !s || !w || !ps)
-		return 1;
-	f = (struct st_frame *)s->fr[c->dir & 1];
 	if (c->pend) {
 		st_fr_wait_step(c, s, ps);
 		return 0;
@@ -446,6 +443,22 @@ __noinline int st_fr_step_g(struct st_fr_ctx *c, struct st_sock *s, struct st_fr
 		c->err = 1;
 		return 1;
 	}
+	return 0;
+}
+
+/* ST_FR_BATCH steps per bpf_loop iteration: the callback and the function
+ * call cost more than a step of most parsers. */
+__noinline int st_fr_step_g(struct st_fr_ctx *c, struct st_sock *s, struct st_fr_win *w,
+			    struct st_proc_stat *ps)
+{
+	struct st_frame *f;
+
+	if (!c || !s || !w || !ps)
+		return 1;
+	f = (struct st_frame *)s->fr[c->dir & 1];
+	for (int j = 0; j < ST_FR_BATCH; j++)
+		if (st_fr_one(c, s, w, ps, f))
+			return 1;
 	return 0;
 }
 
@@ -602,7 +615,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		c->timed = 1;
 		c->seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - c->len;
 	}
-	bpf_loop(ST_FR_STEPS, st_fr_step, &l, 0);
+	bpf_loop(ST_FR_STEPS / ST_FR_BATCH, st_fr_step, &l, 0);
 	*lost = c->err || c->pos < c->len;
 	return c->msgs;
 }
