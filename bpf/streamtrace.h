@@ -200,6 +200,8 @@ struct st_conn_rec {
 	__u8 saddr[16], daddr[16];	   /* IPv4 in the first 4 bytes */
 	__u64 cookie;
 	__u64 rx_bytes, rx_ops, tx_bytes, tx_ops, backlog;
+	__u8 unit_rx, unit_tx; /* enum st_proto of each direction, 0 while not known */
+	__u8 pad_u[6];
 };
 
 /* Per-socket state kept in socket storage, for sockets a traced process

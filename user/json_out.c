@@ -259,6 +259,16 @@ queue:
 			jw_ku64(w, "rx_ops", c->rx_ops);
 			jw_ku64(w, "tx_bytes", c->tx_bytes);
 			jw_ku64(w, "tx_ops", c->tx_ops);
+			/* the unit of work of each direction: its protocol, turn
+			 * or receive; null while not known (issue 8) */
+			if (c->unit_rx)
+				jw_kstr(w, "unit", unit_name(c->unit_rx));
+			else
+				jw_knull(w, "unit");
+			if (c->unit_tx)
+				jw_kstr(w, "tx_unit", unit_name(c->unit_tx));
+			else
+				jw_knull(w, "tx_unit");
 			jw_ku64(w, "backlog_bytes", c->backlog_bytes);
 			jw_obj_end(w);
 		}

@@ -49,6 +49,7 @@ struct conn_view {
 	char remote[64];
 	uint64_t rx_bytes, rx_ops, tx_bytes, tx_ops;
 	uint64_t backlog_bytes;
+	unsigned unit_rx, unit_tx; /* ST_UNIT_* of each direction; 0 while not known */
 };
 
 struct proc_view {

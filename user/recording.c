@@ -342,6 +342,12 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_f64(b, p->units[i].arrival_rate);
 		w_f64(b, p->units[i].throughput);
 	}
+	/* the connections' units, in the order of the connection list */
+	w_u32(b, p->conns ? p->n_conns : 0);
+	for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+		w_u32(b, p->conns[i].unit_rx);
+		w_u32(b, p->conns[i].unit_tx);
+	}
 	w_rec_end(b, at);
 }
 
@@ -716,6 +722,15 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 			p->units[i].msgs = r_u64(&r);
 			p->units[i].arrival_rate = r_f64(&r);
 			p->units[i].throughput = r_f64(&r);
+		}
+		n = r_u32(&r);
+		if (r.bad)
+			return r.bad;
+		if (n != p->n_conns)
+			return "a process's connection units do not match its connections";
+		for (unsigned i = 0; i < n; i++) {
+			p->conns[i].unit_rx = r_u32(&r);
+			p->conns[i].unit_tx = r_u32(&r);
 		}
 	}
 	/* anything after is from a newer minor version */

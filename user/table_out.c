@@ -183,8 +183,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		}
 	}
 	if (s->has_conns) {
-		fprintf(f, "\n%6s %-5s %-21s %-21s %6s %6s %7s\n", "PID", "PROTO", "LOCAL",
-			"REMOTE", "RX/s", "TX/s", "BACKLOG");
+		fprintf(f, "\n%6s %-5s %-21s %-21s %6s %6s %7s %-8s\n", "PID", "PROTO", "LOCAL",
+			"REMOTE", "RX/s", "TX/s", "BACKLOG", " UNIT");
 		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 			const struct proc_view *p = rows[i];
 
@@ -196,7 +196,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 					c->remote[0] ? c->remote : "-");
 				fig(f, 7, 0, (double)c->rx_ops / span);
 				fig(f, 7, 0, (double)c->tx_ops / span);
-				fprintf(f, " %7llu\n", (unsigned long long)c->backlog_bytes);
+				fprintf(f, " %7llu %-8s\n", (unsigned long long)c->backlog_bytes,
+					c->unit_rx ? unit_name(c->unit_rx) : "-");
 			}
 		}
 	}

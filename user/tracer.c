@@ -474,6 +474,8 @@ int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
 		r.tx_bytes = s.tx_bytes;
 		r.tx_ops = s.tx_ops;
 		r.backlog = s.gauge_bytes;
+		r.unit_rx = s.unit[0];
+		r.unit_tx = s.unit[1];
 		close(fd);
 		fn(ctx, &r);
 	}

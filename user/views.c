@@ -176,6 +176,8 @@ void views_attach(struct views *v, struct snapshot *s, int threads, int conns)
 			cv->tx_bytes = r->last.tx_bytes - b->tx_bytes;
 			cv->tx_ops = r->last.tx_ops - b->tx_ops;
 			cv->backlog_bytes = r->seen ? r->last.backlog : 0;
+			cv->unit_rx = r->last.unit_rx;
+			cv->unit_tx = r->last.unit_tx;
 		}
 	}
 	if (s->is_summary)

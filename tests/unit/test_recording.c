@@ -202,6 +202,8 @@ static void make_snapshot(struct snapshot *s, unsigned k, int summary, unsigned 
 				 40000 + c);
 			cv->rx_bytes = 1000 * c;
 			cv->rx_ops = c;
+			cv->unit_rx = c % 10;
+			cv->unit_tx = c % 3 ? ST_UNIT_RESP : 0;
 			cv->tx_bytes = 2000 * c;
 			cv->tx_ops = 2 * c;
 			cv->backlog_bytes = c % 2 ? 0 : 512;
@@ -346,6 +348,8 @@ static void assert_same_snapshot(const struct snapshot *a, const struct snapshot
 			assert_int_equal(x->tx_bytes, y->tx_bytes);
 			assert_int_equal(x->tx_ops, y->tx_ops);
 			assert_int_equal(x->backlog_bytes, y->backlog_bytes);
+			assert_int_equal(x->unit_rx, y->unit_rx);
+			assert_int_equal(x->unit_tx, y->unit_tx);
 		}
 		assert_int_equal(p->n_syscalls, q->n_syscalls);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
@@ -1018,7 +1022,7 @@ static void test_model_unchanged(void **state)
 	assert_int_equal(sizeof(struct syscall_row), 568);
 	assert_int_equal(sizeof(struct snapshot), 200);
 	assert_int_equal(sizeof(struct thread_view), 72);
-	assert_int_equal(sizeof(struct conn_view), 176);
+	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);
 	assert_int_equal(sizeof(struct queue_figures), 168);
 }
