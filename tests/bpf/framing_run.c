@@ -132,10 +132,10 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(void)
 {
-	static struct fs_stream good[FS_MAX], bad[FS_MAX];
+	static struct fs_stream good[FS_MAX], bad[FS_MAX], cap[FS_MAX];
 	static struct fr_args a;
 	size_t msgs = 0, bytes = 0, i;
-	int ngood, nbad, j, detect_bad = 0;
+	int ngood, nbad, ncap, j, detect_bad = 0;
 
 	static char log[64 * 1024];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
@@ -161,6 +161,14 @@ int main(void)
 		bad[j].want_err = 1;
 		run_stream(&bad[j], &msgs, &bytes);
 	}
+	/* real client/server traffic (make bpf-unit runs from the top directory) */
+	ncap = fs_load_captures("tests/unit/captures", cap, FS_MAX);
+	if (ncap <= 0) {
+		fprintf(stderr, "framing_run: no captures in tests/unit/captures\n");
+		return 2;
+	}
+	for (j = 0; j < ncap; j++)
+		run_stream(&cap[j], &msgs, &bytes);
 	for (i = 0; i < FS_NDETECT; i++) {
 		const struct fs_detect_case *c = &fs_detect_cases[i];
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
@@ -183,14 +191,16 @@ int main(void)
 			detect_bad++;
 		}
 	}
-	printf("bpf-unit: %d streams (%zu bytes, %zu messages) in %d kernel runs, %zu detection "
-	       "cases: %s\n",
-	       ngood + nbad, bytes, msgs, runs, FS_NDETECT,
+	printf("bpf-unit: %d built streams and %d captured (%zu bytes, %zu messages) in %d kernel "
+	       "runs, %zu detection cases: %s\n",
+	       ngood + nbad, ncap, bytes, msgs, runs, FS_NDETECT,
 	       failures || detect_bad ? "DIFFERENCES" : "kernel and user space agree");
 	for (j = 0; j < ngood; j++)
 		fs_free(&good[j]);
 	for (j = 0; j < nbad; j++)
 		fs_free(&bad[j]);
+	for (j = 0; j < ncap; j++)
+		fs_free(&cap[j]);
 	framing_prog__destroy(skel);
 	return failures || detect_bad ? 1 : 0;
 }

@@ -142,19 +142,26 @@ static void test_counts_by_hand(void **state)
 	}
 }
 
-static int near_boundary(const struct fs_stream *s, size_t k)
+/* k within w bytes of the start, the end or a message end (ends ascend) */
+static int near_boundary(const struct fs_stream *s, size_t k, size_t w)
 {
-	size_t i;
+	size_t lo = 0, hi = s->nends;
 
-	if (k < 64 || k + 64 > s->len)
+	if (k < w || k + w > s->len)
 		return 1;
-	for (i = 0; i < s->nends; i++)
-		if (k + 64 > s->ends[i] && k < s->ends[i] + 64)
-			return 1;
-	return 0;
+	while (lo < hi) { /* the first end >= k */
+		size_t mid = (lo + hi) / 2;
+
+		if (s->ends[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < s->nends && s->ends[lo] - k < w) || (lo > 0 && k - s->ends[lo - 1] < w);
 }
 
-static void split_every(const struct fs_stream *s, size_t err_at)
+static void split_every_budget(const struct fs_stream *s, size_t err_at, double budget,
+			       size_t window)
 {
 	size_t *ends = malloc((s->nends + 1) * sizeof(*ends));
 	struct fs_result whole = {0};
@@ -162,19 +169,24 @@ static void split_every(const struct fs_stream *s, size_t err_at)
 
 	assert_non_null(ends);
 	run_cuts(s, NULL, 0, &whole);
-	if ((double)s->len * (double)whole.steps > SPLIT_BUDGET)
-		sample = (size_t)((double)s->len * (double)whole.steps / SPLIT_BUDGET) + 1;
+	if ((double)s->len * (double)whole.steps > budget)
+		sample = (size_t)((double)s->len * (double)whole.steps / budget) + 1;
 	for (k = 1; k < s->len; k++) {
 		struct fs_result r = {.ends = ends, .ends_cap = s->nends + 1};
 		char how[64];
 
-		if (sample > 1 && !near_boundary(s, k) && (size_t)rand() % sample)
+		if (sample > 1 && !near_boundary(s, k, window) && (size_t)rand() % sample)
 			continue;
 		snprintf(how, sizeof(how), "split at %zu", k);
 		run_cuts(s, &k, 1, &r);
 		check_result(s, &r, how, err_at);
 	}
 	free(ends);
+}
+
+static void split_every(const struct fs_stream *s, size_t err_at)
+{
+	split_every_budget(s, err_at, SPLIT_BUDGET, 64);
 }
 
 static void random_chunks(const struct fs_stream *s, size_t err_at, unsigned seed, int maxchunk)
@@ -347,33 +359,6 @@ static void test_steps_per_message(void **state)
  * against real servers through a relay; the message counts come from the
  * servers (or what the clients were told to send), in captures/TRUTH ---- */
 
-static int read_file(const char *path, struct fs_stream *s)
-{
-	FILE *f = fopen(path, "rb");
-	char buf[65536];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fs_put(s, buf, n);
-	fclose(f);
-	return 0;
-}
-
-static __u8 proto_by_name(const char *name)
-{
-	static const char *const names[] = {"",	    "resp", "postgres", "http1",
-					    "mqtt", "nats", "kafka",	"amqp"};
-	__u8 i;
-
-	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(names[i], name))
-			return i;
-	fail_msg("captures/TRUTH: unknown protocol %s", name);
-	return 0;
-}
-
 /* frame every connection of a case in one direction; returns the message count */
 static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d, int *conns)
 {
@@ -388,7 +373,7 @@ static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d,
 
 		snprintf(path, sizeof(path), "%s/%s-%d.%s", dir, name, k,
 			 d == ST_DIR_RX ? "rx" : "tx");
-		if (read_file(path, &s) < 0)
+		if (fs_read_file(path, &s) < 0)
 			break;
 		s.name = path;
 		s.proto = proto;
@@ -453,7 +438,9 @@ static void test_real_captures(void **state)
 
 		if (sscanf(line, "%63s %15s %ld %15s", name, proto, &rx_want, tx) != 4)
 			continue;
-		p = proto_by_name(proto);
+		p = fs_proto_by_name(proto);
+		if (p == ST_PROTO_NONE)
+			fail_msg("captures/TRUTH: unknown protocol %s", proto);
 		rx = frame_capture(dir, name, p, ST_DIR_RX, &conns);
 		if (conns == 0)
 			fail_msg("%s: no capture files in %s", name, dir);
@@ -467,6 +454,29 @@ static void test_real_captures(void **state)
 	}
 	fclose(f);
 	assert_true(cases >= 8);
+}
+
+/* the captures split into two reads at every byte give the same ends */
+static void test_captures_split(void **state)
+{
+	static struct fs_stream cap[FS_MAX];
+	char dir[512];
+	const char *slash = strrchr(__FILE__, '/');
+	int n, i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	n = fs_load_captures(dir, cap, FS_MAX);
+	assert_true(n >= 18);
+	srand(2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(cap[i].want_err, 0);
+		/* every byte near each message end, the start and the end; a sample
+		 * elsewhere (the captures' payload-heavy middles) */
+		split_every_budget(&cap[i], 0, 1e6, 3);
+		fs_free(&cap[i]);
+	}
 }
 
 /* protocols that are not framed give ERR at once; init resets everything */
@@ -558,12 +568,19 @@ static void test_detect_streams(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
-		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
-		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_steps_per_message),
-		cmocka_unit_test(test_real_captures),	cmocka_unit_test(test_unframed_and_init),
-		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
+		cmocka_unit_test(test_struct_size),
+		cmocka_unit_test(test_counts_by_hand),
+		cmocka_unit_test(test_whole),
+		cmocka_unit_test(test_split_every_position),
+		cmocka_unit_test(test_random_reads),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_real_captures),
+		cmocka_unit_test(test_captures_split),
+		cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_detect_streams),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
