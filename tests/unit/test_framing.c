@@ -479,6 +479,68 @@ static void test_captures_split(void **state)
 	}
 }
 
+/* garbage and damaged streams: no undefined behaviour (ASan/UBSan), every
+ * step consumes a byte, the bounds hold, and a damaged byte changes nothing
+ * before it (the framer cannot see the future) */
+static void test_garbage_and_damage(void **state)
+{
+	static const __u8 protos[] = {ST_PROTO_RESP, ST_PROTO_POSTGRES, ST_PROTO_HTTP1,
+				      ST_PROTO_MQTT, ST_PROTO_NATS,	ST_PROTO_KAFKA,
+				      ST_PROTO_AMQP};
+	__u8 buf[512];
+	size_t p, i;
+	int d, round;
+
+	(void)state;
+	srand(7);
+	for (p = 0; p < sizeof(protos); p++)
+		for (d = ST_DIR_RX; d <= ST_DIR_TX; d++)
+			for (round = 0; round < 300; round++) {
+				size_t len = 1 + (size_t)rand() % sizeof(buf), pos = 0;
+				struct st_frame f;
+
+				for (i = 0; i < len; i++) /* text-ish half the time */
+					buf[i] = (__u8)(round & 1 ? rand()
+								  : "*$:+\r\n0123 PUBGETHTTP/1."
+									    [rand() % 24]);
+				st_frame_init(&f, protos[p], d);
+				while (pos < len) {
+					int res;
+					__u32 n = st_frame_step(&f, buf[pos], (__u32)(len - pos),
+								&res);
+
+					assert_true(n >= 1 && n <= len - pos);
+					assert_true(f.depth <= 4 && f.skip <= ST_SKIP_MAX);
+					if (res == ST_FR_ERR)
+						break;
+					pos += n;
+				}
+			}
+	for (i = 0; i < (size_t)ngood; i++) {
+		const struct fs_stream *s = &good[i];
+		size_t *ends = malloc((s->nends + 8) * sizeof(*ends));
+
+		assert_non_null(ends);
+		for (round = 0; round < 50; round++) {
+			struct fs_stream m = *s;
+			struct fs_result r = {.ends = ends, .ends_cap = s->nends + 8};
+			size_t at = (size_t)rand() % s->len, e;
+
+			m.p = malloc(s->len);
+			assert_non_null(m.p);
+			memcpy(m.p, s->p, s->len);
+			m.p[at] ^= (__u8)(1 + rand() % 255);
+			run_cuts(&m, NULL, 0, &r);
+			for (e = 0; e < s->nends && s->ends[e] <= at; e++)
+				if (e >= r.msgs || ends[e] != s->ends[e])
+					fail_msg("%s damaged at %zu: message %zu changed", s->name,
+						 at, e);
+			free(m.p);
+		}
+		free(ends);
+	}
+}
+
 /* protocols that are not framed give ERR at once; init resets everything */
 static void test_unframed_and_init(void **state)
 {
@@ -578,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_steps_per_message),
 		cmocka_unit_test(test_real_captures),
 		cmocka_unit_test(test_captures_split),
+		cmocka_unit_test(test_garbage_and_damage),
 		cmocka_unit_test(test_unframed_and_init),
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_detect_streams),
