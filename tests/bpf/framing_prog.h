@@ -29,6 +29,7 @@ struct fr_state {
 	__u64 steps;
 	__u32 detected;
 	__u32 pad;
+	__u64 loop_ns; /* time in bpf_loop over all reads of the stream */
 	__u64 ends[FR_ENDS];
 	__u8 data[FR_CHUNK];
 };
