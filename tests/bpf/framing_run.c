@@ -170,11 +170,11 @@ load_failed:
 	}
 	stats = strstr(log1, "processed ");
 	if (stats)
-		printf("bpf-unit: verifier, 1 step per iteration: %.*s\n",
+		printf("bpf-unit: verifier, 1 byte step per iteration: %.*s\n",
 		       (int)strcspn(stats, "\n"), stats);
 	stats = strstr(log8, "processed ");
 	if (stats)
-		printf("bpf-unit: verifier, 8 steps per iteration: %.*s\n",
+		printf("bpf-unit: verifier, 8 word steps per iteration: %.*s\n",
 		       (int)strcspn(stats, "\n"), stats);
 	prog1_fd = prog_fd = bpf_program__fd(skel->progs.framing_run);
 	prog8_fd = bpf_program__fd(skel->progs.framing_run8);
@@ -222,11 +222,11 @@ load_failed:
 
 		if (!cost_msgs[0][j] || j >= (int)(sizeof(names) / sizeof(names[0])))
 			continue;
-		printf("bpf-unit: %-8s %6.1f steps/message; 1 step per bpf_loop iteration: %5.1f "
-		       "ns/step, %5.0f ns/message; 8 steps: %5.1f ns/step, %5.0f ns/message\n",
+		printf("bpf-unit: %-8s byte steps: %5.1f/message, %4.1f ns each, %5.0f ns/message; "
+		       "8 word steps per iteration: %4.1f/message, %5.0f ns/message\n",
 		       names[j], (double)cost_steps[0][j] / cost_msgs[0][j],
 		       cost_ns[0][j] / cost_steps[0][j], cost_ns[0][j] / cost_msgs[0][j],
-		       cost_ns[1][j] / cost_steps[1][j], cost_ns[1][j] / cost_msgs[1][j]);
+		       (double)cost_steps[1][j] / cost_msgs[1][j], cost_ns[1][j] / cost_msgs[1][j]);
 	}
 	printf("bpf-unit: (time in the kernel's bpf_loop, 4 KiB reads, one run each: noisy)\n");
 	printf("bpf-unit: %d built streams and %d captured (%zu bytes, %zu messages) in %d kernel "

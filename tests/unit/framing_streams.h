@@ -1057,6 +1057,10 @@ struct fs_result {
 	size_t steps; /* st_frame_step() calls: the work */
 };
 
+/* 1: drive with st_frame_step8() (up to 8 header bytes a step), 0: with
+ * st_frame_step() (one byte a step); both must give the same results */
+static int fs_step8 = 1;
+
 /* one read of p[0..len) at stream offset base; returns 0 once ERR was seen */
 static int fs_feed(struct st_frame *f, const __u8 *p, size_t len, size_t base, struct fs_result *r)
 {
@@ -1065,10 +1069,18 @@ static int fs_feed(struct st_frame *f, const __u8 *p, size_t len, size_t base, s
 	if (r->err)
 		return 0;
 	while (pos < len) {
-		size_t avail = len - pos;
+		size_t avail = len - pos, k;
+		__u32 a = avail > 0xffffffffu ? 0xffffffffu : (__u32)avail, n;
+		__u64 w = 0;
 		int res;
-		__u32 n = st_frame_step(f, p[pos], avail > 0xffffffffu ? 0xffffffffu : (__u32)avail,
-					&res);
+
+		if (fs_step8 && !f->skip && st_frame_wordwise(f)) {
+			for (k = 0; k < 8 && k < avail; k++) /* only bytes of this read */
+				w |= (__u64)p[pos + k] << (8 * k);
+			n = st_frame_step8(f, w, a, &res);
+		} else {
+			n = st_frame_step(f, p[pos], a, &res);
+		}
 
 		r->steps++;
 		if (res == ST_FR_ERR) {

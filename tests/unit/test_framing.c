@@ -22,7 +22,7 @@
  * product every position is tried (that is all the header-sized streams);
  * above it, every position within 64 bytes of the start, the end and each
  * message end, and random others up to the budget. */
-#define SPLIT_BUDGET (20 * 1000 * 1000)
+#define SPLIT_BUDGET (8 * 1000 * 1000)
 
 static struct fs_stream good[FS_MAX], bad[FS_MAX];
 static int ngood, nbad;
@@ -309,22 +309,21 @@ static void test_error_positions(void **state)
 
 /* the work per message, in st_frame_step() calls, as docs/framing.md states
  * it: header bytes one step each, a payload one step whatever its size */
-static void test_steps_per_message(void **state)
+static void steps_per_message(int step8, size_t set, size_t mqtt, size_t pg, size_t kafka)
 {
-	static const char *const set[] = {"SET", "key:__rand_int__", "xxx"};
+	static const char *const cmd[] = {"SET", "key:__rand_int__", "xxx"};
 	struct fs_stream s = {0};
 	struct fs_result r = {0};
 	struct st_frame f;
 	int i;
 
-	(void)state;
+	fs_step8 = step8;
 	for (i = 0; i < 16; i++)
-		resp_cmd(&s, 3, set);
+		resp_cmd(&s, 3, cmd);
 	st_frame_init(&f, ST_PROTO_RESP, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 16);
-	/* *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF: 17 bytes, and 3 payloads */
-	assert_int_equal(r.steps, 16 * 20);
+	assert_int_equal(r.steps, 16 * set);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -334,7 +333,7 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_MQTT, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 2);
-	assert_int_equal(r.steps, 3 + 2);
+	assert_int_equal(r.steps, mqtt);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -343,7 +342,7 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_POSTGRES, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 2);
-	assert_int_equal(r.steps, 6 + 5); /* Sync has no body to skip */
+	assert_int_equal(r.steps, pg);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -351,8 +350,66 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_KAFKA, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 1);
-	assert_int_equal(r.steps, 5);
+	assert_int_equal(r.steps, kafka);
 	fs_free(&s);
+	fs_step8 = 1;
+}
+
+/* the work per message in steps, as docs/framing.md states it */
+static void test_steps_per_message(void **state)
+{
+	(void)state;
+	/* one byte a step: *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF are 17 bytes,
+	 * and 3 payloads; a QoS 0 PUBLISH 3 and a PINGREQ 2; a Query 6 and a
+	 * Sync (no body) 5; a Kafka request 5 */
+	steps_per_message(0, 20, 3 + 2, 6 + 5, 5);
+	/* eight at a time: each of those headers is one step */
+	steps_per_message(1, 7, 2 + 1, 2 + 1, 2);
+}
+
+/* the byte path (st_frame_step) gives what the word path gives: the
+ * builders' message ends and the same error bytes, whole and in random
+ * reads, and the same ends on the captures */
+static void test_byte_path(void **state)
+{
+	static struct fs_stream cap[FS_MAX];
+	char dir[512];
+	const char *slash = strrchr(__FILE__, '/');
+	unsigned seed;
+	int i, n;
+
+	fs_step8 = 0;
+	test_whole(state);
+	for (i = 0; i < ngood; i++)
+		for (seed = 1; seed <= 5; seed++)
+			random_chunks(&good[i], 0, seed, 7);
+	for (i = 0; i < nbad; i++) {
+		struct fs_result w = {0}, b = {0};
+
+		fs_step8 = 1;
+		run_cuts(&bad[i], NULL, 0, &w);
+		fs_step8 = 0;
+		run_cuts(&bad[i], NULL, 0, &b);
+		if (!b.err || b.err_at != w.err_at || b.msgs != w.msgs)
+			fail_msg("%s: byte path ERR %d at %zu after %zu messages, word path at %zu "
+				 "after %zu",
+				 bad[i].name, b.err, b.err_at, b.msgs, w.err_at, w.msgs);
+		for (seed = 1; seed <= 3; seed++)
+			random_chunks(&bad[i], w.err_at, seed, 5);
+	}
+	/* the captures' ends are the word path's (fs_load_captures) */
+	fs_step8 = 1;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	n = fs_load_captures(dir, cap, FS_MAX);
+	assert_true(n > 0);
+	fs_step8 = 0;
+	for (i = 0; i < n; i++) {
+		for (seed = 1; seed <= 3; seed++)
+			random_chunks(&cap[i], 0, seed, 9);
+		fs_free(&cap[i]);
+	}
+	fs_step8 = 1;
 }
 
 /* ---- real captures: scripts/capture-framing.py recorded real clients
@@ -638,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_positions),
 		cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_byte_path),
 		cmocka_unit_test(test_real_captures),
 		cmocka_unit_test(test_captures_split),
 		cmocka_unit_test(test_garbage_and_damage),
