@@ -562,9 +562,18 @@ static void test_garbage_and_damage(void **state)
 									    [rand() % 24]);
 				st_frame_init(&f, protos[p], d);
 				while (pos < len) {
+					__u64 w = 0;
+					size_t k;
 					int res;
-					__u32 n = st_frame_step(&f, buf[pos], (__u32)(len - pos),
-								&res);
+					__u32 n;
+
+					for (k = 0; k < 8 && pos + k < len; k++)
+						w |= (__u64)buf[pos + k] << (8 * k);
+					if (round % 4 < 2) /* the word path half the time */
+						n = st_frame_step8(&f, w, (__u32)(len - pos), &res);
+					else
+						n = st_frame_step(&f, buf[pos], (__u32)(len - pos),
+								  &res);
 
 					assert_true(n >= 1 && n <= len - pos);
 					assert_true(f.depth <= 4 && f.skip <= ST_SKIP_MAX);
