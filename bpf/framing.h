@@ -9,7 +9,9 @@
  * The caller keeps one struct st_frame per socket and direction and drives it
  * with st_frame_byte() for header bytes and st_frame_skipped() once the
  * payload bytes that a header announced (f->skip) have gone by unread;
- * st_frame_step() does one step of that for a driver. Every bit of state is
+ * st_frame_step() does one step of that for a driver, st_frame_step8() the
+ * same taking small binary headers whole (fewer steps, same results). Detect
+ * the protocol first with st_frame_detect(). Every bit of state is
  * in struct st_frame, so a header split over two reads at any byte is normal.
  * Payloads are never read: a 1 MB body costs one ST_FR_SKIP.
  *
