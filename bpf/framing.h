@@ -9,7 +9,9 @@
  * The caller keeps one struct st_frame per socket and direction and drives it
  * with st_frame_byte() for header bytes and st_frame_skipped() once the
  * payload bytes that a header announced (f->skip) have gone by unread;
- * st_frame_step() does one step of that for a driver. Every bit of state is
+ * st_frame_step() does one step of that for a driver, st_frame_step8() the
+ * same taking small binary headers whole (fewer steps, same results). Detect
+ * the protocol first with st_frame_detect(). Every bit of state is
  * in struct st_frame, so a header split over two reads at any byte is normal.
  * Payloads are never read: a 1 MB body costs one ST_FR_SKIP.
  *
@@ -1252,6 +1254,283 @@ static __always_inline __u32 st_frame_step(struct st_frame *f, __u8 c, __u32 ava
 		return n;
 	}
 	*res = st_frame_byte(f, c);
+	return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/*
+ * Word at a time: st_frame_step8() takes a whole small header in one step
+ * when it lies within the next 8 bytes (RESP `$16\r\n`, `*3\r\n`, `+OK\r\n`;
+ * a PostgreSQL type and length; an MQTT fixed header; a Kafka size; an AMQP
+ * frame header and method ids), and 8 bytes of a NATS line where only the
+ * line's end matters (the JSON of INFO and CONNECT). It only ever takes
+ * what the byte path would take without error, and leaves the state as the
+ * byte path would for what follows, so message ends and error bytes are the
+ * same as st_frame_step()'s at every split (the unit tests check this);
+ * anything else goes one byte at a time.
+ */
+static __always_inline __u8 st__wb(__u64 w, __u32 i)
+{
+	return (__u8)(w >> (8 * (i & 7)));
+}
+
+static __always_inline __u32 st__resp_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	__u8 t = st__wb(w, 0), c;
+	__u32 i, k = 0, digits = 0;
+	__u64 v = 0;
+	int neg = 0;
+
+	if (f->state != ST_R_TYPE || n < 3)
+		return 0;
+	if (f->dir == ST_DIR_RX && (f->depth == 0 ? t != '*' : t != '$'))
+		return 0;
+	switch (t) {
+	case '$':
+	case '!':
+	case '=':
+	case '*':
+	case '~':
+	case '>':
+	case '%':
+	case '|':
+		for (i = 1; i < 7; i++) {
+			if (i >= n)
+				return 0;
+			c = st__wb(w, i);
+			if (c == '\r') {
+				k = i;
+				break;
+			}
+			if (c == '-' && i == 1) {
+				neg = 1;
+				continue;
+			}
+			if (!st__digit(c))
+				return 0;
+			v = v * 10 + (c - '0');
+			digits++;
+		}
+		if (!k || !digits || k + 1 >= n || st__wb(w, k + 1) != '\n')
+			return 0;
+		/* a sixth nesting level is an error: the byte path says where */
+		if (!neg && v && f->depth >= ST_RESP_DEPTH &&
+		    (t == '*' || t == '~' || t == '>' || t == '%' || t == '|'))
+			return 0;
+		f->sub = t;
+		f->num = v;
+		f->cnt = digits;
+		f->flags = (f->flags & ~ST_RF_NEG) | (neg ? ST_RF_NEG : 0);
+		*res = st__resp_num_done(f);
+		return k + 2;
+	case '+':
+	case '-':
+	case ':':
+	case ',':
+	case '(':
+	case '#':
+	case '_':
+		for (i = 1; i < 7; i++) {
+			if (i >= n)
+				return 0;
+			c = st__wb(w, i);
+			if (c == '\r') {
+				k = i;
+				break;
+			}
+			if (c == '\n')
+				return 0;
+		}
+		if (!k || k + 1 >= n || st__wb(w, k + 1) != '\n')
+			return 0;
+		f->sub = t;
+		f->cnt = k - 1;
+		*res = st__resp_elem_done(f);
+		return k + 2;
+	}
+	return 0;
+}
+
+static __always_inline __u32 st__pg_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	__u8 t = st__wb(w, 0);
+	__u32 len;
+
+	if (n < 5)
+		return 0;
+	/* (the TX stream's first byte may be the one-byte SSL answer) */
+	if (f->state != ST_P_TYPE && !(f->state == ST_P_START && f->dir == ST_DIR_RX && t != 0))
+		return 0;
+	if (f->dir == ST_DIR_RX ? !st__pg_front_type(t) : !st__pg_back_type(t))
+		return 0;
+	len = (__u32)st__wb(w, 1) << 24 | (__u32)st__wb(w, 2) << 16 | (__u32)st__wb(w, 3) << 8 |
+	      st__wb(w, 4);
+	if (len < 4 || len > ST_PG_LEN_MAX)
+		return 0;
+	f->sub = t;
+	f->cnt = 4;
+	f->num = len;
+	f->state = ST_P_AFTER;
+	*res = st__skip(f, len - 4);
+	return 5;
+}
+
+static __always_inline __u32 st__mqtt_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	__u8 t = st__wb(w, 0), type = t >> 4, fl = t & 0xf, c;
+	__u32 i, k = 0;
+	__u64 v = 0;
+
+	if (f->state != ST_M_TYPE || n < 2)
+		return 0;
+	if (type == 0)
+		return 0;
+	if (type == 3) {
+		if ((fl & 6) == 6)
+			return 0;
+	} else if (type == 6 || type == 8 || type == 10) {
+		if (fl != 2)
+			return 0;
+	} else if (fl != 0) {
+		return 0;
+	}
+	for (i = 1; i <= 4; i++) {
+		if (i >= n)
+			return 0;
+		c = st__wb(w, i);
+		v |= (__u64)(c & 0x7f) << (7 * (i - 1));
+		if (!(c & 0x80)) {
+			k = i;
+			break;
+		}
+	}
+	if (!k)
+		return 0;
+	f->sub = t;
+	f->cnt = k;
+	f->num = v;
+	f->state = ST_M_DONE;
+	*res = st__skip(f, v);
+	return k + 1;
+}
+
+static __always_inline __u32 st__kafka_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	__u32 size;
+
+	if (f->state != ST_K_SIZE || f->cnt != 0 || n < 4)
+		return 0;
+	size = (__u32)st__wb(w, 0) << 24 | (__u32)st__wb(w, 1) << 16 | (__u32)st__wb(w, 2) << 8 |
+	       st__wb(w, 3);
+	if (size == 0 || size > ST_KAFKA_MAX)
+		return 0;
+	f->cnt = 4;
+	f->num = size;
+	f->state = ST_K_DONE;
+	*res = st__skip(f, size);
+	return 4;
+}
+
+static __always_inline __u32 st__amqp_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	__u8 t = st__wb(w, 0);
+	__u32 size;
+
+	if (f->state == ST_A_PAYLOAD && f->sub == 1 && f->cnt == 0 && n >= 4) {
+		/* class and method ids */
+		f->left[1] = (__u32)st__wb(w, 0) << 24 | (__u32)st__wb(w, 1) << 16 |
+			     (__u32)st__wb(w, 2) << 8 | st__wb(w, 3);
+		f->num = f->left[1];
+		f->cnt = 4;
+		f->state = ST_A_DONE;
+		*res = st__skip(f, f->left[0] - 4);
+		return 4;
+	}
+	if (f->state != ST_A_TYPE || n < 7 || (t != 1 && t != 2 && t != 3 && t != 8))
+		return 0;
+	size = (__u32)st__wb(w, 3) << 24 | (__u32)st__wb(w, 4) << 16 | (__u32)st__wb(w, 5) << 8 |
+	       st__wb(w, 6);
+	if (size > ST_AMQP_FRAME_MAX || (t == 1 && size < 4) || (t == 2 && size < 12))
+		return 0;
+	f->sub = t;
+	f->left[0] = size;
+	f->cnt = 0;
+	f->num = 0;
+	if (t == 1 || t == 2) {
+		f->state = ST_A_PAYLOAD;
+		*res = ST_FR_MORE;
+		return 7;
+	}
+	f->state = ST_A_DONE;
+	*res = st__skip(f, size);
+	return 7;
+}
+
+/* 1 when the 8 bytes of w hold neither CR nor LF (exact: the classic
+ * zero-byte test has no false positive for "is there any") */
+static __always_inline int st__no_crlf(__u64 w)
+{
+	const __u64 ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	__u64 cr = w ^ (ones * '\r'), lf = w ^ (ones * '\n');
+
+	return !(((cr - ones) & ~cr & highs) | ((lf - ones) & ~lf & highs));
+}
+
+/* NATS: 8 bytes of an op line without a payload (CONNECT and INFO carry
+ * JSON): only its end and length matter */
+static __always_inline __u32 st__nats_fast(struct st_frame *f, __u64 w, __u32 n, int *res)
+{
+	if (n < 8 || f->state != ST_N_ARGS || f->sub || !st__no_crlf(w) ||
+	    f->cnt + 8 > ST_NATS_LINE_MAX)
+		return 0;
+	f->cnt += 8; /* the token state is reset at the line's end */
+	*res = ST_FR_MORE;
+	return 8;
+}
+
+/* Whether st_frame_step8() pays for its word load with this protocol: not
+ * for HTTP/1, whose header names and values are mostly short (measured by
+ * make bpf-unit: no faster), so a driver calls st_frame_step() for it. */
+static __always_inline int st_frame_wordwise(const struct st_frame *f)
+{
+	return f->proto != ST_PROTO_HTTP1;
+}
+
+/*
+ * st_frame_step() with up to 8 header bytes at once: w holds the next
+ * min(avail, 8) bytes of the stream, the first in the lowest byte (a
+ * little-endian load; bytes past avail are not looked at). Same results,
+ * fewer steps: a Redis SET is 7 steps instead of 20.
+ */
+static __always_inline __u32 st_frame_step8(struct st_frame *f, __u64 w, __u32 avail, int *res)
+{
+	__u32 n = avail < 8 ? avail : 8, k = 0;
+
+	if (f->skip)
+		return st_frame_step(f, 0, avail, res);
+	switch (f->proto) {
+	case ST_PROTO_RESP:
+		k = st__resp_fast(f, w, n, res);
+		break;
+	case ST_PROTO_POSTGRES:
+		k = st__pg_fast(f, w, n, res);
+		break;
+	case ST_PROTO_MQTT:
+		k = st__mqtt_fast(f, w, n, res);
+		break;
+	case ST_PROTO_KAFKA:
+		k = st__kafka_fast(f, w, n, res);
+		break;
+	case ST_PROTO_AMQP:
+		k = st__amqp_fast(f, w, n, res);
+		break;
+	case ST_PROTO_NATS:
+		k = st__nats_fast(f, w, n, res);
+		break;
+	}
+	if (k)
+		return k;
+	*res = st_frame_byte(f, (__u8)w);
 	return 1;
 }
 

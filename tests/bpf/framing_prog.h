@@ -29,8 +29,9 @@ struct fr_state {
 	__u64 steps;
 	__u32 detected;
 	__u32 pad;
+	__u64 loop_ns; /* time in bpf_loop over all reads of the stream */
 	__u64 ends[FR_ENDS];
-	__u8 data[FR_CHUNK];
+	__u8 data[FR_CHUNK + 8]; /* 8 more: a word load at the last byte stays inside */
 };
 
 #endif /* STREAMTRACE_FRAMING_PROG_H */

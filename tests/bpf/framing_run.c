@@ -23,7 +23,11 @@
 #define SPLIT_ALL_MAX 4096
 
 static struct framing_prog *skel;
-static int prog_fd, failures, runs;
+static int prog_fd, prog1_fd, prog8_fd, failures, runs;
+/* per program (1 or 8 steps per bpf_loop iteration) and protocol, over the
+ * 4 KiB-read pass: kernel time, steps, messages */
+static double cost_ns[2][ST_PROTO__MAX];
+static __u64 cost_steps[2][ST_PROTO__MAX], cost_msgs[2][ST_PROTO__MAX];
 
 static int kernel_read(const struct fs_stream *s, size_t from, size_t len, int first)
 {
@@ -53,7 +57,7 @@ static void compare(const struct fs_stream *s, const size_t *cuts, int ncuts, co
 	struct fs_result u = {.ends = ends, .ends_cap = FR_ENDS};
 	struct st_frame f;
 	size_t from = 0, i;
-	int c;
+	int c, measure = !strcmp(how, "4 KiB reads") && !s->want_err;
 
 	st_frame_init(&f, s->proto, s->dir);
 	for (c = 0; c <= ncuts; c++) {
@@ -83,6 +87,13 @@ static void compare(const struct fs_stream *s, const size_t *cuts, int ncuts, co
 		failures++;
 		return;
 	}
+	if (measure && s->proto < ST_PROTO__MAX) {
+		int v = prog_fd == prog8_fd;
+
+		cost_ns[v][s->proto] += (double)skel->bss->st.loop_ns;
+		cost_steps[v][s->proto] += skel->bss->st.steps;
+		cost_msgs[v][s->proto] += u.msgs;
+	}
 	for (i = 0; i < u.msgs && i < FR_ENDS; i++)
 		if (skel->bss->st.ends[i] != ends[i] || ends[i] != s->ends[i]) {
 			fprintf(stderr,
@@ -105,6 +116,9 @@ static void run_stream(const struct fs_stream *s, size_t *msgs, size_t *bytes)
 	if (!cuts)
 		exit(2);
 	compare(s, NULL, 0, "4 KiB reads");
+	prog_fd = prog8_fd; /* the same with 8 steps per iteration */
+	compare(s, NULL, 0, "4 KiB reads");
+	prog_fd = prog1_fd;
 	for (seed = 1; seed <= 3; seed++) {
 		srand(seed);
 		for (n = 0, at = 0;;) {
@@ -132,27 +146,38 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(void)
 {
-	static struct fs_stream good[FS_MAX], bad[FS_MAX];
+	static struct fs_stream good[FS_MAX], bad[FS_MAX], cap[FS_MAX];
 	static struct fr_args a;
 	size_t msgs = 0, bytes = 0, i;
-	int ngood, nbad, j, detect_bad = 0;
+	int ngood, nbad, ncap, j, detect_bad = 0;
 
-	static char log[64 * 1024];
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = log, .kernel_log_size = sizeof(log),
-		    .kernel_log_level = 4 /* statistics only */);
+	static char log1[64 * 1024], log8[64 * 1024];
 	const char *stats;
 
 	libbpf_set_print(libbpf_quiet);
-	skel = framing_prog__open_opts(&oo);
-	if (!skel || framing_prog__load(skel)) {
+	skel = framing_prog__open();
+	if (!skel)
+		goto load_failed;
+	/* how hard the verifier works for the framers (statistics only) */
+	bpf_program__set_log_buf(skel->progs.framing_run, log1, sizeof(log1));
+	bpf_program__set_log_level(skel->progs.framing_run, 4);
+	bpf_program__set_log_buf(skel->progs.framing_run8, log8, sizeof(log8));
+	bpf_program__set_log_level(skel->progs.framing_run8, 4);
+	if (framing_prog__load(skel)) {
+load_failed:
 		fprintf(stderr, "framing_run: loading the framing program failed (root? BTF?)\n");
 		return 2;
 	}
-	/* how hard the verifier worked for the framers (the socket programs pay the same) */
-	stats = strstr(log, "processed ");
+	stats = strstr(log1, "processed ");
 	if (stats)
-		printf("bpf-unit: verifier: %.*s\n", (int)strcspn(stats, "\n"), stats);
-	prog_fd = bpf_program__fd(skel->progs.framing_run);
+		printf("bpf-unit: verifier, 1 byte step per iteration: %.*s\n",
+		       (int)strcspn(stats, "\n"), stats);
+	stats = strstr(log8, "processed ");
+	if (stats)
+		printf("bpf-unit: verifier, 8 word steps per iteration: %.*s\n",
+		       (int)strcspn(stats, "\n"), stats);
+	prog1_fd = prog_fd = bpf_program__fd(skel->progs.framing_run);
+	prog8_fd = bpf_program__fd(skel->progs.framing_run8);
 	ngood = fs_build_good(good, 1);
 	nbad = fs_build_bad(bad);
 	for (j = 0; j < ngood; j++)
@@ -161,6 +186,14 @@ int main(void)
 		bad[j].want_err = 1;
 		run_stream(&bad[j], &msgs, &bytes);
 	}
+	/* real client/server traffic (make bpf-unit runs from the top directory) */
+	ncap = fs_load_captures("tests/unit/captures", cap, FS_MAX);
+	if (ncap <= 0) {
+		fprintf(stderr, "framing_run: no captures in tests/unit/captures\n");
+		return 2;
+	}
+	for (j = 0; j < ncap; j++)
+		run_stream(&cap[j], &msgs, &bytes);
 	for (i = 0; i < FS_NDETECT; i++) {
 		const struct fs_detect_case *c = &fs_detect_cases[i];
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
@@ -183,14 +216,29 @@ int main(void)
 			detect_bad++;
 		}
 	}
-	printf("bpf-unit: %d streams (%zu bytes, %zu messages) in %d kernel runs, %zu detection "
-	       "cases: %s\n",
-	       ngood + nbad, bytes, msgs, runs, FS_NDETECT,
+	for (j = 1; j < ST_PROTO__MAX; j++) {
+		static const char *const names[] = {"",	    "resp", "postgres", "http1",
+						    "mqtt", "nats", "kafka",	"amqp"};
+
+		if (!cost_msgs[0][j] || j >= (int)(sizeof(names) / sizeof(names[0])))
+			continue;
+		printf("bpf-unit: %-8s byte steps: %5.1f/message, %4.1f ns each, %5.0f ns/message; "
+		       "8 word steps per iteration: %4.1f/message, %5.0f ns/message\n",
+		       names[j], (double)cost_steps[0][j] / cost_msgs[0][j],
+		       cost_ns[0][j] / cost_steps[0][j], cost_ns[0][j] / cost_msgs[0][j],
+		       (double)cost_steps[1][j] / cost_msgs[1][j], cost_ns[1][j] / cost_msgs[1][j]);
+	}
+	printf("bpf-unit: (time in the kernel's bpf_loop, 4 KiB reads, one run each: noisy)\n");
+	printf("bpf-unit: %d built streams and %d captured (%zu bytes, %zu messages) in %d kernel "
+	       "runs, %zu detection cases: %s\n",
+	       ngood + nbad, ncap, bytes, msgs, runs, FS_NDETECT,
 	       failures || detect_bad ? "DIFFERENCES" : "kernel and user space agree");
 	for (j = 0; j < ngood; j++)
 		fs_free(&good[j]);
 	for (j = 0; j < nbad; j++)
 		fs_free(&bad[j]);
+	for (j = 0; j < ncap; j++)
+		fs_free(&cap[j]);
 	framing_prog__destroy(skel);
 	return failures || detect_bad ? 1 : 0;
 }

@@ -1057,6 +1057,10 @@ struct fs_result {
 	size_t steps; /* st_frame_step() calls: the work */
 };
 
+/* 1: drive with st_frame_step8() (up to 8 header bytes a step), 0: with
+ * st_frame_step() (one byte a step); both must give the same results */
+static int fs_step8 = 1;
+
 /* one read of p[0..len) at stream offset base; returns 0 once ERR was seen */
 static int fs_feed(struct st_frame *f, const __u8 *p, size_t len, size_t base, struct fs_result *r)
 {
@@ -1065,10 +1069,18 @@ static int fs_feed(struct st_frame *f, const __u8 *p, size_t len, size_t base, s
 	if (r->err)
 		return 0;
 	while (pos < len) {
-		size_t avail = len - pos;
+		size_t avail = len - pos, k;
+		__u32 a = avail > 0xffffffffu ? 0xffffffffu : (__u32)avail, n;
+		__u64 w = 0;
 		int res;
-		__u32 n = st_frame_step(f, p[pos], avail > 0xffffffffu ? 0xffffffffu : (__u32)avail,
-					&res);
+
+		if (fs_step8 && !f->skip && st_frame_wordwise(f)) {
+			for (k = 0; k < 8 && k < avail; k++) /* only bytes of this read */
+				w |= (__u64)p[pos + k] << (8 * k);
+			n = st_frame_step8(f, w, a, &res);
+		} else {
+			n = st_frame_step(f, p[pos], a, &res);
+		}
 
 		r->steps++;
 		if (res == ST_FR_ERR) {
@@ -1084,6 +1096,100 @@ static int fs_feed(struct st_frame *f, const __u8 *p, size_t len, size_t base, s
 		}
 	}
 	return 1;
+}
+
+/* ---- real captures (scripts/capture-framing.py) ---- */
+
+static __u8 fs_proto_by_name(const char *name)
+{
+	static const char *const names[] = {"",	    "resp", "postgres", "http1",
+					    "mqtt", "nats", "kafka",	"amqp"};
+	__u8 i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return ST_PROTO_NONE;
+}
+
+static int fs_read_file(const char *path, struct fs_stream *s)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fs_put(s, buf, n);
+	fclose(f);
+	return 0;
+}
+
+/* Every non-empty capture file of the cases in dir/TRUTH, one stream per
+ * connection and direction, with the message ends of a user-space run (the
+ * unit test checks those counts against TRUTH; this is for comparing other
+ * runs of the same code, such as the kernel's, with user space). */
+static int fs_load_captures(const char *dir, struct fs_stream *all, int max)
+{
+	static char names[FS_MAX][128];
+	char path[600], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/TRUTH", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64], proto[16];
+		int k, d;
+
+		if (sscanf(line, "%63s %15s", name, proto) != 2)
+			continue;
+		for (k = 1;; k++) {
+			int found = 0;
+
+			for (d = ST_DIR_RX; d <= ST_DIR_TX; d++) {
+				struct fs_stream *s;
+				struct st_frame fr;
+				struct fs_result r = {0};
+
+				if (n >= max || n >= FS_MAX)
+					break;
+				s = &all[n];
+				memset(s, 0, sizeof(*s));
+				snprintf(path, sizeof(path), "%s/%s-%d.%s", dir, name, k,
+					 d == ST_DIR_RX ? "rx" : "tx");
+				if (fs_read_file(path, s) < 0)
+					continue;
+				found = 1;
+				if (s->len == 0) {
+					fs_free(s);
+					continue;
+				}
+				snprintf(names[n], sizeof(names[n]), "%s-%d.%s", name, k,
+					 d == ST_DIR_RX ? "rx" : "tx");
+				s->name = names[n];
+				s->proto = fs_proto_by_name(proto);
+				s->dir = (__u8)d;
+				st_frame_init(&fr, s->proto, d);
+				r.ends_cap = 1u << 20;
+				r.ends = calloc(r.ends_cap, sizeof(*r.ends));
+				if (!r.ends)
+					abort();
+				fs_feed(&fr, s->p, s->len, 0, &r);
+				s->ends = r.ends;
+				s->nends = s->ends_cap = r.msgs;
+				s->want_err = r.err;
+				n++;
+			}
+			if (!found)
+				break;
+		}
+	}
+	fclose(f);
+	return n;
 }
 
 #endif /* STREAMTRACE_FRAMING_STREAMS_H */

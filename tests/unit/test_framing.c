@@ -22,7 +22,7 @@
  * product every position is tried (that is all the header-sized streams);
  * above it, every position within 64 bytes of the start, the end and each
  * message end, and random others up to the budget. */
-#define SPLIT_BUDGET (20 * 1000 * 1000)
+#define SPLIT_BUDGET (8 * 1000 * 1000)
 
 static struct fs_stream good[FS_MAX], bad[FS_MAX];
 static int ngood, nbad;
@@ -142,19 +142,26 @@ static void test_counts_by_hand(void **state)
 	}
 }
 
-static int near_boundary(const struct fs_stream *s, size_t k)
+/* k within w bytes of the start, the end or a message end (ends ascend) */
+static int near_boundary(const struct fs_stream *s, size_t k, size_t w)
 {
-	size_t i;
+	size_t lo = 0, hi = s->nends;
 
-	if (k < 64 || k + 64 > s->len)
+	if (k < w || k + w > s->len)
 		return 1;
-	for (i = 0; i < s->nends; i++)
-		if (k + 64 > s->ends[i] && k < s->ends[i] + 64)
-			return 1;
-	return 0;
+	while (lo < hi) { /* the first end >= k */
+		size_t mid = (lo + hi) / 2;
+
+		if (s->ends[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < s->nends && s->ends[lo] - k < w) || (lo > 0 && k - s->ends[lo - 1] < w);
 }
 
-static void split_every(const struct fs_stream *s, size_t err_at)
+static void split_every_budget(const struct fs_stream *s, size_t err_at, double budget,
+			       size_t window)
 {
 	size_t *ends = malloc((s->nends + 1) * sizeof(*ends));
 	struct fs_result whole = {0};
@@ -162,19 +169,24 @@ static void split_every(const struct fs_stream *s, size_t err_at)
 
 	assert_non_null(ends);
 	run_cuts(s, NULL, 0, &whole);
-	if ((double)s->len * (double)whole.steps > SPLIT_BUDGET)
-		sample = (size_t)((double)s->len * (double)whole.steps / SPLIT_BUDGET) + 1;
+	if ((double)s->len * (double)whole.steps > budget)
+		sample = (size_t)((double)s->len * (double)whole.steps / budget) + 1;
 	for (k = 1; k < s->len; k++) {
 		struct fs_result r = {.ends = ends, .ends_cap = s->nends + 1};
 		char how[64];
 
-		if (sample > 1 && !near_boundary(s, k) && (size_t)rand() % sample)
+		if (sample > 1 && !near_boundary(s, k, window) && (size_t)rand() % sample)
 			continue;
 		snprintf(how, sizeof(how), "split at %zu", k);
 		run_cuts(s, &k, 1, &r);
 		check_result(s, &r, how, err_at);
 	}
 	free(ends);
+}
+
+static void split_every(const struct fs_stream *s, size_t err_at)
+{
+	split_every_budget(s, err_at, SPLIT_BUDGET, 64);
 }
 
 static void random_chunks(const struct fs_stream *s, size_t err_at, unsigned seed, int maxchunk)
@@ -297,22 +309,21 @@ static void test_error_positions(void **state)
 
 /* the work per message, in st_frame_step() calls, as docs/framing.md states
  * it: header bytes one step each, a payload one step whatever its size */
-static void test_steps_per_message(void **state)
+static void steps_per_message(int step8, size_t set, size_t mqtt, size_t pg, size_t kafka)
 {
-	static const char *const set[] = {"SET", "key:__rand_int__", "xxx"};
+	static const char *const cmd[] = {"SET", "key:__rand_int__", "xxx"};
 	struct fs_stream s = {0};
 	struct fs_result r = {0};
 	struct st_frame f;
 	int i;
 
-	(void)state;
+	fs_step8 = step8;
 	for (i = 0; i < 16; i++)
-		resp_cmd(&s, 3, set);
+		resp_cmd(&s, 3, cmd);
 	st_frame_init(&f, ST_PROTO_RESP, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 16);
-	/* *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF: 17 bytes, and 3 payloads */
-	assert_int_equal(r.steps, 16 * 20);
+	assert_int_equal(r.steps, 16 * set);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -322,7 +333,7 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_MQTT, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 2);
-	assert_int_equal(r.steps, 3 + 2);
+	assert_int_equal(r.steps, mqtt);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -331,7 +342,7 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_POSTGRES, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 2);
-	assert_int_equal(r.steps, 6 + 5); /* Sync has no body to skip */
+	assert_int_equal(r.steps, pg);
 	fs_free(&s);
 
 	memset(&r, 0, sizeof(r));
@@ -339,40 +350,71 @@ static void test_steps_per_message(void **state)
 	st_frame_init(&f, ST_PROTO_KAFKA, ST_DIR_RX);
 	fs_feed(&f, s.p, s.len, 0, &r);
 	assert_int_equal(r.msgs, 1);
-	assert_int_equal(r.steps, 5);
+	assert_int_equal(r.steps, kafka);
 	fs_free(&s);
+	fs_step8 = 1;
+}
+
+/* the work per message in steps, as docs/framing.md states it */
+static void test_steps_per_message(void **state)
+{
+	(void)state;
+	/* one byte a step: *3 CR LF, $3 CR LF, $16 CR LF, $3 CR LF are 17 bytes,
+	 * and 3 payloads; a QoS 0 PUBLISH 3 and a PINGREQ 2; a Query 6 and a
+	 * Sync (no body) 5; a Kafka request 5 */
+	steps_per_message(0, 20, 3 + 2, 6 + 5, 5);
+	/* eight at a time: each of those headers is one step */
+	steps_per_message(1, 7, 2 + 1, 2 + 1, 2);
+}
+
+/* the byte path (st_frame_step) gives what the word path gives: the
+ * builders' message ends and the same error bytes, whole and in random
+ * reads, and the same ends on the captures */
+static void test_byte_path(void **state)
+{
+	static struct fs_stream cap[FS_MAX];
+	char dir[512];
+	const char *slash = strrchr(__FILE__, '/');
+	unsigned seed;
+	int i, n;
+
+	fs_step8 = 0;
+	test_whole(state);
+	for (i = 0; i < ngood; i++)
+		for (seed = 1; seed <= 5; seed++)
+			random_chunks(&good[i], 0, seed, 7);
+	for (i = 0; i < nbad; i++) {
+		struct fs_result w = {0}, b = {0};
+
+		fs_step8 = 1;
+		run_cuts(&bad[i], NULL, 0, &w);
+		fs_step8 = 0;
+		run_cuts(&bad[i], NULL, 0, &b);
+		if (!b.err || b.err_at != w.err_at || b.msgs != w.msgs)
+			fail_msg("%s: byte path ERR %d at %zu after %zu messages, word path at %zu "
+				 "after %zu",
+				 bad[i].name, b.err, b.err_at, b.msgs, w.err_at, w.msgs);
+		for (seed = 1; seed <= 3; seed++)
+			random_chunks(&bad[i], w.err_at, seed, 5);
+	}
+	/* the captures' ends are the word path's (fs_load_captures) */
+	fs_step8 = 1;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	n = fs_load_captures(dir, cap, FS_MAX);
+	assert_true(n > 0);
+	fs_step8 = 0;
+	for (i = 0; i < n; i++) {
+		for (seed = 1; seed <= 3; seed++)
+			random_chunks(&cap[i], 0, seed, 9);
+		fs_free(&cap[i]);
+	}
+	fs_step8 = 1;
 }
 
 /* ---- real captures: scripts/capture-framing.py recorded real clients
  * against real servers through a relay; the message counts come from the
  * servers (or what the clients were told to send), in captures/TRUTH ---- */
-
-static int read_file(const char *path, struct fs_stream *s)
-{
-	FILE *f = fopen(path, "rb");
-	char buf[65536];
-	size_t n;
-
-	if (!f)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fs_put(s, buf, n);
-	fclose(f);
-	return 0;
-}
-
-static __u8 proto_by_name(const char *name)
-{
-	static const char *const names[] = {"",	    "resp", "postgres", "http1",
-					    "mqtt", "nats", "kafka",	"amqp"};
-	__u8 i;
-
-	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(names[i], name))
-			return i;
-	fail_msg("captures/TRUTH: unknown protocol %s", name);
-	return 0;
-}
 
 /* frame every connection of a case in one direction; returns the message count */
 static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d, int *conns)
@@ -388,7 +430,7 @@ static long frame_capture(const char *dir, const char *name, __u8 proto, __u8 d,
 
 		snprintf(path, sizeof(path), "%s/%s-%d.%s", dir, name, k,
 			 d == ST_DIR_RX ? "rx" : "tx");
-		if (read_file(path, &s) < 0)
+		if (fs_read_file(path, &s) < 0)
 			break;
 		s.name = path;
 		s.proto = proto;
@@ -453,7 +495,9 @@ static void test_real_captures(void **state)
 
 		if (sscanf(line, "%63s %15s %ld %15s", name, proto, &rx_want, tx) != 4)
 			continue;
-		p = proto_by_name(proto);
+		p = fs_proto_by_name(proto);
+		if (p == ST_PROTO_NONE)
+			fail_msg("captures/TRUTH: unknown protocol %s", proto);
 		rx = frame_capture(dir, name, p, ST_DIR_RX, &conns);
 		if (conns == 0)
 			fail_msg("%s: no capture files in %s", name, dir);
@@ -467,6 +511,100 @@ static void test_real_captures(void **state)
 	}
 	fclose(f);
 	assert_true(cases >= 8);
+}
+
+/* the captures split into two reads at every byte give the same ends */
+static void test_captures_split(void **state)
+{
+	static struct fs_stream cap[FS_MAX];
+	char dir[512];
+	const char *slash = strrchr(__FILE__, '/');
+	int n, i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.*s/captures", slash ? (int)(slash - __FILE__) : 1,
+		 slash ? __FILE__ : ".");
+	n = fs_load_captures(dir, cap, FS_MAX);
+	assert_true(n >= 18);
+	srand(2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(cap[i].want_err, 0);
+		/* every byte near each message end, the start and the end; a sample
+		 * elsewhere (the captures' payload-heavy middles) */
+		split_every_budget(&cap[i], 0, 1e6, 3);
+		fs_free(&cap[i]);
+	}
+}
+
+/* garbage and damaged streams: no undefined behaviour (ASan/UBSan), every
+ * step consumes a byte, the bounds hold, and a damaged byte changes nothing
+ * before it (the framer cannot see the future) */
+static void test_garbage_and_damage(void **state)
+{
+	static const __u8 protos[] = {ST_PROTO_RESP, ST_PROTO_POSTGRES, ST_PROTO_HTTP1,
+				      ST_PROTO_MQTT, ST_PROTO_NATS,	ST_PROTO_KAFKA,
+				      ST_PROTO_AMQP};
+	__u8 buf[512];
+	size_t p, i;
+	int d, round;
+
+	(void)state;
+	srand(7);
+	for (p = 0; p < sizeof(protos); p++)
+		for (d = ST_DIR_RX; d <= ST_DIR_TX; d++)
+			for (round = 0; round < 300; round++) {
+				size_t len = 1 + (size_t)rand() % sizeof(buf), pos = 0;
+				struct st_frame f;
+
+				for (i = 0; i < len; i++) /* text-ish half the time */
+					buf[i] = (__u8)(round & 1 ? rand()
+								  : "*$:+\r\n0123 PUBGETHTTP/1."
+									    [rand() % 24]);
+				st_frame_init(&f, protos[p], d);
+				while (pos < len) {
+					__u64 w = 0;
+					size_t k;
+					int res;
+					__u32 n;
+
+					for (k = 0; k < 8 && pos + k < len; k++)
+						w |= (__u64)buf[pos + k] << (8 * k);
+					if (round % 4 < 2) /* the word path half the time */
+						n = st_frame_step8(&f, w, (__u32)(len - pos), &res);
+					else
+						n = st_frame_step(&f, buf[pos], (__u32)(len - pos),
+								  &res);
+
+					assert_true(n >= 1 && n <= len - pos);
+					assert_true(f.depth <= 4 && f.skip <= ST_SKIP_MAX);
+					if (res == ST_FR_ERR)
+						break;
+					pos += n;
+				}
+			}
+	for (i = 0; i < (size_t)ngood; i++) {
+		const struct fs_stream *s = &good[i];
+		size_t *ends = malloc((s->nends + 8) * sizeof(*ends));
+
+		assert_non_null(ends);
+		for (round = 0; round < 50; round++) {
+			struct fs_stream m = *s;
+			struct fs_result r = {.ends = ends, .ends_cap = s->nends + 8};
+			size_t at = (size_t)rand() % s->len, e;
+
+			m.p = malloc(s->len);
+			assert_non_null(m.p);
+			memcpy(m.p, s->p, s->len);
+			m.p[at] ^= (__u8)(1 + rand() % 255);
+			run_cuts(&m, NULL, 0, &r);
+			for (e = 0; e < s->nends && s->ends[e] <= at; e++)
+				if (e >= r.msgs || ends[e] != s->ends[e])
+					fail_msg("%s damaged at %zu: message %zu changed", s->name,
+						 at, e);
+			free(m.p);
+		}
+		free(ends);
+	}
 }
 
 /* protocols that are not framed give ERR at once; init resets everything */
@@ -558,12 +696,21 @@ static void test_detect_streams(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_struct_size),	cmocka_unit_test(test_counts_by_hand),
-		cmocka_unit_test(test_whole),		cmocka_unit_test(test_split_every_position),
-		cmocka_unit_test(test_random_reads),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_error_positions), cmocka_unit_test(test_steps_per_message),
-		cmocka_unit_test(test_real_captures),	cmocka_unit_test(test_unframed_and_init),
-		cmocka_unit_test(test_detect),		cmocka_unit_test(test_detect_streams),
+		cmocka_unit_test(test_struct_size),
+		cmocka_unit_test(test_counts_by_hand),
+		cmocka_unit_test(test_whole),
+		cmocka_unit_test(test_split_every_position),
+		cmocka_unit_test(test_random_reads),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_positions),
+		cmocka_unit_test(test_steps_per_message),
+		cmocka_unit_test(test_byte_path),
+		cmocka_unit_test(test_real_captures),
+		cmocka_unit_test(test_captures_split),
+		cmocka_unit_test(test_garbage_and_damage),
+		cmocka_unit_test(test_unframed_and_init),
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_detect_streams),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
