@@ -240,6 +240,19 @@ __noinline int st_fr_byte_g(struct st_frame *f, __u32 c)
 	return st_frame_byte(f, (__u8)c);
 }
 
+/* Up to 8 header bytes at once (w: the next bytes, first in the lowest;
+ * avail of them valid): returns the bytes taken << 4 | the result. */
+__noinline int st_fr_step8_g(struct st_frame *f, __u64 w, __u32 avail)
+{
+	int res = ST_FR_ERR;
+	__u32 n;
+
+	if (!f)
+		return 1 << 4 | ST_FR_ERR;
+	n = st_frame_step8(f, w, avail, &res);
+	return (int)((n & 0xffff) << 4 | (res & 15));
+}
+
 __noinline int st_fr_skipped_g(struct st_frame *f)
 {
 	if (!f)
@@ -428,8 +441,20 @@ static __always_inline int st_fr_one(struct st_fr_ctx *c, struct st_sock *s, str
 				return 1;
 			}
 		}
-		r = st_fr_byte_g(f, w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
-		c->pos++;
+		if (st_frame_wordwise(f)) {
+			/* a word at a time where the parser can take headers so */
+			__u32 i = (c->pos - c->win_off) & (ST_FR_WIN - 1), n = c->win_len - i, x;
+			__u64 v;
+
+			__builtin_memcpy(&v, &w->b[i], 8); /* within 2 x ST_FR_WIN */
+			x = st_fr_step8_g(f, v, n < 8 ? n : 8);
+			r = x & 15;
+			n = x >> 4;
+			c->pos += n ? n : 1;
+		} else {
+			r = st_fr_byte_g(f, w->b[(c->pos - c->win_off) & (ST_FR_WIN - 1)]);
+			c->pos++;
+		}
 		if (r == ST_FR_SKIP && !f->skip)
 			r = st_fr_skipped_g(f);
 	}
