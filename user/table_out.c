@@ -76,8 +76,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu\n", tbuf,
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
-	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s %-8s\n", "PID", "COMM", "THR",
-		"CPU%", "RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)", " UNIT");
+	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
+		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
@@ -103,9 +103,6 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		fig(f, 7, 0, q ? q->arrival_rate : NAN);
 		fig(f, 6, 2, q ? q->rho : NAN);
 		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
-		/* ARR/s, RHO and W are per op of this unit (issue 8) */
-		if (q)
-			fprintf(f, " %-8s", unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE));
 		fputc('\n', f);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			if (nsc == cap) {
@@ -124,6 +121,23 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (s->n_procs > MAX_ROWS)
 		fprintf(f, "  ... %u more\n", s->n_procs - MAX_ROWS);
+	/* ARR/s, RHO and W are per op: say what an op is where it is not a
+	 * receive (issue 8); 80 columns leave no room for a column */
+	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
+		const struct proc_view *p = rows[i];
+
+		if (!p->has_queue || !p->msgs_known || p->unit == ST_UNIT_RECEIVE)
+			continue;
+		if (p->unit == ST_UNIT_MIXED)
+			fprintf(f, "op %u %s: a message, of several units\n", p->pid,
+				safe(p->comm, cb));
+		else if (p->unit == ST_UNIT_TURN)
+			fprintf(f, "op %u %s: a request/response turn\n", p->pid,
+				safe(p->comm, cb));
+		else
+			fprintf(f, "op %u %s: a %s message\n", p->pid, safe(p->comm, cb),
+				unit_name(p->unit));
+	}
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 
@@ -183,8 +197,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		}
 	}
 	if (s->has_conns) {
-		fprintf(f, "\n%6s %-5s %-21s %-21s %6s %6s %7s %-8s\n", "PID", "PROTO", "LOCAL",
-			"REMOTE", "RX/s", "TX/s", "BACKLOG", " UNIT");
+		fprintf(f, "\n%6s %-5s %-21s %-21s %6s %6s %7s\n", "PID", "PROTO", "LOCAL",
+			"REMOTE", "RX/s", "TX/s", "BACKLOG");
 		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 			const struct proc_view *p = rows[i];
 
@@ -196,8 +210,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 					c->remote[0] ? c->remote : "-");
 				fig(f, 7, 0, (double)c->rx_ops / span);
 				fig(f, 7, 0, (double)c->tx_ops / span);
-				fprintf(f, " %7llu %-8s\n", (unsigned long long)c->backlog_bytes,
-					c->unit_rx ? unit_name(c->unit_rx) : "-");
+				fprintf(f, " %7llu\n", (unsigned long long)c->backlog_bytes);
 			}
 		}
 	}
