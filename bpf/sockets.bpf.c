@@ -608,8 +608,19 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 			s->det_len[dir & 1] = n;
 			return 0;
 		}
-		p = dir == ST_DIR_RX ? st_fr_detect_rx_g(w, s->det_start[0])
-				     : st_fr_detect_tx_g(w, s->det_start[1]);
+		if (dir == ST_DIR_RX) {
+			p = st_fr_detect_rx_g(w, s->det_start[0]);
+		} else if (s->det_start[1] || !st_framed(s->unit[ST_DIR_RX])) {
+			p = st_fr_detect_tx_g(w, s->det_start[1]);
+		} else {
+			/* where the start cannot be told (Unix sockets, attach
+			 * mid-stream) replies have few signatures of their own
+			 * (+OK is a RESP reply only at a message start): taken as
+			 * a start, but only the protocol the peer speaks counts */
+			p = st_fr_detect_tx_g(w, 1);
+			if (p != s->unit[ST_DIR_RX])
+				p = ST_PROTO_TURN;
+		}
 		if (dir == ST_DIR_RX)
 			s->rx_at_start = s->det_start[dir & 1];
 		s->det_len[dir & 1] = 0;
