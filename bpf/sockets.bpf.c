@@ -193,6 +193,9 @@ static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *
 #define ST_FR_SEGS  4	 /* iovecs followed; data past them loses sync */
 #define ST_FR_STEPS 8192 /* parser steps per syscall; past that, sync is lost */
 #define ST_FR_BATCH 8	 /* steps per bpf_loop iteration */
+/* Mid-stream (tracing began after the connection did), syscalls whose first
+ * bytes show no message start before the protocol is taken as unknown. */
+#define ST_FR_REDETECT 16
 
 _Static_assert(ST_PROTO__MAX <= ST_UNITS, "enum st_proto does not fit ST_UNITS");
 _Static_assert(ST_PROTO_RESP == 1 && ST_PROTO_AMQP == 7 && ST_PROTO_TURN == 8 &&
@@ -624,6 +627,12 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		if (dir == ST_DIR_RX)
 			s->rx_at_start = s->det_start[dir & 1];
 		s->det_len[dir & 1] = 0;
+		if (!st_framed(p) && !s->det_start[dir & 1] && s->redet[dir & 1] < ST_FR_REDETECT) {
+			/* mid-stream, this syscall's bytes may begin inside a
+			 * message: try the next one's (this one not framed) */
+			s->redet[dir & 1]++;
+			return 0;
+		}
 		*lost = 0;
 		if (!st_framed(p)) {
 			if (dir == ST_DIR_RX)
@@ -656,12 +665,20 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	return c->msgs;
 }
 
-/* A stream direction gave up framing: counted, and it falls back. */
+/* A stream direction gave up framing: counted, and it falls back (or, when
+ * its protocol was guessed mid-stream, is detected again). */
 static __always_inline void st_fr_lost(struct st_sock *s, struct st_proc_stat *ps, int dir)
 {
 	st_lost(ST_LOST_FRAMING);
 	ps->fr_lost++;
 	s->msg_timed = dir == ST_DIR_RX ? 0 : s->msg_timed;
+	if (!s->det_start[dir & 1] && s->redet[dir & 1] < ST_FR_REDETECT) {
+		/* the protocol was guessed mid-stream, from bytes that may not
+		 * have begun a message: guess again at the next syscall */
+		s->redet[dir & 1]++;
+		s->unit[dir & 1] = ST_PROTO_NONE;
+		return;
+	}
 	if (dir == ST_DIR_RX) {
 		s->unit[ST_DIR_RX] = st_unframed_unit(s);
 		s->pre_rx_ops = s->pre_rx_bytes = s->pre_arr_bytes = 0;

@@ -240,7 +240,7 @@ struct st_sock {
 	__u8 det_start[2]; /* det[] began at the stream's first byte */
 	__u8 det_rx;	   /* receives while the RX unit was not known yet, */
 	__u8 det_turns;	   /* and the turns they began: counted if it is not framed */
-	__u8 pad_m[2];
+	__u8 redet[2];	   /* reads tried mid-stream without finding a message start */
 };
 
 enum st_event_kind {
