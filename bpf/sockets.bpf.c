@@ -195,7 +195,7 @@ static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *
 #define ST_FR_BATCH 8	 /* steps per bpf_loop iteration */
 /* Mid-stream (tracing began after the connection did), syscalls whose first
  * bytes show no message start before the protocol is taken as unknown. */
-#define ST_FR_REDETECT 16
+#define ST_FR_REDETECT 64
 
 _Static_assert(ST_PROTO__MAX <= ST_UNITS, "enum st_proto does not fit ST_UNITS");
 _Static_assert(ST_PROTO_RESP == 1 && ST_PROTO_AMQP == 7 && ST_PROTO_TURN == 8 &&
