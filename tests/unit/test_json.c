@@ -562,6 +562,24 @@ static void test_snapshot_msgs(void **state)
 		strstr(u, "{\"mqtt\":{\"msgs\":100,\"arrival_rate\":50,\"throughput\":50},"
 			  "\"turn\":{\"msgs\":60,\"arrival_rate\":30.5,\"throughput\":null}}"));
 	free(out);
+
+	/* the connection view: each direction's unit, null while not known */
+	{
+		struct conn_view cv[2] = {
+			{.proto = "tcp", .unit_rx = ST_UNIT_RESP, .unit_tx = ST_UNIT_RESP},
+			{.proto = "unix", .unit_rx = ST_UNIT_TURN}};
+
+		fx.snap.has_conns = 1;
+		fx.snap.procs[0].conns = cv;
+		fx.snap.procs[0].n_conns = 2;
+		out = render_snapshot(&fx.snap, &len);
+		assert_non_null(
+			strstr(out, "\"tx_ops\":0,\"unit\":\"resp\",\"tx_unit\":\"resp\","));
+		assert_non_null(strstr(out, "\"tx_ops\":0,\"unit\":\"turn\",\"tx_unit\":null,"));
+		fx.snap.procs[0].conns = NULL;
+		fx.snap.procs[0].n_conns = 0;
+		free(out);
+	}
 }
 
 static void test_snapshot_empty_and_zero_span(void **state)
