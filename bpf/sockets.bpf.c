@@ -624,8 +624,21 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 			if (p != s->unit[ST_DIR_RX])
 				p = ST_PROTO_TURN;
 		}
-		if (dir == ST_DIR_RX)
+		if (dir == ST_DIR_RX) {
 			s->rx_at_start = s->det_start[dir & 1];
+			if (s->rx_at_start && s->is_tcp) {
+				/* the whole stream is the process's to read: what
+				 * arrived before the socket was followed (a new
+				 * connection's first request) arrived all the same */
+				struct tcp_sock *tp = (struct tcp_sock *)sk;
+				__u32 before = (__u32)BPF_CORE_READ(tp, bytes_received) -
+					       (BPF_CORE_READ(tp, rcv_nxt) - s->last_rcv_nxt) -
+					       (__u32)s->none_arr;
+
+				if ((__s32)before > 0)
+					s->none_arr += before;
+			}
+		}
 		s->det_len[dir & 1] = 0;
 		if (!st_framed(p) && !s->det_start[dir & 1] && s->redet[dir & 1] < ST_FR_REDETECT) {
 			/* mid-stream, this syscall's bytes may begin inside a
