@@ -588,6 +588,17 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	w = l.w = bpf_map_lookup_elem(&fr_win, &zero);
 	if (!w || !st_fr_buffer(c, t))
 		return 0;
+	if (!s->unit[dir & 1] && dir == ST_DIR_TX && st_framed(s->unit[ST_DIR_RX]) &&
+	    s->rx_at_start && !s->det_len[ST_DIR_TX] && st_fr_at_start(s, sk, dir, len)) {
+		/* a server's first reply on a connection whose requests are
+		 * framed from their start: the same protocol (a 4-byte MQTT
+		 * CONNACK is too short to be detected on its own) */
+		__u8 p = s->unit[ST_DIR_RX];
+
+		st_frame_init((struct st_frame *)s->fr[ST_DIR_TX], p, ST_DIR_TX);
+		s->unit[ST_DIR_TX] = p;
+		s->det_start[ST_DIR_TX] = 1;
+	}
 	if (!s->unit[dir & 1]) {
 		/* the first bytes name the protocol: those kept from earlier
 		 * syscalls, then up to ST_DETECT_BYTES of this one's */
