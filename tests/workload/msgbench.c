@@ -4,7 +4,7 @@
  * message counting of issue 8 (tests/integration/msgs.sh).
  *
  *   msgbench server PORT [--reads N,N,...] [--max-rate R] [--rcvbuf B]
- *                        [--proto resp|line] [--pidfile F]
+ *                        [--proto resp|line|kafka] [--pidfile F]
  *       Accepts connections on 127.0.0.1:PORT one at a time and serves them:
  *       reads with read(2) in chunk sizes cycling through --reads (default
  *       1,7,64,4096,13: message boundaries fall anywhere in a read), counts
@@ -17,7 +17,7 @@
  *       know (one
  *       turn per request), answered "OK\n". On SIGTERM prints "commands N" and exits 0.
  *   msgbench client PORT --count N [--rate R] [--pipeline K] [--split B]
- *                        [--proto resp|line] [--closed]
+ *                        [--proto resp|line|kafka] [--closed]
  *       Sends N RESP SET commands, K per write (pipelined), each batch cut
  *       into writes of at most B bytes (0: whole), open loop at R commands
  *       per second (0: as fast as it can), reading the answers in a second
@@ -118,6 +118,25 @@ static int resp_byte(struct resp *r, unsigned char c)
 	return -1;
 }
 
+/* --- Kafka requests: int32 big-endian size, then that many bytes ------- */
+struct kafka {
+	int hdr;
+	unsigned char h[4];
+	long skip;
+};
+
+static int kafka_byte(struct kafka *k, unsigned char c)
+{
+	if (k->skip)
+		return --k->skip == 0;
+	k->h[k->hdr++] = c;
+	if (k->hdr < 4)
+		return 0;
+	k->hdr = 0;
+	k->skip = (long)k->h[0] << 24 | k->h[1] << 16 | k->h[2] << 8 | k->h[3];
+	return k->skip > 0 ? 0 : -1;
+}
+
 static volatile sig_atomic_t stop;
 static void on_term(int sig)
 {
@@ -131,7 +150,8 @@ static int server(int argc, char **argv)
 	const char *spec = "1,7,64,4096,13", *pidfile = NULL;
 	double max_rate = 0;
 	long commands = 0;
-	int rcvbuf = 0, line = 0;
+	int rcvbuf = 0, line = 0, kafka = 0;
+	struct kafka kr = {0};
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct sigaction sa = {.sa_handler = on_term};
 	static char buf[65536], out[65536 * 3];
@@ -146,8 +166,10 @@ static int server(int argc, char **argv)
 			pidfile = argv[++i];
 		else if (!strcmp(argv[i], "--rcvbuf") && i + 1 < argc)
 			rcvbuf = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--proto") && i + 1 < argc)
+		else if (!strcmp(argv[i], "--proto") && i + 1 < argc) {
 			line = !strcmp(argv[++i], "line");
+			kafka = !strcmp(argv[i], "kafka");
+		}
 	}
 	for (const char *s = spec; *s && nreads < 64;) {
 		reads[nreads] = atoi(s);
@@ -198,8 +220,9 @@ static int server(int argc, char **argv)
 			if (n <= 0)
 				break;
 			for (ssize_t i = 0; i < n; i++) {
-				int e = line ? buf[i] == '\n'
-					     : resp_byte(&r, (unsigned char)buf[i]);
+				int e = line	? buf[i] == '\n'
+					: kafka ? kafka_byte(&kr, (unsigned char)buf[i])
+						: resp_byte(&r, (unsigned char)buf[i]);
 
 				if (e < 0) {
 					fprintf(stderr, "msgbench server: not RESP\n");
@@ -208,8 +231,15 @@ static int server(int argc, char **argv)
 				if (e) {
 					commands++;
 					served++;
-					memcpy(out + o, line ? "OK\n" : "+OK\r\n", line ? 3 : 5);
-					o += line ? 3 : 5;
+					/* Kafka: size 4, then the correlation id */
+					if (kafka) {
+						memcpy(out + o, "\0\0\0\4\0\0\0\0", 8);
+						o += 8;
+					} else {
+						memcpy(out + o, line ? "OK\n" : "+OK\r\n",
+						       line ? 3 : 5);
+						o += line ? 3 : 5;
+					}
 				}
 			}
 			if (o && write_all(fd, out, o))
@@ -228,7 +258,7 @@ static int server(int argc, char **argv)
 
 /* --- client ------------------------------------------------------------- */
 static long answers;
-static int cfd, cline;
+static int cfd, cline, ckafka;
 
 static void *reader(void *arg)
 {
@@ -236,10 +266,18 @@ static void *reader(void *arg)
 	ssize_t n;
 
 	(void)arg;
-	while ((n = read(cfd, b, sizeof(b))) > 0)
+	long bytes = 0;
+
+	while ((n = read(cfd, b, sizeof(b))) > 0) {
+		if (ckafka) { /* 8-byte responses */
+			bytes += n;
+			__atomic_store_n(&answers, bytes / 8, __ATOMIC_RELAXED);
+			continue;
+		}
 		for (ssize_t i = 0; i < n; i++)
 			if (b[i] == '\n')
 				__atomic_add_fetch(&answers, 1, __ATOMIC_RELAXED);
+	}
 	return NULL;
 }
 
@@ -249,6 +287,25 @@ static size_t command(char *o, long i)
 	char key[32], val[320];
 	int kl, vl;
 
+	if (ckafka) {
+		/* a Produce v3 request header (api key 0, version 3,
+		 * correlation id i, client id "mb"), then 0..300 bytes */
+		unsigned len = 10 + (unsigned)((i * 7919) % 301);
+
+		o[0] = (char)(len >> 24);
+		o[1] = (char)(len >> 16);
+		o[2] = (char)(len >> 8);
+		o[3] = (char)len;
+		memcpy(o + 4, "\0\0\0\3", 4);
+		o[8] = (char)(i >> 24);
+		o[9] = (char)(i >> 16);
+		o[10] = (char)(i >> 8);
+		o[11] = (char)i;
+		memcpy(o + 12, "\0\2mb", 4);
+		for (unsigned j = 10; j < len; j++)
+			o[4 + j] = junk[j % (sizeof(junk) - 1)];
+		return 4 + len;
+	}
 	if (cline)
 		return (size_t)sprintf(o, "#%ld key%.*s\n", i, (int)(i % 50),
 				       "..................................................");
@@ -280,8 +337,10 @@ static int client(int argc, char **argv)
 			pipeline = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--split"))
 			split = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--proto"))
+		else if (!strcmp(argv[i], "--proto")) {
 			cline = !strcmp(argv[++i], "line");
+			ckafka = !strcmp(argv[i], "kafka");
+		}
 	}
 	for (int i = 3; i < argc; i++)
 		if (!strcmp(argv[i], "--closed"))
