@@ -4,7 +4,7 @@
  * message counting of issue 8 (tests/integration/msgs.sh).
  *
  *   msgbench server PORT [--reads N,N,...] [--max-rate R] [--rcvbuf B]
- *                        [--proto resp|line|kafka] [--pidfile F]
+ *                        [--proto resp|line|kafka|amqp] [--pidfile F]
  *       Accepts connections on 127.0.0.1:PORT one at a time and serves them:
  *       reads with read(2) in chunk sizes cycling through --reads (default
  *       1,7,64,4096,13: message boundaries fall anywhere in a read), counts
@@ -17,7 +17,7 @@
  *       know (one
  *       turn per request), answered "OK\n". On SIGTERM prints "commands N" and exits 0.
  *   msgbench client PORT --count N [--rate R] [--pipeline K] [--split B]
- *                        [--proto resp|line|kafka] [--closed]
+ *                        [--proto resp|line|kafka|amqp] [--closed]
  *       Sends N RESP SET commands, K per write (pipelined), each batch cut
  *       into writes of at most B bytes (0: whole), open loop at R commands
  *       per second (0: as fast as it can), reading the answers in a second
@@ -137,6 +137,43 @@ static int kafka_byte(struct kafka *k, unsigned char c)
 	return k->skip > 0 ? 0 : -1;
 }
 
+/* --- AMQP 0-9-1: the protocol header, then frames (type, channel, size,
+ * payload, 0xCE); a Basic.Publish method frame counts ------------------ */
+struct amqp {
+	int hdr, n;
+	unsigned char h[7], cm[4];
+	long left, pos;
+};
+
+static int amqp_byte(struct amqp *a, unsigned char c)
+{
+	if (a->hdr < 8) {
+		if (c != (unsigned char)"AMQP\0\0\x09\x01"[a->hdr])
+			return -1;
+		a->hdr++;
+		return 0;
+	}
+	if (a->n < 7) {
+		a->h[a->n++] = c;
+		if (a->n == 7) {
+			a->left = (long)a->h[3] << 24 | a->h[4] << 16 | a->h[5] << 8 | a->h[6];
+			a->pos = 0;
+		}
+		return 0;
+	}
+	if (a->left) {
+		if (a->pos < 4)
+			a->cm[a->pos] = c;
+		a->pos++;
+		a->left--;
+		return 0;
+	}
+	if (c != 0xCE)
+		return -1;
+	a->n = 0;
+	return a->h[0] == 1 && a->cm[0] == 0 && a->cm[1] == 60 && a->cm[2] == 0 && a->cm[3] == 40;
+}
+
 static volatile sig_atomic_t stop;
 static void on_term(int sig)
 {
@@ -150,8 +187,9 @@ static int server(int argc, char **argv)
 	const char *spec = "1,7,64,4096,13", *pidfile = NULL;
 	double max_rate = 0;
 	long commands = 0;
-	int rcvbuf = 0, line = 0, kafka = 0;
+	int rcvbuf = 0, line = 0, kafka = 0, amqp = 0;
 	struct kafka kr = {0};
+	struct amqp ar = {0};
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct sigaction sa = {.sa_handler = on_term};
 	static char buf[65536], out[65536 * 3];
@@ -169,6 +207,7 @@ static int server(int argc, char **argv)
 		else if (!strcmp(argv[i], "--proto") && i + 1 < argc) {
 			line = !strcmp(argv[++i], "line");
 			kafka = !strcmp(argv[i], "kafka");
+			amqp = !strcmp(argv[i], "amqp");
 		}
 	}
 	for (const char *s = spec; *s && nreads < 64;) {
@@ -222,6 +261,7 @@ static int server(int argc, char **argv)
 			for (ssize_t i = 0; i < n; i++) {
 				int e = line	? buf[i] == '\n'
 					: kafka ? kafka_byte(&kr, (unsigned char)buf[i])
+					: amqp	? amqp_byte(&ar, (unsigned char)buf[i])
 						: resp_byte(&r, (unsigned char)buf[i]);
 
 				if (e < 0) {
@@ -235,6 +275,13 @@ static int server(int argc, char **argv)
 					if (kafka) {
 						memcpy(out + o, "\0\0\0\4\0\0\0\0", 8);
 						o += 8;
+					} else if (amqp) {
+						/* Basic.Ack (a publisher confirm): 21 bytes */
+						memcpy(out + o,
+						       "\1\0\1\0\0\0\15\0\x3c\0\x50"
+						       "\0\0\0\0\0\0\0\1\0\xce",
+						       21);
+						o += 21;
 					} else {
 						memcpy(out + o, line ? "OK\n" : "+OK\r\n",
 						       line ? 3 : 5);
@@ -258,7 +305,7 @@ static int server(int argc, char **argv)
 
 /* --- client ------------------------------------------------------------- */
 static long answers;
-static int cfd, cline, ckafka;
+static int cfd, cline, ckafka, camqp;
 
 static void *reader(void *arg)
 {
@@ -269,9 +316,9 @@ static void *reader(void *arg)
 	long bytes = 0;
 
 	while ((n = read(cfd, b, sizeof(b))) > 0) {
-		if (ckafka) { /* 8-byte responses */
+		if (ckafka || camqp) { /* 8-byte responses, 21-byte acks */
 			bytes += n;
-			__atomic_store_n(&answers, bytes / 8, __ATOMIC_RELAXED);
+			__atomic_store_n(&answers, bytes / (ckafka ? 8 : 21), __ATOMIC_RELAXED);
 			continue;
 		}
 		for (ssize_t i = 0; i < n; i++)
@@ -287,6 +334,45 @@ static size_t command(char *o, long i)
 	char key[32], val[320];
 	int kl, vl;
 
+	if (camqp) {
+		/* Basic.Publish (exchange "", routing key "k"), a content
+		 * header announcing 0..300 bytes, the body in up to 2 frames */
+		unsigned b = (unsigned)((i * 7919) % 301), h = b / 2, o2 = 0;
+		static const unsigned char pub[] = {1, 0,  1, 0, 0, 0, 10,  0, 60,
+						    0, 40, 0, 0, 0, 1, 'k', 0, 0xce};
+		/* type, channel 1, size 14; class 60, weight 0, body size (u64,
+		 * big-endian), property flags 0; frame end */
+		unsigned char hdr[22] = {2, 0, 1, 0, 0, 0, 14, 0, 60, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0,  0, 0,  0, 0xce};
+
+		if (i == 0) {
+			memcpy(o, "AMQP\0\0\x09\x01", 8);
+			o2 = 8;
+		}
+		memcpy(o + o2, pub, sizeof(pub));
+		o2 += sizeof(pub);
+		hdr[17] = (unsigned char)(b >> 8);
+		hdr[18] = (unsigned char)b;
+		memcpy(o + o2, hdr, sizeof(hdr));
+		o2 += sizeof(hdr);
+		for (int part = 0; part < 2; part++) {
+			unsigned len = part ? b - h : h;
+
+			if (!len)
+				continue;
+			o[o2++] = 3;
+			memcpy(o + o2, "\0\1", 2);
+			o2 += 2;
+			o[o2++] = (char)(len >> 24);
+			o[o2++] = (char)(len >> 16);
+			o[o2++] = (char)(len >> 8);
+			o[o2++] = (char)len;
+			for (unsigned j = 0; j < len; j++)
+				o[o2++] = junk[j % (sizeof(junk) - 1)];
+			o[o2++] = (char)0xce;
+		}
+		return o2;
+	}
 	if (ckafka) {
 		/* a Produce v3 request header (api key 0, version 3,
 		 * correlation id i, client id "mb"), then 0..300 bytes */
@@ -340,6 +426,7 @@ static int client(int argc, char **argv)
 		else if (!strcmp(argv[i], "--proto")) {
 			cline = !strcmp(argv[++i], "line");
 			ckafka = !strcmp(argv[i], "kafka");
+			camqp = !strcmp(argv[i], "amqp");
 		}
 	}
 	for (int i = 3; i < argc; i++)
