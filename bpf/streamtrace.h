@@ -113,7 +113,8 @@ struct st_proc_stat {
 	__u64 srv_cnt[2];
 	__u32 srv_tag[2];
 	/* messages (issue 8), per unit of work (ST_UNITS), cumulative; every
-	 * field from msg_rx on is a __u64 counter summed over CPUs */
+	 * field from msg_rx to fr_lost is a __u64 counter summed over CPUs
+	 * (user/tracer.c, user/collect.c take them as one range) */
 	__u64 msg_rx[ST_UNITS];	       /* messages taken: framed ends in reads, turns begun,
 				       * receives */
 	__u64 msg_rx_bytes[ST_UNITS];  /* bytes read on connections of that unit */

@@ -20,9 +20,9 @@
 
 #define STAT_U64S    (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
 #define STAT_MAX_IDX (offsetof(struct st_proc_stat, runq_max_ns) / sizeof(uint64_t))
-/* the message counters (issue 8): every __u64 from msg_rx to the end */
+/* the message counters (issue 8): every __u64 from msg_rx to fr_lost */
 #define MSG_OFF	 (offsetof(struct st_proc_stat, msg_rx) / sizeof(uint64_t))
-#define MSG_U64S (sizeof(struct st_proc_stat) / sizeof(uint64_t) - MSG_OFF)
+#define MSG_U64S (offsetof(struct st_proc_stat, fr_lost) / sizeof(uint64_t) + 1 - MSG_OFF)
 
 struct err_acc {
 	uint16_t err;

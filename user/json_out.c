@@ -171,6 +171,9 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	for (unsigned i = 0; i < p->n_drop_reasons; i++)
 		jw_ku64(w, p->drop_reasons[i].reason, p->drop_reasons[i].count);
 	jw_obj_end(w);
+	/* its share of lost.framing_lost (issue 8) */
+	if (p->msgs_known)
+		jw_ku64(w, "framing_lost", p->fr_lost);
 	jw_obj_end(w);
 
 queue:

@@ -589,9 +589,9 @@ int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struc
 		}
 		if (v[c].srv_tag[epoch & 1] == epoch)
 			sum->srv_cnt[0] += v[c].srv_cnt[epoch & 1];
-		/* the message counters (issue 8): all __u64 sums, from msg_rx on */
+		/* the message counters (issue 8): __u64 sums, msg_rx to fr_lost */
 		for (size_t i = offsetof(struct st_proc_stat, msg_rx) / sizeof(__u64);
-		     i < sizeof(*sum) / sizeof(__u64); i++)
+		     i <= offsetof(struct st_proc_stat, fr_lost) / sizeof(__u64); i++)
 			dst[i] += src[i];
 	}
 	return 0;

@@ -540,6 +540,7 @@ static void test_snapshot_msgs(void **state)
 	p0 = strstr(out, "\"pid\":4242,");
 	assert_non_null(p0);
 	assert_non_null(strstr(p0, "\"tx_ops\":20,\"rx_msgs\":160,\"tx_msgs\":159,"));
+	assert_non_null(strstr(p0, "\"drop_reasons\":{},\"framing_lost\":0}"));
 	q = value_of(p0, "queue");
 	assert_non_null(strstr(q, "\"unit\":\"resp\""));
 	assert_null(strstr(q, "\"units\""));
