@@ -41,7 +41,8 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
-	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8
+	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8 \
+	      outfile
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))

@@ -33,6 +33,7 @@
 #include "report.h"
 #include "views.h"
 #include "whatif.h"
+#include "outfile.h"
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
@@ -95,6 +96,8 @@ struct session {
 	struct recording *rec;	      /* record -o FILE */
 	int rec_errno;		      /* a write to it failed: stop */
 	int rec_progress;	      /* a progress line on a terminal */
+	enum out_state out;	      /* stdout: its reader went away, or a write failed */
+	int out_errno;
 	struct http_server *http;     /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
@@ -281,10 +284,17 @@ static void emit(struct session *s, struct snapshot *snap)
 	}
 	if (s->o->quiet || (s->rec && !s->o->json))
 		; /* record writes the file; JSON on stdout only when asked */
-	else if (s->o->json)
-		json_out_snapshot(stdout, snap);
-	else
-		table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+	else if (s->out == OUT_OK) {
+		if (s->o->json)
+			json_out_snapshot(stdout, snap);
+		else
+			table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+		s->out = out_flush(stdout);
+		if (s->out != OUT_OK) {
+			s->out_errno = errno;
+			stop_signal = SIGTERM; /* ends the run; a closed pipe quietly */
+		}
+	}
 	snapshot_free(snap);
 }
 
@@ -561,6 +571,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			ret = 128 + WTERMSIG(s.child_status);
 		s.child = 0;
 	}
+	if (s.out == OUT_CLOSED)
+		ret = 0; /* the reader went away: done, as `| head` expects */
+	else if (s.out == OUT_FAILED)
+		ret = fail("writing to standard output failed: %s", strerror(s.out_errno));
 out:
 	if (gate_w >= 0)
 		close(gate_w); /* the held child exits without running the command */
@@ -591,6 +605,8 @@ int main(int argc, char **argv)
 {
 	struct cli_options o;
 
+	/* a closed pipe is a write error (EPIPE) that each command handles */
+	signal(SIGPIPE, SIG_IGN);
 	switch (cli_parse(argc, argv, &o, stdout, stderr)) {
 	case CLI_EXIT_OK:
 		return 0;
@@ -604,7 +620,8 @@ int main(int argc, char **argv)
 	case CMD_RECORD:
 		return run_session(&o, argc, argv);
 	case CMD_REPORT:
-		return report_main(o.files[0], o.json, o.html);
+		return out_finish(stdout, "the report", stderr,
+				  report_main(o.files[0], o.json, o.html));
 	case CMD_DIFF: {
 		struct diff_options d;
 		char why[160];
@@ -615,7 +632,8 @@ int main(int argc, char **argv)
 				return fail("--threshold: %s", why) + 1; /* checked in cli_parse */
 		d.json = o.json;
 		d.all_rows = o.all_rows;
-		return diff_main(o.files[0], o.files[1], &d);
+		return out_finish(stdout, "the comparison", stderr,
+				  diff_main(o.files[0], o.files[1], &d));
 	}
 	}
 	return 2;

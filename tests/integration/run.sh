@@ -350,6 +350,32 @@ test_quiet() {
 	eq "$(wc -c <"$OUT/q.err")" 0 "bytes on stderr"
 }
 
+# Honest pipes and disks: a reader that goes away ends the run quietly with
+# status 0 (it used to run forever); a full disk is a failure (it exited 0).
+test_output_errors() {
+	"$SYSLOAD" --loops 1 --hold-ms 20000 &
+	local pid=$! t0 rc
+	t0=$(date +%s)
+	timeout 15 "$ST" --json -i 0.2 -p $pid 2>"$OUT/pipe.err" | head -1 >"$OUT/pipe.out"
+	rc=${PIPESTATUS[0]}
+	eq "$rc" 0 "status when the reader goes away (124: still running after 15 s)"
+	eq "$(wc -l <"$OUT/pipe.out")" 1 "lines read"
+	eq "$(wc -c <"$OUT/pipe.err")" 0 "bytes on stderr"
+	[ $(($(date +%s) - t0)) -le 5 ] || bad "took $(($(date +%s) - t0)) s to notice"
+	"$ST" --json -i 0.2 -d 0.5 -p $pid >/dev/full 2>"$OUT/full.err"
+	eq "$?" 1 "status on a full disk"
+	eq "$(wc -l <"$OUT/full.err")" 1 "one line on stderr"
+	grep -q "No space left on device" "$OUT/full.err" || bad "the line says why: $(cat "$OUT/full.err")"
+	"$ST" record -o "$OUT/o.strec" -d 0.5 -p $pid >/dev/null 2>&1
+	"$ST" report "$OUT/o.strec" --json >/dev/full 2>"$OUT/rfull.err"
+	eq "$?" 1 "report --json on a full disk"
+	"$ST" diff "$OUT/o.strec" "$OUT/o.strec" >/dev/full 2>"$OUT/dfull.err"
+	eq "$?" 1 "diff on a full disk"
+	grep -q "No space left on device" "$OUT/dfull.err" || bad "diff says why"
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
