@@ -98,7 +98,7 @@ struct session {
 	int rec_progress;	      /* a progress line on a terminal */
 	enum out_state out;	      /* stdout: its reader went away, or a write failed */
 	int out_errno;
-	struct http_server *http;     /* --listen, or NULL */
+	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
 };

@@ -67,7 +67,8 @@ static void test_full_disk(void **state)
 	assert_int_equal(out_finish(f, "the report", err, 0), 1);
 	rewind(err);
 	assert_non_null(fgets(line, sizeof(line), err));
-	assert_string_equal(line, "streamtrace: writing the report failed: No space left on device\n");
+	assert_string_equal(line,
+			    "streamtrace: writing the report failed: No space left on device\n");
 	fclose(f);
 	fclose(err);
 }
