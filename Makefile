@@ -59,7 +59,7 @@ help:
 	@echo "make demo       install, build, and trace the bundled workload live"
 	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
-	@echo "make STATIC=1   a fully static binary"
+	@echo "make static     a fully static binary (./streamtrace-static, no --listen)"
 	@echo "make V=1        show the commands"
 
 $(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/tests/san:
@@ -95,8 +95,10 @@ $(BUILD)/streamtrace: $(USER_OBJS)
 streamtrace: $(BUILD)/streamtrace
 	$(Q)ln -sf $(BUILD)/streamtrace $@
 
+# the static binary only: ./streamtrace keeps pointing at the full build
+# (the static one has no --listen)
 static:
-	$(Q)$(MAKE) STATIC=1 BUILD=$(BUILD)/static
+	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=$(BUILD)/static $(BUILD)/static/streamtrace
 	$(Q)ln -sf $(BUILD)/static/streamtrace streamtrace-static
 
 workloads: $(WORKLOADS)

@@ -134,11 +134,27 @@ int btf_probe_read(struct btf_probe *b, const char *path)
 		b->map_len = (size_t)st.st_size;
 		return 0;
 	}
-	/* sysfs may report no size: grow as needed */
-	cap = st.st_size > 0 ? (size_t)st.st_size : 8u << 20;
+	/* sysfs may report no size: grow as needed, but only while it looks
+	 * like BTF (its magic first) and up to a bound, so that a wrong path
+	 * (STREAMTRACE_BTF=/dev/zero, a FIFO) fails at once */
+	cap = st.st_size > 0 && (size_t)st.st_size <= BTF_PROBE_MAX_BYTES ? (size_t)st.st_size
+									  : 8u << 20;
 	buf = malloc(cap);
 	while (buf && (r = read(fd, buf + got, cap - (size_t)got)) > 0) {
 		got += r;
+		if (got >= 2 && ((uint8_t)buf[0] | (uint8_t)buf[1] << 8) != 0xeB9F &&
+		    ((uint8_t)buf[1] | (uint8_t)buf[0] << 8) != 0xeB9F) {
+			free(buf);
+			close(fd);
+			errno = EINVAL; /* not BTF */
+			return -1;
+		}
+		if ((size_t)got == cap && cap >= BTF_PROBE_MAX_BYTES) {
+			free(buf);
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
 		if ((size_t)got == cap) {
 			char *nb = realloc(buf, cap * 2);
 

@@ -26,7 +26,10 @@ struct btf_probe {
 
 /* Parse a raw BTF blob (not copied: it must outlive the probe). 0 or -1. */
 int btf_probe_init(struct btf_probe *b, const void *data, size_t len);
-/* Read and parse a BTF file (/sys/kernel/btf/vmlinux). 0, or -1 with errno. */
+/* A kernel's BTF is a few MiB; a file past this is not one. */
+#define BTF_PROBE_MAX_BYTES (256u << 20)
+/* Read and parse a BTF file (/sys/kernel/btf/vmlinux). 0, or -1 with errno
+ * (EINVAL: not BTF; EFBIG: larger than BTF_PROBE_MAX_BYTES). */
 int btf_probe_read(struct btf_probe *b, const char *path);
 void btf_probe_free(struct btf_probe *b);
 

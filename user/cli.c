@@ -263,14 +263,16 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			o->cgroup = optarg;
 			break;
 		case 'i':
-			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01)
+			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01 ||
+			    o->interval_s > 86400)
 				return usage_error(err, "-i: '%s' is not a valid interval%s",
-						   optarg, " (seconds, at least 0.01)");
+						   optarg, " (seconds, from 0.01 to 86400)");
 			break;
 		case 'd':
 			if (cli_parse_seconds(optarg, &o->duration_s))
 				return usage_error(err, "-d: '%s' is not a valid duration%s",
-						   optarg, " (seconds, > 0)");
+						   optarg,
+						   " (seconds, more than 0 and at most a year)");
 			break;
 		case OPT_JSON:
 			o->json = 1;
@@ -362,6 +364,24 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		}
 	}
 
+	/* an option that does nothing in this mode is a mistake, not a no-op */
+	if (o->output && o->cmd != CMD_RECORD)
+		return usage_error(
+			err, "-o is for record only (streamtrace record -o FILE ...)%s%s", "", "");
+	if (o->html && o->cmd != CMD_REPORT)
+		return usage_error(
+			err, "--html is for report only (streamtrace report FILE --html OUT)%s%s",
+			"", "");
+	if ((o->n_thresholds || o->all_rows) && o->cmd != CMD_DIFF)
+		return usage_error(err, "%s is for diff only%s",
+				   o->n_thresholds ? "--threshold" : "--all", "");
+	if (o->quiet && o->json)
+		return usage_error(
+			err, "-q and --json contradict each other (-q prints nothing)%s%s", "", "");
+	if ((o->cmd == CMD_REPORT || o->cmd == CMD_DIFF) &&
+	    (o->n_pids || o->comm || o->cgroup || o->command || o->listen || o->quiet))
+		return usage_error(err, "%s reads recordings: it takes no target, --listen or -q%s",
+				   o->cmd == CMD_REPORT ? "report" : "diff", "");
 	switch (o->cmd) {
 	case CMD_REPORT:
 		if (o->n_files != 1)

@@ -153,7 +153,11 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	int ret = 0;
 
 	if (btf_probe_read(&btf, btf_path ? btf_path : "/sys/kernel/btf/vmlinux")) {
-		set_err(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		set_err(err, errlen, "cannot read the kernel's BTF from %s: %s",
+			btf_path ? btf_path : "/sys/kernel/btf/vmlinux",
+			errno == EINVAL	 ? "not a BTF file"
+			: errno == EFBIG ? "larger than any kernel's BTF"
+					 : strerror(errno));
 		return -1;
 	}
 	t->net_available = 1;

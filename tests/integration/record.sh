@@ -267,6 +267,20 @@ test_diff_partial_interval() {
 	has "$OUT/d_part.txt" "partial intervals" "the note on left-out intervals"
 }
 
+# report F --html F used to truncate the recording before reading it.
+test_report_own_file() {
+	record own -- "$SYSLOAD" --loops 10 || bad "record own"
+	local sum
+	sum=$(md5sum <"$OUT/own.str")
+	"$ST" report "$OUT/own.str" --html "$OUT/own.str" >/dev/null 2>"$OUT/own.err"
+	eq "$?" 2 "report --html onto its own recording"
+	one_line "$OUT/own.err" "report --html onto its own recording"
+	eq "$(md5sum <"$OUT/own.str")" "$sum" "the recording is untouched"
+	ln -sf "$OUT/own.str" "$OUT/own-link.str"
+	"$ST" report "$OUT/own-link.str" --html "$OUT/own.str" >/dev/null 2>&1
+	eq "$?" 2 "the same through a symlink"
+}
+
 test_diff_throughput_drop() {
 	[ -f "$OUT/same.str" ] || qb_record same --service-us 1000 --seed 12
 	# arrivals 400/s -> 200/s: the server's throughput halves
@@ -415,6 +429,7 @@ run_test test_hostile_files
 run_test test_diff_same_workload
 run_test test_diff_service_slower
 run_test test_diff_partial_interval
+run_test test_report_own_file
 run_test test_diff_throughput_drop
 run_test test_diff_error_rise
 run_test test_diff_threshold_flag

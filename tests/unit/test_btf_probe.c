@@ -7,6 +7,8 @@
  * read past. Then, when the running kernel has BTF, the real thing: its
  * btf_trace_sys_enter takes (ctx, regs, id).
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -137,6 +139,27 @@ static void test_damaged(void **state)
 	btf_probe_free(&p);
 }
 
+/* A path that is not BTF fails at once, without reading it all: /dev/zero
+ * (endless), a FIFO-like endless source, and a text file. */
+static void test_not_btf(void **state)
+{
+	struct btf_probe b;
+	char path[] = "/tmp/st-btf-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(btf_probe_read(&b, "/dev/zero"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not btf at all\n", 15), 15);
+	close(fd);
+	assert_int_equal(btf_probe_read(&b, path), -1);
+	assert_int_equal(errno, EINVAL);
+	unlink(path);
+	assert_int_equal(btf_probe_read(&b, "/nonexistent/btf"), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 static void test_running_kernel(void **state)
 {
 	struct btf_probe p;
@@ -160,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_typedef_and_enum),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_not_btf),
 		cmocka_unit_test(test_running_kernel),
 	};
 

@@ -356,6 +356,25 @@ static void test_bad_subcommand_and_targets(void **state)
 	expect_usage(RUN("record", "-p", "1"), "-o");
 }
 
+/* An option that does nothing in the chosen mode is refused, not ignored. */
+static void test_mode_options(void **state)
+{
+	(void)state;
+	expect_usage(RUN("-p", "1", "-o", "f"), "-o is for record only");
+	expect_usage(RUN("report", "f", "-o", "g"), "-o is for record only");
+	expect_usage(RUN("-p", "1", "--html", "x.html"), "--html is for report only");
+	expect_usage(RUN("record", "-o", "f", "-p", "1", "--html", "x"), "--html is for report");
+	expect_usage(RUN("-p", "1", "--threshold", "response=+5%"), "--threshold is for diff");
+	expect_usage(RUN("report", "f", "--all"), "--all is for diff");
+	expect_usage(RUN("-q", "--json", "-p", "1"), "-q and --json");
+	expect_usage(RUN("report", "f", "-p", "1"), "report reads recordings");
+	expect_usage(RUN("diff", "a", "b", "--listen", ":9464"), "diff reads recordings");
+	/* the limits in messages are the real ones */
+	expect_usage(RUN("-i", "99999999999", "-p", "1"), "from 0.01 to 86400");
+	expect_usage(RUN("-i", "0.001", "-p", "1"), "from 0.01 to 86400");
+	expect_usage(RUN("-d", "0", "-p", "1"), "more than 0");
+}
+
 static void test_bad_pids(void **state)
 {
 	(void)state;
@@ -497,6 +516,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_options_after_files, free_pending),
 		cmocka_unit_test_teardown(test_file_counts, free_pending),
 		cmocka_unit_test_teardown(test_bad_subcommand_and_targets, free_pending),
+		cmocka_unit_test_teardown(test_mode_options, free_pending),
 		cmocka_unit_test_teardown(test_bad_pids, free_pending),
 		cmocka_unit_test_teardown(test_too_many_pids, free_pending),
 		cmocka_unit_test_teardown(test_bad_numbers, free_pending),
