@@ -92,16 +92,20 @@ int BPF_PROG(st_sched_process_fork, struct task_struct *parent, struct task_stru
 static __always_inline int st_comm_matches(struct task_struct *p)
 {
 	char comm[ST_COMM_LEN];
-	int i;
+	int i, k;
 
 	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
-	for (i = 0; i < ST_COMM_LEN; i++) {
-		if (comm[i] != target_comm[i])
-			return 0;
-		if (!comm[i])
+	for (k = 0; k < ST_MAX_COMMS && k < n_target_comms; k++) {
+		for (i = 0; i < ST_COMM_LEN; i++) {
+			if (comm[i] != target_comms[k][i])
+				break;
+			if (!comm[i])
+				return 1;
+		}
+		if (i == ST_COMM_LEN)
 			return 1;
 	}
-	return 1;
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -120,7 +124,7 @@ int BPF_PROG(st_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 	if (bpf_map_lookup_elem(&exec_pids, &tgid)) {
 		bpf_map_delete_elem(&exec_pids, &tgid);
 		st_proc_new(p, ST_ORIGIN_EXEC_PID, (__u32)-1);
-	} else if (target_comm[0] && st_comm_matches(p)) {
+	} else if (n_target_comms && st_comm_matches(p)) {
 		st_proc_new(p, ST_ORIGIN_EXEC_COMM, (__u32)-1);
 	}
 	return 0;

@@ -14,6 +14,8 @@
  * also holds 0; the last bucket holds everything from 2^31 ns (2.1 s) up. */
 #define ST_HIST_BUCKETS 32
 #define ST_COMM_LEN	16
+/* -c NAME given at most this many times */
+#define ST_MAX_COMMS 8
 /* Default and hard cap of traced processes alive at once (slots). */
 #define ST_DEFAULT_PROCS 64
 #define ST_MAX_PROCS	 4096

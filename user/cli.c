@@ -33,7 +33,9 @@ static const char usage_text[] =
 	"TARGET (one or more):\n"
 	"  -p, --pid PID[,PID...]   running processes, all their threads and children\n"
 	"  -c, --comm NAME          processes named NAME, including ones started later\n"
-	"      --cgroup PATH        processes in a cgroup v2 directory\n"
+	"                           (repeatable: up to 8 names)\n"
+	"      --cgroup PATH        processes in a cgroup v2 directory and the cgroups\n"
+	"                           below it, also ones that join later\n"
 	"  -- COMMAND [ARGS...]     start COMMAND, trace it and its children until it\n"
 	"                           exits, then exit with its status\n"
 	"\n"
@@ -257,7 +259,13 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			if (!*optarg || strlen(optarg) > 15)
 				return usage_error(err, "-c: '%s' is not a command name%s", optarg,
 						   " (1 to 15 characters, as the kernel keeps)");
-			o->comm = optarg;
+			for (unsigned k = 0; k < o->n_comms; k++)
+				if (!strcmp(o->comms[k], optarg))
+					goto comm_done; /* a set: twice is once */
+			if (o->n_comms == ST_MAX_COMMS_CLI)
+				return usage_error(err, "-c: more than %s names given%s", "8", "");
+			o->comms[o->n_comms++] = optarg;
+comm_done:
 			break;
 		case OPT_CGROUP:
 			o->cgroup = optarg;
@@ -379,7 +387,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		return usage_error(
 			err, "-q and --json contradict each other (-q prints nothing)%s%s", "", "");
 	if ((o->cmd == CMD_REPORT || o->cmd == CMD_DIFF) &&
-	    (o->n_pids || o->comm || o->cgroup || o->command || o->listen || o->quiet))
+	    (o->n_pids || o->n_comms || o->cgroup || o->command || o->listen || o->quiet))
 		return usage_error(err, "%s reads recordings: it takes no target, --listen or -q%s",
 				   o->cmd == CMD_REPORT ? "report" : "diff", "");
 	switch (o->cmd) {
@@ -396,7 +404,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			return usage_error(err, "record needs -o FILE%s%s", "", "");
 		/* fall through */
 	case CMD_TOP:
-		if (!o->n_pids && !o->comm && !o->cgroup && !o->command)
+		if (!o->n_pids && !o->n_comms && !o->cgroup && !o->command)
 			return usage_error(
 				err,
 				"no target: give -p PID, -c NAME, --cgroup PATH or -- COMMAND%s%s",

@@ -40,6 +40,8 @@
 #define RELEASE_GRACE_NS 50000000ull
 #define POLL_MS		 100
 
+_Static_assert(ST_MAX_COMMS_CLI == ST_MAX_COMMS, "-c names: cli.h and streamtrace.h agree");
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -347,41 +349,108 @@ static int check_targets(struct cli_options *o)
 		snprintf(path, sizeof(path), "%s/cgroup.procs", o->cgroup);
 		if (stat(o->cgroup, &sb) || !S_ISDIR(sb.st_mode))
 			return fail("--cgroup %s: not a directory", o->cgroup);
-		if (access(path, R_OK))
-			return fail("--cgroup %s: not a cgroup v2 directory (no cgroup.procs)",
+		if (!procfs_is_cgroup2(o->cgroup))
+			return fail("--cgroup %s: not a cgroup v2 directory (cgroup v1 is not "
+				    "supported: its hierarchies are per controller)",
 				    o->cgroup);
+		if (access(path, R_OK))
+			return fail("--cgroup %s: cannot read cgroup.procs: %s", o->cgroup,
+				    strerror(errno));
 	}
 	return 0;
 }
 
-static int attach_existing(struct session *s)
+/* Is a live slot already tracing process tgid? */
+static int traced_now(struct session *s, pid_t tgid)
+{
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+		if (p->state == ST_PROC_LIVE && (pid_t)p->tgid == tgid)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Targets are a set: every id becomes the process it belongs to (a thread id
+ * given to -p names its process), zombies are left out (nothing runs there
+ * to trace), and each process is kept once, at its first place in the list,
+ * and only if it is not traced already. Returns the new length; given marks
+ * which of the kept entries came from -p (to name them in messages).
+ */
+static size_t target_set(struct session *s, pid_t *pids, size_t n, size_t n_given,
+			 unsigned char *given)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		pid_t tgid = procfs_tgid(pids[i]);
+		struct procfs_stat st;
+		int dup = 0;
+
+		if (tgid < 0) {
+			if (i < n_given)
+				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
+					pids[i]);
+			continue;
+		}
+		if (i < n_given && tgid != pids[i])
+			fprintf(stderr, "streamtrace: %d is a thread of process %d: tracing %d\n",
+				pids[i], tgid, tgid);
+		if (!procfs_read(tgid, &st) && st.state == 'Z') {
+			if (i < n_given)
+				fprintf(stderr,
+					"streamtrace: pid %d has exited (a zombie its parent has "
+					"not reaped): nothing to trace\n",
+					tgid);
+			continue;
+		}
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = pids[j] == tgid;
+		if (dup || traced_now(s, tgid))
+			continue;
+		given[k] = i < n_given;
+		pids[k++] = tgid;
+	}
+	return k;
+}
+
+/* Trace the targets that exist now: the -p pids, the processes named by -c
+ * and those in the --cgroup tree. Called at start, and for -c and --cgroup
+ * again each interval (rescan: 1), so that a process that joins the cgroup
+ * later is traced too; new children of traced processes need no rescan. */
+static int attach_existing(struct session *s, int rescan)
 {
 	struct cli_options *o = s->o;
-	size_t cap = o->n_pids + 4096, n = 0;
+	size_t cap = o->n_pids + 4096, n = 0, n_given = rescan ? 0 : o->n_pids;
 	pid_t *pids = calloc(cap, sizeof(*pids));
 	uint32_t *slots = calloc(cap, sizeof(*slots));
+	unsigned char *given = calloc(cap, 1);
 	int traced, ret = 0;
 
-	if (!pids || !slots) {
+	if (!pids || !slots || !given) {
 		ret = fail("out of memory");
 		goto out;
 	}
-	for (unsigned i = 0; i < o->n_pids; i++)
+	for (unsigned i = 0; i < n_given; i++)
 		pids[n++] = o->pids[i];
 	if (o->cgroup) {
 		ssize_t k = procfs_cgroup_pids(o->cgroup, pids + n, cap - n);
 
 		if (k < 0) {
-			ret = fail("--cgroup %s: %s", o->cgroup, strerror(errno));
+			if (!rescan)
+				ret = fail("--cgroup %s: %s", o->cgroup, strerror(errno));
 			goto out;
 		}
-		n += (size_t)k;
+		n += (size_t)k < cap - n ? (size_t)k : cap - n;
 	}
-	if (o->comm) {
-		size_t k = procfs_find_comm(o->comm, pids + n, cap - n);
+	for (unsigned c = 0; c < o->n_comms && !rescan; c++) {
+		size_t k = procfs_find_comm(o->comms[c], pids + n, cap - n);
 
 		n += k < cap - n ? k : cap - n;
 	}
+	n = target_set(s, pids, n, n_given, given);
 	if (!n)
 		goto out;
 	traced = tracer_attach_pids(s->tr, pids, n, slots);
@@ -395,7 +464,7 @@ static int attach_existing(struct session *s)
 		struct procfs_stat st;
 
 		if (slots[i] == (uint32_t)-1) {
-			if (i < o->n_pids)
+			if (given[i])
 				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
 					pids[i]);
 			continue;
@@ -405,18 +474,23 @@ static int attach_existing(struct session *s)
 		collector_proc_begin(s->col, slots[i], pids[i], st.comm, ST_ORIGIN_ATTACH);
 		collector_fault_base(s->col, slots[i], st.minflt, st.majflt);
 	}
-	if (o->n_pids && !o->comm && !o->cgroup && !o->command && traced == 0)
-		ret = fail("none of the given pids is running any more");
 out:
+	if (!ret && !rescan && o->n_pids && !o->n_comms && !o->cgroup && !o->command &&
+	    !collector_live(s->col))
+		ret = fail("none of the given pids is running any more");
 	free(pids);
 	free(slots);
+	free(given);
 	return ret;
 }
 
 static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
-	struct tracer_opts to = {.max_procs = o->max_procs, .comm = o->comm, .verbose = o->verbose};
+	struct tracer_opts to = {.max_procs = o->max_procs,
+				 .comms = o->comms,
+				 .n_comms = o->n_comms,
+				 .verbose = o->verbose};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;
@@ -483,7 +557,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	collector_set_net_known(s.col, tracer_net_available(s.tr));
 	t0 = now_mono();
 	s.t0 = t0;
-	if (attach_existing(&s)) {
+	if (attach_existing(&s, 0)) {
 		ret = 1;
 		goto out;
 	}
@@ -527,7 +601,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			s.child_done = 1;
 		if (s.child_done)
 			stop = 1;
-		if (!stop && o->n_pids && !o->comm && !o->cgroup && !s.child) {
+		if (!stop && o->n_pids && !o->n_comms && !o->cgroup && !s.child) {
 			sync_slots(&s);
 			if (!collector_live(s.col))
 				stop = 1;
@@ -551,6 +625,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		if (final)
 			break;
 		release_dead(&s);
+		if (o->cgroup)
+			attach_existing(&s, 1); /* processes that joined the cgroup since */
 		next += o->interval_s;
 		if (next < now)
 			next = now + o->interval_s;

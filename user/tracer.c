@@ -260,8 +260,9 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
-	if (o->comm)
-		strncpy((char *)t->skel->rodata->target_comm, o->comm, ST_COMM_LEN - 1);
+	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
+		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
+	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);

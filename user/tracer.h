@@ -17,9 +17,10 @@
 struct tracer;
 
 struct tracer_opts {
-	unsigned max_procs; /* process slots, 1..ST_MAX_PROCS */
-	const char *comm;   /* -c: trace processes exec'ing this name, or NULL */
-	int verbose;	    /* libbpf debug output */
+	unsigned max_procs;	  /* process slots, 1..ST_MAX_PROCS */
+	const char *const *comms; /* -c: trace processes exec'ing these names */
+	unsigned n_comms;
+	int verbose; /* libbpf debug output */
 };
 
 /* Called from tracer_poll() for each process event. */

@@ -159,6 +159,89 @@ test_cgroup() {
 	rmdir "$cg" 2>/dev/null
 }
 
+# --cgroup takes the whole subtree: a process in a child cgroup at start, and
+# one that joins a child cgroup later (moved in, not forked by a traced
+# process), are both traced; a cgroup v1 (or any non-cgroup2) directory is
+# refused with one line.
+test_cgroup_subtree_and_joiners() {
+	local root cg f=$OUT/cgs.json
+	root=$(awk '$3=="cgroup2" {print $2; exit}' /proc/mounts)
+	[ -n "$root" ] || { skip "no cgroup2 mount"; return; }
+	cg=$root/streamtrace-it-sub-$$
+	mkdir -p "$cg/a/b" || { bad "cannot create $cg/a/b"; return; }
+	"$SYSLOAD" --loops $N --start-signal --pidfile "$OUT/cgs1.pid" &
+	local w1=$!
+	"$SYSLOAD" --loops $N --start-signal --pidfile "$OUT/cgs2.pid" &
+	local w2=$!
+	wait_file "$OUT/cgs1.pid"
+	wait_file "$OUT/cgs2.pid"
+	echo "$w1" >"$cg/a/b/cgroup.procs" || bad "cannot move $w1 into $cg/a/b"
+	timeout 30 "$ST" --json -i 0.2 --cgroup "$cg" -d 30 >"$f" 2>"$OUT/cgs.err" &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	echo "$w2" >"$cg/a/cgroup.procs" || bad "cannot move $w2 into $cg/a"
+	sleep 0.6 # a rescan at the next interval boundary
+	kill -USR1 "$w1" "$w2"
+	wait "$w1" "$w2"
+	sleep 0.5
+	kill -INT "$stp"
+	wait "$stp"
+	eq "$?" 0 "SIGINT stops cleanly"
+	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "getppid of both (one at start in a grandchild cgroup, one that joined later)"
+	eq "$(q "$f" 'len(procs)')" 2 "processes listed"
+	echo "$$" >"$root/cgroup.procs" 2>/dev/null
+	rmdir "$cg/a/b" "$cg/a" "$cg" 2>/dev/null
+	"$ST" --cgroup /proc -d 1 >/dev/null 2>"$OUT/cgv1.err"
+	eq "$?" 1 "a directory that is not cgroup v2"
+	grep -q "not a cgroup v2 directory" "$OUT/cgv1.err" || bad "says why: $(cat "$OUT/cgv1.err")"
+}
+
+# Targets are a set: -p X,X and -p X -c NAME trace X once (and the run stops
+# when X exits), a thread id names its process, a zombie is refused.
+test_target_set() {
+	local f=$OUT/ts.json
+	"$SYSLOAD" --loops $N --threads 2 --start-signal --pidfile "$OUT/ts.pid" &
+	local wl=$!
+	wait_file "$OUT/ts.pid"
+	timeout 20 "$ST" --json -i 0.2 -p $wl,$wl -p $wl >"$f" 2>"$OUT/ts.err" &
+	local stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	kill -USR1 "$wl"
+	wait "$wl"
+	wait "$stp"
+	eq "$?" 0 "the -p run stops by itself once X exits (124: it never stopped)"
+	eq "$(q "$f" 'len(procs)')" 1 "processes listed for -p X,X -p X"
+	eq "$(q "$f" 'sc("getppid")')" $((2 * N)) "getppid counted once"
+	# -p X -c NAME, and -p TID
+	python3 -c 'import threading, time
+t = threading.Thread(target=lambda: time.sleep(4)); t.start(); time.sleep(4)' &
+	local py=$! tid
+	sleep 0.5
+	tid=$(ls /proc/$py/task | grep -vx "$py" | head -1)
+	cp "$SYSLOAD" "$OUT/st-tset"
+	"$OUT/st-tset" --loops 1 --start-signal --pidfile "$OUT/ts2.pid" &
+	local w2=$!
+	wait_file "$OUT/ts2.pid"
+	"$ST" --json -d 0.5 -p "$w2" -c st-tset -c st-tset >"$OUT/ts2.json" 2>/dev/null
+	eq "$(q "$OUT/ts2.json" 'len(procs)')" 1 "processes listed for -p X -c NAME -c NAME"
+	kill -USR1 "$w2"
+	wait "$w2"
+	"$ST" --json -d 0.5 -p "$tid" >"$OUT/ts3.json" 2>"$OUT/ts3.err"
+	eq "$(q "$OUT/ts3.json" 'procs[0]["pid"]')" "$py" "-p TID reports the process id"
+	grep -q "is a thread of process $py" "$OUT/ts3.err" || bad "-p TID says so: $(cat "$OUT/ts3.err")"
+	kill "$py" 2>/dev/null
+	wait "$py" 2>/dev/null
+	# a zombie: exited, not reaped
+	python3 -c 'import os, subprocess, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+time.sleep(0.3)
+r = subprocess.run([sys.argv[1], "-p", str(pid), "-d", "5"], capture_output=True, text=True, timeout=10)
+print(r.returncode, r.stderr.strip().replace("\n", " | "))' "$ST" >"$OUT/tz.txt" 2>&1
+	grep -q '^1 .*zombie' "$OUT/tz.txt" || bad "a zombie given to -p: $(cat "$OUT/tz.txt")"
+}
+
 # Fatal signals: the exit is reported with its signal; streamtrace exits
 # 128+signal as a shell would.
 test_fatal_signal() {

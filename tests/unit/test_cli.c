@@ -132,7 +132,7 @@ static void test_defaults(void **state)
 	assert_true(r->o.duration_s == 0);
 	assert_int_equal(r->o.max_procs, 64); /* the documented default */
 	assert_int_equal(r->o.json, 0);
-	assert_null(r->o.comm);
+	assert_int_equal(r->o.n_comms, 0);
 	assert_null(r->o.cgroup);
 	assert_null(r->o.command);
 	assert_null(r->o.listen);
@@ -151,7 +151,7 @@ static void test_all_options(void **state)
 		"--pid=1,2,3", "-p", "2147483647");
 	expect_ok(r);
 	assert_int_equal(r->o.cmd, CMD_TOP);
-	assert_string_equal(r->o.comm, "nginx");
+	assert_string_equal(r->o.comms[0], "nginx");
 	assert_string_equal(r->o.cgroup, "/sys/fs/cgroup/app");
 	assert_true(r->o.interval_s == 0.5);
 	assert_true(r->o.duration_s == 10);
@@ -180,7 +180,7 @@ static void test_all_options(void **state)
 	r = RUN("-c", "abcdefghijklmno", "-i", "0.01");
 	expect_ok(r);
 	assert_true(r->o.interval_s == 0.01);
-	assert_string_equal(r->o.comm, "abcdefghijklmno");
+	assert_string_equal(r->o.comms[0], "abcdefghijklmno");
 	run_free(r);
 }
 
