@@ -94,7 +94,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ST_MAX_PROCS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct st_attach);
 } attach_tgids SEC(".maps") __weak;
 
 /* -c NAME (repeatable): processes that exec a program of one of these

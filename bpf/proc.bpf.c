@@ -169,21 +169,33 @@ SEC("iter/task")
 int st_attach_iter(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct st_attach *a;
 	struct st_task *t;
-	__u32 tgid, *slot;
+	__u32 tgid;
 
 	if (!task)
 		return 0;
 	tgid = task->tgid;
-	slot = bpf_map_lookup_elem(&attach_tgids, &tgid);
-	if (!slot)
+	a = bpf_map_lookup_elem(&attach_tgids, &tgid);
+	if (!a)
 		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (t) {
+		/* traced already: by an earlier pass (same slot), or under
+		 * another slot (exec'd under a -c name meanwhile): keep that */
+		if (t->slot == a->slot)
+			a->marked++;
+		else
+			a->traced_already++;
+		return 0;
+	}
 	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		st_lost(ST_LOST_STORAGE);
 		return 0;
 	}
-	t->slot = *slot;
+	t->slot = a->slot;
+	a->marked++;
 	if (task->on_cpu && !t->oncpu_since)
 		t->oncpu_since = bpf_ktime_get_ns();
 	return 0;

@@ -142,6 +142,18 @@ struct st_proc {
 	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
 };
 
+/* An existing process being attached (attach_tgids value): its slot, and
+ * what the task iterator found: threads it gave that slot, and threads that
+ * were traced already under another slot (the process exec'd under a -c
+ * name meanwhile). No thread marked: the process exited before it could be
+ * traced; the loader then gives the slot back. */
+struct st_attach {
+	__u32 slot;
+	__u32 marked;
+	__u32 traced_already;
+	__u32 pad;
+};
+
 /* Per-thread state kept in task storage. */
 struct st_task {
 	__u32 slot;

@@ -463,7 +463,9 @@ static int attach_existing(struct session *s, int rescan)
 	for (size_t i = 0; i < n; i++) {
 		struct procfs_stat st;
 
-		if (slots[i] == (uint32_t)-1) {
+		if (slots[i] == TRACER_ATTACH_ALREADY)
+			continue; /* traced under the slot its exec gave it */
+		if (slots[i] == TRACER_ATTACH_GONE) {
 			if (given[i])
 				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
 					pids[i]);

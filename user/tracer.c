@@ -504,8 +504,9 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		volatile struct st_proc *p;
 		char comm[ST_COMM_LEN];
 		__u32 slot, tgid = (__u32)pids[i];
+		struct st_attach a = {0};
 
-		slots[i] = (uint32_t)-1;
+		slots[i] = TRACER_ATTACH_GONE;
 		if (proc_identity(pids[i], comm, sizeof(comm)))
 			continue;
 		if (bpf_map_lookup_and_delete_elem(qfd, NULL, &slot)) {
@@ -524,9 +525,9 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		memcpy((char *)p->comm, comm, sizeof(comm));
 		__sync_synchronize();
 		p->state = ST_PROC_LIVE;
-		bpf_map_update_elem(afd, &tgid, &slot, BPF_ANY);
+		a.slot = slot;
+		bpf_map_update_elem(afd, &tgid, &a, BPF_ANY);
 		slots[i] = slot;
-		traced++;
 	}
 	/* Twice: a thread created by a not-yet-marked thread during the first
 	 * pass is caught by the second; after that the fork probe follows. */
@@ -534,8 +535,21 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		__u32 tgid = (__u32)pids[i];
+		struct st_attach a;
 
+		if (slots[i] == TRACER_ATTACH_GONE)
+			continue;
+		if (bpf_map_lookup_elem(afd, &tgid, &a))
+			a.marked = a.traced_already = 0;
 		bpf_map_delete_elem(afd, &tgid);
+		if (a.marked) {
+			traced++;
+			continue;
+		}
+		/* no thread carries the slot: give it back untouched, so that no
+		 * process is listed that was never traced (or listed twice) */
+		tracer_release_slot(t, slots[i]);
+		slots[i] = a.traced_already ? TRACER_ATTACH_ALREADY : TRACER_ATTACH_GONE;
 	}
 	return traced;
 }

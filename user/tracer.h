@@ -34,8 +34,13 @@ void tracer_destroy(struct tracer *t);
 /* Trace pid from its next execve on (the -- COMMAND child). */
 int tracer_trace_exec(struct tracer *t, pid_t pid);
 /* Trace running processes (all their threads) from now on. Each gets a slot
- * (returned in slots[i], or (uint32_t)-1 when it no longer exists).
+ * returned in slots[i], or TRACER_ATTACH_GONE when it exited before any of
+ * its threads could be marked, or TRACER_ATTACH_ALREADY when its threads
+ * were traced already (it exec'd under a -c name meanwhile): no slot is
+ * left holding a process that no thread carries.
  * Returns the number traced, or -1 with errno set (slots exhausted...). */
+#define TRACER_ATTACH_GONE    ((uint32_t)-1)
+#define TRACER_ATTACH_ALREADY ((uint32_t)-2)
 int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *slots);
 
 /* Deliver pending process events; waits at most timeout_ms. */

@@ -215,9 +215,12 @@ test_target_set() {
 	# -p X -c NAME, and -p TID
 	python3 -c 'import threading, time
 t = threading.Thread(target=lambda: time.sleep(4)); t.start(); time.sleep(4)' &
-	local py=$! tid
-	sleep 0.5
-	tid=$(ls /proc/$py/task | grep -vx "$py" | head -1)
+	local py=$! tid="" i
+	for i in $(seq 100); do # the thread, once python has started it
+		tid=$(ls /proc/$py/task 2>/dev/null | grep -vx "$py" | head -1)
+		[ -n "$tid" ] && break
+		sleep 0.05
+	done
 	cp "$SYSLOAD" "$OUT/st-tset"
 	"$OUT/st-tset" --loops 1 --start-signal --pidfile "$OUT/ts2.pid" &
 	local w2=$!
