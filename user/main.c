@@ -37,8 +37,10 @@
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
-#define RELEASE_GRACE_NS 50000000ull
+#define RELEASE_GRACE_NS 20000000ull
 #define POLL_MS		 100
+/* while a dead process holds a slot, poll this often to give it back */
+#define POLL_RELEASE_MS 10
 
 _Static_assert(ST_MAX_COMMS_CLI == ST_MAX_COMMS, "-c names: cli.h and streamtrace.h agree");
 
@@ -172,6 +174,33 @@ static void conn_cb(void *ctx, const struct st_conn_rec *r)
 		views_add_conn(s->views, p->tgid, r);
 }
 
+/* Read what the kernel has for the process in slot i (counters of epoch). */
+static void read_slot(struct session *s, uint32_t i, uint32_t epoch)
+{
+	const volatile struct st_proc *p = tracer_proc(s->tr, i);
+	struct st_proc_stat ps;
+	struct procfs_stat st;
+
+	if (!tracer_read_proc_stat(s->tr, i, epoch, &ps))
+		collector_update_stats(s->col, i, &ps);
+	if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
+		collector_update_syscalls(s->col, i, s->rows);
+	collector_update_backlog(s->col, i, p->backlog_bytes);
+	/* the name now (prctl(PR_SET_NAME) renames without an exec): from
+	 * /proc while it lives, as the kernel had it at its exit after */
+	if (p->state == ST_PROC_EXITED) {
+		char comm[ST_COMM_LEN];
+
+		memcpy(comm, (const char *)p->comm, sizeof(comm));
+		comm[ST_COMM_LEN - 1] = 0;
+		collector_proc_comm(s->col, i, comm);
+		collector_proc_exit(s->col, i, p->exit_code);
+	} else if (!procfs_read((pid_t)p->tgid, &st)) {
+		collector_proc_comm(s->col, i, st.comm);
+		collector_update_procfs(s->col, i, &st);
+	}
+}
+
 /* Read everything the kernel has for every traced process. */
 static void read_all(struct session *s)
 {
@@ -181,29 +210,9 @@ static void read_all(struct session *s)
 	sync_slots(s);
 	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
 		const volatile struct st_proc *p = tracer_proc(s->tr, i);
-		struct st_proc_stat ps;
-		struct procfs_stat st;
 
-		if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
-			continue;
-		if (!tracer_read_proc_stat(s->tr, i, epoch, &ps))
-			collector_update_stats(s->col, i, &ps);
-		if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
-			collector_update_syscalls(s->col, i, s->rows);
-		collector_update_backlog(s->col, i, p->backlog_bytes);
-		/* the name now (prctl(PR_SET_NAME) renames without an exec): from
-		 * /proc while it lives, as the kernel had it at its exit after */
-		if (p->state == ST_PROC_EXITED) {
-			char comm[ST_COMM_LEN];
-
-			memcpy(comm, (const char *)p->comm, sizeof(comm));
-			comm[ST_COMM_LEN - 1] = 0;
-			collector_proc_comm(s->col, i, comm);
-			collector_proc_exit(s->col, i, p->exit_code);
-		} else if (!procfs_read((pid_t)p->tgid, &st)) {
-			collector_proc_comm(s->col, i, st.comm);
-			collector_update_procfs(s->col, i, &st);
-		}
+		if (p->state != ST_PROC_FREE && collector_proc_known(s->col, i))
+			read_slot(s, i, epoch);
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
@@ -223,23 +232,65 @@ static void read_all(struct session *s)
 		collector_set_lost(s->col, &lost);
 }
 
-/* Slots of processes that exited and whose exit has been reported. */
+/* A dead process's slot: read to the end, its figures kept by the collector
+ * (which reports them in the next interval and the summary), and the slot
+ * given back at once, so that --max-procs bounds processes alive rather
+ * than processes seen in an interval. Runs at every poll, not only at
+ * interval ends. */
+static int ready_to_release(struct session *s, uint32_t i, uint64_t now)
+{
+	const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+	/* the grace lets the last context switch of its last thread land */
+	return p->state == ST_PROC_EXITED && p->exit_ns + RELEASE_GRACE_NS <= now &&
+	       collector_proc_known(s->col, i);
+}
+
+/* Does an exited process hold a slot? */
+static int exited_pending(struct session *s)
+{
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++)
+		if (tracer_proc(s->tr, i)->state == ST_PROC_EXITED)
+			return 1;
+	return 0;
+}
+
 static void release_dead(struct session *s)
 {
+	uint32_t epoch = tracer_epoch(s->tr);
 	struct timespec ts;
 	uint64_t now;
+	int n = 0;
 
+	if (!exited_pending(s))
+		return;
+	/* the slot table is the truth: processes born since the last read are
+	 * not all in the collector yet (their ring-buffer events wake no one) */
+	sync_slots(s);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
-		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++)
+		if (ready_to_release(s, i, now)) {
+			read_slot(s, i, epoch);
+			n++;
+		}
+	if (!n)
+		return;
+	tracer_read_errnos(s->tr, errno_cb, s->col);
+	tracer_read_edges(s->tr, edge_cb, s);
+	tracer_read_drops(s->tr, drop_cb, s->col);
+	{
+		uint32_t free_now[ST_MAX_PROCS];
+		size_t k = 0;
 
-		/* only once its exit and last counts went out in an interval */
-		if (p->state != ST_PROC_EXITED || p->exit_ns + RELEASE_GRACE_NS > now ||
-		    !collector_proc_exit_reported(s->col, i))
-			continue;
-		collector_proc_retire(s->col, i);
-		tracer_release_slot(s->tr, i);
+		for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+			if (!ready_to_release(s, i, now))
+				continue;
+			collector_proc_retire(s->col, i);
+			if (!collector_proc_known(s->col, i)) /* it may keep it a while */
+				free_now[k++] = i;
+		}
+		tracer_release_slots(s->tr, free_now, k);
 	}
 }
 
@@ -615,7 +666,9 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			double until_end = o->duration_s > 0 ? t0 + o->duration_s - now : left;
 			double wait = fmin(left, until_end);
 
-			tracer_poll(s.tr, (int)fmin(POLL_MS, fmax(0, wait * 1e3)));
+			tracer_poll(s.tr, (int)fmin(exited_pending(&s) ? POLL_RELEASE_MS : POLL_MS,
+						    fmax(0, wait * 1e3)));
+			release_dead(&s);
 			continue;
 		}
 		tracer_poll(s.tr, 0);

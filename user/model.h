@@ -122,6 +122,10 @@ struct proc_view {
 	int bottleneck;
 	double path_response_s; /* slowest path from a source through this stage */
 
+	/* > 0: not one process but this many exited ones of the same name (or
+	 * of any name: "(others)"), folded into one row of the summary; pid 0 */
+	uint64_t folded;
+
 	/* views asked for on the command line; NULL/0 otherwise */
 	unsigned n_thread_views;
 	struct thread_view *thread_views;

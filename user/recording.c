@@ -328,6 +328,8 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_u64(b, c->tx_ops);
 		w_u64(b, c->backlog_bytes);
 	}
+	/* minor 1: appended fields, read only when the record has them */
+	w_u64(b, p->folded);
 	w_rec_end(b, at);
 }
 
@@ -682,6 +684,9 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 		c->tx_ops = r_u64(&r);
 		c->backlog_bytes = r_u64(&r);
 	}
+	/* minor 1 */
+	if (!r.bad && r.len - r.off >= 8)
+		p->folded = r_u64(&r);
 	/* anything after is from a newer minor version */
 	return r.bad;
 }

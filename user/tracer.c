@@ -571,6 +571,11 @@ const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot
 	return slot < t->max_procs ? &t->procs[slot] : NULL;
 }
 
+uint32_t tracer_epoch(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->epoch, __ATOMIC_SEQ_CST);
+}
+
 uint32_t tracer_next_epoch(struct tracer *t)
 {
 	uint32_t old = t->skel->bss->epoch;
@@ -669,11 +674,11 @@ static void map_walk(int fd, int (*fn)(void *ctx, const void *key, __u64 value),
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		/* after a delete, the key before it still leads on (a hash map's
+		 * next of a live key), so the walk stays one pass */
 		if (!bpf_map_lookup_elem(fd, &next, &n) && fn(ctx, &next, n) && del &&
-		    !bpf_map_delete_elem(fd, &next)) {
-			prev = NULL;
+		    !bpf_map_delete_elem(fd, &next))
 			continue;
-		}
 		key = next;
 		prev = &key;
 	}
@@ -682,7 +687,7 @@ static void map_walk(int fd, int (*fn)(void *ctx, const void *key, __u64 value),
 struct walk_ctx {
 	struct tracer *t;
 	void *fn, *ctx;
-	uint32_t slot;
+	const unsigned char *slots; /* a set of slots, one byte each, for the release */
 };
 
 static int errno_entry(void *c, const void *key, __u64 n)
@@ -748,44 +753,73 @@ int tracer_read_drops(struct tracer *t,
 }
 
 /* the keys of a slot's entries, to delete when the slot is released */
+static int in_set(const struct walk_ctx *w, uint32_t slot)
+{
+	return slot < w->t->max_procs && w->slots[slot];
+}
+
 static int errno_of_slot(void *c, const void *key, __u64 n)
 {
 	(void)n;
-	return ((const struct st_errno_key *)key)->slot == ((struct walk_ctx *)c)->slot;
+	return in_set(c, ((const struct st_errno_key *)key)->slot);
 }
 
 static int high_half_is_slot(void *c, const void *key, __u64 n)
 {
 	(void)n;
-	return (uint32_t)(*(const __u64 *)key >> 32) == ((struct walk_ctx *)c)->slot;
+	return in_set(c, (uint32_t)(*(const __u64 *)key >> 32));
 }
 
 static int either_half_is_slot(void *c, const void *key, __u64 n)
 {
 	__u64 k = *(const __u64 *)key;
 
-	return high_half_is_slot(c, key, n) || (uint32_t)k == ((struct walk_ctx *)c)->slot;
+	return high_half_is_slot(c, key, n) || in_set(c, (uint32_t)k);
+}
+
+void tracer_release_slots(struct tracer *t, const uint32_t *slots, size_t n)
+{
+	unsigned char *set = calloc(t->max_procs, 1);
+	struct walk_ctx w = {t, NULL, NULL, set};
+	size_t k = 0;
+
+	if (!set)
+		return; /* the slots stay taken; tried again later */
+	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t slot = slots[i];
+
+		if (slot >= t->max_procs || set[slot])
+			continue;
+		set[slot] = 1;
+		k++;
+		for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
+			__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
+
+			bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key,
+					    t->percpu_buf, 0);
+		}
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
+	}
+	/* one pass over each keyed map for the whole set */
+	if (k) {
+		map_walk(bpf_map__fd(t->skel->maps.errnos), errno_of_slot, &w, 1);
+		map_walk(bpf_map__fd(t->skel->maps.drop_reasons), high_half_is_slot, &w, 1);
+		/* the pipeline edges they were either end of */
+		map_walk(bpf_map__fd(t->skel->maps.edges), either_half_is_slot, &w, 1);
+	}
+	for (uint32_t slot = 0; slot < t->max_procs; slot++) {
+		if (!set[slot])
+			continue;
+		t->procs[slot].state = ST_PROC_FREE;
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
+	}
+	free(set);
 }
 
 void tracer_release_slot(struct tracer *t, uint32_t slot)
 {
-	struct walk_ctx w = {t, NULL, NULL, slot};
-
-	if (slot >= t->max_procs)
-		return;
-	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
-	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
-		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
-
-		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key, t->percpu_buf, 0);
-	}
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
-	map_walk(bpf_map__fd(t->skel->maps.errnos), errno_of_slot, &w, 1);
-	map_walk(bpf_map__fd(t->skel->maps.drop_reasons), high_half_is_slot, &w, 1);
-	/* the pipeline edges it was either end of */
-	map_walk(bpf_map__fd(t->skel->maps.edges), either_half_is_slot, &w, 1);
-	t->procs[slot].state = ST_PROC_FREE;
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
+	tracer_release_slots(t, &slot, 1);
 }
 
 int tracer_read_lost(struct tracer *t, struct lost_counts *l)

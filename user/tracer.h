@@ -52,6 +52,8 @@ int tracer_net_available(const struct tracer *t);
 /* The shared slot table entry (live view of the kernel's). */
 const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot);
 
+/* The epoch now running (no change). */
+uint32_t tracer_epoch(const struct tracer *t);
 /* Start a new interval epoch; returns the epoch that just ended. */
 uint32_t tracer_next_epoch(struct tracer *t);
 /* Sum of a slot's per-CPU process counters (sums, maxima as max, the u32
@@ -82,5 +84,7 @@ int tracer_read_drops(struct tracer *t,
 int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 /* Zero a dead process's counters and give its slot back. */
 void tracer_release_slot(struct tracer *t, uint32_t slot);
+/* The same for several slots at once: one pass over each keyed map. */
+void tracer_release_slots(struct tracer *t, const uint32_t *slots, size_t n);
 
 #endif
