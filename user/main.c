@@ -34,6 +34,7 @@
 #include "views.h"
 #include "whatif.h"
 #include "outfile.h"
+#include "web_config.h"
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
@@ -101,6 +102,7 @@ struct session {
 	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
+	struct web_config *web; /* --web-config, or NULL */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -259,6 +261,9 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 	s->self.http_requests[PROM_HTTP_404] = hs.not_found;
 	s->self.http_requests[PROM_HTTP_405] = hs.bad_method;
 	s->self.http_requests[PROM_HTTP_503] = hs.unavailable;
+	prom_self_http_conns(&s->self, hs.unauthorized, hs.accepted, hs.refused_per_client,
+			     hs.refused_full, hs.timeout_request, hs.timeout_response,
+			     hs.timeout_idle, hs.open);
 	if (!prom_out_render_buf(&buf, &len, &tot, latest, &s->self, NULL)) {
 		http_server_publish(s->http, buf, len);
 		free(buf);
@@ -441,11 +446,20 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
 	if (o->listen) {
-		/* before anything else: a bad address is a usage error (exit 2) */
-		s.http = http_server_start(o->listen, err, sizeof(err));
+		/* before anything else: a bad address is a usage error (exit 2), and
+		 * so is a bad --web-config, like any other input file */
+		if (o->web_config) {
+			s.web = web_config_load(o->web_config, err, sizeof(err));
+			if (!s.web) {
+				fail("%s", err);
+				return 2;
+			}
+		}
+		s.http = http_server_start_web(o->listen, s.web, err, sizeof(err));
 		if (!s.http) {
-			ret = errno == EINVAL ? 2 : 1;
+			ret = errno == EINVAL || errno == EPROTO ? 2 : 1;
 			fail("%s", err);
+			web_config_free(s.web);
 			return ret;
 		}
 		prom_self_init(&s.self);
@@ -593,6 +607,7 @@ out:
 				   strerror(errno));
 	}
 	http_server_stop(s.http);
+	web_config_free(s.web);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	free(s.rows);
