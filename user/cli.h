@@ -40,10 +40,11 @@ struct cli_options {
 	int quiet;				    /* -q: no output on stdout (--listen, record) */
 	const char *thresholds[CLI_MAX_THRESHOLDS]; /* diff --threshold METRIC=VALUE */
 	unsigned n_thresholds;
-	int all_rows;		/* diff --all */
-	int threads;		/* --threads: the per-thread view */
-	int connections;	/* --connections: the per-connection view */
-	const char *web_config; /* --web-config FILE: TLS and basic auth for --listen */
+	int all_rows;	 /* diff --all */
+	int threads;	 /* --threads: the per-thread view */
+	int connections; /* --connections: the per-connection view */
+	/* --web-config FILE: TLS and basic auth for --listen */
+	const char *web_config;
 };
 
 enum cli_result {

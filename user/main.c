@@ -35,6 +35,8 @@
 #include "whatif.h"
 #include "outfile.h"
 #include "web_config.h"
+#include "privs.h"
+#include <linux/capability.h>
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
@@ -418,6 +420,39 @@ out:
 	return ret;
 }
 
+/*
+ * Everything is loaded and attached: keep only what the rest of the run
+ * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
+ * read through descriptors already held, which needs CAP_BPF only on
+ * kernels that ask it of every bpf(2) call (found by trying); --connections
+ * borrows the traced processes' sockets (pidfd_getfd: CAP_SYS_PTRACE); a
+ * command started by us keeps root's credentials, and stopping it at the
+ * end needs CAP_KILL once we are not root.
+ */
+static int drop_privileges(struct session *s)
+{
+	uint64_t keep = 0;
+	char err[256], names[128];
+	int need_bpf = privs_map_access_needs_cap_bpf();
+
+	if (need_bpf)
+		keep |= PRIVS_CAP(CAP_BPF);
+	if (s->o->connections)
+		keep |= PRIVS_CAP(CAP_SYS_PTRACE);
+	if (s->child)
+		keep |= PRIVS_CAP(CAP_KILL);
+	if (privs_drop(keep, err, sizeof(err)))
+		return fail("cannot drop privileges after start: %s", err);
+	if (s->o->verbose) {
+		privs_names(keep, names, sizeof(names));
+		fprintf(stderr,
+			"streamtrace: privileges dropped: uid %u, capabilities kept: %s%s\n",
+			(unsigned)geteuid(), names,
+			need_bpf < 0 ? " (could not tell whether maps need CAP_BPF)" : "");
+	}
+	return 0;
+}
+
 static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
@@ -522,6 +557,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		}
 		close(err_r);
 		err_r = -1;
+	}
+	if (drop_privileges(&s)) {
+		ret = 1;
+		goto out;
 	}
 	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
