@@ -137,6 +137,9 @@ static struct {
 	void *lib;
 	void (*server_set_request)(gnutls_session_t, gnutls_certificate_request_t);
 	void (*set_verify_cert)(gnutls_session_t, const char *, unsigned);
+	void (*set_verify_function)(gnutls_session_t, gnutls_certificate_verify_function *);
+	const gnutls_datum_t *(*get_peers)(gnutls_session_t, unsigned *);
+	int (*verify_peers2)(gnutls_session_t, unsigned *);
 } gtls;
 
 static int gnutls_open(char *err, size_t errlen)
@@ -148,8 +151,13 @@ static int gnutls_open(char *err, size_t errlen)
 		*(void **)&gtls.server_set_request =
 			dlsym(gtls.lib, "gnutls_certificate_server_set_request");
 		*(void **)&gtls.set_verify_cert = dlsym(gtls.lib, "gnutls_session_set_verify_cert");
+		*(void **)&gtls.set_verify_function =
+			dlsym(gtls.lib, "gnutls_session_set_verify_function");
+		*(void **)&gtls.get_peers = dlsym(gtls.lib, "gnutls_certificate_get_peers");
+		*(void **)&gtls.verify_peers2 = dlsym(gtls.lib, "gnutls_certificate_verify_peers2");
 	}
-	if (!gtls.lib || !gtls.server_set_request || !gtls.set_verify_cert) {
+	if (!gtls.lib || !gtls.server_set_request || !gtls.set_verify_cert ||
+	    !gtls.set_verify_function || !gtls.get_peers || !gtls.verify_peers2) {
 		snprintf(err, errlen,
 			 "--web-config: client_auth_type needs GnuTLS >= 3.4.6 "
 			 "(libgnutls30)");
@@ -297,6 +305,18 @@ static struct conn *conn_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
+/* VerifyClientCertIfGiven: no certificate is fine, a certificate must verify
+ * (gnutls_session_set_verify_cert alone would also fail the handshake
+ * without one). Called by GnuTLS during the handshake; non-zero fails it. */
+static int verify_if_given(gnutls_session_t s)
+{
+	unsigned n = 0, status = 0;
+
+	if (!gtls.get_peers(s, &n) || !n)
+		return 0;
+	return gtls.verify_peers2(s, &status) || status ? -1 : 0;
+}
+
 /* The client certificate policy on a new TLS session, before its handshake. */
 static void tls_session_policy(struct http_server *srv, struct MHD_Connection *conn)
 {
@@ -318,7 +338,7 @@ static void tls_session_policy(struct http_server *srv, struct MHD_Connection *c
 		break;
 	case WEB_VERIFY_CLIENT_CERT_IF_GIVEN:
 		gtls.server_set_request(s, GNUTLS_CERT_REQUEST);
-		gtls.set_verify_cert(s, NULL, 0);
+		gtls.set_verify_function(s, verify_if_given);
 		break;
 	case WEB_REQUIRE_AND_VERIFY_CLIENT_CERT:
 		gtls.server_set_request(s, GNUTLS_CERT_REQUIRE);
@@ -744,7 +764,7 @@ struct http_server *http_server_start_web(const char *addr_port, struct web_conf
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	struct MHD_OptionItem tls[6];
-	unsigned n = 0, flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned n = 0, flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	char prio[160], why[256] = "";
 	int fd;
 
