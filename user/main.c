@@ -425,7 +425,9 @@ out:
  * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
  * read through descriptors already held, which needs CAP_BPF only on
  * kernels that ask it of every bpf(2) call (found by trying); --connections
- * borrows the traced processes' sockets (pidfd_getfd: CAP_SYS_PTRACE); a
+ * lists /proc/PID/fd, a directory only its owner may read (once we are not
+ * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
+ * (pidfd_getfd: CAP_SYS_PTRACE); a
  * command started by us keeps root's credentials, and stopping it at the
  * end needs CAP_KILL once we are not root.
  */
@@ -437,8 +439,8 @@ static int drop_privileges(struct session *s)
 
 	if (need_bpf)
 		keep |= PRIVS_CAP(CAP_BPF);
-	if (s->o->connections)
-		keep |= PRIVS_CAP(CAP_SYS_PTRACE);
+	if (s->o->connections) /* /proc/PID/fd (0500, the owner's) and pidfd_getfd */
+		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
 	if (s->child)
 		keep |= PRIVS_CAP(CAP_KILL);
 	if (privs_drop(keep, err, sizeof(err)))

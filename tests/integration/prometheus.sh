@@ -40,8 +40,25 @@ cleanup() {
 }
 trap 'cleanup; rm -rf "$OUT"' EXIT
 
+# A free port: from ST_TEST_PORTS=LO-HI when set (machines that hand out
+# port ranges), else one the kernel picks.
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c '
+import os, socket, sys
+lo, _, hi = os.environ.get("ST_TEST_PORTS", "").partition("-")
+ports = list(range(int(lo), int(hi) + 1)) if lo and hi else [0]
+if ports != [0]:
+    import random
+    random.shuffle(ports)
+for p in ports:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    sys.exit(0)
+sys.exit(1)'
 }
 
 # http_code URL [CURL_ARGS...]: the status code only
