@@ -121,6 +121,8 @@ void web_config_free(struct web_config *wc)
 	}
 	free(wc->headers);
 	free(wc->dummy_hash);
+	for (unsigned i = 0; i < WEB_BAD_CACHE; i++)
+		free(wc->bad[i]);
 	if (wc->cache_lock) {
 		pthread_mutex_destroy(wc->cache_lock);
 		free(wc->cache_lock);
@@ -771,10 +773,13 @@ enum web_auth web_config_check_basic(struct web_config *wc, const char *authoriz
 			u = &wc->users[i];
 	pthread_mutex_lock(wc->cache_lock);
 	ok = u && u->ok_header && ct_equal(u->ok_header, authorization);
+	for (unsigned i = 0; !ok && i < WEB_BAD_CACHE; i++)
+		if (wc->bad[i] && ct_equal(wc->bad[i], authorization))
+			ok = -1;
 	pthread_mutex_unlock(wc->cache_lock);
 	if (ok) {
 		explicit_bzero(buf, sizeof(buf));
-		return WEB_AUTH_OK;
+		return ok > 0 ? WEB_AUTH_OK : WEB_AUTH_BAD;
 	}
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
@@ -783,8 +788,14 @@ enum web_auth web_config_check_basic(struct web_config *wc, const char *authoriz
 	ok = u && h && h[0] != '*' && ct_equal(h, u->hash);
 	explicit_bzero(buf, sizeof(buf));
 	free(cd);
-	if (!ok)
+	if (!ok) {
+		pthread_mutex_lock(wc->cache_lock);
+		free(wc->bad[wc->bad_next]);
+		wc->bad[wc->bad_next] = strdup(authorization); /* NULL: not remembered */
+		wc->bad_next = (wc->bad_next + 1) % WEB_BAD_CACHE;
+		pthread_mutex_unlock(wc->cache_lock);
 		return WEB_AUTH_BAD;
+	}
 	pthread_mutex_lock(wc->cache_lock);
 	free(u->ok_header);
 	u->ok_header = strdup(authorization); /* NULL: no cache, still right */

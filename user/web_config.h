@@ -40,6 +40,8 @@ struct web_user {
 	char *ok_header; /* the Authorization value that last matched (a cache) */
 };
 
+#define WEB_BAD_CACHE 16
+
 struct web_header {
 	char *name, *value;
 };
@@ -58,7 +60,11 @@ struct web_config {
 	struct web_header *headers; /* http_server_config.headers, sent with every answer */
 	unsigned n_headers;
 	char *dummy_hash; /* checked for an unknown user, so timing does not tell */
-	void *cache_lock; /* pthread_mutex_t, guards users[].ok_header */
+	void *cache_lock; /* pthread_mutex_t, guards users[].ok_header and bad[] */
+	/* Authorization values that failed lately: a scraper with a wrong
+	 * password costs one bcrypt check, not one per scrape */
+	char *bad[WEB_BAD_CACHE];
+	unsigned bad_next;
 };
 
 /*
@@ -85,7 +91,8 @@ enum web_auth {
 /*
  * Check an Authorization header value against basic_auth_users (bcrypt via
  * crypt(3); a value that matched once is remembered, so a scraper costs one
- * bcrypt per process lifetime, not one per scrape). Thread-safe.
+ * bcrypt per process lifetime, not one per scrape; so are the last
+ * WEB_BAD_CACHE values that failed). Thread-safe.
  */
 enum web_auth web_config_check_basic(struct web_config *wc, const char *authorization);
 

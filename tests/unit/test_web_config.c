@@ -304,6 +304,20 @@ static void test_basic_auth(void **state)
 	/* after a wrong password the right one still passes */
 	basic("alice:" VEC_PASS, h, sizeof(h));
 	assert_int_equal(web_config_check_basic(wc, h), WEB_AUTH_OK);
+	/* a failed value is remembered as failed, and only that value */
+	basic("alice:U*V", h, sizeof(h));
+	assert_int_equal(web_config_check_basic(wc, h), WEB_AUTH_BAD);
+	assert_non_null(wc->bad[0]);
+	assert_string_equal(wc->bad[0], h);
+	for (int i = 0; i < WEB_BAD_CACHE + 2; i++) { /* the ring wraps */
+		char pw[32];
+
+		snprintf(pw, sizeof(pw), "alice:wrong%d", i);
+		basic(pw, h, sizeof(h));
+		assert_int_equal(web_config_check_basic(wc, h), WEB_AUTH_BAD);
+	}
+	basic("alice:" VEC_PASS, h, sizeof(h));
+	assert_int_equal(web_config_check_basic(wc, h), WEB_AUTH_OK);
 	web_config_free(wc);
 }
 
