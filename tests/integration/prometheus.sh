@@ -426,6 +426,82 @@ test_idle_flood() {
 	cleanup
 }
 
+# The deadlines are totals, not inactivity: a client that trickles its
+# request a byte every 0.5 s (libmicrohttpd's own timeout would wait
+# forever) is closed 3 s after it connected; a kept-alive connection is
+# closed 3 s after its answer. Each closing is counted in its phase.
+test_deadlines() {
+	command -v curl >/dev/null || { skip "curl not installed"; return; }
+	local P sp
+	P=$(free_port)
+	sleep 60 &
+	local target=$!
+	PIDS="$PIDS $target"
+	timeout 50 "$ST" -q -i 1 --listen "127.0.0.1:$P" -p "$target" 2>"$OUT/dl.err" &
+	sp=$!
+	PIDS="$PIDS $sp"
+	wait_http "http://127.0.0.1:$P/metrics" 200 10 || { bad "/metrics never answered: $(head -2 "$OUT/dl.err")"; return; }
+	python3 -u -c '
+import socket, sys, time, threading
+port = int(sys.argv[1])
+res = {}
+
+def trickle():
+    s = socket.create_connection(("127.0.0.1", port))
+    t0 = time.monotonic()
+    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40
+    s.settimeout(0.5)
+    for b in req:
+        try:
+            s.send(bytes([b]))
+            if s.recv(1) == b"":
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    else:
+        res["trickle"] = "never closed"
+        return
+    res["trickle"] = "%.2f" % (time.monotonic() - t0)
+
+def keepalive():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(65536)
+    head, _, body = buf.partition(b"\r\n\r\n")
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    while len(body) < n:
+        body += s.recv(65536)
+    t0 = time.monotonic()
+    s.settimeout(10)
+    d = s.recv(1)
+    res["keepalive"] = "%.2f" % (time.monotonic() - t0) if d == b"" else "data after the answer"
+
+ts = [threading.Thread(target=trickle), threading.Thread(target=keepalive)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(res["trickle"], res["keepalive"])
+' "$P" >"$OUT/dl.txt" 2>&1
+	sed 's/^/    | closed after (s): trickling, kept alive: /' "$OUT/dl.txt"
+	read -r tr ka <"$OUT/dl.txt"
+	# 3 s, plus the watchdog's 100 ms tick and a loaded machine's delays
+	within "$tr" 2.8 4.5 "a request trickled byte by byte is closed at its deadline (s)"
+	within "$ka" 2.8 4.5 "a kept-alive connection is closed 3 s after its answer (s)"
+	sleep 1.5 # a new interval renders the counters
+	curl -s --max-time 5 "http://127.0.0.1:$P/metrics" >"$OUT/dl.metrics"
+	eq "$(metric 'streamtrace_http_connections_timed_out_total{phase="request"}' "$OUT/dl.metrics")" \
+		1 "request timeouts: the trickling client"
+	eq "$(metric 'streamtrace_http_connections_timed_out_total{phase="idle"}' "$OUT/dl.metrics")" \
+		1 "idle timeouts: the kept-alive connection"
+	kill "$sp"
+	wait "$sp"
+	eq "$?" 0 "exit status after SIGTERM"
+	cleanup
+}
+
 # make_pki DIR: a throw-away CA, a server certificate for 127.0.0.1 signed by
 # it, a client certificate signed by it, and a self-signed "rogue" client.
 make_pki() {
