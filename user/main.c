@@ -427,9 +427,9 @@ out:
  * kernels that ask it of every bpf(2) call (found by trying); --connections
  * lists /proc/PID/fd, a directory only its owner may read (once we are not
  * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
- * (pidfd_getfd: CAP_SYS_PTRACE); a
- * command started by us keeps root's credentials, and stopping it at the
- * end needs CAP_KILL once we are not root.
+ * (pidfd_getfd: CAP_SYS_PTRACE); a command started by us keeps its
+ * caller's credentials, and stopping it at the end needs CAP_KILL once we
+ * are not root.
  */
 static int drop_privileges(struct session *s)
 {
