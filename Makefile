@@ -29,10 +29,21 @@ ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I
 # static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS, and
 # GnuTLS's p11-kit has no static library.
 LDLIBS     := -lbpf -lelf -lz -lm -lpthread -ldl
+# --web-config (user/web_config.c): libyaml parses the file, crypt(3) checks
+# bcrypt passwords. Both are linked; the static build keeps them when
+# libyaml.a is installed (libyaml-dev has it) and goes without --web-config
+# when it is not.
+WEB_LIBS   := -lyaml -lcrypt
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD
+ifeq ($(wildcard $(shell $(CC) -print-file-name=libyaml.a)),)
+$(info static build: no libyaml.a, so no --web-config (apt-get install libyaml-dev))
+ST_CFLAGS  += -DST_NO_YAML
+WEB_LIBS   := -lcrypt
 endif
+endif
+LDLIBS     += $(WEB_LIBS)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -42,7 +53,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
 	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8 \
-	      outfile
+	      outfile web_config
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))
@@ -120,7 +131,7 @@ $(BUILD)/san/libpure.a: $(SAN_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libpure.a | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser \
-		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz
+		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread
 
 # libFuzzer on the recording reader (and report/diff over what it reads):
 # 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
@@ -129,7 +140,8 @@ $(BUILD)/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c $(foreach m,$(PURE),us
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
-		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm
+		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm \
+		-lyaml -lcrypt -lpthread
 
 fuzz-short: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=20 -max_len=65536 corpus \

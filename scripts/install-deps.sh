@@ -6,8 +6,8 @@
 set -eu
 
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev \
-libcmocka-dev clang-format strace bpftrace python3 procps iproute2 prometheus curl \
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
+libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables"
 
 missing=""

@@ -44,6 +44,8 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS\n"
 	"      --json               JSON lines on stdout instead of the live table\n"
 	"      --listen ADDR:PORT   serve Prometheus metrics at /metrics\n"
+	"      --web-config FILE    TLS and basic auth for --listen, in the format of\n"
+	"                           Prometheus' exporter-toolkit (docs/prometheus.md)\n"
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
@@ -91,6 +93,7 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_THRESHOLD,
 	OPT_ALL,
+	OPT_WEB_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -112,6 +115,7 @@ static const struct option long_opts[] = {
 	{"connections", no_argument, NULL, OPT_CONNECTIONS},
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -319,6 +323,12 @@ comm_done:
 		case OPT_ALL:
 			o->all_rows = 1;
 			break;
+		case OPT_WEB_CONFIG: /* the file itself is read when the server starts */
+			if (!*optarg)
+				return usage_error(err, "--web-config: empty file name%s%s", "",
+						   "");
+			o->web_config = optarg;
+			break;
 		case OPT_THREADS:
 			o->threads = 1;
 			break;
@@ -404,6 +414,8 @@ comm_done:
 			return usage_error(err, "record needs -o FILE%s%s", "", "");
 		/* fall through */
 	case CMD_TOP:
+		if (o->web_config && !o->listen)
+			return usage_error(err, "--web-config needs --listen%s%s", "", "");
 		if (!o->n_pids && !o->n_comms && !o->cgroup && !o->command)
 			return usage_error(
 				err,

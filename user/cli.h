@@ -45,6 +45,8 @@ struct cli_options {
 	int all_rows;	 /* diff --all */
 	int threads;	 /* --threads: the per-thread view */
 	int connections; /* --connections: the per-connection view */
+	/* --web-config FILE: TLS and basic auth for --listen */
+	const char *web_config;
 };
 
 enum cli_result {

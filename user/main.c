@@ -34,6 +34,9 @@
 #include "views.h"
 #include "whatif.h"
 #include "outfile.h"
+#include "web_config.h"
+#include "privs.h"
+#include <linux/capability.h>
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
@@ -105,6 +108,7 @@ struct session {
 	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
+	struct web_config *web; /* --web-config, or NULL */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -312,6 +316,9 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 	s->self.http_requests[PROM_HTTP_404] = hs.not_found;
 	s->self.http_requests[PROM_HTTP_405] = hs.bad_method;
 	s->self.http_requests[PROM_HTTP_503] = hs.unavailable;
+	prom_self_http_conns(&s->self, hs.unauthorized, hs.accepted, hs.refused_per_client,
+			     hs.refused_full, hs.timeout_request, hs.timeout_response,
+			     hs.timeout_idle, hs.open);
 	if (!prom_out_render_buf(&buf, &len, &tot, latest, &s->self, NULL)) {
 		http_server_publish(s->http, buf, len);
 		free(buf);
@@ -537,6 +544,41 @@ out:
 	return ret;
 }
 
+/*
+ * Everything is loaded and attached: keep only what the rest of the run
+ * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
+ * read through descriptors already held, which needs CAP_BPF only on
+ * kernels that ask it of every bpf(2) call (found by trying); --connections
+ * lists /proc/PID/fd, a directory only its owner may read (once we are not
+ * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
+ * (pidfd_getfd: CAP_SYS_PTRACE); a command started by us keeps its
+ * caller's credentials, and stopping it at the end needs CAP_KILL once we
+ * are not root.
+ */
+static int drop_privileges(struct session *s)
+{
+	uint64_t keep = 0;
+	char err[256], names[128];
+	int need_bpf = privs_map_access_needs_cap_bpf();
+
+	if (need_bpf)
+		keep |= PRIVS_CAP(CAP_BPF);
+	if (s->o->connections) /* /proc/PID/fd (0500, the owner's) and pidfd_getfd */
+		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
+	if (s->child)
+		keep |= PRIVS_CAP(CAP_KILL);
+	if (privs_drop(keep, err, sizeof(err)))
+		return fail("cannot drop privileges after start: %s", err);
+	if (s->o->verbose) {
+		privs_names(keep, names, sizeof(names));
+		fprintf(stderr,
+			"streamtrace: privileges dropped: uid %u, capabilities kept: %s%s\n",
+			(unsigned)geteuid(), names,
+			need_bpf < 0 ? " (could not tell whether maps need CAP_BPF)" : "");
+	}
+	return 0;
+}
+
 static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
@@ -568,11 +610,20 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
 	if (o->listen) {
-		/* before anything else: a bad address is a usage error (exit 2) */
-		s.http = http_server_start(o->listen, err, sizeof(err));
+		/* before anything else: a bad address is a usage error (exit 2), and
+		 * so is a bad --web-config, like any other input file */
+		if (o->web_config) {
+			s.web = web_config_load(o->web_config, err, sizeof(err));
+			if (!s.web) {
+				fail("%s", err);
+				return 2;
+			}
+		}
+		s.http = http_server_start_web(o->listen, s.web, err, sizeof(err));
 		if (!s.http) {
-			ret = errno == EINVAL ? 2 : 1;
+			ret = errno == EINVAL || errno == EPROTO ? 2 : 1;
 			fail("%s", err);
+			web_config_free(s.web);
 			return ret;
 		}
 		prom_self_init(&s.self);
@@ -635,6 +686,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		}
 		close(err_r);
 		err_r = -1;
+	}
+	if (drop_privileges(&s)) {
+		ret = 1;
+		goto out;
 	}
 	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
@@ -724,6 +779,7 @@ out:
 				   strerror(errno));
 	}
 	http_server_stop(s.http);
+	web_config_free(s.web);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	free(s.rows);

@@ -505,6 +505,29 @@ static void test_parse_helpers(void **state)
 	assert_string_equal(bad, "123");
 }
 
+/* --web-config names a file read when the server starts; it needs --listen */
+static void test_web_config_flag(void **state)
+{
+	struct run *r;
+
+	(void)state;
+	r = RUN("-p", "1", "--listen", ":9100", "--web-config", "web.yml");
+	expect_ok(r);
+	assert_string_equal(r->o.web_config, "web.yml");
+	run_free(r);
+	r = RUN("record", "-o", "x.strec", "-p", "1", "--listen", ":9100", "--web-config=w.yml");
+	expect_ok(r);
+	assert_string_equal(r->o.web_config, "w.yml");
+	run_free(r);
+	r = RUN("-p", "1");
+	expect_ok(r);
+	assert_null(r->o.web_config);
+	run_free(r);
+	expect_usage(RUN("-p", "1", "--web-config", "web.yml"), "--web-config needs --listen");
+	expect_usage(RUN("-p", "1", "--listen", ":9100", "--web-config", ""), "--web-config");
+	expect_usage(RUN("-p", "1", "--listen", ":9100", "--web-config"), "--web-config");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +546,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_missing_values_and_unknown_options, free_pending),
 		cmocka_unit_test_teardown(test_bad_option_in_cluster, free_pending),
 		cmocka_unit_test_teardown(test_parse_helpers, free_pending),
+		cmocka_unit_test_teardown(test_web_config_flag, free_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
