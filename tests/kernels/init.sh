@@ -79,7 +79,7 @@ qbench_traced() {
 	qb=$!
 	wait_file $O/$name.pid 30 || echo "qbench did not start" >>$O/$name.st.err
 	server=$(cat $O/$name.pid)
-	$ST --json -i 1 -p "$server" >$O/$name.json 2>$O/$name.st.err &
+	STREAMTRACE_DISABLE=$DISABLE $ST --json -i 1 -p "$server" >$O/$name.json 2>$O/$name.st.err &
 	stp=$!
 	wait_lines $O/$name.json 1 60 || echo "no interval within 60 s" >>$O/$name.st.err
 	kill -USR1 $qb
@@ -92,10 +92,18 @@ qbench_traced() {
 }
 
 # 3. M/M/1 over TCP at ρ ≈ 0.4 (kept light: TCG emulation is slow)
+DISABLE=
 qbench_traced mm1 --rate 200 --service-us 2000 --duration 7 --warmup 1
 
 # 4. UDP drops: a small receive buffer offered more than the server serves
 qbench_traced drop --transport udp --rcvbuf 16384 --rate 1500 --service-us 2000 --duration 2
+
+# 3b, 4b. The same with the newer tracepoints taken away: the fallbacks
+#    (fentry/fexit, udp_fail_queue_rcv_skb) on a kernel that also has them
+DISABLE=sock_recv_length,sock_send_length,sk_data_ready,kfree_skb
+qbench_traced mm1fb --rate 200 --service-us 2000 --duration 7 --warmup 1
+qbench_traced dropfb --transport udp --rcvbuf 16384 --rate 1500 --service-us 2000 --duration 2
+DISABLE=
 
 # 5. Pipeline: source -> A -> B -> sink, B the bottleneck
 rm -f $O/pl.pid
