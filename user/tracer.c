@@ -351,12 +351,13 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	/* UDP's own drop tracepoint only where kfree_skb cannot name the socket */
 	if (t->skel->rodata->have_kfree_skb_sk)
 		bpf_program__set_autoload(t->skel->progs.st_udp_fail_queue_rcv_skb, false);
-	if (!ret && !recv_hooked && !t->refused) {
-		fprintf(stderr,
-			"streamtrace: the kernel has no sock_recv_length tracepoint (Linux "
-			"6.3+)%s: "
-			"socket and queue figures will be null\n",
-			t->allow_fallback ? " nor the functions to hook instead" : "");
+	if (!ret && !recv_hooked) {
+		if (!t->refused)
+			fprintf(stderr,
+				"streamtrace: the kernel has no sock_recv_length tracepoint (Linux "
+				"6.3+)%s: "
+				"socket and queue figures will be null\n",
+				t->allow_fallback ? " nor the functions to hook instead" : "");
 		t->net_available = 0;
 	}
 	btf_probe_enum(&btf, "skb_drop_reason", keep_drop_reason, t);

@@ -96,13 +96,19 @@ DISABLE=
 qbench_traced mm1 --rate 200 --service-us 2000 --duration 7 --warmup 1
 
 # 4. UDP drops: a small receive buffer offered more than the server serves
-qbench_traced drop --transport udp --rcvbuf 16384 --rate 1500 --service-us 2000 --duration 2
+#    (1500/s on average into a 500/s server). The rate ramps up from 200/s,
+#    so the first messages are served before the buffer can fill: the socket
+#    is the server's (its first receive seen) before the first drop, which
+#    the fexit fallback needs (it cannot see the receive in flight at attach)
+qbench_traced drop --transport udp --rcvbuf 16384 --arrival ramp --rate 200 --rate-end 2800 \
+	--service-us 2000 --duration 2
 
 # 3b, 4b. The same with the newer tracepoints taken away: the fallbacks
 #    (fentry/fexit, udp_fail_queue_rcv_skb) on a kernel that also has them
 DISABLE=sock_recv_length,sock_send_length,sk_data_ready,kfree_skb
 qbench_traced mm1fb --rate 200 --service-us 2000 --duration 7 --warmup 1
-qbench_traced dropfb --transport udp --rcvbuf 16384 --rate 1500 --service-us 2000 --duration 2
+qbench_traced dropfb --transport udp --rcvbuf 16384 --arrival ramp --rate 200 --rate-end 2800 \
+	--service-us 2000 --duration 2
 DISABLE=
 
 # 5. Pipeline: source -> A -> B -> sink, B the bottleneck
