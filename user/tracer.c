@@ -41,6 +41,7 @@ struct tracer {
 	int net_available;  /* receives and sends are hooked (tracepoint or fallback) */
 	int allow_fallback; /* fentry/fexit where tracepoints are missing */
 	int fallback_used;  /* some fentry/fexit program is set to load */
+	char missing[256];  /* ",tp1,tp2,": the tracepoints this kernel lacks */
 	int refused;	    /* the kernel refused them (said once) */
 	struct attach_info attach;
 	unsigned n_drop_names; /* the kernel's enum skb_drop_reason */
@@ -275,7 +276,7 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 {
 	struct btf_probe btf;
 	struct bpf_program *prog;
-	char missing[256] = ",";
+	char *missing = t->missing;
 	int ret = 0, recv_hooked = 0;
 
 	if (btf_probe_read(&btf, btf_path ? btf_path : "/sys/kernel/btf/vmlinux")) {
@@ -288,6 +289,7 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	}
 	t->net_available = 1;
 	t->fallback_used = 0;
+	snprintf(t->missing, sizeof(t->missing), ",");
 	bpf_object__for_each_program (prog, t->skel->obj) {
 		const char *sec = bpf_program__section_name(prog), *tp;
 		char name[128];
@@ -319,7 +321,7 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			break;
 		}
 		bpf_program__set_autoload(prog, false);
-		if (strlen(missing) + strlen(tp) + 2 < sizeof(missing)) {
+		if (strlen(missing) + strlen(tp) + 2 < sizeof(t->missing)) {
 			strcat(missing, tp);
 			strcat(missing, ",");
 		}
@@ -495,10 +497,16 @@ refused:
 	/* fentry/fexit refused (kernel lockdown, a function it will not
 	 * trace): once more with tracepoints only */
 	if (t->fallback_used && t->allow_fallback) {
+		size_t n = strlen(t->missing);
+
+		if (n > 1)
+			t->missing[n - 1] = 0; /* the list's trailing comma */
 		fprintf(stderr,
-			"streamtrace: the kernel refused the fentry/fexit fallbacks (%s: %s; "
-			"kernel lockdown does): socket and queue figures will be null\n",
-			t->rb || t->procs ? "attach" : "load", strerror(-e));
+			"streamtrace: the kernel lacks the tracepoints %s and refused the "
+			"fentry/fexit "
+			"fallbacks (%s: %s; kernel lockdown does): socket and queue figures will "
+			"be null\n",
+			t->missing + 1, t->rb || t->procs ? "attach" : "load", strerror(-e));
 		t->refused = 1;
 		unload(t);
 		t->allow_fallback = 0;
