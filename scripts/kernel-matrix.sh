@@ -44,10 +44,30 @@ newest() { # newest META NAME_REGEX
 	[ -n "$p" ] || p=$(apt-cache search --names-only "$2" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
 	echo "$p"
 }
-if [ -z "${KERNELS:-}" ]; then
+# cached PATTERN: the newest kernel of a series already downloaded (offline)
+cached() {
+	local d
+	for d in "$CACHE"/$1; do
+		[ -s "$d/vmlinuz" ] && basename "$d"
+	done | sort -V | tail -1
+}
+resolve() {
 	k61=$(newest linux-image-cloud-amd64 '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$')
 	case $k61 in linux-image-6.1.*) ;; *) k61=$(newest none '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$') ;; esac
 	k612=$(newest linux-image-6.12-cloud-amd64 '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64$')
+}
+if [ -z "${KERNELS:-}" ]; then
+	resolve
+	# apt's lists may be empty (a fresh container): fetch them once
+	if { [ -z "$k61" ] || [ -z "$k612" ]; } && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq >/dev/null 2>&1
+		resolve
+	fi
+	# offline: the newest of each series downloaded before
+	[ -n "$k61" ] || k61=$(cached 'linux-image-6.1.0-*-cloud-amd64')
+	[ -n "$k612" ] || k612=$(cached 'linux-image-6.12.*-cloud-amd64')
+	[ -n "$k61" ] && [ -n "$k612" ] ||
+		die "apt-cache knows no linux-image-6.1.0-*-cloud-amd64 or 6.12 cloud kernel (Debian 12 with bookworm-updates/security in sources.list)"
 	KERNELS="$k61 $k612"
 fi
 
