@@ -172,7 +172,10 @@ static const char *family_of(const char *sec)
 		return "data_ready";
 	if (!strncmp(name, "tcp_", 4))
 		return "tcp";
-	return "drops"; /* kfree_skb, sock_rcvqueue_full, udp_fail_queue_rcv_skb */
+	if (!strcmp(name, "kfree_skb") || !strcmp(name, "sock_rcvqueue_full") ||
+	    !strcmp(name, "udp_fail_queue_rcv_skb"))
+		return "drops";
+	return NULL; /* a program of no family -v reports */
 }
 
 static const char *method_of(const char *sec)
@@ -330,7 +333,7 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	bpf_object__for_each_program (prog, t->skel->obj) {
 		const char *sec = bpf_program__section_name(prog), *func;
 		char key[64];
-		int on = 0;
+		int on = 0, known = 0;
 
 		if (strncmp(sec, "fentry/", 7) && strncmp(sec, "fexit/", 6))
 			continue;
@@ -338,11 +341,14 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 		for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
 			if (strcmp(func, fallbacks[i].func))
 				continue;
+			known = 1;
 			snprintf(key, sizeof(key), ",%s,", fallbacks[i].tp);
 			on = t->allow_fallback && strstr(missing, key) &&
 			     !tracepoint_disabled("fentry") && !tracepoint_disabled("fexit") &&
 			     btf_probe_has_func(&btf, func);
 		}
+		if (!known)
+			continue; /* not a fallback: loads as its own code says */
 		bpf_program__set_autoload(prog, on);
 		if (on) {
 			t->fallback_used = 1;
