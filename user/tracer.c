@@ -365,7 +365,10 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 				"streamtrace: the kernel has no sock_recv_length tracepoint (Linux "
 				"6.3+)%s: "
 				"socket and queue figures will be null\n",
-				t->allow_fallback ? " nor the functions to hook instead" : "");
+				!t->allow_fallback ? ""
+				: tracepoint_disabled("fentry") || tracepoint_disabled("fexit")
+					? " and its fallbacks are off (STREAMTRACE_DISABLE)"
+					: " nor the functions to hook instead");
 		t->net_available = 0;
 	}
 	btf_probe_enum(&btf, "skb_drop_reason", keep_drop_reason, t);

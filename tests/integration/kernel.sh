@@ -88,6 +88,20 @@ test_fallback_refused_or_used() {
 	fi
 }
 
+# STREAMTRACE_DISABLE=...,fentry: the fallbacks are not even tried (no
+# retry), and the one line says why the figures are null.
+test_fallback_disabled() {
+	STREAMTRACE_DISABLE=sock_recv_length,sock_send_length,fentry "$ST" -v --json -- "$SYSLOAD" --loops 10 \
+		>"$OUT/fd.json" 2>"$OUT/fd.err"
+	eq "$?" 0 "exit status"
+	eq "$(grep -c 'fallbacks are off (STREAMTRACE_DISABLE): socket and queue figures will be null' "$OUT/fd.err")" 1 "one line says why"
+	eq "$(grep -c refused "$OUT/fd.err")" 0 "nothing was refused: nothing was tried"
+	eq "$(grep -c 'load took' "$OUT/fd.err")" 1 "loaded once"
+	eq "$(q "$OUT/fd.json" 's["tracer"]["attach"]["sockets"]')" none "sockets not hooked"
+	eq "$(q "$OUT/fd.json" 'procs[0]["net"]["rx_ops"]')" null "rx_ops null"
+	eq "$(q "$OUT/fd.json" 'sc("getppid")')" 10 "syscalls counted"
+}
+
 # Without kfree_skb's rx_sk (before Linux 6.11) UDP drops come from
 # udp_fail_queue_rcv_skb: the same count and reason as the workload's loss.
 test_udp_drops_without_kfree_skb() {
