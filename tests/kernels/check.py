@@ -231,6 +231,36 @@ def main():
         check(e2e is not None and abs(e2e - want) <= 0.40 * want,
               f"pipeline: end-to-end W {e2e} vs the sink's {want:.6f} (within 40%)")
 
+    # 4b. the thread and connection views (sampled each interval, so their
+    #     sums may miss a socket's last traffic, at most one interval's:
+    #     150/s x 0.25 s of ~590 messages, 6%; within 10% of the exact
+    #     process counts, as queue.sh's test_views) and resets, exactly one
+    #     RST per connection by the workload's construction
+    pids = [int(x) for x in (files.get("views.pids") or "").split()]
+    s = summary(jlines(files.get("views.json")))
+    if len(pids) != 2 or not s or not proc(s, pids[0]) or not proc(s, pids[1]):
+        check(False, "views: server and producer in the summary")
+    else:
+        sv, pr = proc(s, pids[0]), proc(s, pids[1])
+        rx = (sv.get("net") or {}).get("rx_ops") or 0
+        serving = [t for t in sv.get("threads_detail") or [] if t["rx_ops"] > 0]
+        conns = sv.get("connections") or []
+        check(len(serving) == 2, f"views: serving threads {len(serving)} == 2")
+        check(len(conns) == 2, f"views: server connections {len(conns)} == 2")
+        check(sorted(c["remote"] for c in conns) ==
+              sorted(c["local"] for c in pr.get("connections") or []),
+              "views: both ends of each connection")
+        crx = sum(c["rx_ops"] for c in conns)
+        check(0.9 * rx <= crx <= rx, f"views: connection rx_ops {crx} within 10% of {rx}")
+    pids = [int(x) for x in (files.get("rst.pids") or "").split()]
+    s = summary(jlines(files.get("rst.json")))
+    truth = jlines(files.get("rst.truth"))
+    if len(pids) != 2 or not s or not truth or not proc(s, pids[0]):
+        check(False, "rst: the server in the summary and the truth")
+    else:
+        got = (proc(s, pids[0]).get("net") or {}).get("resets")
+        check(got == truth[0]["resets"] == 2, f"rst: resets {got} == truth {truth[0]['resets']} == 2")
+
     # 5. kill -9 leaves none of its programs loaded
     k = dict(l.split(":", 1) for l in (files.get("k9.txt") or "").splitlines() if ":" in l)
     ids = k.get("ids", "").split()

@@ -128,6 +128,33 @@ wait $stp
 rc pl.streamtrace $?
 dump pl.pid pl.truth pl.json pl.st.err
 
+# 5b. Resets and the thread and connection views: 2 workers, 2 TCP
+#     connections, each ended by the server with an RST (qbench --reset);
+#     producer and server both traced
+two_ends() { # two_ends NAME ST_ARGS -- QBENCH_ARGS...
+	name=$1
+	stargs=$2
+	shift 2
+	rm -f $O/$name.pid
+	$QBENCH run "$@" --start-signal --pidfile $O/$name.pid >$O/$name.truth 2>$O/$name.qb.err &
+	qb=$!
+	wait_file $O/$name.pid 30
+	server=$(cat $O/$name.pid)
+	producer=$(sed -n 's/.*producer pid \([0-9]*\).*/\1/p' $O/$name.qb.err)
+	$ST --json $stargs -p "$server,$producer" >$O/$name.json 2>$O/$name.st.err &
+	stp=$!
+	wait_lines $O/$name.json 1 60 || echo "no interval within 60 s" >>$O/$name.st.err
+	kill -USR1 $qb
+	wait $qb
+	rc $name.qbench $?
+	wait $stp
+	rc $name.streamtrace $?
+	echo "$server $producer" >$O/$name.pids
+	dump $name.truth $name.json $name.st.err $name.pids
+}
+two_ends views "-i 0.25 --threads --connections" --rate 150 --service-us 500 --workers 2 --duration 4
+two_ends rst "-i 0.5" --rate 100 --service-us 100 --workers 2 --duration 2 --reset
+
 # 6. kill -9 leaves nothing loaded: the programs streamtrace holds (from its
 #    fdinfo) must all be gone from the kernel after it is killed
 $SYSLOAD --loops 1 --hold-ms 60000 >/dev/null 2>&1 &
