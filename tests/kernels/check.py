@@ -9,13 +9,20 @@ sysload's construction (N loops x T threads x P processes of each call) and
 the truth lines qbench measured itself. Prints one line per check; exits 1 if
 any failed.
 
-Tolerances under emulation (TCG, 2 emulated CPUs on a shared 2-core host: the
-workloads' spun service times stretch when preempted, and the tracer's own
-cost is 10-30x what it is natively): counts are exact; λ within 10%, S within
-15%, ρ within 0.08 (absolute), W within 35% (queue_check.py's defaults, 5%,
-10%, 0.05 and 20%, are for the host). A run of ~5 s at 200/s has a Poisson
-sampling noise of ~3% on λ alone, and W, the noisiest, also carries the
-emulated wake-up latency, several times the host's.
+Tolerances under emulation (TCG, 2 emulated CPUs on a shared 2-core host
+where other jobs run too): counts are exact. The guest stalls now and then
+for up to a few hundred ms (its vCPU threads preempted on the host); a stall
+makes every message in it wait, so the mean wait of a window depends on
+which stalls fall inside it, and streamtrace's inner intervals and the
+truth's window (after --warmup) are not the same window. Hence two checks:
+- over the window (queue_check.py): λ within 10% (Poisson noise of ~1000
+  messages is 3%), S within 20% and ρ within 0.12 (a stall stretches the
+  spun service of the message it interrupts, in one window more than in the
+  other); W is not compared there;
+- over the whole run, where both sides see every message: W within 10% of
+  the truth's run_response_s, Wq within 15% of run_wait_s, S within 15% of
+  run_service_time_s (seen: W within 1.3%, S within 9%).
+queue_check.py's defaults (5%, 10%, 0.05, 20%) are for the host.
 """
 import json
 import os
@@ -141,12 +148,27 @@ def check_queue(name, files, rcs, out, kernel):
           f"{name}: socket and queue figures are not null")
     r = subprocess.run([sys.executable, QCHECK, os.path.join(out, name + ".truth"),
                         os.path.join(out, name + ".json"), server, "--servers", "1",
-                        "--tol-lambda", "0.10", "--tol-s", "0.15", "--tol-rho", "0.08",
-                        "--tol-w", "0.35"], capture_output=True, text=True)
+                        "--tol-lambda", "0.10", "--tol-s", "0.20", "--tol-rho", "0.12",
+                        "--tol-w", "1e9"], capture_output=True, text=True)
     for l in r.stdout.splitlines():
+        if " W " in l:
+            l = l.replace("ok   ", "info ").split(" (within")[0] + " (windows differ: not compared)"
         print("       " + l)
-    check(r.returncode == 0, f"{name}: queue_check within the emulation tolerances")
+    check(r.returncode == 0, f"{name}: λ, S, ρ over the window within the emulation tolerances")
     truth = jlines(files.get(name + ".truth"))
+    if q and truth and q.get("wait_s") is not None and q.get("service_time_s") is not None:
+        t = truth[0]
+        W, Wq, S = q["wait_s"] + q["service_time_s"], q["wait_s"], q["service_time_s"]
+
+        def rel(x, y):
+            return abs(x - y) / y if y else float("inf")
+
+        check(rel(W, t["run_response_s"]) <= 0.10,
+              f"{name}: whole-run W {W * 1e3:.2f} ms vs truth {t['run_response_s'] * 1e3:.2f} (within 10%)")
+        check(rel(Wq, t["run_wait_s"]) <= 0.15,
+              f"{name}: whole-run Wq {Wq * 1e3:.2f} ms vs truth {t['run_wait_s'] * 1e3:.2f} (within 15%)")
+        check(rel(S, t["run_service_time_s"]) <= 0.15,
+              f"{name}: whole-run S {S * 1e6:.0f} µs vs truth {t['run_service_time_s'] * 1e6:.0f} (within 15%)")
     if p and truth:
         t, k = truth[0], in_flight(s)
         net = p.get("net") or {}
