@@ -56,11 +56,14 @@ PURE       := hist names json_writer json_out model queue_model forecast whatif 
 	      outfile web_config
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))
+WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
+	      $(BUILD)/tests/bpfprog
+# STATIC=1 links the workloads statically too (the kernel-matrix guest has no libc)
+WL_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 .DELETE_ON_ERROR:
 .PHONY: all clean check unit integration format format-check demo bench install uninstall \
-	deps static help workloads fuzz fuzz-short
+	deps static help workloads fuzz fuzz-short check-kernels
 
 all: streamtrace workloads
 
@@ -68,6 +71,7 @@ help:
 	@echo "make            build ./streamtrace and the test workloads"
 	@echo "make check      install missing packages, build, run every test (root for BPF tests)"
 	@echo "make demo       install, build, and trace the bundled workload live"
+	@echo "make check-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and test inside"
 	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
 	@echo "make static     a fully static binary (./streamtrace-static, no --listen)"
@@ -115,7 +119,11 @@ static:
 workloads: $(WORKLOADS)
 $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@ -lm -lpthread
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@ -lm -lpthread
+# the kernel matrix's stand-in for bpftool in the guest
+$(BUILD)/tests/bpfprog: tests/kernels/bpfprog.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@
 
 # unit tests: the pure modules are compiled once, under ASan/UBSan, into one
 # archive that every test links (not once per test binary)
@@ -156,18 +164,18 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
 
-INTEGRATION := run queue record prometheus
+INTEGRATION := run queue record prometheus kernel
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
 format:
 	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c \
-		tests/fuzz/*.c
+		tests/fuzz/*.c tests/kernels/*.c
 
 format-check:
 	$(call msg,FORMAT,check)
 	$(Q)$(CLANG_FMT) --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/workload/*.c tests/fuzz/*.c
+		tests/workload/*.c tests/fuzz/*.c tests/kernels/*.c
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -178,6 +186,13 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory check-kernels
+
+# Debian's 6.1 and 6.12 kernels booted under qemu with a focused suite inside
+# (scripts/kernel-matrix.sh; downloads cached in $(BUILD)/kernels)
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory static
+	$(Q)BUILD=$(BUILD) scripts/kernel-matrix.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -5,10 +5,11 @@
 # nothing done by hand.
 set -eu
 
+# busybox-static, qemu-system-x86 and cpio: the kernel matrix (scripts/kernel-matrix.sh)
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
 libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
-libclang-rt-14-dev chromium nftables"
+libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio"
 
 missing=""
 for p in $PKGS; do

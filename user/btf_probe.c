@@ -244,3 +244,25 @@ int btf_probe_enum(const struct btf_probe *b, const char *name,
 	}
 	return (int)n;
 }
+
+int btf_probe_has_func(const struct btf_probe *b, const char *name)
+{
+	return find_named(b, BTF_KIND_FUNC, name) != NULL;
+}
+
+int btf_probe_enum_has(const struct btf_probe *b, const char *name, const char *value_name)
+{
+	const struct btf_type *t = find_named(b, BTF_KIND_ENUM, name);
+	const struct btf_enum *e;
+
+	if (!t)
+		return 0;
+	e = (const void *)(t + 1);
+	for (uint32_t i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		const char *vn = str_at(b, e[i].name_off);
+
+		if (vn && !strcmp(vn, value_name))
+			return 1;
+	}
+	return 0;
+}

@@ -41,4 +41,10 @@ int btf_probe_typedef_params(const struct btf_probe *b, const char *name);
 int btf_probe_enum(const struct btf_probe *b, const char *name,
 		   void (*fn)(void *ctx, const char *value_name, int64_t value), void *ctx);
 
+/* 1 if the kernel has a function of this name (a BTF FUNC: not inlined
+ * away, so fentry/fexit and kprobes can attach to it), else 0. */
+int btf_probe_has_func(const struct btf_probe *b, const char *name);
+/* 1 if enum `name` has a value named `value_name`, else 0. */
+int btf_probe_enum_has(const struct btf_probe *b, const char *name, const char *value_name);
+
 #endif

@@ -311,6 +311,17 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	} else {
 		jw_null(&w);
 	}
+	if (s->attach) {
+		jw_key(&w, "tracer");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "kernel", s->attach->kernel);
+		jw_key(&w, "attach");
+		jw_obj_begin(&w);
+		for (unsigned i = 0; i < s->attach->n; i++)
+			jw_kstr(&w, s->attach->fam[i].family, s->attach->fam[i].method);
+		jw_obj_end(&w);
+		jw_obj_end(&w);
+	}
 	jw_obj_end(&w);
 	fputc('\n', f);
 	fflush(f);

@@ -330,6 +330,10 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
+	/* how the kernel was hooked, in a live summary (a recording does not
+	 * carry it: report --json must print what record --json printed) */
+	if (snap->is_summary && !s->rec)
+		snap->attach = tracer_attach_info(s->tr);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)

@@ -49,6 +49,8 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 unsigned tracer_max_procs(const struct tracer *t);
 /* 0 when the kernel lacks the socket tracepoints: net and queue unknown. */
 int tracer_net_available(const struct tracer *t);
+/* How each probe family was hooked (tracepoint, fentry/fexit, none). */
+const struct attach_info *tracer_attach_info(const struct tracer *t);
 /* The shared slot table entry (live view of the kernel's). */
 const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot);
 

@@ -107,6 +107,11 @@ static void test_typedef_and_enum(void **state)
 	assert_int_equal(s.sum, 8);
 	assert_memory_equal(s.names, "AB", 2);
 	assert_int_equal(btf_probe_enum(&p, "f", on_value, &s), -1);
+	assert_int_equal(btf_probe_enum_has(&p, "e", "B"), 1);
+	assert_int_equal(btf_probe_enum_has(&p, "e", "C"), 0);
+	assert_int_equal(btf_probe_enum_has(&p, "f", "A"), 0);
+	/* a typedef of that name is not a function */
+	assert_int_equal(btf_probe_has_func(&p, "btf_trace_x"), 0);
 	btf_probe_free(&p);
 }
 
@@ -174,6 +179,11 @@ static void test_running_kernel(void **state)
 	/* (void *ctx, struct pt_regs *regs, long id) */
 	assert_int_equal(btf_probe_typedef_params(&p, "btf_trace_sys_enter"), 3);
 	assert_int_equal(btf_probe_typedef_params(&p, "btf_trace_no_such_tracepoint"), -1);
+	/* the fallback attach points and the floor's helpers (Linux 5.17+) */
+	assert_int_equal(btf_probe_has_func(&p, "sock_def_readable"), 1);
+	assert_int_equal(btf_probe_has_func(&p, "no_such_function_anywhere"), 0);
+	assert_int_equal(btf_probe_enum_has(&p, "bpf_func_id", "BPF_FUNC_loop"), 1);
+	assert_int_equal(btf_probe_enum_has(&p, "bpf_func_id", "BPF_FUNC_no_such_helper"), 0);
 	btf_probe_free(&p);
 	assert_int_equal(btf_probe_read(&p, "/nonexistent/btf"), -1);
 }
