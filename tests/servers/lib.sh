@@ -81,6 +81,9 @@ sched_delta() {
 	python3 -c "import sys; a=list(map(int,sys.argv[1].split())); b=list(map(int,sys.argv[2].split())); \
 print('%.9f %.9f %.9f' % tuple((y - x) / 1e9 for x, y in zip(a, b)))" "$1" "$2"
 }
+# vol_switches PID TID: the thread's voluntary context switches (each one a
+# block: a thread that never blocks for input makes none)
+vol_switches() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$2/status"; }
 # sched_sum PID...: summed "ONCPU_NS RUNQ_NS NOW_NS" over every thread of the
 # given processes (for several PostgreSQL backends sharing one CPU)
 sched_sum() {
