@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""One row of the real-server suite's table: truth against streamtrace.
+"""Rows of the real-server suite's table: truth against streamtrace.
 
-usage: cmp.py TABLE CASE WHAT TRUTH GOT MODE [TOL]
-MODE
+usage: cmp.py TABLE ROWS
+ROWS is a file of tab-separated lines CASE WHAT TRUTH GOT MODE [TOL], MODE:
   rel TOL    |GOT - TRUTH| <= TOL x |TRUTH|
   abs TOL    |GOT - TRUTH| <= TOL
   min TOL    GOT >= TOL x TRUTH         (a lower bound)
@@ -10,8 +10,8 @@ MODE
   gt         GOT > TRUTH
   eq         GOT == TRUTH, as strings
   info       no expectation, the row is shown only
-GOT "null" (or empty) fails every mode but info. The row is appended to TABLE
-and printed; the exit status is 1 when the expectation fails.
+GOT "null" (or empty) fails every mode but info. Each row is appended to
+TABLE and printed; the exit status is 1 when an expectation failed.
 """
 import sys
 
@@ -24,11 +24,22 @@ def num(x):
 
 
 def main():
-    if len(sys.argv) < 7:
+    if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    table, case, what, truth, got, mode = sys.argv[1:7]
-    tol = sys.argv[7] if len(sys.argv) > 7 else ""
+    failed = False
+    for line in open(sys.argv[2]):
+        f = line.rstrip("\n").split("\t")
+        if len(f) < 5:
+            continue
+        rc = one_row(sys.argv[1], *f[:6])
+        if rc == 2:
+            return 2
+        failed |= rc != 0
+    return 1 if failed else 0
+
+
+def one_row(table, case, what, truth, got, mode, tol=""):
     t, g = num(truth), num(got)
     err = ""
     ok = True
@@ -74,10 +85,9 @@ def main():
             return "%d" % v
         return "%.4g" % v
 
-    row = "%-22s %-34s %14s %14s %8s %-14s %s" % (case, what, fmt(truth), fmt(got), err, want,
-                                                  verdict)
+    row = "%-34s %14s %14s %8s %-14s %s" % (what, fmt(truth), fmt(got), err, want, verdict)
     with open(table, "a") as f:
-        f.write(row.rstrip() + "\n")
+        f.write(("%-24s " % case + row).rstrip() + "\n")
     print(row.rstrip())
     return 0 if ok else 1
 

@@ -78,8 +78,7 @@ sched_read() {
 }
 # sched_delta "BEFORE" "AFTER": "ONCPU_S RUNQ_S WALL_S" over the window
 sched_delta() {
-	python3 -c "import sys; a=list(map(int,sys.argv[1].split())); b=list(map(int,sys.argv[2].split())); \
-print('%.9f %.9f %.9f' % tuple((y - x) / 1e9 for x, y in zip(a, b)))" "$1" "$2"
+	echo "$1 $2" | awk '{ printf "%.9f %.9f %.9f\n", ($4 - $1) / 1e9, ($5 - $2) / 1e9, ($6 - $3) / 1e9 }'
 }
 # vol_switches PID TID: the thread's voluntary context switches (each one a
 # block: a thread that never blocks for input makes none)

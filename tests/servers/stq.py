@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Figures of a streamtrace --json run, for the real-server suite.
 
-usage: stq.py FILE FIGURE [PID...]
+usage: stq.py FILE FIGURE|all [PID...]
+"all" prints every figure below as a shell assignment F_figure='value' (and
+F_thread_busy_TID for each thread in threads_detail), for one eval.
 The summary (last line) of FILE, over the processes PID... (every process
 when none is given). A figure that is missing or null prints "null".
   rx_msgs       net.rx_msgs summed
@@ -75,60 +77,77 @@ def main():
             r *= x
         return r
 
-    v = None
-    if fig in ("rx_msgs", "rx_ops"):
-        v = total(lambda p: get(p, "net", fig))
-    elif fig == "x_count":
-        v = total(lambda p: mul(get(p, "queue", "throughput"), span))
-    elif fig == "l_count":
-        v = total(lambda p: mul(get(p, "queue", "arrival_rate"), span))
-    elif fig == "x_rate":
-        v = total(lambda p: get(p, "queue", "throughput"))
-    elif fig == "l_rate":
-        v = total(lambda p: get(p, "queue", "arrival_rate"))
-    elif fig == "unit":
-        us = sorted({str(get(p, "queue", "unit")) for p in procs
-                     if p.get("queue") and (get(p, "net", "rx_ops") or 0) > 0})
-        v = "+".join(us) if us else None
-    elif fig in ("util", "svc", "saturated"):
-        key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated"}[fig]
-        v = get(procs[0], "queue", key) if len(procs) == 1 else None
-    elif fig == "busy_s":
-        v = total(lambda p: mul(get(p, "queue", "utilization"), get(p, "queue", "servers"), span))
-    elif fig == "resp_total_s":
-        v = total(lambda p: mul(get(p, "queue", "response_s"), get(p, "queue", "throughput"), span))
-    elif fig.startswith("thread_busy:"):
-        tid = int(fig.split(":")[1])
+    def figure(fig):
+        v = None
+        if fig in ("rx_msgs", "rx_ops"):
+            v = total(lambda p: get(p, "net", fig))
+        elif fig == "x_count":
+            v = total(lambda p: mul(get(p, "queue", "throughput"), span))
+        elif fig == "l_count":
+            v = total(lambda p: mul(get(p, "queue", "arrival_rate"), span))
+        elif fig == "x_rate":
+            v = total(lambda p: get(p, "queue", "throughput"))
+        elif fig == "l_rate":
+            v = total(lambda p: get(p, "queue", "arrival_rate"))
+        elif fig == "unit":
+            us = sorted({str(get(p, "queue", "unit")) for p in procs
+                         if p.get("queue") and (get(p, "net", "rx_ops") or 0) > 0})
+            v = "+".join(us) if us else None
+        elif fig in ("util", "svc", "saturated"):
+            key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated"}[fig]
+            v = get(procs[0], "queue", key) if len(procs) == 1 else None
+        elif fig == "busy_s":
+            v = total(lambda p: mul(get(p, "queue", "utilization"), get(p, "queue", "servers"),
+                                    span))
+        elif fig == "resp_total_s":
+            v = total(lambda p: mul(get(p, "queue", "response_s"), get(p, "queue", "throughput"),
+                                    span))
+        elif fig.startswith("thread_busy:"):
+            tid = int(fig.split(":")[1])
+            for p in procs:
+                for t in p.get("threads_detail") or []:
+                    if t["tid"] == tid:
+                        v = t.get("busy_s")
+        elif fig == "sat_full":
+            took = []
+            for iv in ivs:
+                ps = sel(iv)
+                took.append((sum((p.get("net") or {}).get("rx_ops") or 0 for p in ps) > 0,
+                             ps[0] if len(ps) == 1 else None))
+            n = k = 0
+            for i in range(1, len(took) - 1):
+                if took[i - 1][0] and took[i][0] and took[i + 1][0] and took[i][1]:
+                    n += 1
+                    k += 1 if get(took[i][1], "queue", "saturated") is True else 0
+            v = "%d %d" % (k, n)
+        elif fig == "span":
+            v = span
+        else:
+            print("stq.py: unknown figure '%s'" % fig, file=sys.stderr)
+            sys.exit(2)
+        return show(v)
+
+    if fig == "all":
+        names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
+                 "svc", "saturated", "busy_s", "resp_total_s", "sat_full", "span"]
+        for n in names:
+            print("F_%s='%s'" % (n, figure(n)))
         for p in procs:
             for t in p.get("threads_detail") or []:
-                if t["tid"] == tid:
-                    v = t.get("busy_s")
-    elif fig == "sat_full":
-        took = []
-        for iv in ivs:
-            ps = sel(iv)
-            took.append((sum((p.get("net") or {}).get("rx_ops") or 0 for p in ps) > 0,
-                         ps[0] if len(ps) == 1 else None))
-        n = k = 0
-        for i in range(1, len(took) - 1):
-            if took[i - 1][0] and took[i][0] and took[i + 1][0] and took[i][1]:
-                n += 1
-                k += 1 if get(took[i][1], "queue", "saturated") is True else 0
-        v = "%d %d" % (k, n)
-    elif fig == "span":
-        v = span
+                print("F_thread_busy_%d='%s'" % (t["tid"], show(t.get("busy_s"))))
     else:
-        print("stq.py: unknown figure '%s'" % fig, file=sys.stderr)
-        return 2
-    if v is None:
-        print("null")
-    elif isinstance(v, bool):
-        print("true" if v else "false")
-    elif isinstance(v, float):
-        print("%.9g" % v)
-    else:
-        print(v)
+        print(figure(fig))
     return 0
+
+
+def show(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "%.9g" % v
+    return str(v)
 
 
 sys.exit(main())

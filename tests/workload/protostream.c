@@ -39,6 +39,7 @@ static struct {
 	const char *host, *pidfile;
 	int port;
 	uint64_t count, seed;
+	double duration;
 	unsigned inflight, min_size, max_size, max_chunk, connections, heartbeat_every;
 } cfg = {
 	.host = "127.0.0.1",
@@ -62,7 +63,7 @@ static const char usage_text[] =
 	"                          [--max-chunk BYTES] [--seed N] [--pidfile PATH]\n"
 	"       protostream client --proto kafka|amqp [--host ADDR] [--port N] [--count N]\n"
 	"                          [--inflight K] [--min-size B] [--max-size B]\n"
-	"                          [--heartbeat-every N] [--seed N]\n\n"
+	"                          [--duration S] [--heartbeat-every N] [--seed N]\n\n"
 	"  --proto P            kafka or amqp\n"
 	"  --port N             TCP port (default 9092)\n"
 	"  --connections N      server: serve N connections one after another, then exit (default "
@@ -74,6 +75,7 @@ static const char usage_text[] =
 	"  --count N            client: requests (Kafka) or publishes (AMQP) to send (default "
 	"1000)\n"
 	"  --inflight K         client: at most K unanswered at once (default 8)\n"
+	"  --duration S         client: send no new request after S seconds (default: no limit)\n"
 	"  --min-size, --max-size B   client: payload bytes, uniform (default 16..2000)\n"
 	"  --heartbeat-every N  client, AMQP: a heartbeat frame after every N publishes (0: none;\n"
 	"                       default 10)\n"
@@ -327,6 +329,8 @@ static int run_client(void)
 	struct buf out = {0}, in = {0};
 	struct counts c = {0};
 	uint64_t answered = 0, tx_bytes = 0;
+	struct timespec t0, now;
+	bool stop = false;
 	int fd = connect_server();
 
 	if (fd < 0) {
@@ -339,12 +343,20 @@ static int run_client(void)
 			goto fail;
 		tx_bytes += 8;
 	}
-	while (answered < cfg.count) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		ssize_t r;
 		long n;
 
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (cfg.duration > 0 &&
+		    (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / NSEC >=
+			    cfg.duration)
+			stop = true;
+		if (answered == c.messages && (stop || c.messages == cfg.count))
+			break;
 		out.len = 0;
-		while (c.messages < cfg.count && c.messages - answered < cfg.inflight)
+		while (!stop && c.messages < cfg.count && c.messages - answered < cfg.inflight)
 			client_build(&out, c.messages, &c);
 		if (out.len) {
 			if (write_all(fd, out.p, out.len))
@@ -582,6 +594,7 @@ int main(int argc, char **argv)
 		{"heartbeat-every", required_argument, 0, 'b'},
 		{"seed", required_argument, 0, 's'},
 		{"pidfile", required_argument, 0, 'f'},
+		{"duration", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -640,6 +653,16 @@ int main(int argc, char **argv)
 		case 's':
 			cfg.seed = (uint64_t)parse_num("--seed", optarg, 0, 1e15);
 			break;
+		case 'd': {
+			char *end;
+
+			errno = 0;
+			cfg.duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(cfg.duration > 0) ||
+			    cfg.duration > 86400)
+				usage_error("--duration '%s': want seconds > 0%s", optarg, "");
+			break;
+		}
 		case 'f':
 			if (!*optarg)
 				usage_error("--pidfile: empty path%s%s", "", "");
