@@ -17,6 +17,8 @@ when none is given). A figure that is missing or null prints "null".
   util          queue.utilization (of the one process)
   busy_s        queue.utilization x servers x span_s, summed
   svc           queue.service_time_s (of the one process)
+  resp          queue.response_s (of the one process)
+  servers       queue.servers (of the one process)
   resp_total_s  queue.response_s x throughput x span_s, summed
   saturated     queue.saturated (of the one process)
   thread_busy:TID   threads_detail busy_s of thread TID (needs --threads)
@@ -93,8 +95,9 @@ def main():
             us = sorted({str(get(p, "queue", "unit")) for p in procs
                          if p.get("queue") and (get(p, "net", "rx_ops") or 0) > 0})
             v = "+".join(us) if us else None
-        elif fig in ("util", "svc", "saturated"):
-            key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated"}[fig]
+        elif fig in ("util", "svc", "saturated", "resp", "servers"):
+            key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated",
+                   "resp": "response_s", "servers": "servers"}[fig]
             v = get(procs[0], "queue", key) if len(procs) == 1 else None
         elif fig == "busy_s":
             v = total(lambda p: mul(get(p, "queue", "utilization"), get(p, "queue", "servers"),
@@ -129,7 +132,8 @@ def main():
 
     if fig == "all":
         names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
-                 "svc", "saturated", "busy_s", "resp_total_s", "sat_full", "span"]
+                 "svc", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
+                 "span"]
         for n in names:
             print("F_%s='%s'" % (n, figure(n)))
         for p in procs:
