@@ -102,6 +102,7 @@ st_start() {
 	STE=$OUT/$name.st.err
 	timeout 120 "$ST" --json -i 1 -p "$pid" "$@" >"$STF" 2>"$STE" &
 	STP=$!
+	ST_LIVE=$STP # stopped by the exit trap if the suite is interrupted
 	wait_lines "$STF" 1 20 || {
 		bad "streamtrace: no interval within 20 s: $(tail -2 "$STE")"
 		stop_pid $STP
@@ -113,6 +114,7 @@ st_stop() {
 	kill -INT "$STP" 2>/dev/null
 	wait "$STP"
 	local rc=$?
+	ST_LIVE=""
 	[ $rc = 0 ] || bad "streamtrace exited $rc: $(tail -2 "$STE")"
 	tail -1 "$STF" | grep -q '"type": *"summary"' ||
 		bad "the last line of streamtrace's output is not the summary"
@@ -217,7 +219,15 @@ test_redis_openloop_below() {
 	check_msgs $((t1 - t0)) resp
 	row "arrival_rate / throughput" 1 "$(calc "$F_l_rate / $F_x_rate")" rel $COUNT_TOL
 	row "(saturated)" false "$F_saturated" info
-	row "(client latency mean s)" "" "$(json_key "$OUT/$name.ol" latency_mean_s)" info
+	# the client's own latency (loopback and its own reading included)
+	# against W and each model's prediction: shown, not judged
+	local lat m
+	lat=$(json_key "$OUT/$name.ol" latency_mean_s)
+	row "(client latency; response_s)" "$lat" "$F_resp" info
+	for m in mm1 mmc mg1 gg1; do
+		local v=F_$m
+		row "(client latency; model $m)" "$lat" "${!v}" info
+	done
 }
 
 # Open loop above capacity: DEBUG SLEEP 0.002 caps the server at 500
@@ -358,7 +368,7 @@ test_nats_rate() {
 
 proto_case() {
 	local proto=$1 name=ps_$1 pidf=$OUT/ps_$1.pid spid srv cli
-	"$W/protostream" server --proto "$proto" --port $PS_PORT --pidfile "$pidf" \
+	taskset -c "$SRV_CPU" "$W/protostream" server --proto "$proto" --port $PS_PORT --pidfile "$pidf" \
 		>"$OUT/$name.srv" 2>&1 &
 	spid=$!
 	srv_track $spid

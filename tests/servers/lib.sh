@@ -22,8 +22,14 @@ SRV_DIR=$(mktemp -d /tmp/streamtrace-srv.XXXXXX)
 chmod 755 "$SRV_DIR"
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
+# SERVERS_KEEP=DIR keeps every output of the run (streamtrace's JSON, the
+# clients' lines) in DIR
 servers_cleanup() {
+	[ -n "${ST_LIVE:-}" ] && stop_pid "$ST_LIVE"
 	stop_servers
+	if [ -n "${SERVERS_KEEP:-}" ]; then
+		mkdir -p "$SERVERS_KEEP" && cp -r "$OUT"/. "$SERVERS_KEEP"/
+	fi
 	rm -rf "$SRV_DIR" "$OUT"
 }
 trap servers_cleanup EXIT

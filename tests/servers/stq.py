@@ -15,6 +15,7 @@ when none is given). A figure that is missing or null prints "null".
   l_rate        queue.arrival_rate summed
   unit          queue.unit (the distinct values, joined with '+')
   util          queue.utilization (of the one process)
+  mm1 mmc mg1 gg1   queue.model.*_response_s (of the one process)
   busy_s        queue.utilization x servers x span_s, summed
   svc           queue.service_time_s (of the one process)
   resp          queue.response_s (of the one process)
@@ -99,6 +100,9 @@ def main():
             key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated",
                    "resp": "response_s", "servers": "servers"}[fig]
             v = get(procs[0], "queue", key) if len(procs) == 1 else None
+        elif fig in ("mm1", "mmc", "mg1", "gg1"):
+            m = get(procs[0], "queue", "model") if len(procs) == 1 else None
+            v = m.get(fig + "_response_s") if isinstance(m, dict) else None
         elif fig == "busy_s":
             v = total(lambda p: mul(get(p, "queue", "utilization"), get(p, "queue", "servers"),
                                     span))
@@ -133,7 +137,7 @@ def main():
     if fig == "all":
         names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
                  "svc", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
-                 "span"]
+                 "span", "mm1", "mmc", "mg1", "gg1"]
         for n in names:
             print("F_%s='%s'" % (n, figure(n)))
         for p in procs:
