@@ -231,21 +231,35 @@ EOF
 	taskset -c "$SRV_CPU" mosquitto -c "$d/mosquitto.conf" >/dev/null 2>&1 &
 	MOSQ_PID=$!
 	srv_track $MOSQ_PID
-	wait_until 10 mosquitto_sub -p "$port" -h 127.0.0.1 -C 1 -W 1 -t '$SYS/broker/uptime' ||
+	wait_until 10 mosquitto_sub -p "$port" -h 127.0.0.1 -C 1 -W 2 -t '$SYS/broker/uptime' ||
 		{ echo "mosquitto did not start"; return 1; }
 }
-# mqtt_received PORT [KIND]: the broker's own count of received MQTT packets
-# ($SYS/broker/messages/received: every control packet) or, with KIND
-# publish, of PUBLISH packets ($SYS/broker/publish/messages/received). $SYS
-# is republished once a second, so a reading is at most 1 s old: the suite
-# reads after the server has been idle for more than that. A reading is one
-# connection (CONNECT, SUBSCRIBE, DISCONNECT: 3 packets, none a PUBLISH),
-# which the next reading counts; MQTT_READER_PKTS is that number.
-MQTT_READER_PKTS=3
+# mqtt_sys PORT: "UPTIME ALL PUBLISH" as last published in $SYS: the broker's
+# uptime (s), its count of received MQTT control packets
+# ($SYS/broker/messages/received) and of PUBLISH packets
+# ($SYS/broker/publish/messages/received); the retained values, which are up
+# to one $SYS interval old (more on a loaded machine: seen 1.2 s)
+mqtt_sys() {
+	mosquitto_sub -h 127.0.0.1 -p "$1" -v -C 3 -W 3 -t '$SYS/broker/uptime' \
+		-t '$SYS/broker/messages/received' -t '$SYS/broker/publish/messages/received' |
+		awk '$1 ~ /uptime$/ { u = $2 } $1 ~ /publish\/messages\/received$/ { p = $2 }
+		     $1 ~ /broker\/messages\/received$/ { a = $2 } END { print u, a, p }'
+}
+# mqtt_received PORT: "ALL PUBLISH" counted by the broker up to now: waits
+# for the next $SYS cycle after the call (the uptime moves on), then reads
+# the counters republished in it. A reading is one connection (CONNECT,
+# SUBSCRIBE, DISCONNECT: 3 packets, none a PUBLISH), which later readings
+# count in ALL.
 mqtt_received() {
-	local topic='$SYS/broker/messages/received'
-	[ "${2:-}" = publish ] && topic='$SYS/broker/publish/messages/received'
-	mosquitto_sub -h 127.0.0.1 -p "$1" -C 1 -W 3 -t "$topic"
+	local a b i
+	a=$(mqtt_sys "$1")
+	for i in $(seq 40); do
+		sleep 0.1
+		b=$(mqtt_sys "$1")
+		[ "${b%% *}" -gt "${a%% *}" ] 2>/dev/null && break
+	done
+	sleep 0.2 # the counters come after the uptime in a cycle
+	mqtt_sys "$1" | cut -d' ' -f2-
 }
 
 # --- NATS -----------------------------------------------------------------------
