@@ -268,7 +268,7 @@ ensure_nginx() {
 
 # nginx_wrk NAME CONNS: wrk, one thread, 2 s; stub_status counts
 nginx_wrk() {
-	local name=$1 c=$2 r0 r1 s0 s1 w0 w1 done truth
+	local name=$1 c=$2 r0 r1 s0 s1 w0 w1 wrk_done truth
 	ensure_nginx || return
 	r0=$(nginx_requests $NGINX_PORT)
 	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
@@ -281,9 +281,9 @@ nginx_wrk() {
 	s1=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	r1=$(nginx_requests $NGINX_PORT)
 	truth=$((r1 - r0 - 1)) # the second status request counts itself
-	done=$(awk '/requests in/ { print $1 }' "$OUT/$name.wrk")
+	wrk_done=$(awk '/requests in/ { print $1 }' "$OUT/$name.wrk")
 	# wrk counts completed responses; up to CONNS were in flight at its end
-	row "truth: requests = wrk's (+ in flight)" "$truth" "${done:-null}" abs "$c"
+	row "truth: requests = wrk's (+ in flight)" "$truth" "${wrk_done:-null}" abs "$c"
 	figures "$NGINX_WORKER"
 	check_msgs $truth http1
 	check_busy "$NGINX_WORKER" "$s0" "$s1" "$(calc "$w1 - $w0")" $truth

@@ -143,6 +143,7 @@ start_pg() {
 		-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
 		-c max_connections=20 >"$d/log" 2>&1 &
 	PG_PID=$!
+	# shellcheck disable=SC2034 # for the caller (the cluster's files and log)
 	PG_DIR=$d
 	srv_track $PG_PID
 	wait_until 20 "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" ||
