@@ -513,6 +513,7 @@ fi
 for b in openloop mqttpub natspub protostream; do
 	[ -x "$W/$b" ] || { echo "servers: build first (make)"; exit 1; }
 done
+python3 "$ROOT/tests/servers/selftest.py" || exit 1
 run_all servers
 rc=$?
 echo "servers: the table of truth against streamtrace is in $TABLE"
