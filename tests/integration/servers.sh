@@ -25,6 +25,7 @@ set -u
 PATTERN=${1:-${PATTERN:-}}
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/servers/lib.sh"
+ST=${SERVERS_ST:-$ST} # SERVERS_ST=PATH: judge another streamtrace binary
 W=$ROOT/build/tests
 STQ="python3 $ROOT/tests/servers/stq.py"
 CMP="python3 $ROOT/tests/servers/cmp.py"
