@@ -456,7 +456,8 @@ test_pg_lock_wait() {
 	row "truth: B's UPDATE time (pgss) > 2 s" 2 "${n:-null}" gt
 	figures "$bpid"
 	tb=F_thread_busy_$bpid
-	row "B busy (threads_detail busy_s)" "${n:-0}" "${!tb:-null}" min 0.9
+	# threads_detail is no part of the contract: shown, not judged
+	row "(B busy, threads_detail busy_s)" "${n:-0}" "${!tb:-null}" info
 	row "B busy (U x servers x span)" "${n:-0}" "$F_busy_s" min 0.9
 	row "B response_s x messages" "${n:-0}" "$F_resp_total_s" min 0.9
 }
