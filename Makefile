@@ -113,7 +113,8 @@ streamtrace: $(BUILD)/streamtrace
 # the static binary only: ./streamtrace keeps pointing at the full build
 # (the static one has no --listen)
 static:
-	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=$(BUILD)/static $(BUILD)/static/streamtrace
+	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=$(BUILD)/static $(BUILD)/static/streamtrace \
+		workloads $(BUILD)/static/tests/bpfprog
 	$(Q)ln -sf $(BUILD)/static/streamtrace streamtrace-static
 
 workloads: $(WORKLOADS)
