@@ -29,10 +29,21 @@ ST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -I$(BUILD) -I$(BUILD)/gen -I
 # static build has no --listen: Debian's libmicrohttpd.a needs GnuTLS, and
 # GnuTLS's p11-kit has no static library.
 LDLIBS     := -lbpf -lelf -lz -lm -lpthread -ldl
+# --web-config (user/web_config.c): libyaml parses the file, crypt(3) checks
+# bcrypt passwords. Both are linked; the static build keeps them when
+# libyaml.a is installed (libyaml-dev has it) and goes without --web-config
+# when it is not.
+WEB_LIBS   := -lyaml -lcrypt
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD
+ifeq ($(wildcard $(shell $(CC) -print-file-name=libyaml.a)),)
+$(info static build: no libyaml.a, so no --web-config (apt-get install libyaml-dev))
+ST_CFLAGS  += -DST_NO_YAML
+WEB_LIBS   := -lcrypt
 endif
+endif
+LDLIBS     += $(WEB_LIBS)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -41,14 +52,18 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
-	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8
+	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8 \
+	      outfile web_config
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c))
+WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
+	      $(BUILD)/tests/bpfprog
+# STATIC=1 links the workloads statically too (the kernel-matrix guest has no libc)
+WL_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 .DELETE_ON_ERROR:
 .PHONY: all clean check unit integration format format-check demo bench install uninstall \
-	deps static help workloads fuzz fuzz-short
+	deps static help workloads fuzz fuzz-short check-kernels
 
 all: streamtrace workloads
 
@@ -56,9 +71,10 @@ help:
 	@echo "make            build ./streamtrace and the test workloads"
 	@echo "make check      install missing packages, build, run every test (root for BPF tests)"
 	@echo "make demo       install, build, and trace the bundled workload live"
+	@echo "make check-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and test inside"
 	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
-	@echo "make STATIC=1   a fully static binary"
+	@echo "make static     a fully static binary (./streamtrace-static, no --listen)"
 	@echo "make V=1        show the commands"
 
 $(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/tests/san:
@@ -94,14 +110,21 @@ $(BUILD)/streamtrace: $(USER_OBJS)
 streamtrace: $(BUILD)/streamtrace
 	$(Q)ln -sf $(BUILD)/streamtrace $@
 
+# the static binary only: ./streamtrace keeps pointing at the full build
+# (the static one has no --listen)
 static:
-	$(Q)$(MAKE) STATIC=1 BUILD=$(BUILD)/static
+	$(Q)$(MAKE) --no-print-directory STATIC=1 BUILD=$(BUILD)/static $(BUILD)/static/streamtrace \
+		workloads $(BUILD)/static/tests/bpfprog
 	$(Q)ln -sf $(BUILD)/static/streamtrace streamtrace-static
 
 workloads: $(WORKLOADS)
 $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@ -lm -lpthread
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@ -lm -lpthread
+# the kernel matrix's stand-in for bpftool in the guest
+$(BUILD)/tests/bpfprog: tests/kernels/bpfprog.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@
 
 # unit tests: the pure modules are compiled once, under ASan/UBSan, into one
 # archive that every test links (not once per test binary)
@@ -117,7 +140,7 @@ $(BUILD)/san/libpure.a: $(SAN_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libpure.a | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser \
-		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz
+		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread
 
 # libFuzzer on the recording reader (and report/diff over what it reads):
 # 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
@@ -126,7 +149,8 @@ $(BUILD)/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c $(foreach m,$(PURE),us
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
-		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm
+		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm \
+		-lyaml -lcrypt -lpthread
 
 fuzz-short: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=20 -max_len=65536 corpus \
@@ -164,18 +188,18 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus msgs
+INTEGRATION := run queue record prometheus kernel servers msgs
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
 format:
 	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c \
-		tests/fuzz/*.c
+		tests/fuzz/*.c tests/kernels/*.c
 
 format-check:
 	$(call msg,FORMAT,check)
 	$(Q)$(CLANG_FMT) --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c \
-		tests/workload/*.c tests/fuzz/*.c
+		tests/workload/*.c tests/fuzz/*.c tests/kernels/*.c
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -186,6 +210,13 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory check-kernels
+
+# Debian's 6.1 and 6.12 kernels booted under qemu with a focused suite inside
+# (scripts/kernel-matrix.sh; downloads cached in $(BUILD)/kernels)
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory static
+	$(Q)BUILD=$(BUILD) scripts/kernel-matrix.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

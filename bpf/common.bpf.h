@@ -94,11 +94,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ST_MAX_PROCS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct st_attach);
 } attach_tgids SEC(".maps") __weak;
 
-/* -c COMM: processes that exec a program of this name are traced. */
-const volatile char target_comm[ST_COMM_LEN] __weak = {};
+/* -c NAME (repeatable): processes that exec a program of one of these
+ * names are traced. */
+const volatile char target_comms[ST_MAX_COMMS][ST_COMM_LEN] __weak = {};
+const volatile __u32 n_target_comms __weak = 0;
 const volatile __u32 max_procs __weak = ST_DEFAULT_PROCS;
 /* Interval epoch, bumped by the loader at each interval boundary. */
 __u32 epoch __weak;

@@ -92,16 +92,20 @@ int BPF_PROG(st_sched_process_fork, struct task_struct *parent, struct task_stru
 static __always_inline int st_comm_matches(struct task_struct *p)
 {
 	char comm[ST_COMM_LEN];
-	int i;
+	int i, k;
 
 	bpf_probe_read_kernel(comm, sizeof(comm), p->comm);
-	for (i = 0; i < ST_COMM_LEN; i++) {
-		if (comm[i] != target_comm[i])
-			return 0;
-		if (!comm[i])
+	for (k = 0; k < ST_MAX_COMMS && k < n_target_comms; k++) {
+		for (i = 0; i < ST_COMM_LEN; i++) {
+			if (comm[i] != target_comms[k][i])
+				break;
+			if (!comm[i])
+				return 1;
+		}
+		if (i == ST_COMM_LEN)
 			return 1;
 	}
-	return 1;
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -120,7 +124,7 @@ int BPF_PROG(st_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 	if (bpf_map_lookup_elem(&exec_pids, &tgid)) {
 		bpf_map_delete_elem(&exec_pids, &tgid);
 		st_proc_new(p, ST_ORIGIN_EXEC_PID, (__u32)-1);
-	} else if (target_comm[0] && st_comm_matches(p)) {
+	} else if (n_target_comms && st_comm_matches(p)) {
 		st_proc_new(p, ST_ORIGIN_EXEC_COMM, (__u32)-1);
 	}
 	return 0;
@@ -165,21 +169,33 @@ SEC("iter/task")
 int st_attach_iter(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct st_attach *a;
 	struct st_task *t;
-	__u32 tgid, *slot;
+	__u32 tgid;
 
 	if (!task)
 		return 0;
 	tgid = task->tgid;
-	slot = bpf_map_lookup_elem(&attach_tgids, &tgid);
-	if (!slot)
+	a = bpf_map_lookup_elem(&attach_tgids, &tgid);
+	if (!a)
 		return 0;
+	t = bpf_task_storage_get(&tasks, task, 0, 0);
+	if (t) {
+		/* traced already: by an earlier pass (same slot), or under
+		 * another slot (exec'd under a -c name meanwhile): keep that */
+		if (t->slot == a->slot)
+			a->marked++;
+		else
+			a->traced_already++;
+		return 0;
+	}
 	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		st_lost(ST_LOST_STORAGE);
 		return 0;
 	}
-	t->slot = *slot;
+	t->slot = a->slot;
+	a->marked++;
 	if (task->on_cpu && !t->oncpu_since)
 		t->oncpu_since = bpf_ktime_get_ns();
 	return 0;

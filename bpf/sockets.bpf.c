@@ -907,6 +907,42 @@ int BPF_PROG(st_sock_recv_length, struct sock *sk, int ret, int flags)
 	return st_on_recv(sk, ret, flags);
 }
 
+/*
+ * Fallbacks for kernels without sock_recv_length (before Linux 6.3): fexit
+ * on the protocol families' recvmsg, which is what that tracepoint's caller,
+ * sock_recvmsg_nosec, calls through sock->ops (so every path is seen:
+ * read, recv*, recvmmsg's every message). unix_seqpacket_recvmsg calls
+ * unix_dgram_recvmsg and is not hooked (it would count twice). The loader
+ * turns these on only when the tracepoint is missing.
+ */
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(st_fx_inet_recvmsg, struct socket *sock, struct msghdr *msg, size_t size, int flags,
+	     int ret)
+{
+	return st_on_recv(sock->sk, ret, flags);
+}
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(st_fx_inet6_recvmsg, struct socket *sock, struct msghdr *msg, size_t size, int flags,
+	     int ret)
+{
+	return st_on_recv(sock->sk, ret, flags);
+}
+
+SEC("fexit/unix_stream_recvmsg")
+int BPF_PROG(st_fx_unix_stream_recvmsg, struct socket *sock, struct msghdr *msg, size_t size,
+	     int flags, int ret)
+{
+	return st_on_recv(sock->sk, ret, flags);
+}
+
+SEC("fexit/unix_dgram_recvmsg")
+int BPF_PROG(st_fx_unix_dgram_recvmsg, struct socket *sock, struct msghdr *msg, size_t size,
+	     int flags, int ret)
+{
+	return st_on_recv(sock->sk, ret, flags);
+}
+
 /* A send of ret bytes on sk by the current task has returned. */
 static __always_inline int st_on_send(struct sock *sk, int ret)
 {
@@ -935,6 +971,35 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(st_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	return st_on_send(sk, ret);
+}
+
+/* Fallbacks for sock_send_length (before Linux 6.3): fexit on the families'
+ * sendmsg, as sock_sendmsg_nosec calls them (unix_seqpacket_sendmsg goes
+ * through unix_dgram_sendmsg). */
+SEC("fexit/inet_sendmsg")
+int BPF_PROG(st_fx_inet_sendmsg, struct socket *sock, struct msghdr *msg, size_t size, int ret)
+{
+	return st_on_send(sock->sk, ret);
+}
+
+SEC("fexit/inet6_sendmsg")
+int BPF_PROG(st_fx_inet6_sendmsg, struct socket *sock, struct msghdr *msg, size_t size, int ret)
+{
+	return st_on_send(sock->sk, ret);
+}
+
+SEC("fexit/unix_stream_sendmsg")
+int BPF_PROG(st_fx_unix_stream_sendmsg, struct socket *sock, struct msghdr *msg, size_t size,
+	     int ret)
+{
+	return st_on_send(sock->sk, ret);
+}
+
+SEC("fexit/unix_dgram_sendmsg")
+int BPF_PROG(st_fx_unix_dgram_sendmsg, struct socket *sock, struct msghdr *msg, size_t size,
+	     int ret)
+{
+	return st_on_send(sock->sk, ret);
 }
 
 /* The socket's owner, if it is a traced process still. */
@@ -1021,6 +1086,16 @@ int BPF_PROG(st_sk_data_ready, const struct sock *csk)
 	return st_on_data_ready((struct sock *)csk);
 }
 
+/* Fallback for sk_data_ready (before Linux 6.10): the tracepoint sits at
+ * the top of sock_def_readable, the sk_data_ready of TCP, UDP and Unix
+ * sockets; fentry there sees the same calls (not those of the rarer
+ * data_ready implementations: sockmap, TLS, SMC). */
+SEC("fentry/sock_def_readable")
+int BPF_PROG(st_fe_sock_def_readable, struct sock *sk)
+{
+	return st_on_data_ready(sk);
+}
+
 static __always_inline struct st_proc_stat *st_owner_stat(const struct sock *sk)
 {
 	struct st_proc *proc;
@@ -1101,6 +1176,37 @@ int BPF_PROG(st_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	if (!s->is_tcp)
 		ps->drops_dgram++;
 	key = ((__u64)s->slot << 32) | (__u32)reason;
+	n = bpf_map_lookup_elem(&drop_reasons, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&drop_reasons, &key, &one, BPF_NOEXIST))
+		st_lost(ST_LOST_ERRNO_FULL);
+	return 0;
+}
+
+/* Before kfree_skb had rx_sk: a UDP datagram the socket could not take
+ * (udp_fail_queue_rcv_skb, Linux 3.8+, fires for each one, IPv4 and IPv6):
+ * -ENOMEM is a full receive buffer, anything else memory accounting. */
+SEC("tp_btf/udp_fail_queue_rcv_skb")
+int BPF_PROG(st_udp_fail_queue_rcv_skb, int rc, struct sock *sk)
+{
+	struct st_proc *proc;
+	struct st_sock *s;
+	struct st_proc_stat *ps;
+	__u64 key, one = 1, *n;
+	__u32 reason;
+
+	if (have_kfree_skb_sk)
+		return 0; /* kfree_skb sees it, with the reason */
+	s = st_sock_owned(sk, &proc);
+	if (!s || !(ps = st_proc_stat_of(s->slot)))
+		return 0;
+	ps->drops++;
+	ps->drops_dgram++;
+	reason = rc == -12 /* ENOMEM */
+			 ? bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF)
+			 : bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM);
+	key = ((__u64)s->slot << 32) | reason;
 	n = bpf_map_lookup_elem(&drop_reasons, &key);
 	if (n)
 		__sync_fetch_and_add(n, 1);

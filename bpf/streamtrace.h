@@ -14,6 +14,8 @@
  * also holds 0; the last bucket holds everything from 2^31 ns (2.1 s) up. */
 #define ST_HIST_BUCKETS 32
 #define ST_COMM_LEN	16
+/* -c NAME given at most this many times */
+#define ST_MAX_COMMS 8
 /* Default and hard cap of traced processes alive at once (slots). */
 #define ST_DEFAULT_PROCS 64
 #define ST_MAX_PROCS	 4096
@@ -164,6 +166,18 @@ struct st_proc {
 	char comm[ST_COMM_LEN];
 	__s64 backlog_bytes;   /* unread bytes in its sockets now (gauge) */
 	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
+};
+
+/* An existing process being attached (attach_tgids value): its slot, and
+ * what the task iterator found: threads it gave that slot, and threads that
+ * were traced already under another slot (the process exec'd under a -c
+ * name meanwhile). No thread marked: the process exited before it could be
+ * traced; the loader then gives the slot back. */
+struct st_attach {
+	__u32 slot;
+	__u32 marked;
+	__u32 traced_already;
+	__u32 pad;
 };
 
 /* Per-thread state kept in task storage. */

@@ -5,10 +5,16 @@
 # nothing done by hand.
 set -eu
 
+# busybox-static, qemu-system-x86 and cpio: the kernel matrix (scripts/kernel-matrix.sh)
+# The real-server suite (tests/integration/servers.sh) starts its own
+# redis-server, PostgreSQL (pgbench and pg_stat_statements come with
+# postgresql/postgresql-contrib), nginx, mosquitto and nats-server on its own
+# ports and data dirs; the services that the packages install are not used.
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
-PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev \
-libcmocka-dev clang-format strace bpftrace python3 procps iproute2 prometheus curl \
-libclang-rt-14-dev chromium nftables"
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
+libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
+libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio \
+redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server"
 
 missing=""
 for p in $PKGS; do

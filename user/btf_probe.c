@@ -134,11 +134,27 @@ int btf_probe_read(struct btf_probe *b, const char *path)
 		b->map_len = (size_t)st.st_size;
 		return 0;
 	}
-	/* sysfs may report no size: grow as needed */
-	cap = st.st_size > 0 ? (size_t)st.st_size : 8u << 20;
+	/* sysfs may report no size: grow as needed, but only while it looks
+	 * like BTF (its magic first) and up to a bound, so that a wrong path
+	 * (STREAMTRACE_BTF=/dev/zero, a FIFO) fails at once */
+	cap = st.st_size > 0 && (size_t)st.st_size <= BTF_PROBE_MAX_BYTES ? (size_t)st.st_size
+									  : 8u << 20;
 	buf = malloc(cap);
 	while (buf && (r = read(fd, buf + got, cap - (size_t)got)) > 0) {
 		got += r;
+		if (got >= 2 && ((uint8_t)buf[0] | (uint8_t)buf[1] << 8) != 0xeB9F &&
+		    ((uint8_t)buf[1] | (uint8_t)buf[0] << 8) != 0xeB9F) {
+			free(buf);
+			close(fd);
+			errno = EINVAL; /* not BTF */
+			return -1;
+		}
+		if ((size_t)got == cap && cap >= BTF_PROBE_MAX_BYTES) {
+			free(buf);
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
 		if ((size_t)got == cap) {
 			char *nb = realloc(buf, cap * 2);
 
@@ -227,4 +243,26 @@ int btf_probe_enum(const struct btf_probe *b, const char *name,
 			fn(ctx, vn, e[i].val);
 	}
 	return (int)n;
+}
+
+int btf_probe_has_func(const struct btf_probe *b, const char *name)
+{
+	return find_named(b, BTF_KIND_FUNC, name) != NULL;
+}
+
+int btf_probe_enum_has(const struct btf_probe *b, const char *name, const char *value_name)
+{
+	const struct btf_type *t = find_named(b, BTF_KIND_ENUM, name);
+	const struct btf_enum *e;
+
+	if (!t)
+		return 0;
+	e = (const void *)(t + 1);
+	for (uint32_t i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		const char *vn = str_at(b, e[i].name_off);
+
+		if (vn && !strcmp(vn, value_name))
+			return 1;
+	}
+	return 0;
 }

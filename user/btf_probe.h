@@ -26,7 +26,10 @@ struct btf_probe {
 
 /* Parse a raw BTF blob (not copied: it must outlive the probe). 0 or -1. */
 int btf_probe_init(struct btf_probe *b, const void *data, size_t len);
-/* Read and parse a BTF file (/sys/kernel/btf/vmlinux). 0, or -1 with errno. */
+/* A kernel's BTF is a few MiB; a file past this is not one. */
+#define BTF_PROBE_MAX_BYTES (256u << 20)
+/* Read and parse a BTF file (/sys/kernel/btf/vmlinux). 0, or -1 with errno
+ * (EINVAL: not BTF; EFBIG: larger than BTF_PROBE_MAX_BYTES). */
 int btf_probe_read(struct btf_probe *b, const char *path);
 void btf_probe_free(struct btf_probe *b);
 
@@ -37,5 +40,11 @@ int btf_probe_typedef_params(const struct btf_probe *b, const char *name);
 /* Calls fn for each value of enum name; returns the count, -1 if none. */
 int btf_probe_enum(const struct btf_probe *b, const char *name,
 		   void (*fn)(void *ctx, const char *value_name, int64_t value), void *ctx);
+
+/* 1 if the kernel has a function of this name (a BTF FUNC: not inlined
+ * away, so fentry/fexit and kprobes can attach to it), else 0. */
+int btf_probe_has_func(const struct btf_probe *b, const char *name);
+/* 1 if enum `name` has a value named `value_name`, else 0. */
+int btf_probe_enum_has(const struct btf_probe *b, const char *name, const char *value_name);
 
 #endif

@@ -33,7 +33,9 @@ static const char usage_text[] =
 	"TARGET (one or more):\n"
 	"  -p, --pid PID[,PID...]   running processes, all their threads and children\n"
 	"  -c, --comm NAME          processes named NAME, including ones started later\n"
-	"      --cgroup PATH        processes in a cgroup v2 directory\n"
+	"                           (repeatable: up to 8 names)\n"
+	"      --cgroup PATH        processes in a cgroup v2 directory and the cgroups\n"
+	"                           below it, also ones that join later\n"
 	"  -- COMMAND [ARGS...]     start COMMAND, trace it and its children until it\n"
 	"                           exits, then exit with its status\n"
 	"\n"
@@ -42,6 +44,8 @@ static const char usage_text[] =
 	"  -d, --duration SECS      stop after SECS\n"
 	"      --json               JSON lines on stdout instead of the live table\n"
 	"      --listen ADDR:PORT   serve Prometheus metrics at /metrics\n"
+	"      --web-config FILE    TLS and basic auth for --listen, in the format of\n"
+	"                           Prometheus' exporter-toolkit (docs/prometheus.md)\n"
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
 	"  -o, --output FILE        (record) the recording to write\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
@@ -89,6 +93,7 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_THRESHOLD,
 	OPT_ALL,
+	OPT_WEB_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +115,7 @@ static const struct option long_opts[] = {
 	{"connections", no_argument, NULL, OPT_CONNECTIONS},
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -257,20 +263,28 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			if (!*optarg || strlen(optarg) > 15)
 				return usage_error(err, "-c: '%s' is not a command name%s", optarg,
 						   " (1 to 15 characters, as the kernel keeps)");
-			o->comm = optarg;
+			for (unsigned k = 0; k < o->n_comms; k++)
+				if (!strcmp(o->comms[k], optarg))
+					goto comm_done; /* a set: twice is once */
+			if (o->n_comms == ST_MAX_COMMS_CLI)
+				return usage_error(err, "-c: more than %s names given%s", "8", "");
+			o->comms[o->n_comms++] = optarg;
+comm_done:
 			break;
 		case OPT_CGROUP:
 			o->cgroup = optarg;
 			break;
 		case 'i':
-			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01)
+			if (cli_parse_seconds(optarg, &o->interval_s) || o->interval_s < 0.01 ||
+			    o->interval_s > 86400)
 				return usage_error(err, "-i: '%s' is not a valid interval%s",
-						   optarg, " (seconds, at least 0.01)");
+						   optarg, " (seconds, from 0.01 to 86400)");
 			break;
 		case 'd':
 			if (cli_parse_seconds(optarg, &o->duration_s))
 				return usage_error(err, "-d: '%s' is not a valid duration%s",
-						   optarg, " (seconds, > 0)");
+						   optarg,
+						   " (seconds, more than 0 and at most a year)");
 			break;
 		case OPT_JSON:
 			o->json = 1;
@@ -308,6 +322,12 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		}
 		case OPT_ALL:
 			o->all_rows = 1;
+			break;
+		case OPT_WEB_CONFIG: /* the file itself is read when the server starts */
+			if (!*optarg)
+				return usage_error(err, "--web-config: empty file name%s%s", "",
+						   "");
+			o->web_config = optarg;
 			break;
 		case OPT_THREADS:
 			o->threads = 1;
@@ -362,6 +382,24 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 		}
 	}
 
+	/* an option that does nothing in this mode is a mistake, not a no-op */
+	if (o->output && o->cmd != CMD_RECORD)
+		return usage_error(
+			err, "-o is for record only (streamtrace record -o FILE ...)%s%s", "", "");
+	if (o->html && o->cmd != CMD_REPORT)
+		return usage_error(
+			err, "--html is for report only (streamtrace report FILE --html OUT)%s%s",
+			"", "");
+	if ((o->n_thresholds || o->all_rows) && o->cmd != CMD_DIFF)
+		return usage_error(err, "%s is for diff only%s",
+				   o->n_thresholds ? "--threshold" : "--all", "");
+	if (o->quiet && o->json)
+		return usage_error(
+			err, "-q and --json contradict each other (-q prints nothing)%s%s", "", "");
+	if ((o->cmd == CMD_REPORT || o->cmd == CMD_DIFF) &&
+	    (o->n_pids || o->n_comms || o->cgroup || o->command || o->listen || o->quiet))
+		return usage_error(err, "%s reads recordings: it takes no target, --listen or -q%s",
+				   o->cmd == CMD_REPORT ? "report" : "diff", "");
 	switch (o->cmd) {
 	case CMD_REPORT:
 		if (o->n_files != 1)
@@ -376,7 +414,9 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 			return usage_error(err, "record needs -o FILE%s%s", "", "");
 		/* fall through */
 	case CMD_TOP:
-		if (!o->n_pids && !o->comm && !o->cgroup && !o->command)
+		if (o->web_config && !o->listen)
+			return usage_error(err, "--web-config needs --listen%s%s", "", "");
+		if (!o->n_pids && !o->n_comms && !o->cgroup && !o->command)
 			return usage_error(
 				err,
 				"no target: give -p PID, -c NAME, --cgroup PATH or -- COMMAND%s%s",

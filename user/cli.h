@@ -8,6 +8,7 @@
 
 #define CLI_MAX_PIDS	   256
 #define CLI_MAX_THRESHOLDS 32
+#define ST_MAX_COMMS_CLI   8 /* = ST_MAX_COMMS (bpf/streamtrace.h) */
 
 enum cli_cmd {
 	CMD_TOP = 0,
@@ -20,7 +21,8 @@ struct cli_options {
 	enum cli_cmd cmd;
 	pid_t pids[CLI_MAX_PIDS];
 	unsigned n_pids;
-	const char *comm;
+	const char *comms[ST_MAX_COMMS_CLI]; /* -c NAME, repeatable */
+	unsigned n_comms;
 	const char *cgroup;
 	char **command; /* argv after "--", NULL-terminated, or NULL */
 	double interval_s;
@@ -43,6 +45,8 @@ struct cli_options {
 	int all_rows;	 /* diff --all */
 	int threads;	 /* --threads: the per-thread view */
 	int connections; /* --connections: the per-connection view */
+	/* --web-config FILE: TLS and basic auth for --listen */
+	const char *web_config;
 };
 
 enum cli_result {

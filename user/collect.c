@@ -16,7 +16,12 @@
 
 #define MAX_ERRS 16
 /* Processes kept for the summary once their slot is reused. */
-#define MAX_RETIRED 4096
+/* Exited processes kept one by one for the summary, once their exit has gone
+ * out in an interval; older ones are folded into one row per command name
+ * (at most MAX_FOLDED names, then one row for the rest), so that memory is
+ * bounded by processes alive, not by processes ever seen. */
+#define KEEP_RETIRED 64
+#define MAX_FOLDED   64
 
 #define STAT_U64S    (offsetof(struct st_proc_stat, runq_hist) / sizeof(uint64_t))
 #define STAT_MAX_IDX (offsetof(struct st_proc_stat, runq_max_ns) / sizeof(uint64_t))
@@ -49,6 +54,7 @@ struct proc_acc {
 	uint32_t origin;
 	int exited, exit_code;
 	int reported_exit; /* its exit went out in an interval already */
+	uint64_t folded;   /* a row of exited processes folded together (pid 0) */
 	uint32_t threads;
 
 	uint64_t c_stat[STAT_U64S]; /* last cumulative reading */
@@ -90,9 +96,10 @@ struct proc_acc {
 struct collector {
 	unsigned max_procs;
 	struct proc_acc **slots; /* by slot: the current occupant */
-	unsigned n_retired;
+	unsigned n_retired, cap_retired;
 	struct proc_acc **retired; /* dead and released, kept for the summary */
-	uint64_t retired_dropped;
+	unsigned n_folded;
+	struct proc_acc **folded; /* older exited processes, one row per name */
 	struct lost_counts lost_last, lost_ival, lost_total;
 	double horizon_s;
 	unsigned fc_window;
@@ -111,8 +118,8 @@ struct collector *collector_new(unsigned max_procs)
 	c->max_procs = max_procs;
 	c->horizon_s = 60;
 	c->slots = calloc(max_procs, sizeof(*c->slots));
-	c->retired = calloc(MAX_RETIRED, sizeof(*c->retired));
-	if (!c->slots || !c->retired) {
+	c->folded = calloc(MAX_FOLDED + 1, sizeof(*c->folded));
+	if (!c->slots || !c->folded) {
 		collector_free(c);
 		return NULL;
 	}
@@ -135,8 +142,11 @@ void collector_free(struct collector *c)
 		proc_acc_free(c->slots[i]);
 	for (unsigned i = 0; i < c->n_retired; i++)
 		proc_acc_free(c->retired[i]);
+	for (unsigned i = 0; c->folded && i < c->n_folded; i++)
+		proc_acc_free(c->folded[i]);
 	free(c->slots);
 	free(c->retired);
+	free(c->folded);
 	free(c);
 }
 
@@ -406,19 +416,121 @@ void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code)
 	p->threads = 0;
 }
 
+/* The whole-run figures of exited process p added into row a. */
+static void proc_acc_fold(struct proc_acc *a, const struct proc_acc *p)
+{
+	for (size_t i = 0; i < STAT_U64S; i++)
+		a->t_stat[i] = i == STAT_MAX_IDX ? a->t_stat[i] : a->t_stat[i] + p->t_stat[i];
+	if (p->runq_max > a->runq_max)
+		a->runq_max = p->runq_max;
+	hist_add(&a->t_runq, &p->t_runq);
+	hist_add(&a->t_svc, &p->t_svc);
+	hist_add(&a->t_wait, &p->t_wait);
+	if (p->flt_seen) {
+		a->flt_seen = 1;
+		a->flt_last_min += p->flt_last_min - p->flt_base_min;
+		a->flt_last_maj += p->flt_last_maj - p->flt_base_maj;
+	}
+	for (unsigned i = 0; i < p->n_drops; i++) {
+		unsigned j = 0;
+
+		while (j < a->n_drops && strcmp(a->drops[j].reason, p->drops[i].reason))
+			j++;
+		if (j == a->n_drops) {
+			if (a->n_drops == sizeof(a->drops) / sizeof(a->drops[0]))
+				continue; /* the rest still count in drops */
+			memcpy(a->drops[j].reason, p->drops[i].reason, sizeof(a->drops[j].reason));
+			a->n_drops++;
+		}
+		a->drops[j].total += p->drops[i].total;
+	}
+	for (unsigned i = 0; i < p->n_sc; i++) {
+		const struct sc_acc *s = &p->sc[i];
+		struct sc_acc *d;
+
+		if (!s->t_count || !(d = sc_get(a, s->nr)))
+			continue;
+		d->t_count += s->t_count;
+		d->t_errors += s->t_errors;
+		d->t_total += s->t_total;
+		if (s->t_max > d->t_max)
+			d->t_max = s->t_max;
+		hist_add(&d->t_hist, &s->t_hist);
+		for (unsigned j = 0; j < s->n_err; j++) {
+			unsigned k = 0;
+
+			while (k < d->n_err && d->errs[k].err != s->errs[j].err)
+				k++;
+			if (k == d->n_err) {
+				if (d->n_err == MAX_ERRS)
+					continue;
+				d->errs[k].err = s->errs[j].err;
+				d->n_err++;
+			}
+			d->errs[k].total += s->errs[j].total;
+		}
+	}
+	a->folded++;
+}
+
+/* Fold the oldest reported exited process into its name's row. */
+static void fold_oldest(struct collector *c)
+{
+	struct proc_acc *p = NULL, *a = NULL;
+	unsigned k = 0;
+
+	for (; k < c->n_retired; k++)
+		if (c->retired[k]->reported_exit) {
+			p = c->retired[k];
+			break;
+		}
+	if (!p)
+		return;
+	for (unsigned i = 0; i < c->n_folded && !a; i++)
+		if (!strncmp(c->folded[i]->comm, p->comm, sizeof(p->comm)))
+			a = c->folded[i];
+	if (!a && c->n_folded == MAX_FOLDED) /* one row for every other name */
+		for (unsigned i = 0; i < c->n_folded && !a; i++)
+			if (!strcmp(c->folded[i]->comm, "(others)"))
+				a = c->folded[i];
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return; /* keep p as it is, try again later */
+		a->used = a->exited = a->reported_exit = 1;
+		a->slot = (uint32_t)-1;
+		a->flt_base_known = 1;
+		snprintf(a->comm, sizeof(a->comm), "%.*s", (int)sizeof(a->comm) - 1,
+			 c->n_folded < MAX_FOLDED ? p->comm : "(others)");
+		c->folded[c->n_folded++] = a;
+	}
+	proc_acc_fold(a, p);
+	memmove(&c->retired[k], &c->retired[k + 1], (c->n_retired - k - 1) * sizeof(*c->retired));
+	c->n_retired--;
+	proc_acc_free(p);
+}
+
+/* The process in slot is dead and read to its end: the collector keeps it
+ * (its exit goes out in the next interval, its totals in the summary) and
+ * the slot is free. Those not yet reported are bounded by the exits of one
+ * interval; reported ones are folded down to KEEP_RETIRED at each interval. */
 void collector_proc_retire(struct collector *c, uint32_t slot)
 {
 	struct proc_acc *p = slot_proc(c, slot);
 
 	if (!p)
 		return;
-	c->slots[slot] = NULL;
-	if (c->n_retired < MAX_RETIRED) {
-		c->retired[c->n_retired++] = p;
-	} else {
-		c->retired_dropped++;
-		proc_acc_free(p);
+	if (c->n_retired == c->cap_retired) {
+		unsigned cap = c->cap_retired ? 2 * c->cap_retired : 2 * KEEP_RETIRED;
+		struct proc_acc **r = realloc(c->retired, cap * sizeof(*r));
+
+		if (!r)
+			return; /* it stays in its slot; tried again at the next poll */
+		c->retired = r;
+		c->cap_retired = cap;
 	}
+	c->slots[slot] = NULL;
+	c->retired[c->n_retired++] = p;
 }
 
 void collector_set_lost(struct collector *c, const struct lost_counts *cum)
@@ -923,7 +1035,7 @@ static int cmp_views(const void *a, const void *b)
 
 static int build(struct collector *c, int summary, double time, double span_s, struct snapshot *out)
 {
-	unsigned cap = c->max_procs + (summary ? c->n_retired : 0), n = 0;
+	unsigned cap = c->max_procs + c->n_retired + (summary ? c->n_folded : 0), n = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->is_summary = summary;
@@ -952,11 +1064,29 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 		if (!summary && p->exited)
 			p->reported_exit = 1;
 	}
-	for (unsigned i = 0; summary && i < c->n_retired; i++) {
-		fill_view(&out->procs[n], c->retired[i], 1, span_s);
+	/* released from their slots as soon as they were read to the end: an
+	 * interval still reports the last figures of those whose exit it has
+	 * not reported yet */
+	for (unsigned i = 0; i < c->n_retired; i++) {
+		struct proc_acc *p = c->retired[i];
+
+		if (!summary && p->reported_exit)
+			continue;
+		fill_view(&out->procs[n], p, summary, span_s);
 		out->procs[n].net_known = !c->net_unknown;
-		forecast_restore(c->retired[i], &out->procs[n]);
+		if (summary)
+			forecast_restore(p, &out->procs[n]);
+		else
+			forecast_update(c, p, &out->procs[n], time);
 		whatif_eval(c, &out->procs[n]);
+		if (!summary)
+			p->reported_exit = 1;
+		n++;
+	}
+	for (unsigned i = 0; summary && i < c->n_folded; i++) {
+		fill_view(&out->procs[n], c->folded[i], 1, span_s);
+		out->procs[n].net_known = !c->net_unknown;
+		out->procs[n].folded = c->folded[i]->folded;
 		n++;
 	}
 	out->n_procs = n;
@@ -971,6 +1101,10 @@ int collector_interval(struct collector *c, double time, double span_s, struct s
 	for (unsigned i = 0; i < c->max_procs; i++)
 		if (c->slots[i])
 			reset_interval(c->slots[i]);
+	for (unsigned i = 0; i < c->n_retired; i++)
+		reset_interval(c->retired[i]);
+	while (c->n_retired > KEEP_RETIRED && c->retired[0]->reported_exit)
+		fold_oldest(c);
 	memset(&c->lost_ival, 0, sizeof(c->lost_ival));
 	return e;
 }

@@ -456,7 +456,17 @@ struct side {
 	unsigned n_map;
 	uint64_t intervals, lost;
 	double span_s;
+	/* intervals shorter than half the recording's -i (the last one of a
+	 * run, mostly): left out of the per-interval tests, where each interval
+	 * weighs alike */
+	uint64_t partial;
+	double iv_min_s, iv_max_s; /* spans of the intervals that were used */
 };
+
+/* An interval this much shorter than the recording's -i is partial. */
+#define PARTIAL_FRACTION 0.5
+/* Used intervals whose longest is this many times the shortest are uneven. */
+#define UNEVEN_RATIO 1.5
 
 static void entity_key(const struct proc_view *p, char *key, size_t n, char *label, size_t ln)
 {
@@ -773,7 +783,21 @@ static int side_load(struct side *s, const char *file, FILE *err)
 		return -1;
 	}
 	while ((r = recording_next(rec, &snap)) == 1) {
-		int bad = !snap.is_summary && side_interval(s, &snap);
+		int bad = 0;
+
+		if (!snap.is_summary) {
+			double want = s->meta.interval_s;
+
+			if (isfinite(want) && want > 0 && snap.span_s < PARTIAL_FRACTION * want) {
+				s->partial++;
+			} else {
+				bad = side_interval(s, &snap);
+				if (!s->iv_min_s || snap.span_s < s->iv_min_s)
+					s->iv_min_s = snap.span_s;
+				if (snap.span_s > s->iv_max_s)
+					s->iv_max_s = snap.span_s;
+			}
+		}
 
 		snapshot_free(&snap);
 		if (bad) {
@@ -1488,6 +1512,17 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 				"and per-op times compare different units\n",
 				b->label, unit_name(b->unit), unit_name(n->unit));
 	}
+	if (bs.partial || ns.partial)
+		fprintf(out,
+			"note: partial intervals (shorter than half of -i) left out of the "
+			"per-interval tests: base %llu, new %llu\n",
+			(unsigned long long)bs.partial, (unsigned long long)ns.partial);
+	for (const struct side *sd = &bs; sd; sd = sd == &bs ? &ns : NULL)
+		if (sd->iv_min_s > 0 && sd->iv_max_s > UNEVEN_RATIO * sd->iv_min_s)
+			fprintf(out,
+				"note: %s has intervals of uneven length (%.3g to %.3g s): the "
+				"per-interval tests weigh them alike, so judge with care\n",
+				sd == &bs ? "base" : "new", sd->iv_min_s, sd->iv_max_s);
 	if (few)
 		fprintf(out,
 			"note: fewer than %d intervals a run: response and wait are judged on "

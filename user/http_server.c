@@ -27,10 +27,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "http_server.h"
+#include "web_config.h"
 
 #ifndef ST_NO_MICROHTTPD
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <zlib.h>
 
@@ -61,6 +64,8 @@ static struct {
 	void (*destroy_response)(struct MHD_Response *);
 	const char *(*lookup_connection_value)(struct MHD_Connection *, enum MHD_ValueKind,
 					       const char *);
+	const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *,
+							       enum MHD_ConnectionInfoType, ...);
 } mhd;
 
 /* 0, or -1 with the reason in err. */
@@ -75,6 +80,7 @@ static int mhd_open(char *err, size_t errlen)
 		"MHD_queue_response",
 		"MHD_destroy_response",
 		"MHD_lookup_connection_value",
+		"MHD_get_connection_info",
 	};
 	void **slots[] = {
 		(void **)&mhd.start_daemon,
@@ -85,6 +91,7 @@ static int mhd_open(char *err, size_t errlen)
 		(void **)&mhd.queue_response,
 		(void **)&mhd.destroy_response,
 		(void **)&mhd.lookup_connection_value,
+		(void **)&mhd.get_connection_info,
 	};
 
 	if (mhd.lib)
@@ -116,6 +123,48 @@ static int mhd_open(char *err, size_t errlen)
 #define MHD_queue_response	    mhd.queue_response
 #define MHD_destroy_response	    mhd.destroy_response
 #define MHD_lookup_connection_value mhd.lookup_connection_value
+#define MHD_get_connection_info	    mhd.get_connection_info
+
+/*
+ * Client certificates: libmicrohttpd only asks for one (GNUTLS_CERT_REQUEST)
+ * when given CAs, and never checks it. The session of each new connection is
+ * set up here instead, before its handshake: asked for or required, and
+ * verified by GnuTLS against the CAs during the handshake, which fails when
+ * the check does (as Go's crypto/tls does for exporter-toolkit). GnuTLS is
+ * the library libmicrohttpd already loaded; opened only for client_auth_type.
+ */
+static struct {
+	void *lib;
+	void (*server_set_request)(gnutls_session_t, gnutls_certificate_request_t);
+	void (*set_verify_cert)(gnutls_session_t, const char *, unsigned);
+	void (*set_verify_function)(gnutls_session_t, gnutls_certificate_verify_function *);
+	const gnutls_datum_t *(*get_peers)(gnutls_session_t, unsigned *);
+	int (*verify_peers2)(gnutls_session_t, unsigned *);
+} gtls;
+
+static int gnutls_open(char *err, size_t errlen)
+{
+	if (gtls.lib)
+		return 0;
+	gtls.lib = dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL);
+	if (gtls.lib) {
+		*(void **)&gtls.server_set_request =
+			dlsym(gtls.lib, "gnutls_certificate_server_set_request");
+		*(void **)&gtls.set_verify_cert = dlsym(gtls.lib, "gnutls_session_set_verify_cert");
+		*(void **)&gtls.set_verify_function =
+			dlsym(gtls.lib, "gnutls_session_set_verify_function");
+		*(void **)&gtls.get_peers = dlsym(gtls.lib, "gnutls_certificate_get_peers");
+		*(void **)&gtls.verify_peers2 = dlsym(gtls.lib, "gnutls_certificate_verify_peers2");
+	}
+	if (!gtls.lib || !gtls.server_set_request || !gtls.set_verify_cert ||
+	    !gtls.set_verify_function || !gtls.get_peers || !gtls.verify_peers2) {
+		snprintf(err, errlen,
+			 "--web-config: client_auth_type needs GnuTLS >= 3.4.6 "
+			 "(libgnutls30)");
+		return -1;
+	}
+	return 0;
+}
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* Below this size gzip saves too little to be worth it. */
@@ -131,15 +180,261 @@ struct body {
 	char data[];
 };
 
+enum conn_phase {
+	PH_REQUEST,  /* connected, no whole request yet */
+	PH_RESPONSE, /* a request read, its answer being made or sent */
+	PH_IDLE,     /* an answer sent, waiting for the next request */
+};
+
+/*
+ * One per connection (libmicrohttpd's socket context), in the server's list
+ * from NOTIFY_STARTED to NOTIFY_CLOSED. The watchdog shuts a connection down
+ * (shutdown(2): libmicrohttpd then sees the end and closes it as usual) when
+ * its deadline passes. libmicrohttpd calls NOTIFY_CLOSED before it closes the
+ * descriptor, and both sides hold conn_lock, so the watchdog never touches a
+ * descriptor number that was closed and reused.
+ */
+struct conn {
+	struct conn *next, *prev;
+	int fd;
+	unsigned char client[16]; /* the client key: IPv4 address or IPv6 /64 */
+	enum conn_phase phase;
+	double deadline; /* CLOCK_MONOTONIC seconds */
+	int shut;
+};
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t lock; /* guards cur */
 	struct body *cur;
 	unsigned port;
 	uint64_t count[4]; /* atomic: ok, not found, bad method, unavailable */
+	struct web_config *wc;
+	/* connections: guarded by conn_lock */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t wake;
+	pthread_t watchdog;
+	int watchdog_run, stopping;
+	struct conn *conns;
+	unsigned n_conns;
+	uint64_t conn_count[8]; /* enum conn_counter, under conn_lock */
+	uint64_t unauthorized;	/* atomic */
 };
 
 enum { C_OK, C_NOT_FOUND, C_BAD_METHOD, C_UNAVAILABLE };
+enum conn_counter {
+	CC_ACCEPTED,
+	CC_REFUSED_PER_CLIENT,
+	CC_REFUSED_FULL,
+	CC_TIMEOUT_REQUEST,
+	CC_TIMEOUT_RESPONSE,
+	CC_TIMEOUT_IDLE,
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Who a connection counts against: an IPv4 address (also v4-mapped IPv6), or
+ * an IPv6 /64 (one host's usual share, so it cannot take the pool alone). */
+static void client_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			memcpy(key, a->s6_addr + 12, 4);
+		else {
+			key[15] = 6; /* never equal to an IPv4 key */
+			memcpy(key, a->s6_addr, 8);
+		}
+	}
+}
+
+/* MHD_AcceptPolicyCallback: the limits, counted when they refuse. Runs in
+ * the polling thread, as does NOTIFY_STARTED for the same connection right
+ * after it, so the counts it reads are exact. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *srv = cls;
+	unsigned char key[16];
+	unsigned same = 0;
+	enum MHD_Result r = MHD_YES;
+
+	(void)addrlen;
+	client_key(addr, key);
+	pthread_mutex_lock(&srv->conn_lock);
+	for (struct conn *c = srv->conns; c; c = c->next)
+		same += !memcmp(c->client, key, 16);
+	if (srv->n_conns >= HTTP_SERVER_MAX_CONNECTIONS) {
+		srv->conn_count[CC_REFUSED_FULL]++;
+		r = MHD_NO;
+	} else if (same >= HTTP_SERVER_PER_CLIENT) {
+		srv->conn_count[CC_REFUSED_PER_CLIENT]++;
+		r = MHD_NO;
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+	return r;
+}
+
+static void conn_set_phase(struct http_server *srv, struct conn *c, enum conn_phase ph)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&srv->conn_lock);
+	c->phase = ph;
+	c->deadline =
+		mono_now() + (ph == PH_RESPONSE ? HTTP_SERVER_RESPONSE_S : HTTP_SERVER_REQUEST_S);
+	pthread_mutex_unlock(&srv->conn_lock);
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* VerifyClientCertIfGiven: no certificate is fine, a certificate must verify
+ * (gnutls_session_set_verify_cert alone would also fail the handshake
+ * without one). Called by GnuTLS during the handshake; non-zero fails it. */
+static int verify_if_given(gnutls_session_t s)
+{
+	unsigned n = 0, status = 0;
+
+	if (!gtls.get_peers(s, &n) || !n)
+		return 0;
+	return gtls.verify_peers2(s, &status) || status ? -1 : 0;
+}
+
+/* The client certificate policy on a new TLS session, before its handshake. */
+static void tls_session_policy(struct http_server *srv, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t s;
+
+	if (!srv->wc || !srv->wc->tls || srv->wc->client_auth == WEB_NO_CLIENT_CERT)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return;
+	s = ci->tls_session;
+	switch (srv->wc->client_auth) {
+	case WEB_REQUEST_CLIENT_CERT:
+		gtls.server_set_request(s, GNUTLS_CERT_REQUEST);
+		break;
+	case WEB_REQUIRE_ANY_CLIENT_CERT:
+		gtls.server_set_request(s, GNUTLS_CERT_REQUIRE);
+		break;
+	case WEB_VERIFY_CLIENT_CERT_IF_GIVEN:
+		gtls.server_set_request(s, GNUTLS_CERT_REQUEST);
+		gtls.set_verify_function(s, verify_if_given);
+		break;
+	case WEB_REQUIRE_AND_VERIFY_CLIENT_CERT:
+		gtls.server_set_request(s, GNUTLS_CERT_REQUIRE);
+		gtls.set_verify_cert(s, NULL, 0);
+		break;
+	case WEB_NO_CLIENT_CERT:
+		break;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fi =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ai =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			/* untracked would mean unbounded: end it now */
+			if (fi)
+				shutdown(fi->connect_fd, SHUT_RDWR);
+			return;
+		}
+		c->fd = fi ? fi->connect_fd : -1;
+		client_key(ai ? ai->client_addr : NULL, c->client);
+		c->phase = PH_REQUEST;
+		c->deadline = mono_now() + HTTP_SERVER_REQUEST_S;
+		tls_session_policy(srv, conn);
+		pthread_mutex_lock(&srv->conn_lock);
+		c->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = c;
+		srv->conns = c;
+		srv->n_conns++;
+		srv->conn_count[CC_ACCEPTED]++;
+		pthread_mutex_unlock(&srv->conn_lock);
+		*socket_context = c;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		pthread_mutex_lock(&srv->conn_lock);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			srv->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		srv->n_conns--;
+		pthread_mutex_unlock(&srv->conn_lock);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/* MHD_RequestCompletedCallback: an answer is done; the connection idles. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)con_cls;
+	(void)toe;
+	conn_set_phase(cls, conn_of(conn), PH_IDLE);
+}
+
+/* Ends connections past their deadline, every 100 ms. */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *srv = arg;
+	static const int counter[] = {CC_TIMEOUT_REQUEST, CC_TIMEOUT_RESPONSE, CC_TIMEOUT_IDLE};
+
+	pthread_mutex_lock(&srv->conn_lock);
+	while (!srv->stopping) {
+		struct timespec ts;
+		double now = mono_now();
+
+		for (struct conn *c = srv->conns; c; c = c->next) {
+			if (c->shut || now < c->deadline || c->fd < 0)
+				continue;
+			shutdown(c->fd, SHUT_RDWR);
+			c->shut = 1;
+			srv->conn_count[counter[c->phase]]++;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&srv->wake, &srv->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&srv->conn_lock);
+	return NULL;
+}
 
 static void body_put(struct body *b)
 {
@@ -223,8 +518,15 @@ static int accepts_gzip(const char *v)
 	return 0;
 }
 
-static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status, const char *text,
-				   const char *allow)
+/* http_server_config.headers of the web config, on every answer */
+static void add_config_headers(struct http_server *srv, struct MHD_Response *r)
+{
+	for (unsigned i = 0; srv->wc && i < srv->wc->n_headers; i++)
+		MHD_add_response_header(r, srv->wc->headers[i].name, srv->wc->headers[i].value);
+}
+
+static enum MHD_Result answer_text(struct http_server *srv, struct MHD_Connection *conn,
+				   unsigned status, const char *text, const char *allow)
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
@@ -235,6 +537,10 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"streamtrace\", charset=\"UTF-8\"");
+	add_config_headers(srv, r);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -250,7 +556,7 @@ static enum MHD_Result answer_metrics(struct http_server *srv, struct MHD_Connec
 
 	if (!b) {
 		__atomic_add_fetch(&srv->count[C_UNAVAILABLE], 1, __ATOMIC_RELAXED);
-		return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return answer_text(srv, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "no figures yet: the first interval has not ended\n", NULL);
 	}
 	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
@@ -267,6 +573,7 @@ static enum MHD_Result answer_metrics(struct http_server *srv, struct MHD_Connec
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	add_config_headers(srv, r);
 	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
@@ -288,20 +595,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	 * once it has been read: the connection limit and timeout bound that) */
 	if (!*con_cls) {
 		*con_cls = srv;
+		/* the request is in: from now on the answer's deadline */
+		conn_set_phase(srv, conn_of(conn), PH_RESPONSE);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		*upload_data_size = 0; /* a body is never wanted: drop it */
 		return MHD_YES;
 	}
+	/* every path, as exporter-toolkit: nothing is told without the password */
+	if (srv->wc && srv->wc->n_users &&
+	    web_config_check_basic(srv->wc,
+				   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_AUTHORIZATION)) !=
+		    WEB_AUTH_OK) {
+		__atomic_add_fetch(&srv->unauthorized, 1, __ATOMIC_RELAXED);
+		return answer_text(srv, conn, MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL);
+	}
 	if (strcmp(url, "/metrics")) {
 		__atomic_add_fetch(&srv->count[C_NOT_FOUND], 1, __ATOMIC_RELAXED);
-		return answer_text(conn, MHD_HTTP_NOT_FOUND, "not found: metrics are at /metrics\n",
-				   NULL);
+		return answer_text(srv, conn, MHD_HTTP_NOT_FOUND,
+				   "not found: metrics are at /metrics\n", NULL);
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		__atomic_add_fetch(&srv->count[C_BAD_METHOD], 1, __ATOMIC_RELAXED);
-		return answer_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return answer_text(srv, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				   "method not allowed: use GET\n", "GET, HEAD");
 	}
 	return answer_metrics(srv, conn);
@@ -405,7 +723,7 @@ static int listen_socket(const char *addr_port, unsigned *port, char *err, size_
 		return fail(err, errlen, errno, "--listen %s: socket: %s", addr_port,
 			    strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		int e = errno;
 
 		close(fd);
@@ -418,16 +736,36 @@ static int listen_socket(const char *addr_port, unsigned *port, char *err, size_
 	return fd;
 }
 
+/*
+ * libmicrohttpd's messages: silent while serving (a client's mistakes are
+ * not ours to print), but the first one during start is kept, since that is
+ * where it says why a certificate or key was refused.
+ */
+static __thread char *start_log;
+static __thread size_t start_log_len;
+
 static void quiet_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	(void)fmt;
-	(void)ap;
+	if (start_log && !start_log[0])
+		vsnprintf(start_log, start_log_len, fmt, ap);
 }
 
-struct http_server *http_server_start(const char *addr_port, char *err, size_t errlen)
+static void server_free(struct http_server *srv)
+{
+	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->conn_lock);
+	pthread_cond_destroy(&srv->wake);
+	free(srv);
+}
+
+struct http_server *http_server_start_web(const char *addr_port, struct web_config *wc, char *err,
+					  size_t errlen)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
+	struct MHD_OptionItem tls[6];
+	unsigned n = 0, flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	char prio[160], why[256] = "";
 	int fd;
 
 	if (!srv) {
@@ -435,36 +773,82 @@ struct http_server *http_server_start(const char *addr_port, char *err, size_t e
 		return NULL;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->conn_lock, NULL);
+	pthread_cond_init(&srv->wake, NULL);
+	srv->wc = wc;
 	fd = listen_socket(addr_port, &srv->port, err, errlen);
 	if (fd < 0) {
 		int e = errno;
 
-		pthread_mutex_destroy(&srv->lock);
-		free(srv);
+		server_free(srv);
 		errno = e;
 		return NULL;
 	}
-	if (mhd_open(err, errlen)) {
+	if (mhd_open(err, errlen) ||
+	    (wc && wc->tls && wc->client_auth != WEB_NO_CLIENT_CERT && gnutls_open(err, errlen))) {
 		close(fd);
-		pthread_mutex_destroy(&srv->lock);
-		free(srv);
+		server_free(srv);
 		errno = ENOENT;
 		return NULL;
 	}
+	if (wc && wc->tls) {
+		flags |= MHD_USE_TLS;
+		web_config_priorities(wc, prio, sizeof(prio));
+		tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem};
+		tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem};
+		tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, prio};
+		if (wc->client_ca_pem)
+			tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							   wc->client_ca_pem};
+	}
+	tls[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	start_log = why;
+	start_log_len = sizeof(why);
+	/*
+	 * libmicrohttpd's own connection limit sits above ours, so that every
+	 * refusal goes through on_accept and is counted; its idle timeout is only
+	 * a backstop behind the watchdog's deadlines.
+	 */
 	srv->daemon = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, quiet_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_SERVER_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_SERVER_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+		flags, 0, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, quiet_log,
+		NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)(HTTP_SERVER_MAX_CONNECTIONS + 64), MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)(4 * HTTP_SERVER_RESPONSE_S), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_SERVER_REQUEST_BYTES, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	start_log = NULL;
 	if (!srv->daemon) {
 		close(fd);
-		pthread_mutex_destroy(&srv->lock);
-		free(srv);
-		fail(err, errlen, EIO, "--listen %s: the HTTP server did not start", addr_port);
+		server_free(srv);
+		if (wc && wc->tls) {
+			size_t l = strlen(why);
+
+			while (l && (why[l - 1] == '\n' || why[l - 1] == '.'))
+				why[--l] = 0;
+			fail(err, errlen, EPROTO,
+			     "--web-config %s: the TLS set-up was refused (%s): check that the "
+			     "cert and key are PEM and belong together",
+			     wc->path, why[0] ? why : "no reason given");
+		} else {
+			fail(err, errlen, EIO, "--listen %s: the HTTP server did not start",
+			     addr_port);
+		}
 		return NULL;
 	}
+	if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv)) {
+		MHD_stop_daemon(srv->daemon);
+		server_free(srv);
+		fail(err, errlen, EAGAIN, "--listen %s: cannot start a thread", addr_port);
+		return NULL;
+	}
+	srv->watchdog_run = 1;
 	return srv;
+}
+
+struct http_server *http_server_start(const char *addr_port, char *err, size_t errlen)
+{
+	return http_server_start_web(addr_port, NULL, err, errlen);
 }
 
 unsigned http_server_port(const struct http_server *srv)
@@ -501,18 +885,34 @@ void http_server_stats(const struct http_server *srv, struct http_server_stats *
 	st->not_found = __atomic_load_n(&srv->count[C_NOT_FOUND], __ATOMIC_RELAXED);
 	st->bad_method = __atomic_load_n(&srv->count[C_BAD_METHOD], __ATOMIC_RELAXED);
 	st->unavailable = __atomic_load_n(&srv->count[C_UNAVAILABLE], __ATOMIC_RELAXED);
+	st->unauthorized = __atomic_load_n(&srv->unauthorized, __ATOMIC_RELAXED);
+	pthread_mutex_lock((pthread_mutex_t *)&srv->conn_lock);
+	st->accepted = srv->conn_count[CC_ACCEPTED];
+	st->refused_per_client = srv->conn_count[CC_REFUSED_PER_CLIENT];
+	st->refused_full = srv->conn_count[CC_REFUSED_FULL];
+	st->timeout_request = srv->conn_count[CC_TIMEOUT_REQUEST];
+	st->timeout_response = srv->conn_count[CC_TIMEOUT_RESPONSE];
+	st->timeout_idle = srv->conn_count[CC_TIMEOUT_IDLE];
+	st->open = srv->n_conns;
+	pthread_mutex_unlock((pthread_mutex_t *)&srv->conn_lock);
 }
 
 void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	if (srv->watchdog_run) {
+		pthread_mutex_lock(&srv->conn_lock);
+		srv->stopping = 1;
+		pthread_cond_signal(&srv->wake);
+		pthread_mutex_unlock(&srv->conn_lock);
+		pthread_join(srv->watchdog, NULL);
+	}
 	/* joins MHD's thread and closes the listening socket and every connection,
 	 * releasing the texts their responses held */
 	MHD_stop_daemon(srv->daemon);
 	body_put(srv->cur);
-	pthread_mutex_destroy(&srv->lock);
-	free(srv);
+	server_free(srv);
 }
 
 #else /* ST_NO_MICROHTTPD */
@@ -527,6 +927,13 @@ struct http_server *http_server_start(const char *addr_port, char *err, size_t e
 	fail(err, errlen, ENOTSUP,
 	     "--listen: not available in this build (static, without libmicrohttpd)");
 	return NULL;
+}
+
+struct http_server *http_server_start_web(const char *addr_port, struct web_config *wc, char *err,
+					  size_t errlen)
+{
+	(void)wc;
+	return http_server_start(addr_port, err, errlen);
 }
 
 unsigned http_server_port(const struct http_server *srv)

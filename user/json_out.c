@@ -97,7 +97,17 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	char buf[32];
 
 	jw_obj_begin(w);
-	jw_ku64(w, "pid", p->pid);
+	if (p->pid) {
+		jw_ku64(w, "pid", p->pid);
+	} else {
+		/* a summary row of exited processes folded together by name
+		 * (the count is not in recordings: null there) */
+		jw_knull(w, "pid");
+		if (p->folded)
+			jw_ku64(w, "exited_processes", p->folded);
+		else
+			jw_knull(w, "exited_processes");
+	}
 	jw_key(w, "comm");
 	jw_strn(w, p->comm, sizeof(p->comm));
 	jw_ku64(w, "threads", p->threads);
@@ -342,6 +352,17 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 		jw_obj_end(&w);
 	} else {
 		jw_null(&w);
+	}
+	if (s->attach) {
+		jw_key(&w, "tracer");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "kernel", s->attach->kernel);
+		jw_key(&w, "attach");
+		jw_obj_begin(&w);
+		for (unsigned i = 0; i < s->attach->n; i++)
+			jw_kstr(&w, s->attach->fam[i].family, s->attach->fam[i].method);
+		jw_obj_end(&w);
+		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);
 	fputc('\n', f);

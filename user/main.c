@@ -33,11 +33,19 @@
 #include "report.h"
 #include "views.h"
 #include "whatif.h"
+#include "outfile.h"
+#include "web_config.h"
+#include "privs.h"
+#include <linux/capability.h>
 
 /* Give a dead process's slot back only this long after its exit, so that
  * the last context switch of its last thread is counted first. */
-#define RELEASE_GRACE_NS 50000000ull
+#define RELEASE_GRACE_NS 20000000ull
 #define POLL_MS		 100
+/* while a dead process holds a slot, poll this often to give it back */
+#define POLL_RELEASE_MS 10
+
+_Static_assert(ST_MAX_COMMS_CLI == ST_MAX_COMMS, "-c names: cli.h and streamtrace.h agree");
 
 static volatile sig_atomic_t stop_signal;
 
@@ -95,9 +103,12 @@ struct session {
 	struct recording *rec;	      /* record -o FILE */
 	int rec_errno;		      /* a write to it failed: stop */
 	int rec_progress;	      /* a progress line on a terminal */
-	struct http_server *http;     /* --listen, or NULL */
+	enum out_state out;	      /* stdout: its reader went away, or a write failed */
+	int out_errno;
+	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
+	struct web_config *web; /* --web-config, or NULL */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -167,6 +178,33 @@ static void conn_cb(void *ctx, const struct st_conn_rec *r)
 		views_add_conn(s->views, p->tgid, r);
 }
 
+/* Read what the kernel has for the process in slot i (counters of epoch). */
+static void read_slot(struct session *s, uint32_t i, uint32_t epoch)
+{
+	const volatile struct st_proc *p = tracer_proc(s->tr, i);
+	struct st_proc_stat ps;
+	struct procfs_stat st;
+
+	if (!tracer_read_proc_stat(s->tr, i, epoch, &ps))
+		collector_update_stats(s->col, i, &ps);
+	if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
+		collector_update_syscalls(s->col, i, s->rows);
+	collector_update_backlog(s->col, i, p->backlog_bytes);
+	/* the name now (prctl(PR_SET_NAME) renames without an exec): from
+	 * /proc while it lives, as the kernel had it at its exit after */
+	if (p->state == ST_PROC_EXITED) {
+		char comm[ST_COMM_LEN];
+
+		memcpy(comm, (const char *)p->comm, sizeof(comm));
+		comm[ST_COMM_LEN - 1] = 0;
+		collector_proc_comm(s->col, i, comm);
+		collector_proc_exit(s->col, i, p->exit_code);
+	} else if (!procfs_read((pid_t)p->tgid, &st)) {
+		collector_proc_comm(s->col, i, st.comm);
+		collector_update_procfs(s->col, i, &st);
+	}
+}
+
 /* Read everything the kernel has for every traced process. */
 static void read_all(struct session *s)
 {
@@ -176,29 +214,9 @@ static void read_all(struct session *s)
 	sync_slots(s);
 	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
 		const volatile struct st_proc *p = tracer_proc(s->tr, i);
-		struct st_proc_stat ps;
-		struct procfs_stat st;
 
-		if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
-			continue;
-		if (!tracer_read_proc_stat(s->tr, i, epoch, &ps))
-			collector_update_stats(s->col, i, &ps);
-		if (!tracer_read_syscalls(s->tr, i, epoch, s->rows))
-			collector_update_syscalls(s->col, i, s->rows);
-		collector_update_backlog(s->col, i, p->backlog_bytes);
-		/* the name now (prctl(PR_SET_NAME) renames without an exec): from
-		 * /proc while it lives, as the kernel had it at its exit after */
-		if (p->state == ST_PROC_EXITED) {
-			char comm[ST_COMM_LEN];
-
-			memcpy(comm, (const char *)p->comm, sizeof(comm));
-			comm[ST_COMM_LEN - 1] = 0;
-			collector_proc_comm(s->col, i, comm);
-			collector_proc_exit(s->col, i, p->exit_code);
-		} else if (!procfs_read((pid_t)p->tgid, &st)) {
-			collector_proc_comm(s->col, i, st.comm);
-			collector_update_procfs(s->col, i, &st);
-		}
+		if (p->state != ST_PROC_FREE && collector_proc_known(s->col, i))
+			read_slot(s, i, epoch);
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
@@ -218,23 +236,65 @@ static void read_all(struct session *s)
 		collector_set_lost(s->col, &lost);
 }
 
-/* Slots of processes that exited and whose exit has been reported. */
+/* A dead process's slot: read to the end, its figures kept by the collector
+ * (which reports them in the next interval and the summary), and the slot
+ * given back at once, so that --max-procs bounds processes alive rather
+ * than processes seen in an interval. Runs at every poll, not only at
+ * interval ends. */
+static int ready_to_release(struct session *s, uint32_t i, uint64_t now)
+{
+	const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+	/* the grace lets the last context switch of its last thread land */
+	return p->state == ST_PROC_EXITED && p->exit_ns + RELEASE_GRACE_NS <= now &&
+	       collector_proc_known(s->col, i);
+}
+
+/* Does an exited process hold a slot? */
+static int exited_pending(struct session *s)
+{
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++)
+		if (tracer_proc(s->tr, i)->state == ST_PROC_EXITED)
+			return 1;
+	return 0;
+}
+
 static void release_dead(struct session *s)
 {
+	uint32_t epoch = tracer_epoch(s->tr);
 	struct timespec ts;
 	uint64_t now;
+	int n = 0;
 
+	if (!exited_pending(s))
+		return;
+	/* the slot table is the truth: processes born since the last read are
+	 * not all in the collector yet (their ring-buffer events wake no one) */
+	sync_slots(s);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
-		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++)
+		if (ready_to_release(s, i, now)) {
+			read_slot(s, i, epoch);
+			n++;
+		}
+	if (!n)
+		return;
+	tracer_read_errnos(s->tr, errno_cb, s->col);
+	tracer_read_edges(s->tr, edge_cb, s);
+	tracer_read_drops(s->tr, drop_cb, s->col);
+	{
+		uint32_t free_now[ST_MAX_PROCS];
+		size_t k = 0;
 
-		/* only once its exit and last counts went out in an interval */
-		if (p->state != ST_PROC_EXITED || p->exit_ns + RELEASE_GRACE_NS > now ||
-		    !collector_proc_exit_reported(s->col, i))
-			continue;
-		collector_proc_retire(s->col, i);
-		tracer_release_slot(s->tr, i);
+		for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+			if (!ready_to_release(s, i, now))
+				continue;
+			collector_proc_retire(s->col, i);
+			if (!collector_proc_known(s->col, i)) /* it may keep it a while */
+				free_now[k++] = i;
+		}
+		tracer_release_slots(s->tr, free_now, k);
 	}
 }
 
@@ -256,6 +316,9 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 	s->self.http_requests[PROM_HTTP_404] = hs.not_found;
 	s->self.http_requests[PROM_HTTP_405] = hs.bad_method;
 	s->self.http_requests[PROM_HTTP_503] = hs.unavailable;
+	prom_self_http_conns(&s->self, hs.unauthorized, hs.accepted, hs.refused_per_client,
+			     hs.refused_full, hs.timeout_request, hs.timeout_response,
+			     hs.timeout_idle, hs.open);
 	if (!prom_out_render_buf(&buf, &len, &tot, latest, &s->self, NULL)) {
 		http_server_publish(s->http, buf, len);
 		free(buf);
@@ -267,6 +330,10 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
+	/* how the kernel was hooked, in a live summary (a recording does not
+	 * carry it: report --json must print what record --json printed) */
+	if (snap->is_summary && !s->rec)
+		snap->attach = tracer_attach_info(s->tr);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)
@@ -281,10 +348,17 @@ static void emit(struct session *s, struct snapshot *snap)
 	}
 	if (s->o->quiet || (s->rec && !s->o->json))
 		; /* record writes the file; JSON on stdout only when asked */
-	else if (s->o->json)
-		json_out_snapshot(stdout, snap);
-	else
-		table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+	else if (s->out == OUT_OK) {
+		if (s->o->json)
+			json_out_snapshot(stdout, snap);
+		else
+			table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+		s->out = out_flush(stdout);
+		if (s->out != OUT_OK) {
+			s->out_errno = errno;
+			stop_signal = SIGTERM; /* ends the run; a closed pipe quietly */
+		}
+	}
 	snapshot_free(snap);
 }
 
@@ -337,41 +411,108 @@ static int check_targets(struct cli_options *o)
 		snprintf(path, sizeof(path), "%s/cgroup.procs", o->cgroup);
 		if (stat(o->cgroup, &sb) || !S_ISDIR(sb.st_mode))
 			return fail("--cgroup %s: not a directory", o->cgroup);
-		if (access(path, R_OK))
-			return fail("--cgroup %s: not a cgroup v2 directory (no cgroup.procs)",
+		if (!procfs_is_cgroup2(o->cgroup))
+			return fail("--cgroup %s: not a cgroup v2 directory (cgroup v1 is not "
+				    "supported: its hierarchies are per controller)",
 				    o->cgroup);
+		if (access(path, R_OK))
+			return fail("--cgroup %s: cannot read cgroup.procs: %s", o->cgroup,
+				    strerror(errno));
 	}
 	return 0;
 }
 
-static int attach_existing(struct session *s)
+/* Is a live slot already tracing process tgid? */
+static int traced_now(struct session *s, pid_t tgid)
+{
+	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(s->tr, i);
+
+		if (p->state == ST_PROC_LIVE && (pid_t)p->tgid == tgid)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Targets are a set: every id becomes the process it belongs to (a thread id
+ * given to -p names its process), zombies are left out (nothing runs there
+ * to trace), and each process is kept once, at its first place in the list,
+ * and only if it is not traced already. Returns the new length; given marks
+ * which of the kept entries came from -p (to name them in messages).
+ */
+static size_t target_set(struct session *s, pid_t *pids, size_t n, size_t n_given,
+			 unsigned char *given)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		pid_t tgid = procfs_tgid(pids[i]);
+		struct procfs_stat st;
+		int dup = 0;
+
+		if (tgid < 0) {
+			if (i < n_given)
+				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
+					pids[i]);
+			continue;
+		}
+		if (i < n_given && tgid != pids[i])
+			fprintf(stderr, "streamtrace: %d is a thread of process %d: tracing %d\n",
+				pids[i], tgid, tgid);
+		if (!procfs_read(tgid, &st) && st.state == 'Z') {
+			if (i < n_given)
+				fprintf(stderr,
+					"streamtrace: pid %d has exited (a zombie its parent has "
+					"not reaped): nothing to trace\n",
+					tgid);
+			continue;
+		}
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = pids[j] == tgid;
+		if (dup || traced_now(s, tgid))
+			continue;
+		given[k] = i < n_given;
+		pids[k++] = tgid;
+	}
+	return k;
+}
+
+/* Trace the targets that exist now: the -p pids, the processes named by -c
+ * and those in the --cgroup tree. Called at start, and for -c and --cgroup
+ * again each interval (rescan: 1), so that a process that joins the cgroup
+ * later is traced too; new children of traced processes need no rescan. */
+static int attach_existing(struct session *s, int rescan)
 {
 	struct cli_options *o = s->o;
-	size_t cap = o->n_pids + 4096, n = 0;
+	size_t cap = o->n_pids + 4096, n = 0, n_given = rescan ? 0 : o->n_pids;
 	pid_t *pids = calloc(cap, sizeof(*pids));
 	uint32_t *slots = calloc(cap, sizeof(*slots));
+	unsigned char *given = calloc(cap, 1);
 	int traced, ret = 0;
 
-	if (!pids || !slots) {
+	if (!pids || !slots || !given) {
 		ret = fail("out of memory");
 		goto out;
 	}
-	for (unsigned i = 0; i < o->n_pids; i++)
+	for (unsigned i = 0; i < n_given; i++)
 		pids[n++] = o->pids[i];
 	if (o->cgroup) {
 		ssize_t k = procfs_cgroup_pids(o->cgroup, pids + n, cap - n);
 
 		if (k < 0) {
-			ret = fail("--cgroup %s: %s", o->cgroup, strerror(errno));
+			if (!rescan)
+				ret = fail("--cgroup %s: %s", o->cgroup, strerror(errno));
 			goto out;
 		}
-		n += (size_t)k;
+		n += (size_t)k < cap - n ? (size_t)k : cap - n;
 	}
-	if (o->comm) {
-		size_t k = procfs_find_comm(o->comm, pids + n, cap - n);
+	for (unsigned c = 0; c < o->n_comms && !rescan; c++) {
+		size_t k = procfs_find_comm(o->comms[c], pids + n, cap - n);
 
 		n += k < cap - n ? k : cap - n;
 	}
+	n = target_set(s, pids, n, n_given, given);
 	if (!n)
 		goto out;
 	traced = tracer_attach_pids(s->tr, pids, n, slots);
@@ -384,8 +525,10 @@ static int attach_existing(struct session *s)
 	for (size_t i = 0; i < n; i++) {
 		struct procfs_stat st;
 
-		if (slots[i] == (uint32_t)-1) {
-			if (i < o->n_pids)
+		if (slots[i] == TRACER_ATTACH_ALREADY)
+			continue; /* traced under the slot its exec gave it */
+		if (slots[i] == TRACER_ATTACH_GONE) {
+			if (given[i])
 				fprintf(stderr, "streamtrace: pid %d exited before it was traced\n",
 					pids[i]);
 			continue;
@@ -395,18 +538,58 @@ static int attach_existing(struct session *s)
 		collector_proc_begin(s->col, slots[i], pids[i], st.comm, ST_ORIGIN_ATTACH);
 		collector_fault_base(s->col, slots[i], st.minflt, st.majflt);
 	}
-	if (o->n_pids && !o->comm && !o->cgroup && !o->command && traced == 0)
-		ret = fail("none of the given pids is running any more");
 out:
+	if (!ret && !rescan && o->n_pids && !o->n_comms && !o->cgroup && !o->command &&
+	    !collector_live(s->col))
+		ret = fail("none of the given pids is running any more");
 	free(pids);
 	free(slots);
+	free(given);
 	return ret;
+}
+
+/*
+ * Everything is loaded and attached: keep only what the rest of the run
+ * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
+ * read through descriptors already held, which needs CAP_BPF only on
+ * kernels that ask it of every bpf(2) call (found by trying); --connections
+ * lists /proc/PID/fd, a directory only its owner may read (once we are not
+ * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
+ * (pidfd_getfd: CAP_SYS_PTRACE); a command started by us keeps its
+ * caller's credentials, and stopping it at the end needs CAP_KILL once we
+ * are not root.
+ */
+static int drop_privileges(struct session *s)
+{
+	uint64_t keep = 0;
+	char err[256], names[128];
+	int need_bpf = privs_map_access_needs_cap_bpf();
+
+	if (need_bpf)
+		keep |= PRIVS_CAP(CAP_BPF);
+	if (s->o->connections) /* /proc/PID/fd (0500, the owner's) and pidfd_getfd */
+		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
+	if (s->child)
+		keep |= PRIVS_CAP(CAP_KILL);
+	if (privs_drop(keep, err, sizeof(err)))
+		return fail("cannot drop privileges after start: %s", err);
+	if (s->o->verbose) {
+		privs_names(keep, names, sizeof(names));
+		fprintf(stderr,
+			"streamtrace: privileges dropped: uid %u, capabilities kept: %s%s\n",
+			(unsigned)geteuid(), names,
+			need_bpf < 0 ? " (could not tell whether maps need CAP_BPF)" : "");
+	}
+	return 0;
 }
 
 static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
-	struct tracer_opts to = {.max_procs = o->max_procs, .comm = o->comm, .verbose = o->verbose};
+	struct tracer_opts to = {.max_procs = o->max_procs,
+				 .comms = o->comms,
+				 .n_comms = o->n_comms,
+				 .verbose = o->verbose};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;
@@ -431,11 +614,20 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
 	if (o->listen) {
-		/* before anything else: a bad address is a usage error (exit 2) */
-		s.http = http_server_start(o->listen, err, sizeof(err));
+		/* before anything else: a bad address is a usage error (exit 2), and
+		 * so is a bad --web-config, like any other input file */
+		if (o->web_config) {
+			s.web = web_config_load(o->web_config, err, sizeof(err));
+			if (!s.web) {
+				fail("%s", err);
+				return 2;
+			}
+		}
+		s.http = http_server_start_web(o->listen, s.web, err, sizeof(err));
 		if (!s.http) {
-			ret = errno == EINVAL ? 2 : 1;
+			ret = errno == EINVAL || errno == EPROTO ? 2 : 1;
 			fail("%s", err);
+			web_config_free(s.web);
 			return ret;
 		}
 		prom_self_init(&s.self);
@@ -473,7 +665,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	collector_set_net_known(s.col, tracer_net_available(s.tr));
 	t0 = now_mono();
 	s.t0 = t0;
-	if (attach_existing(&s)) {
+	if (attach_existing(&s, 0)) {
 		ret = 1;
 		goto out;
 	}
@@ -499,6 +691,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		close(err_r);
 		err_r = -1;
 	}
+	if (drop_privileges(&s)) {
+		ret = 1;
+		goto out;
+	}
 	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
 
@@ -517,7 +713,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			s.child_done = 1;
 		if (s.child_done)
 			stop = 1;
-		if (!stop && o->n_pids && !o->comm && !o->cgroup && !s.child) {
+		if (!stop && o->n_pids && !o->n_comms && !o->cgroup && !s.child) {
 			sync_slots(&s);
 			if (!collector_live(s.col))
 				stop = 1;
@@ -529,7 +725,9 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			double until_end = o->duration_s > 0 ? t0 + o->duration_s - now : left;
 			double wait = fmin(left, until_end);
 
-			tracer_poll(s.tr, (int)fmin(POLL_MS, fmax(0, wait * 1e3)));
+			tracer_poll(s.tr, (int)fmin(exited_pending(&s) ? POLL_RELEASE_MS : POLL_MS,
+						    fmax(0, wait * 1e3)));
+			release_dead(&s);
 			continue;
 		}
 		tracer_poll(s.tr, 0);
@@ -541,6 +739,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		if (final)
 			break;
 		release_dead(&s);
+		if (o->cgroup)
+			attach_existing(&s, 1); /* processes that joined the cgroup since */
 		next += o->interval_s;
 		if (next < now)
 			next = now + o->interval_s;
@@ -561,6 +761,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			ret = 128 + WTERMSIG(s.child_status);
 		s.child = 0;
 	}
+	if (s.out == OUT_CLOSED)
+		ret = 0; /* the reader went away: done, as `| head` expects */
+	else if (s.out == OUT_FAILED)
+		ret = fail("writing to standard output failed: %s", strerror(s.out_errno));
 out:
 	if (gate_w >= 0)
 		close(gate_w); /* the held child exits without running the command */
@@ -579,6 +783,7 @@ out:
 				   strerror(errno));
 	}
 	http_server_stop(s.http);
+	web_config_free(s.web);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	free(s.rows);
@@ -591,6 +796,8 @@ int main(int argc, char **argv)
 {
 	struct cli_options o;
 
+	/* a closed pipe is a write error (EPIPE) that each command handles */
+	signal(SIGPIPE, SIG_IGN);
 	switch (cli_parse(argc, argv, &o, stdout, stderr)) {
 	case CLI_EXIT_OK:
 		return 0;
@@ -604,7 +811,8 @@ int main(int argc, char **argv)
 	case CMD_RECORD:
 		return run_session(&o, argc, argv);
 	case CMD_REPORT:
-		return report_main(o.files[0], o.json, o.html);
+		return out_finish(stdout, "the report", stderr,
+				  report_main(o.files[0], o.json, o.html));
 	case CMD_DIFF: {
 		struct diff_options d;
 		char why[160];
@@ -615,7 +823,8 @@ int main(int argc, char **argv)
 				return fail("--threshold: %s", why) + 1; /* checked in cli_parse */
 		d.json = o.json;
 		d.all_rows = o.all_rows;
-		return diff_main(o.files[0], o.files[1], &d);
+		return out_finish(stdout, "the comparison", stderr,
+				  diff_main(o.files[0], o.files[1], &d));
 	}
 	}
 	return 2;

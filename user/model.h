@@ -123,6 +123,10 @@ struct proc_view {
 	int bottleneck;
 	double path_response_s; /* slowest path from a source through this stage */
 
+	/* > 0: not one process but this many exited ones of the same name (or
+	 * of any name: "(others)"), folded into one row of the summary; pid 0 */
+	uint64_t folded;
+
 	/* views asked for on the command line; NULL/0 otherwise */
 	unsigned n_thread_views;
 	struct thread_view *thread_views;
@@ -157,6 +161,18 @@ struct lost_counts {
 	uint64_t recursion; /* program runs the kernel skipped (bpf_prog_info.recursion_misses) */
 };
 
+/* How the kernel was hooked: the JSON summary's "tracer" key. */
+#define ST_ATTACH_FAMILIES 8
+#define ST_KERNEL_FLOOR	   "5.17" /* the oldest kernel streamtrace runs on */
+struct attach_info {
+	char kernel[65]; /* uname -r */
+	unsigned n;
+	struct {
+		char family[16]; /* syscalls, sched, process, sockets, data_ready, tcp, drops */
+		char method[24]; /* tracepoint, fentry, fexit, none (or two joined by +) */
+	} fam[ST_ATTACH_FAMILIES];
+};
+
 struct snapshot {
 	int is_summary;
 	double time; /* UNIX seconds at the end of the span */
@@ -165,8 +181,9 @@ struct snapshot {
 	unsigned n_procs;
 	struct proc_view *procs;
 	struct pipeline_info pipeline;
-	char whatif_spec[64];	    /* the --what-if given, "" if none */
-	int has_threads, has_conns; /* the views were asked for */
+	char whatif_spec[64];		  /* the --what-if given, "" if none */
+	int has_threads, has_conns;	  /* the views were asked for */
+	const struct attach_info *attach; /* summary of a live run: how it hooked the kernel */
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

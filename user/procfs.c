@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include "procfs.h"
 
 int procfs_parse_stat(const char *text, struct procfs_stat *st)
@@ -109,21 +112,84 @@ size_t procfs_find_comm(const char *name, pid_t *pids, size_t max)
 	return n;
 }
 
-ssize_t procfs_cgroup_pids(const char *dir, pid_t *pids, size_t max)
+/* One cgroup directory and, to a bounded depth, the ones below it. */
+static int cgroup_walk(const char *dir, pid_t *pids, size_t max, size_t *n, unsigned depth)
 {
 	char path[4096];
+	struct dirent *de;
 	FILE *f;
-	size_t n = 0;
+	DIR *d;
 	long pid;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return depth ? 0 : -1; /* a child cgroup may go away meanwhile */
 	while (fscanf(f, "%ld", &pid) == 1) {
-		if (pid > 0 && n < max)
-			pids[n++] = (pid_t)pid;
+		if (pid > 0 && *n < max)
+			pids[*n] = (pid_t)pid;
+		if (pid > 0)
+			(*n)++;
 	}
 	fclose(f);
+	if (depth >= PROCFS_CGROUP_MAX_DEPTH || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		cgroup_walk(path, pids, max, n, depth + 1);
+	}
+	closedir(d);
+	return 0;
+}
+
+ssize_t procfs_cgroup_pids(const char *dir, pid_t *pids, size_t max)
+{
+	size_t n = 0;
+
+	if (cgroup_walk(dir, pids, max, &n, 0))
+		return -1;
 	return (ssize_t)n;
+}
+
+int procfs_is_cgroup2(const char *dir)
+{
+	struct statfs sf;
+
+	return !statfs(dir, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int procfs_parse_tgid(const char *status)
+{
+	const char *p = strstr(status, "\nTgid:");
+	char *end;
+	long v;
+
+	if (!p)
+		return -1;
+	v = strtol(p + 6, &end, 10);
+	return end != p + 6 && v > 0 && v <= INT32_MAX ? (int)v : -1;
+}
+
+pid_t procfs_tgid(pid_t id)
+{
+	char path[64], buf[1024];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = 0;
+	return procfs_parse_tgid(buf);
 }

@@ -24,7 +24,16 @@ int procfs_read(pid_t pid, struct procfs_stat *st);
 /* Processes (thread-group leaders) whose comm equals name; returns the count
  * (at most max written to pids). */
 size_t procfs_find_comm(const char *name, pid_t *pids, size_t max);
-/* Processes in a cgroup v2 directory (cgroup.procs). -1 with errno on error. */
+/* Processes in a cgroup v2 directory and every cgroup below it (cgroup.procs,
+ * to PROCFS_CGROUP_MAX_DEPTH levels): returns how many were found (at most
+ * max written to pids), -1 with errno when dir itself cannot be read. */
+#define PROCFS_CGROUP_MAX_DEPTH 16
 ssize_t procfs_cgroup_pids(const char *dir, pid_t *pids, size_t max);
+/* 1 if dir is a cgroup v2 (cgroup2 filesystem) directory. */
+int procfs_is_cgroup2(const char *dir);
+/* The process (thread group) a pid or thread id belongs to, from
+ * /proc/ID/status; -1 when it is gone. The parser takes the file's text. */
+pid_t procfs_tgid(pid_t id);
+int procfs_parse_tgid(const char *status);
 
 #endif

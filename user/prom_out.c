@@ -639,6 +639,32 @@ static void render_histograms(struct prom_ctx *c, const struct prom_proc *sel, u
 	}
 }
 
+/* --listen's own connections (issue 16): the limits at work, in numbers. */
+static void render_http_conns(struct prom_ctx *c, const struct prom_self *self)
+{
+	if (!self->http_conns_known)
+		return;
+	/* the same family as the other codes, a sample more */
+	sample(c, NULL, NULL, "code=\"401\"", (double)self->http_unauthorized);
+	family(c, "streamtrace_http_connections_accepted_total", COUNTER,
+	       "Connections to the metrics endpoint taken on.");
+	sample(c, NULL, NULL, NULL, (double)self->http_conns_accepted);
+	family(c, "streamtrace_http_connections_refused_total", COUNTER,
+	       "Connections closed at once: their client already held its share "
+	       "(per_client_limit), or the endpoint was full (connection_limit).");
+	sample(c, NULL, NULL, "reason=\"per_client_limit\"", (double)self->http_conns_refused[0]);
+	sample(c, NULL, NULL, "reason=\"connection_limit\"", (double)self->http_conns_refused[1]);
+	family(c, "streamtrace_http_connections_timed_out_total", COUNTER,
+	       "Connections closed at a deadline: no whole request in time (request), an "
+	       "answer not taken in time (response), idle after an answer (idle, normal).");
+	sample(c, NULL, NULL, "phase=\"request\"", (double)self->http_conns_timed_out[0]);
+	sample(c, NULL, NULL, "phase=\"response\"", (double)self->http_conns_timed_out[1]);
+	sample(c, NULL, NULL, "phase=\"idle\"", (double)self->http_conns_timed_out[2]);
+	family(c, "streamtrace_http_connections_open", GAUGE,
+	       "Connections to the metrics endpoint open at this rendering.");
+	sample(c, NULL, NULL, NULL, (double)self->http_conns_open);
+}
+
 static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 			  const struct snapshot *latest, const struct prom_self *self,
 			  uint64_t dropped_procs, uint64_t dropped_rows)
@@ -709,6 +735,7 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	       "HTTP requests answered, by status code (as of this rendering).");
 	for (unsigned i = 0; i < 4; i++)
 		sample(c, NULL, NULL, http_codes[i], (double)self->http_requests[i]);
+	render_http_conns(c, self);
 }
 
 int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapshot *latest,
@@ -848,6 +875,22 @@ void prom_self_init(struct prom_self *self)
 	self->rss_bytes = NAN;
 	self->interval_s = NAN;
 	self->render_s = NAN;
+}
+
+void prom_self_http_conns(struct prom_self *self, uint64_t unauthorized, uint64_t accepted,
+			  uint64_t refused_per_client, uint64_t refused_full,
+			  uint64_t timeout_request, uint64_t timeout_response,
+			  uint64_t timeout_idle, uint64_t open)
+{
+	self->http_conns_known = 1;
+	self->http_unauthorized = unauthorized;
+	self->http_conns_accepted = accepted;
+	self->http_conns_refused[0] = refused_per_client;
+	self->http_conns_refused[1] = refused_full;
+	self->http_conns_timed_out[0] = timeout_request;
+	self->http_conns_timed_out[1] = timeout_response;
+	self->http_conns_timed_out[2] = timeout_idle;
+	self->http_conns_open = open;
 }
 
 int prom_self_sample(struct prom_self *self)

@@ -41,6 +41,13 @@ struct prom_self {
 	double interval_s;	   /* the configured reporting interval (-i) */
 	double render_s;	   /* time the previous rendering took */
 	uint64_t http_requests[4]; /* by answer, see enum prom_http_answer */
+	/* --listen's connections (issue 16); left out while http_conns_known is 0 */
+	int http_conns_known;
+	uint64_t http_unauthorized;	  /* 401 answers */
+	uint64_t http_conns_accepted;	  /* connections taken on */
+	uint64_t http_conns_refused[2];	  /* per-client limit, connection limit */
+	uint64_t http_conns_timed_out[3]; /* request, response, idle */
+	uint64_t http_conns_open;	  /* open now */
 };
 
 enum prom_http_answer {
@@ -49,6 +56,12 @@ enum prom_http_answer {
 	PROM_HTTP_405, /* method other than GET/HEAD on /metrics */
 	PROM_HTTP_503, /* /metrics before the first interval was published */
 };
+
+/* Fill the connection figures of self (and mark them known). */
+void prom_self_http_conns(struct prom_self *self, uint64_t unauthorized, uint64_t accepted,
+			  uint64_t refused_per_client, uint64_t refused_full,
+			  uint64_t timeout_request, uint64_t timeout_response,
+			  uint64_t timeout_idle, uint64_t open);
 
 /* A prom_self with every figure unknown and no requests. */
 void prom_self_init(struct prom_self *self);

@@ -328,7 +328,9 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_u64(b, c->tx_ops);
 		w_u64(b, c->backlog_bytes);
 	}
-	/* minor 1: messages (issue 8) */
+	/* minor 1: appended fields, read only when the record has them */
+	w_u64(b, p->folded);
+	/* minor 2: messages (issue 8) */
 	w_i32(b, p->msgs_known);
 	w_u64(b, p->rx_msgs);
 	w_i32(b, p->tx_msgs_known);
@@ -702,8 +704,11 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 		c->tx_ops = r_u64(&r);
 		c->backlog_bytes = r_u64(&r);
 	}
-	/* minor 1: messages (issue 8); a record from minor 0 ends here, and its
-	 * messages stay unknown */
+	/* minor 1 */
+	if (!r.bad && r.len - r.off >= 8)
+		p->folded = r_u64(&r);
+	/* minor 2: messages (issue 8); a record from minor 0 or 1 ends here,
+	 * and its messages stay unknown */
 	if (!r.bad && r.off < r.len) {
 		p->msgs_known = r_i32(&r);
 		p->rx_msgs = r_u64(&r);

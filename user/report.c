@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,14 @@ static void print_meta(FILE *out, const char *file, const struct recording_meta 
 }
 
 /* stdout for "-", else a new file, mode 0600 like the recording it shows */
+/* Do the two paths name one file (so writing one would destroy the other)? */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static FILE *open_html(const char *path, FILE *out)
 {
 	int fd;
@@ -100,6 +109,13 @@ int report_run(const char *file, int json, const char *html, FILE *out, FILE *er
 	uint64_t intervals = 0;
 	int r, ret = 0, have_summary = 0, have_last = 0;
 
+	if (html && strcmp(html, "-") && same_file(html, file)) {
+		fprintf(err,
+			"streamtrace: --html %s: is the recording itself; refusing to overwrite "
+			"it\n",
+			html);
+		return 2;
+	}
 	rec = recording_open(file, &m, e, sizeof(e));
 	if (!rec) {
 		fprintf(err, "streamtrace: %s: %s\n", file, e);

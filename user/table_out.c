@@ -73,9 +73,16 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	if (refresh)
 		fputs("\033[H\033[2J", f);
-	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu\n", tbuf,
+	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu", tbuf,
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
+	fputc('\n', f);
+	/* what to do about the losses a limit causes */
+	if (s->lost.kinds[ST_LOST_PROCS_FULL])
+		fprintf(f,
+			"note: %llu processes found no slot and were not traced: raise "
+			"--max-procs\n",
+			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
 	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
 		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)
@@ -90,7 +97,11 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
-		fprintf(f, "%6u %-13.13s%c", p->pid, safe(p->comm, cb), p->bottleneck ? '*' : ' ');
+		if (p->pid)
+			fprintf(f, "%6u %-13.13s%c", p->pid, safe(p->comm, cb),
+				p->bottleneck ? '*' : ' ');
+		else /* exited processes folded into one row by name */
+			fprintf(f, "%6s %-13.13s%c", "exited", safe(p->comm, cb), ' ');
 		if (p->exited)
 			fprintf(f, " %3s", "x");
 		else

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -36,8 +37,13 @@ struct tracer {
 	int ncpus;
 	volatile struct st_proc *procs; /* mmap of the procs map */
 	size_t procs_len;
-	void *percpu_buf;      /* a per-CPU value of the largest map: ncpus syscall blocks */
-	int net_available;     /* the socket tracepoints exist */
+	void *percpu_buf;   /* a per-CPU value of the largest map: ncpus syscall blocks */
+	int net_available;  /* receives and sends are hooked (tracepoint or fallback) */
+	int allow_fallback; /* fentry/fexit where tracepoints are missing */
+	int fallback_used;  /* some fentry/fexit program is set to load */
+	char missing[256];  /* ",tp1,tp2,": the tracepoints this kernel lacks */
+	int refused;	    /* the kernel refused them (said once) */
+	struct attach_info attach;
 	unsigned n_drop_names; /* the kernel's enum skb_drop_reason */
 	struct drop_name {
 		uint32_t value;
@@ -46,6 +52,7 @@ struct tracer {
 };
 
 static int verbose_libbpf;
+static void unload(struct tracer *t);
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -114,7 +121,8 @@ static int tracepoint_is_core(const char *tp)
 }
 
 /* STREAMTRACE_DISABLE=tp1,tp2: treat these tracepoints as missing (how the
- * tests exercise a kernel without them). */
+ * tests exercise a kernel without them); "fentry" (or "fexit") there turns
+ * the fentry/fexit fallbacks off too. */
 static int tracepoint_disabled(const char *tp)
 {
 	const char *list = getenv("STREAMTRACE_DISABLE"), *p;
@@ -127,10 +135,131 @@ static int tracepoint_disabled(const char *tp)
 }
 
 /*
+ * Fallback attach points: a kernel function behind each tracepoint that
+ * older kernels lack, hooked by fentry/fexit programs that call the same
+ * body (bpf/sockets.bpf.c). Used only where the tracepoint is missing.
+ */
+static const struct fallback {
+	const char *func, *tp;
+} fallbacks[] = {
+	{"inet_recvmsg", "sock_recv_length"},	     {"inet6_recvmsg", "sock_recv_length"},
+	{"unix_stream_recvmsg", "sock_recv_length"}, {"unix_dgram_recvmsg", "sock_recv_length"},
+	{"inet_sendmsg", "sock_send_length"},	     {"inet6_sendmsg", "sock_send_length"},
+	{"unix_stream_sendmsg", "sock_send_length"}, {"unix_dgram_sendmsg", "sock_send_length"},
+	{"sock_def_readable", "sk_data_ready"},
+};
+
+/* The family a program belongs to (what -v and the JSON's tracer key name). */
+static const char *family_of(const char *sec)
+{
+	const char *name = strchr(sec, '/');
+
+	name = name ? name + 1 : sec;
+	if (!strncmp(sec, "iter/", 5))
+		return NULL;
+	for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++)
+		if (!strcmp(name, fallbacks[i].func))
+			name = fallbacks[i].tp;
+	if (!strncmp(name, "sys_", 4))
+		return "syscalls";
+	if (!strncmp(name, "sched_process_", 14))
+		return "process";
+	if (!strncmp(name, "sched_", 6))
+		return "sched";
+	if (!strcmp(name, "sock_recv_length") || !strcmp(name, "sock_send_length"))
+		return "sockets";
+	if (!strcmp(name, "sk_data_ready"))
+		return "data_ready";
+	if (!strncmp(name, "tcp_", 4))
+		return "tcp";
+	if (!strcmp(name, "kfree_skb") || !strcmp(name, "sock_rcvqueue_full") ||
+	    !strcmp(name, "udp_fail_queue_rcv_skb"))
+		return "drops";
+	return NULL; /* a program of no family -v reports */
+}
+
+static const char *method_of(const char *sec)
+{
+	if (!strncmp(sec, "tp_btf/", 7))
+		return "tracepoint";
+	if (!strncmp(sec, "fexit/", 6))
+		return "fexit";
+	if (!strncmp(sec, "fentry/", 7))
+		return "fentry";
+	if (!strncmp(sec, "kprobe/", 7) || !strncmp(sec, "kretprobe/", 10))
+		return "kprobe";
+	return "other";
+}
+
+/* After attach: which method each family ended up with ("none": not
+ * hooked, its figures null). A family hooked two ways lists both. */
+static void note_attach(struct tracer *t)
+{
+	static const char *const fams[] = {"syscalls",	 "sched", "process", "sockets",
+					   "data_ready", "tcp",	  "drops"};
+	struct attach_info *a = &t->attach;
+	struct bpf_program *prog;
+
+	a->n = 0;
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]) && a->n < ST_ATTACH_FAMILIES; f++) {
+		char *m = a->fam[a->n].method;
+
+		snprintf(a->fam[a->n].family, sizeof(a->fam[0].family), "%s", fams[f]);
+		m[0] = 0;
+		bpf_object__for_each_program (prog, t->skel->obj) {
+			const char *sec = bpf_program__section_name(prog), *fam = family_of(sec);
+			const char *meth = method_of(sec);
+
+			if (!fam || strcmp(fam, fams[f]) || !bpf_program__autoload(prog) ||
+			    bpf_program__fd(prog) < 0 || strstr(m, meth))
+				continue;
+			if (m[0])
+				strncat(m, "+", sizeof(a->fam[0].method) - strlen(m) - 1);
+			strncat(m, meth, sizeof(a->fam[0].method) - strlen(m) - 1);
+		}
+		if (!m[0])
+			snprintf(m, sizeof(a->fam[0].method), "none");
+		a->n++;
+	}
+}
+
+/*
+ * The floor: the newest kernel feature every run needs, checked in the
+ * kernel's BTF before anything is loaded, so that an old kernel gets one
+ * line naming what it lacks instead of a verifier log. Newest first.
+ */
+static const struct need {
+	const char *enum_name, *value, *what, *since;
+} floor_needs[] = {
+	{"bpf_func_id", "BPF_FUNC_loop", "the bpf_loop helper", "5.17"},
+	{"bpf_func_id", "BPF_FUNC_task_storage_get", "BPF task storage", "5.11"},
+	{"bpf_func_id", "BPF_FUNC_get_current_task_btf", "bpf_get_current_task_btf", "5.11"},
+	{"bpf_func_id", "BPF_FUNC_ringbuf_reserve", "the BPF ring buffer", "5.8"},
+	{"bpf_map_type", "BPF_MAP_TYPE_SK_STORAGE", "BPF socket storage", "5.2"},
+};
+
+static int check_floor(const struct btf_probe *btf, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(floor_needs) / sizeof(floor_needs[0]); i++) {
+		const struct need *n = &floor_needs[i];
+
+		if (!btf_probe_enum_has(btf, n->enum_name, n->value)) {
+			set_err(err, errlen,
+				"this kernel has no %s (Linux %s+): streamtrace needs Linux %s "
+				"or later",
+				n->what, n->since, ST_KERNEL_FLOOR);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Before load: every tp_btf program's tracepoint must exist in the kernel's
  * BTF (btf_trace_<name>). A missing core one is an error naming it; a
  * missing socket one turns its program off (bpf_program__set_autoload) and
- * the figures it feeds become null.
+ * its fentry/fexit fallbacks on (when allowed and the kernel has the
+ * function); a family with neither has null figures.
  */
 static void keep_drop_reason(void *ctx, const char *name, int64_t value)
 {
@@ -150,13 +279,24 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 {
 	struct btf_probe btf;
 	struct bpf_program *prog;
-	int ret = 0;
+	char *missing = t->missing;
+	int ret = 0, recv_hooked = 0;
 
 	if (btf_probe_read(&btf, btf_path ? btf_path : "/sys/kernel/btf/vmlinux")) {
-		set_err(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		set_err(err, errlen, "cannot read the kernel's BTF from %s: %s",
+			btf_path ? btf_path : "/sys/kernel/btf/vmlinux",
+			errno == EINVAL	 ? "not a BTF file"
+			: errno == EFBIG ? "larger than any kernel's BTF"
+					 : strerror(errno));
+		return -1;
+	}
+	if (check_floor(&btf, err, errlen)) {
+		btf_probe_free(&btf);
 		return -1;
 	}
 	t->net_available = 1;
+	t->fallback_used = 0;
+	snprintf(t->missing, sizeof(t->missing), ",");
 	bpf_object__for_each_program (prog, t->skel->obj) {
 		const char *sec = bpf_program__section_name(prog), *tp;
 		char name[128];
@@ -176,8 +316,11 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			}
 			params = -1;
 		}
-		if (params >= 0)
+		if (params >= 0) {
+			if (!strcmp(tp, "sock_recv_length"))
+				recv_hooked = 1;
 			continue;
+		}
 		if (tracepoint_is_core(tp)) {
 			set_err(err, errlen,
 				"the kernel has no %s tracepoint, which streamtrace needs", tp);
@@ -185,19 +328,61 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			break;
 		}
 		bpf_program__set_autoload(prog, false);
-		if (!strncmp(tp, "sock_", 5) || !strcmp(tp, "sk_data_ready")) {
-			if (t->net_available)
-				fprintf(stderr,
-					"streamtrace: the kernel has no %s tracepoint (Linux "
-					"6.3+): "
-					"socket and queue figures will be null\n",
-					tp);
-			t->net_available = 0;
+		if (strlen(missing) + strlen(tp) + 2 < sizeof(t->missing)) {
+			strcat(missing, tp);
+			strcat(missing, ",");
 		}
+	}
+	/* the fallbacks of the missing tracepoints */
+	bpf_object__for_each_program (prog, t->skel->obj) {
+		const char *sec = bpf_program__section_name(prog), *func;
+		char key[64];
+		int on = 0, known = 0;
+
+		if (strncmp(sec, "fentry/", 7) && strncmp(sec, "fexit/", 6))
+			continue;
+		func = strchr(sec, '/') + 1;
+		for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
+			if (strcmp(func, fallbacks[i].func))
+				continue;
+			known = 1;
+			snprintf(key, sizeof(key), ",%s,", fallbacks[i].tp);
+			on = t->allow_fallback && strstr(missing, key) &&
+			     !tracepoint_disabled("fentry") && !tracepoint_disabled("fexit") &&
+			     btf_probe_has_func(&btf, func);
+		}
+		if (!known)
+			continue; /* not a fallback: loads as its own code says */
+		bpf_program__set_autoload(prog, on);
+		if (on) {
+			t->fallback_used = 1;
+			if (!strcmp(func, "inet_recvmsg"))
+				recv_hooked = 1;
+		}
+	}
+	/* UDP's own drop tracepoint only where kfree_skb cannot name the socket */
+	if (t->skel->rodata->have_kfree_skb_sk)
+		bpf_program__set_autoload(t->skel->progs.st_udp_fail_queue_rcv_skb, false);
+	if (!ret && !recv_hooked) {
+		if (!t->refused)
+			fprintf(stderr,
+				"streamtrace: the kernel has no sock_recv_length tracepoint (Linux "
+				"6.3+)%s: "
+				"socket and queue figures will be null\n",
+				!t->allow_fallback ? ""
+				: tracepoint_disabled("fentry") || tracepoint_disabled("fexit")
+					? " and its fallbacks are off (STREAMTRACE_DISABLE)"
+					: " nor the functions to hook instead");
+		t->net_available = 0;
 	}
 	btf_probe_enum(&btf, "skb_drop_reason", keep_drop_reason, t);
 	btf_probe_free(&btf);
 	return ret;
+}
+
+const struct attach_info *tracer_attach_info(const struct tracer *t)
+{
+	return &t->attach;
 }
 
 int tracer_net_available(const struct tracer *t)
@@ -223,6 +408,12 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	t->fn = fn;
 	t->ctx = ctx;
 	t->max_procs = o->max_procs;
+	{
+		struct utsname u;
+
+		if (!uname(&u))
+			snprintf(t->attach.kernel, sizeof(t->attach.kernel), "%s", u.release);
+	}
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		set_err(err, errlen, "cannot count CPUs: %s", strerror(-t->ncpus));
@@ -245,6 +436,8 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	}
 	open_opts.btf_custom_path = btf_path;
 	phase(o->verbose, "start");
+	t->allow_fallback = 1;
+retry:
 	t->skel = streamtrace_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		explain(err, errlen, "open BPF object", errno);
@@ -256,8 +449,9 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
-	if (o->comm)
-		strncpy((char *)t->skel->rodata->target_comm, o->comm, ST_COMM_LEN - 1);
+	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
+		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
+	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);
@@ -269,7 +463,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	e = streamtrace_bpf__load(t->skel);
 	if (e) {
 		explain(err, errlen, "load BPF programs", -e);
-		goto fail;
+		goto refused;
 	}
 
 	t->procs_len = (size_t)t->max_procs * sizeof(struct st_proc);
@@ -296,7 +490,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	e = streamtrace_bpf__attach(t->skel);
 	if (e) {
 		explain(err, errlen, "attach BPF programs", -e);
-		goto fail;
+		goto refused;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
@@ -304,22 +498,58 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		goto fail;
 	}
 	phase(o->verbose, "attach");
+	note_attach(t);
+	if (o->verbose) {
+		fprintf(stderr, "streamtrace: kernel %s; attach:", t->attach.kernel);
+		for (unsigned i = 0; i < t->attach.n; i++)
+			fprintf(stderr, " %s=%s", t->attach.fam[i].family, t->attach.fam[i].method);
+		fputc('\n', stderr);
+	}
 	*out = t;
 	return 0;
+refused:
+	/* fentry/fexit refused (kernel lockdown, a function it will not
+	 * trace): once more with tracepoints only */
+	if (t->fallback_used && t->allow_fallback) {
+		size_t n = strlen(t->missing);
+
+		if (n > 1)
+			t->missing[n - 1] = 0; /* the list's trailing comma */
+		fprintf(stderr,
+			"streamtrace: the kernel lacks the tracepoints %s and refused the "
+			"fentry/fexit "
+			"fallbacks (%s: %s; kernel lockdown does): socket and queue figures will "
+			"be null\n",
+			t->missing + 1, t->rb || t->procs ? "attach" : "load", strerror(-e));
+		t->refused = 1;
+		unload(t);
+		t->allow_fallback = 0;
+		goto retry;
+	}
 fail:
 	tracer_destroy(t);
 	return -1;
+}
+
+/* Everything tracer_start loaded, mapped or allocated; t stays. */
+static void unload(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	if (t->procs)
+		munmap((void *)t->procs, t->procs_len);
+	t->procs = NULL;
+	streamtrace_bpf__destroy(t->skel);
+	t->skel = NULL;
+	free(t->percpu_buf);
+	t->percpu_buf = NULL;
 }
 
 void tracer_destroy(struct tracer *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
-	if (t->procs)
-		munmap((void *)t->procs, t->procs_len);
-	streamtrace_bpf__destroy(t->skel);
-	free(t->percpu_buf);
+	unload(t);
 	free(t);
 }
 
@@ -501,8 +731,9 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		volatile struct st_proc *p;
 		char comm[ST_COMM_LEN];
 		__u32 slot, tgid = (__u32)pids[i];
+		struct st_attach a = {0};
 
-		slots[i] = (uint32_t)-1;
+		slots[i] = TRACER_ATTACH_GONE;
 		if (proc_identity(pids[i], comm, sizeof(comm)))
 			continue;
 		if (bpf_map_lookup_and_delete_elem(qfd, NULL, &slot)) {
@@ -521,9 +752,9 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		memcpy((char *)p->comm, comm, sizeof(comm));
 		__sync_synchronize();
 		p->state = ST_PROC_LIVE;
-		bpf_map_update_elem(afd, &tgid, &slot, BPF_ANY);
+		a.slot = slot;
+		bpf_map_update_elem(afd, &tgid, &a, BPF_ANY);
 		slots[i] = slot;
-		traced++;
 	}
 	/* Twice: a thread created by a not-yet-marked thread during the first
 	 * pass is caught by the second; after that the fork probe follows. */
@@ -531,8 +762,21 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		__u32 tgid = (__u32)pids[i];
+		struct st_attach a;
 
+		if (slots[i] == TRACER_ATTACH_GONE)
+			continue;
+		if (bpf_map_lookup_elem(afd, &tgid, &a))
+			a.marked = a.traced_already = 0;
 		bpf_map_delete_elem(afd, &tgid);
+		if (a.marked) {
+			traced++;
+			continue;
+		}
+		/* no thread carries the slot: give it back untouched, so that no
+		 * process is listed that was never traced (or listed twice) */
+		tracer_release_slot(t, slots[i]);
+		slots[i] = a.traced_already ? TRACER_ATTACH_ALREADY : TRACER_ATTACH_GONE;
 	}
 	return traced;
 }
@@ -552,6 +796,11 @@ unsigned tracer_max_procs(const struct tracer *t)
 const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot)
 {
 	return slot < t->max_procs ? &t->procs[slot] : NULL;
+}
+
+uint32_t tracer_epoch(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->epoch, __ATOMIC_SEQ_CST);
 }
 
 uint32_t tracer_next_epoch(struct tracer *t)
@@ -656,11 +905,11 @@ static void map_walk(int fd, int (*fn)(void *ctx, const void *key, __u64 value),
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		/* after a delete, the key before it still leads on (a hash map's
+		 * next of a live key), so the walk stays one pass */
 		if (!bpf_map_lookup_elem(fd, &next, &n) && fn(ctx, &next, n) && del &&
-		    !bpf_map_delete_elem(fd, &next)) {
-			prev = NULL;
+		    !bpf_map_delete_elem(fd, &next))
 			continue;
-		}
 		key = next;
 		prev = &key;
 	}
@@ -669,7 +918,7 @@ static void map_walk(int fd, int (*fn)(void *ctx, const void *key, __u64 value),
 struct walk_ctx {
 	struct tracer *t;
 	void *fn, *ctx;
-	uint32_t slot;
+	const unsigned char *slots; /* a set of slots, one byte each, for the release */
 };
 
 static int errno_entry(void *c, const void *key, __u64 n)
@@ -735,44 +984,73 @@ int tracer_read_drops(struct tracer *t,
 }
 
 /* the keys of a slot's entries, to delete when the slot is released */
+static int in_set(const struct walk_ctx *w, uint32_t slot)
+{
+	return slot < w->t->max_procs && w->slots[slot];
+}
+
 static int errno_of_slot(void *c, const void *key, __u64 n)
 {
 	(void)n;
-	return ((const struct st_errno_key *)key)->slot == ((struct walk_ctx *)c)->slot;
+	return in_set(c, ((const struct st_errno_key *)key)->slot);
 }
 
 static int high_half_is_slot(void *c, const void *key, __u64 n)
 {
 	(void)n;
-	return (uint32_t)(*(const __u64 *)key >> 32) == ((struct walk_ctx *)c)->slot;
+	return in_set(c, (uint32_t)(*(const __u64 *)key >> 32));
 }
 
 static int either_half_is_slot(void *c, const void *key, __u64 n)
 {
 	__u64 k = *(const __u64 *)key;
 
-	return high_half_is_slot(c, key, n) || (uint32_t)k == ((struct walk_ctx *)c)->slot;
+	return high_half_is_slot(c, key, n) || in_set(c, (uint32_t)k);
+}
+
+void tracer_release_slots(struct tracer *t, const uint32_t *slots, size_t n)
+{
+	unsigned char *set = calloc(t->max_procs, 1);
+	struct walk_ctx w = {t, NULL, NULL, set};
+	size_t k = 0;
+
+	if (!set)
+		return; /* the slots stay taken; tried again later */
+	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t slot = slots[i];
+
+		if (slot >= t->max_procs || set[slot])
+			continue;
+		set[slot] = 1;
+		k++;
+		for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
+			__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
+
+			bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key,
+					    t->percpu_buf, 0);
+		}
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
+	}
+	/* one pass over each keyed map for the whole set */
+	if (k) {
+		map_walk(bpf_map__fd(t->skel->maps.errnos), errno_of_slot, &w, 1);
+		map_walk(bpf_map__fd(t->skel->maps.drop_reasons), high_half_is_slot, &w, 1);
+		/* the pipeline edges they were either end of */
+		map_walk(bpf_map__fd(t->skel->maps.edges), either_half_is_slot, &w, 1);
+	}
+	for (uint32_t slot = 0; slot < t->max_procs; slot++) {
+		if (!set[slot])
+			continue;
+		t->procs[slot].state = ST_PROC_FREE;
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
+	}
+	free(set);
 }
 
 void tracer_release_slot(struct tracer *t, uint32_t slot)
 {
-	struct walk_ctx w = {t, NULL, NULL, slot};
-
-	if (slot >= t->max_procs)
-		return;
-	memset(t->percpu_buf, 0, (size_t)t->ncpus * sizeof(struct st_syscall_block));
-	for (__u32 blk = 0; blk < ST_SYSCALL_BLOCKS; blk++) {
-		__u32 key = slot * ST_SYSCALL_BLOCKS + blk;
-
-		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sys_stats), &key, t->percpu_buf, 0);
-	}
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.proc_stats), &slot, t->percpu_buf, 0);
-	map_walk(bpf_map__fd(t->skel->maps.errnos), errno_of_slot, &w, 1);
-	map_walk(bpf_map__fd(t->skel->maps.drop_reasons), high_half_is_slot, &w, 1);
-	/* the pipeline edges it was either end of */
-	map_walk(bpf_map__fd(t->skel->maps.edges), either_half_is_slot, &w, 1);
-	t->procs[slot].state = ST_PROC_FREE;
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &slot, 0);
+	tracer_release_slots(t, &slot, 1);
 }
 
 int tracer_read_lost(struct tracer *t, struct lost_counts *l)

@@ -17,9 +17,10 @@
 struct tracer;
 
 struct tracer_opts {
-	unsigned max_procs; /* process slots, 1..ST_MAX_PROCS */
-	const char *comm;   /* -c: trace processes exec'ing this name, or NULL */
-	int verbose;	    /* libbpf debug output */
+	unsigned max_procs;	  /* process slots, 1..ST_MAX_PROCS */
+	const char *const *comms; /* -c: trace processes exec'ing these names */
+	unsigned n_comms;
+	int verbose; /* libbpf debug output */
 };
 
 /* Called from tracer_poll() for each process event. */
@@ -33,8 +34,13 @@ void tracer_destroy(struct tracer *t);
 /* Trace pid from its next execve on (the -- COMMAND child). */
 int tracer_trace_exec(struct tracer *t, pid_t pid);
 /* Trace running processes (all their threads) from now on. Each gets a slot
- * (returned in slots[i], or (uint32_t)-1 when it no longer exists).
+ * returned in slots[i], or TRACER_ATTACH_GONE when it exited before any of
+ * its threads could be marked, or TRACER_ATTACH_ALREADY when its threads
+ * were traced already (it exec'd under a -c name meanwhile): no slot is
+ * left holding a process that no thread carries.
  * Returns the number traced, or -1 with errno set (slots exhausted...). */
+#define TRACER_ATTACH_GONE    ((uint32_t)-1)
+#define TRACER_ATTACH_ALREADY ((uint32_t)-2)
 int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *slots);
 
 /* Deliver pending process events; waits at most timeout_ms. */
@@ -43,9 +49,13 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 unsigned tracer_max_procs(const struct tracer *t);
 /* 0 when the kernel lacks the socket tracepoints: net and queue unknown. */
 int tracer_net_available(const struct tracer *t);
+/* How each probe family was hooked (tracepoint, fentry/fexit, none). */
+const struct attach_info *tracer_attach_info(const struct tracer *t);
 /* The shared slot table entry (live view of the kernel's). */
 const volatile struct st_proc *tracer_proc(const struct tracer *t, uint32_t slot);
 
+/* The epoch now running (no change). */
+uint32_t tracer_epoch(const struct tracer *t);
 /* Start a new interval epoch; returns the epoch that just ended. */
 uint32_t tracer_next_epoch(struct tracer *t);
 /* Sum of a slot's per-CPU process counters (sums, maxima as max, the u32
@@ -76,5 +86,7 @@ int tracer_read_drops(struct tracer *t,
 int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 /* Zero a dead process's counters and give its slot back. */
 void tracer_release_slot(struct tracer *t, uint32_t slot);
+/* The same for several slots at once: one pass over each keyed map. */
+void tracer_release_slots(struct tracer *t, const uint32_t *slots, size_t n);
 
 #endif

@@ -7,6 +7,8 @@
  * read past. Then, when the running kernel has BTF, the real thing: its
  * btf_trace_sys_enter takes (ctx, regs, id).
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -105,6 +107,11 @@ static void test_typedef_and_enum(void **state)
 	assert_int_equal(s.sum, 8);
 	assert_memory_equal(s.names, "AB", 2);
 	assert_int_equal(btf_probe_enum(&p, "f", on_value, &s), -1);
+	assert_int_equal(btf_probe_enum_has(&p, "e", "B"), 1);
+	assert_int_equal(btf_probe_enum_has(&p, "e", "C"), 0);
+	assert_int_equal(btf_probe_enum_has(&p, "f", "A"), 0);
+	/* a typedef of that name is not a function */
+	assert_int_equal(btf_probe_has_func(&p, "btf_trace_x"), 0);
 	btf_probe_free(&p);
 }
 
@@ -137,6 +144,27 @@ static void test_damaged(void **state)
 	btf_probe_free(&p);
 }
 
+/* A path that is not BTF fails at once, without reading it all: /dev/zero
+ * (endless), a FIFO-like endless source, and a text file. */
+static void test_not_btf(void **state)
+{
+	struct btf_probe b;
+	char path[] = "/tmp/st-btf-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_int_equal(btf_probe_read(&b, "/dev/zero"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not btf at all\n", 15), 15);
+	close(fd);
+	assert_int_equal(btf_probe_read(&b, path), -1);
+	assert_int_equal(errno, EINVAL);
+	unlink(path);
+	assert_int_equal(btf_probe_read(&b, "/nonexistent/btf"), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 static void test_running_kernel(void **state)
 {
 	struct btf_probe p;
@@ -151,6 +179,11 @@ static void test_running_kernel(void **state)
 	/* (void *ctx, struct pt_regs *regs, long id) */
 	assert_int_equal(btf_probe_typedef_params(&p, "btf_trace_sys_enter"), 3);
 	assert_int_equal(btf_probe_typedef_params(&p, "btf_trace_no_such_tracepoint"), -1);
+	/* the fallback attach points and the floor's helpers (Linux 5.17+) */
+	assert_int_equal(btf_probe_has_func(&p, "sock_def_readable"), 1);
+	assert_int_equal(btf_probe_has_func(&p, "no_such_function_anywhere"), 0);
+	assert_int_equal(btf_probe_enum_has(&p, "bpf_func_id", "BPF_FUNC_loop"), 1);
+	assert_int_equal(btf_probe_enum_has(&p, "bpf_func_id", "BPF_FUNC_no_such_helper"), 0);
 	btf_probe_free(&p);
 	assert_int_equal(btf_probe_read(&p, "/nonexistent/btf"), -1);
 }
@@ -160,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_typedef_and_enum),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_not_btf),
 		cmocka_unit_test(test_running_kernel),
 	};
 

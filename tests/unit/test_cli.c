@@ -132,7 +132,7 @@ static void test_defaults(void **state)
 	assert_true(r->o.duration_s == 0);
 	assert_int_equal(r->o.max_procs, 64); /* the documented default */
 	assert_int_equal(r->o.json, 0);
-	assert_null(r->o.comm);
+	assert_int_equal(r->o.n_comms, 0);
 	assert_null(r->o.cgroup);
 	assert_null(r->o.command);
 	assert_null(r->o.listen);
@@ -151,7 +151,7 @@ static void test_all_options(void **state)
 		"--pid=1,2,3", "-p", "2147483647");
 	expect_ok(r);
 	assert_int_equal(r->o.cmd, CMD_TOP);
-	assert_string_equal(r->o.comm, "nginx");
+	assert_string_equal(r->o.comms[0], "nginx");
 	assert_string_equal(r->o.cgroup, "/sys/fs/cgroup/app");
 	assert_true(r->o.interval_s == 0.5);
 	assert_true(r->o.duration_s == 10);
@@ -180,7 +180,7 @@ static void test_all_options(void **state)
 	r = RUN("-c", "abcdefghijklmno", "-i", "0.01");
 	expect_ok(r);
 	assert_true(r->o.interval_s == 0.01);
-	assert_string_equal(r->o.comm, "abcdefghijklmno");
+	assert_string_equal(r->o.comms[0], "abcdefghijklmno");
 	run_free(r);
 }
 
@@ -356,6 +356,25 @@ static void test_bad_subcommand_and_targets(void **state)
 	expect_usage(RUN("record", "-p", "1"), "-o");
 }
 
+/* An option that does nothing in the chosen mode is refused, not ignored. */
+static void test_mode_options(void **state)
+{
+	(void)state;
+	expect_usage(RUN("-p", "1", "-o", "f"), "-o is for record only");
+	expect_usage(RUN("report", "f", "-o", "g"), "-o is for record only");
+	expect_usage(RUN("-p", "1", "--html", "x.html"), "--html is for report only");
+	expect_usage(RUN("record", "-o", "f", "-p", "1", "--html", "x"), "--html is for report");
+	expect_usage(RUN("-p", "1", "--threshold", "response=+5%"), "--threshold is for diff");
+	expect_usage(RUN("report", "f", "--all"), "--all is for diff");
+	expect_usage(RUN("-q", "--json", "-p", "1"), "-q and --json");
+	expect_usage(RUN("report", "f", "-p", "1"), "report reads recordings");
+	expect_usage(RUN("diff", "a", "b", "--listen", ":9464"), "diff reads recordings");
+	/* the limits in messages are the real ones */
+	expect_usage(RUN("-i", "99999999999", "-p", "1"), "from 0.01 to 86400");
+	expect_usage(RUN("-i", "0.001", "-p", "1"), "from 0.01 to 86400");
+	expect_usage(RUN("-d", "0", "-p", "1"), "more than 0");
+}
+
 static void test_bad_pids(void **state)
 {
 	(void)state;
@@ -486,6 +505,29 @@ static void test_parse_helpers(void **state)
 	assert_string_equal(bad, "123");
 }
 
+/* --web-config names a file read when the server starts; it needs --listen */
+static void test_web_config_flag(void **state)
+{
+	struct run *r;
+
+	(void)state;
+	r = RUN("-p", "1", "--listen", ":9100", "--web-config", "web.yml");
+	expect_ok(r);
+	assert_string_equal(r->o.web_config, "web.yml");
+	run_free(r);
+	r = RUN("record", "-o", "x.strec", "-p", "1", "--listen", ":9100", "--web-config=w.yml");
+	expect_ok(r);
+	assert_string_equal(r->o.web_config, "w.yml");
+	run_free(r);
+	r = RUN("-p", "1");
+	expect_ok(r);
+	assert_null(r->o.web_config);
+	run_free(r);
+	expect_usage(RUN("-p", "1", "--web-config", "web.yml"), "--web-config needs --listen");
+	expect_usage(RUN("-p", "1", "--listen", ":9100", "--web-config", ""), "--web-config");
+	expect_usage(RUN("-p", "1", "--listen", ":9100", "--web-config"), "--web-config");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,12 +539,14 @@ int main(void)
 		cmocka_unit_test_teardown(test_options_after_files, free_pending),
 		cmocka_unit_test_teardown(test_file_counts, free_pending),
 		cmocka_unit_test_teardown(test_bad_subcommand_and_targets, free_pending),
+		cmocka_unit_test_teardown(test_mode_options, free_pending),
 		cmocka_unit_test_teardown(test_bad_pids, free_pending),
 		cmocka_unit_test_teardown(test_too_many_pids, free_pending),
 		cmocka_unit_test_teardown(test_bad_numbers, free_pending),
 		cmocka_unit_test_teardown(test_missing_values_and_unknown_options, free_pending),
 		cmocka_unit_test_teardown(test_bad_option_in_cluster, free_pending),
 		cmocka_unit_test_teardown(test_parse_helpers, free_pending),
+		cmocka_unit_test_teardown(test_web_config_flag, free_pending),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

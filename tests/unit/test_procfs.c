@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "procfs.h"
@@ -270,7 +271,7 @@ static void test_find_comm(void **state)
 
 static void test_cgroup_pids(void **state)
 {
-	char dir[] = "/tmp/st-test-cgroup-XXXXXX", path[64];
+	char dir[] = "/tmp/st-test-cgroup-XXXXXX", path[64], sub[64], subprocs[96];
 	pid_t pids[8];
 	FILE *f;
 
@@ -286,10 +287,22 @@ static void test_cgroup_pids(void **state)
 	assert_int_equal(pids[0], 12);
 	assert_int_equal(pids[1], 34);
 	assert_int_equal(pids[2], 56);
-	/* room for 2: 2 written, never more */
+	/* room for 2: 2 written, never more, and all 3 counted */
 	pids[2] = -1;
-	assert_int_equal(procfs_cgroup_pids(dir, pids, 2), 2);
+	assert_int_equal(procfs_cgroup_pids(dir, pids, 2), 3);
 	assert_int_equal(pids[2], -1);
+	/* a child cgroup's processes are the parent's too */
+	snprintf(sub, sizeof(sub), "%s/child", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(subprocs, sizeof(subprocs), "%s/cgroup.procs", sub);
+	f = fopen(subprocs, "w");
+	assert_non_null(f);
+	fputs("78\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(procfs_cgroup_pids(dir, pids, 8), 4);
+	assert_int_equal(pids[3], 78);
+	unlink(subprocs);
+	rmdir(sub);
 	unlink(path);
 	/* no cgroup.procs: -1 with errno */
 	errno = 0;
@@ -298,9 +311,25 @@ static void test_cgroup_pids(void **state)
 	rmdir(dir);
 }
 
+/* Tgid from /proc/ID/status text: a thread id maps to its process. */
+static void test_parse_tgid(void **state)
+{
+	(void)state;
+	assert_int_equal(procfs_parse_tgid("Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\n"
+					   "Tgid:\t2436\nNgid:\t0\nPid:\t2478\n"),
+			 2436);
+	assert_int_equal(procfs_parse_tgid("Name:\tx\nPid:\t5\n"), -1);
+	assert_int_equal(procfs_parse_tgid("Name:\tx\nTgid:\t\n"), -1);
+	assert_int_equal(procfs_parse_tgid("Name:\tx\nTgid:\t-3\n"), -1);
+	assert_int_equal(procfs_parse_tgid(""), -1);
+	assert_int_equal(procfs_tgid(getpid()), getpid());
+	assert_int_equal(procfs_tgid(-1), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_tgid),
 		cmocka_unit_test(test_parse_plain),
 		cmocka_unit_test(test_parse_comm_with_parens_and_spaces),
 		cmocka_unit_test(test_parse_long_comm_truncated),

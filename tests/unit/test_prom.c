@@ -151,6 +151,7 @@ static char *render(const struct snapshot *t, const struct snapshot *l,
 	self.start_time = 1700000000;
 	self.interval_s = 1;
 	self.http_requests[PROM_HTTP_200] = 7;
+	prom_self_http_conns(&self, 3, 40, 184, 2, 16, 1, 5, 4);
 	assert_int_equal(prom_self_sample(&self), 0);
 	assert_int_equal(prom_out_render_buf(&buf, &len, t, l, &self, lim), 0);
 	assert_non_null(buf);
@@ -314,6 +315,25 @@ static void test_counters_from_totals_gauges_from_latest(void **state)
 	assert_float_equal(
 		value_of(out, "streamtrace_lost_events_total{kind=\"recursion_misses\"}"), 1, 0);
 	assert_float_equal(value_of(out, "streamtrace_http_requests_total{code=\"200\"}"), 7, 0);
+	/* issue 16: the endpoint's own connections, each figure where it belongs */
+	assert_float_equal(value_of(out, "streamtrace_http_requests_total{code=\"401\"}"), 3, 0);
+	assert_float_equal(value_of(out, "streamtrace_http_connections_accepted_total"), 40, 0);
+	assert_float_equal(value_of(out, "streamtrace_http_connections_refused_total{reason="
+					 "\"per_client_limit\"}"),
+			   184, 0);
+	assert_float_equal(value_of(out, "streamtrace_http_connections_refused_total{reason="
+					 "\"connection_limit\"}"),
+			   2, 0);
+	assert_float_equal(
+		value_of(out, "streamtrace_http_connections_timed_out_total{phase=\"request\"}"),
+		16, 0);
+	assert_float_equal(
+		value_of(out, "streamtrace_http_connections_timed_out_total{phase=\"response\"}"),
+		1, 0);
+	assert_float_equal(
+		value_of(out, "streamtrace_http_connections_timed_out_total{phase=\"idle\"}"), 5,
+		0);
+	assert_float_equal(value_of(out, "streamtrace_http_connections_open"), 4, 0);
 	assert_float_equal(value_of(out, "streamtrace_build_info{version=\"9.9.9\"}"), 1, 0);
 	assert_true(value_of(out, "streamtrace_self_resident_memory_bytes") > 0);
 	assert_float_equal(value_of(out, "streamtrace_cpu_utilization{pid=\"42\",comm=\"srv\"}"),

@@ -691,11 +691,12 @@ static void test_bad_magic_and_future_version(void **state)
 
 	/* version 2.0 with a valid header checksum: a clear "newer" message */
 	buf[8] = 2;
+	buf[10] = 0; /* minor 0 */
 	crc = (uint32_t)crc32(0L, buf, 12);
 	for (unsigned i = 0; i < 4; i++)
 		buf[12 + i] = (unsigned char)(crc >> (8 * i));
 	assert_int_equal(read_mem(buf, len, &n, 0, why, sizeof(why)), OUT_OPEN_FAILED);
-	assert_non_null(strstr(why, "format 2.1 is newer")); /* minor 1 as written */
+	assert_non_null(strstr(why, "format 2.0 is newer"));
 
 	/* a newer minor of the same major reads */
 	buf[8] = 1;
@@ -1018,9 +1019,12 @@ static void test_model_unchanged(void **state)
 	(void)state;
 	if (sizeof(void *) != 8)
 		skip();
-	assert_int_equal(sizeof(struct proc_view), 2216);
+	assert_int_equal(sizeof(struct proc_view), 2224);
 	assert_int_equal(sizeof(struct syscall_row), 568);
-	assert_int_equal(sizeof(struct snapshot), 200);
+	/* 192 + attach, a live run's pointer that is deliberately not recorded,
+	 * + the lost kind framing_lost
+	 * (JSON "tracer" key: live summaries only) */
+	assert_int_equal(sizeof(struct snapshot), 208);
 	assert_int_equal(sizeof(struct thread_view), 72);
 	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);

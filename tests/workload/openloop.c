@@ -1,0 +1,425 @@
+/*
+ * openloop: an open-loop Redis (RESP) client. One thread sends one command at a time on one TCP
+ * connection at Poisson (or regular) arrival times, never waiting for replies; another thread
+ * reads the replies on the same connection and times each against its send. So the offered load
+ * is set by the schedule alone, and a server that cannot keep up builds a queue (λ > X), as it
+ * would under real users. Prints one JSON line: what it sent, what came back, its own latency.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NSEC	     1000000000ull
+#define MAX_ARGS     32
+#define MAX_SENDS    (20u * 1000 * 1000)
+#define READ_CHUNK   65536
+#define CONNECT_WAIT 5.0
+
+struct config {
+	const char *host;
+	int port;
+	double rate;
+	double duration;
+	double drain;
+	bool regular;
+	uint64_t seed;
+	const char *command;
+};
+
+static struct config cfg = {
+	.host = "127.0.0.1",
+	.port = 6379,
+	.rate = 1000,
+	.duration = 3,
+	.drain = 5,
+	.seed = 1,
+	.command = "PING",
+};
+
+static int sock_fd = -1;
+static uint64_t *send_ns;	  /* send time of command i, written before `sent` counts it */
+static uint64_t *lat_ns;	  /* latency of reply i */
+static _Atomic uint64_t sent;	  /* commands written whole */
+static _Atomic uint64_t received; /* replies parsed */
+static _Atomic uint64_t errors;	  /* error replies (-ERR ...) */
+static _Atomic bool reader_failed;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"openloop: send RESP commands at a set Poisson rate on one connection, read "
+		"replies\n"
+		"on another thread, report sent, received and latency (one JSON line)\n\n"
+		"USAGE: openloop [--host ADDR] [--port N] [--rate R] [--duration S] [--drain S]\n"
+		"                [--regular] [--seed N] [--command \"CMD ARG...\"]\n\n"
+		"  --host ADDR       server address (default 127.0.0.1)\n"
+		"  --port N          server port (default 6379)\n"
+		"  --rate R          mean commands per second (default 1000)\n"
+		"  --duration S      sending time in seconds (default 3)\n"
+		"  --drain S         wait at most S seconds for the last replies (default 5)\n"
+		"  --regular         fixed gaps of 1/R instead of exponential ones\n"
+		"  --seed N          random seed of the schedule (default 1)\n"
+		"  --command STR     the command, words split on spaces (default PING)\n\n"
+		"EXAMPLES:\n"
+		"  openloop --port 6379 --rate 5000 --duration 3 --command \"SET k v\"\n"
+		"  openloop --rate 1000 --command \"DEBUG SLEEP 0.002\"   more than it can "
+		"serve\n\n"
+		"Exit status: 0 done (every reply came back or the drain time passed); 1 failure;\n"
+		"2 usage error.\n");
+}
+
+static void bad_value(const char *opt, const char *v, const char *why)
+{
+	fprintf(stderr, "openloop: %s '%s': %s\n", opt, v, why);
+	exit(2);
+}
+
+static double parse_pos(const char *opt, const char *v, bool zero_ok)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(d) || d < 0 || (!zero_ok && d == 0))
+		bad_value(opt, v, zero_ok ? "want a number >= 0" : "want a number > 0");
+	return d;
+}
+
+/* RESP array of bulk strings from space-separated words */
+static char *encode_command(const char *cmd, size_t *len)
+{
+	char *copy = strdup(cmd), *save = NULL, *w;
+	const char *words[MAX_ARGS];
+	int n = 0;
+	size_t cap = strlen(cmd) * 2 + 64 * MAX_ARGS, off = 0;
+	char *out = malloc(cap);
+
+	if (!copy || !out)
+		return NULL;
+	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (n == MAX_ARGS)
+			bad_value("--command", cmd, "too many words");
+		words[n++] = w;
+	}
+	if (!n)
+		bad_value("--command", cmd, "empty");
+	off += (size_t)snprintf(out + off, cap - off, "*%d\r\n", n);
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, cap - off, "$%zu\r\n%s\r\n", strlen(words[i]),
+					words[i]);
+	free(copy);
+	*len = off;
+	return out;
+}
+
+/* bytes of the one whole reply at b, 0 if it is not all there yet, -1 if it is not RESP */
+static long resp_reply_len(const char *b, size_t n, int depth)
+{
+	const char *crlf;
+	size_t line;
+	long v;
+
+	if (n < 3 || depth > 8)
+		return n < 3 ? 0 : -1;
+	crlf = memmem(b, n, "\r\n", 2);
+	if (!crlf)
+		return 0;
+	line = (size_t)(crlf - b) + 2;
+	switch (b[0]) {
+	case '+':
+	case '-':
+	case ':':
+	case ',':
+	case '_':
+	case '#':
+		return (long)line;
+	case '$':
+		v = strtol(b + 1, NULL, 10);
+		if (v < 0)
+			return (long)line;
+		return n < line + (size_t)v + 2 ? 0 : (long)(line + (size_t)v + 2);
+	case '*': {
+		size_t off = line;
+
+		v = strtol(b + 1, NULL, 10);
+		for (long i = 0; i < v; i++) {
+			long l = resp_reply_len(b + off, n - off, depth + 1);
+
+			if (l <= 0)
+				return l;
+			off += (size_t)l;
+		}
+		return (long)off;
+	}
+	default:
+		return -1;
+	}
+}
+
+static void *reader_main(void *arg)
+{
+	size_t cap = 4 * READ_CHUNK, have = 0;
+	char *buf = malloc(cap);
+
+	(void)arg;
+	if (!buf) {
+		reader_failed = true;
+		return NULL;
+	}
+	for (;;) {
+		ssize_t r;
+		size_t off = 0;
+		long l;
+
+		if (cap - have < READ_CHUNK) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = recv(sock_fd, buf + have, cap - have, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		while ((l = resp_reply_len(buf + off, have - off, 0)) > 0) {
+			uint64_t i = atomic_load(&received), t = now_ns();
+
+			if (i >= atomic_load(&sent)) { /* a reply to nothing sent */
+				reader_failed = true;
+				break;
+			}
+			lat_ns[i] = t - send_ns[i];
+			if (buf[off] == '-')
+				atomic_fetch_add(&errors, 1);
+			atomic_store(&received, i + 1);
+			off += (size_t)l;
+		}
+		if (l < 0 || reader_failed) {
+			reader_failed = true;
+			break;
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	free(buf);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int connect_server(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
+	uint64_t until = now_ns() + (uint64_t)(CONNECT_WAIT * NSEC);
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET, cfg.host, &sa.sin_addr) != 1)
+		bad_value("--host", cfg.host, "not an IPv4 address");
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		close(fd);
+		if (now_ns() > until)
+			return -1;
+		usleep(50000);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"host", required_argument, 0, 'H'},  {"port", required_argument, 0, 'p'},
+		{"rate", required_argument, 0, 'r'},  {"duration", required_argument, 0, 'd'},
+		{"drain", required_argument, 0, 'D'}, {"regular", no_argument, 0, 'R'},
+		{"seed", required_argument, 0, 's'},  {"command", required_argument, 0, 'c'},
+		{"help", no_argument, 0, 'h'},	      {0, 0, 0, 0},
+	};
+	uint64_t max_sends, t0, t_next, t_end, late_max = 0, n_sent = 0, n_rx, n_rx_window;
+	struct drand48_data rng;
+	pthread_t reader;
+	size_t cmd_len;
+	char *cmd;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "H:p:r:d:D:Rs:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			cfg.host = optarg;
+			break;
+		case 'p': {
+			double p = parse_pos("--port", optarg, false);
+
+			if (p != (int)p || p > 65535)
+				bad_value("--port", optarg, "want a port number 1-65535");
+			cfg.port = (int)p;
+			break;
+		}
+		case 'r':
+			cfg.rate = parse_pos("--rate", optarg, false);
+			break;
+		case 'd':
+			cfg.duration = parse_pos("--duration", optarg, false);
+			break;
+		case 'D':
+			cfg.drain = parse_pos("--drain", optarg, true);
+			break;
+		case 'R':
+			cfg.regular = true;
+			break;
+		case 's':
+			cfg.seed = (uint64_t)parse_pos("--seed", optarg, true);
+			break;
+		case 'c':
+			cfg.command = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+				"openloop: unknown option or missing value '%s' (see --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "openloop: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	max_sends = (uint64_t)(cfg.rate * cfg.duration * 1.5) + 1000;
+	if (max_sends > MAX_SENDS) {
+		fprintf(stderr, "openloop: --rate x --duration above %u commands\n", MAX_SENDS / 2);
+		return 2;
+	}
+	cmd = encode_command(cfg.command, &cmd_len);
+	send_ns = calloc(max_sends, sizeof(*send_ns));
+	lat_ns = calloc(max_sends, sizeof(*lat_ns));
+	if (!cmd || !send_ns || !lat_ns) {
+		fprintf(stderr, "openloop: out of memory\n");
+		return 1;
+	}
+	sock_fd = connect_server();
+	if (sock_fd < 0) {
+		fprintf(stderr, "openloop: connect %s:%d: %s\n", cfg.host, cfg.port,
+			strerror(errno));
+		return 1;
+	}
+	if (pthread_create(&reader, NULL, reader_main, NULL)) {
+		fprintf(stderr, "openloop: cannot start the reader thread\n");
+		return 1;
+	}
+	srand48_r((long)cfg.seed, &rng);
+	t0 = now_ns();
+	t_end = t0 + (uint64_t)(cfg.duration * NSEC);
+	t_next = t0;
+	while (n_sent < max_sends && !reader_failed) {
+		double u, gap;
+		struct timespec ts;
+		uint64_t t;
+		size_t off = 0;
+
+		drand48_r(&rng, &u);
+		gap = cfg.regular ? 1.0 / cfg.rate : -log(1.0 - u) / cfg.rate;
+		t_next += (uint64_t)(gap * NSEC);
+		if (t_next >= t_end)
+			break;
+		ts.tv_sec = (time_t)(t_next / NSEC);
+		ts.tv_nsec = (long)(t_next % NSEC);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		t = now_ns();
+		if (t - t_next > late_max)
+			late_max = t - t_next;
+		send_ns[n_sent] = t;
+		/* counted before the write: the reply may come back before write() returns */
+		atomic_store(&sent, n_sent + 1);
+		while (off < cmd_len) {
+			ssize_t w = send(sock_fd, cmd + off, cmd_len - off, MSG_NOSIGNAL);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				fprintf(stderr, "openloop: send: %s\n", strerror(errno));
+				return 1;
+			}
+			off += (size_t)w;
+		}
+		n_sent++;
+	}
+	t_end = now_ns();
+	n_rx_window = atomic_load(&received);
+	while (atomic_load(&received) < n_sent && !reader_failed &&
+	       now_ns() - t_end < (uint64_t)(cfg.drain * NSEC))
+		usleep(1000);
+	shutdown(sock_fd, SHUT_RDWR);
+	pthread_join(reader, NULL);
+	close(sock_fd);
+	if (reader_failed) {
+		fprintf(stderr, "openloop: bad or unexpected reply from the server\n");
+		return 1;
+	}
+	n_rx = atomic_load(&received);
+	{
+		double span = (double)(t_end - t0) / NSEC, mean = 0;
+		uint64_t p99 = 0;
+
+		for (uint64_t i = 0; i < n_rx; i++)
+			mean += (double)lat_ns[i] / NSEC;
+		mean = n_rx ? mean / (double)n_rx : NAN;
+		if (n_rx) {
+			qsort(lat_ns, n_rx, sizeof(*lat_ns), cmp_u64);
+			p99 = lat_ns[(uint64_t)ceil(0.99 * (double)n_rx) - 1];
+		}
+		printf("{\"program\":\"openloop\",\"rate\":%.3f,\"span_s\":%.6f,\"sent\":%llu,"
+		       "\"received\":%llu,\"received_in_window\":%llu,\"unanswered\":%llu,"
+		       "\"errors\":%llu,\"arrival_rate\":%.3f,\"late_max_s\":%.6f,",
+		       cfg.rate, span, (unsigned long long)n_sent, (unsigned long long)n_rx,
+		       (unsigned long long)n_rx_window, (unsigned long long)(n_sent - n_rx),
+		       (unsigned long long)atomic_load(&errors), (double)n_sent / span,
+		       (double)late_max / NSEC);
+		if (n_rx)
+			printf("\"latency_mean_s\":%.9f,\"latency_p99_s\":%.9f}\n", mean,
+			       (double)p99 / NSEC);
+		else
+			printf("\"latency_mean_s\":null,\"latency_p99_s\":null}\n");
+	}
+	return 0;
+}
