@@ -537,6 +537,7 @@ static __always_inline void st_msg_rx_unit(struct st_sock *s, struct st_proc_sta
 			ps->recv_tcp_ops += s->det_rx;
 	}
 	s->det_rx = s->det_turns = 0;
+	s->prov_rx = 0;
 	if (u == ST_PROTO_TURN) {
 		if (s->none_arr)
 			ps->msg_arr[ST_PROTO_TURN]++;
@@ -567,7 +568,10 @@ static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, in
 
 /* Frame len bytes of one direction; returns the messages that ended, and
  * *lost = 1 when sync was lost (the direction then falls back), 2 when the
- * protocol is not known yet and these bytes could not be read. */
+ * protocol is not known yet and these bytes are kept to be framed once it
+ * is, 3 when it is not known yet and these bytes will not be framed (none
+ * to read, or mid-stream without a message start): counted as a turn or a
+ * receive now. */
 static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
 				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
 				       int *lost)
@@ -584,7 +588,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	/* no bytes to look at before the protocol is known (a receive that was
 	 * under way when tracing began, say): undecided still, this syscall not
 	 * counted, as if it had come before tracing */
-	*lost = s->unit[dir & 1] ? 1 : 2;
+	*lost = s->unit[dir & 1] ? 1 : 3;
 	w = l.w = bpf_map_lookup_elem(&fr_win, &zero);
 	if (!w || !st_fr_buffer(c, t))
 		return 0;
@@ -602,7 +606,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	if (!s->unit[dir & 1]) {
 		/* the first bytes name the protocol: those kept from earlier
 		 * syscalls, then up to ST_DETECT_BYTES of this one's */
-		__u32 kept = s->det_len[dir & 1] & 15, n = ST_DETECT_BYTES - kept;
+		__u32 kept = s->det_len[dir & 1] & 15, n = ST_DETECT_BYTES - kept, before = 0;
 		__u8 p;
 
 		if (!kept)
@@ -620,6 +624,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 				return 0; /* a first iovec shorter than the rest */
 			__builtin_memcpy(s->det[dir & 1], w->b, 16);
 			s->det_len[dir & 1] = n;
+			*lost = 2;
 			return 0;
 		}
 		if (dir == ST_DIR_RX) {
@@ -640,14 +645,16 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 			if (s->rx_at_start && s->is_tcp) {
 				/* the whole stream is the process's to read: what
 				 * arrived before the socket was followed (a new
-				 * connection's first request) arrived all the same */
+				 * connection's first request) arrived all the same
+				 * (counted below for messages and turns; receives
+				 * stay as they were before issue 8) */
 				struct tcp_sock *tp = (struct tcp_sock *)sk;
-				__u32 before = (__u32)BPF_CORE_READ(tp, bytes_received) -
-					       (BPF_CORE_READ(tp, rcv_nxt) - s->last_rcv_nxt) -
-					       (__u32)s->none_arr;
 
-				if ((__s32)before > 0)
-					s->none_arr += before;
+				before = (__u32)BPF_CORE_READ(tp, bytes_received) -
+					 (BPF_CORE_READ(tp, rcv_nxt) - s->last_rcv_nxt) -
+					 (__u32)s->none_arr;
+				if ((__s32)before < 0)
+					before = 0;
 			}
 		}
 		s->det_len[dir & 1] = 0;
@@ -659,6 +666,8 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		}
 		*lost = 0;
 		if (!st_framed(p)) {
+			if (dir == ST_DIR_RX && st_unframed_unit(s) == ST_PROTO_TURN)
+				s->none_arr += before;
 			if (dir == ST_DIR_RX)
 				st_msg_rx_unit(s, ps, st_unframed_unit(s));
 			else
@@ -667,6 +676,7 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		}
 		st_frame_init((struct st_frame *)s->fr[dir & 1], p, dir);
 		if (dir == ST_DIR_RX) {
+			s->none_arr += before;
 			st_msg_rx_unit(s, ps, p);
 			s->msg_timed = s->is_tcp;
 			ps->msg_rx_bytes[ST_UI(p)] += kept;
@@ -734,6 +744,13 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 			s->turn_rx = 0;
 			return;
 		}
+		if (lost == 3) {
+			/* not known yet, and these bytes will not be framed: a
+			 * turn or a receive, counted now (below) */
+			s->prov_rx = 1;
+			u = st_unframed_unit(s);
+			goto unframed;
+		}
 		u = s->unit[ST_DIR_RX];
 		if (st_framed(u) && u < ST_UNITS) {
 			ps->msg_rx[ST_UI(u)] += n;
@@ -750,6 +767,7 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 		if (st_framed(u))
 			return;
 	}
+unframed:
 	if (u == ST_PROTO_TURN) {
 		if (s->turn_rx) {
 			ps->msg_rx[ST_PROTO_TURN]++;
@@ -800,7 +818,7 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	if (!s->is_stream || (u && !st_framed(u)))
 		return;
 	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, &lost);
-	if (lost == 2)
+	if (lost >= 2)
 		return;
 	u = s->unit[ST_DIR_TX];
 	if (st_framed(u) && u < ST_UNITS) {
@@ -820,6 +838,8 @@ static __always_inline void st_msg_arrival(struct st_sock *s, struct sock *sk,
 
 	st_msg_sock_init(s, sk);
 	u = s->unit[ST_DIR_RX];
+	if (!u && s->prov_rx)
+		u = st_unframed_unit(s); /* counted as turns or receives meanwhile */
 	if (u == ST_PROTO_TURN) {
 		if (s->turn_arr) {
 			ps->msg_arr[ST_PROTO_TURN]++;

@@ -256,6 +256,8 @@ struct st_sock {
 	__u8 det_rx;	   /* receives while the RX unit was not known yet, */
 	__u8 det_turns;	   /* and the turns they began: counted if it is not framed */
 	__u8 redet[2];	   /* reads tried mid-stream without finding a message start */
+	__u8 prov_rx;	   /* counting turns or receives while the protocol is not known */
+	__u8 pad_p[7];
 };
 
 enum st_event_kind {
