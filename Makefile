@@ -40,7 +40,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
+PURE       := busy hist names json_writer json_out model queue_model forecast whatif cli procfs \
 	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -68,7 +68,7 @@ $(BUILD)/gen/syscall_table.h: scripts/gen-syscall-table.sh | $(BUILD)/gen
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscall-table.sh > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/streamtrace.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@

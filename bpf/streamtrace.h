@@ -54,6 +54,29 @@ struct st_syscall_block {
 	struct st_syscall_stat sc[ST_SYSCALLS_PER_BLOCK];
 };
 
+/* Kinds of blocking while busy (docs/queueing.md, "Busy and idle"). */
+enum st_blk_kind {
+	ST_BLK_LATCH = 0, /* in an input-wait syscall with a message in service */
+	ST_BLK_FUTEX,	  /* futex: a lock, a condition, a pool hand-off */
+	ST_BLK_IO,	  /* file and other I/O syscalls (disk, fsync, a blocking send) */
+	ST_BLK_OTHER,	  /* anything else (sleep, a page fault outside a syscall) */
+	ST_BLK__MAX,
+};
+
+/* Busy, idle and dispatch of serving threads: per CPU, cumulative, kept at
+ * the end of st_proc_stat (plain u64 counters, then the histogram). */
+struct st_busy_stat {
+	__u64 exit_busy_ns;	   /* busy time of serving threads that have exited */
+	__u64 exit_idle_ns;	   /* their idle time */
+	__u64 blk_ns[ST_BLK__MAX]; /* blocked off-CPU while busy, by kind */
+	__u64 blk_count[ST_BLK__MAX];
+	__u64 disp_ns;	    /* dispatch: idle wake-up -> running, per message taken after it */
+	__u64 disp_count;   /* messages taken by a thread woken from idle */
+	__u64 disp_take_ns; /* idle wake-up -> the receive that took the message */
+	__u64 svc_ended;    /* messages whose service was seen to end (answered) */
+	__u32 disp_hist[ST_HIST_BUCKETS];
+};
+
 /* Per-CPU, per-process-slot counters of everything but syscalls. */
 struct st_proc_stat {
 	/* scheduler */
@@ -100,6 +123,7 @@ struct st_proc_stat {
 	 * maxima, double-buffered by epoch parity, not cumulative */
 	__u64 srv_cnt[2];
 	__u32 srv_tag[2];
+	struct st_busy_stat bz; /* busy, idle, dispatch (bpf/busy.bpf.h) */
 };
 
 /* Arrivals per socket whose queue wait is timed one by one; beyond that the
@@ -138,6 +162,7 @@ struct st_proc {
 	char comm[ST_COMM_LEN];
 	__s64 backlog_bytes;   /* unread bytes in its sockets now (gauge) */
 	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
+	__u64 answer_gen;      /* sends so far: each one answers what is in service */
 };
 
 /* Per-thread state kept in task storage. */
@@ -149,7 +174,7 @@ struct st_task {
 	__u64 offcpu_since;
 	__u64 runq_since;
 	__u64 idle_since; /* blocked in a receive-like wait since */
-	__u64 svc_since;  /* last successful receive returned at */
+	__u64 svc_since;  /* the message in service was taken at (0: none) */
 	__u32 rx_seen;	  /* has received: a serving thread */
 	__u32 rx_epoch;	  /* epoch + 1 of its last receive */
 	/* per-thread totals, for the thread view (read by a task iterator) */
@@ -158,7 +183,18 @@ struct st_task {
 	__u64 th_switches;
 	__u64 th_syscalls;
 	__u64 th_rx_ops;
-	__u64 th_busy_ns;
+	__u64 th_busy_ns; /* busy time as a serving thread, closed periods */
+	/* busy/idle state machine of a serving thread (bpf/busy.bpf.h) */
+	__u64 bz_since;	     /* busy since (0: idle, in dispatch, or not serving) */
+	__u64 bz_disp_since; /* woken from idle at, not yet running */
+	__u64 bz_woke_at;    /* the idle wake-up whose message the next receive takes */
+	__u64 bz_disp_ns;    /* that wake-up's dispatch delay */
+	__u64 bz_blk_since;  /* blocked off-CPU while busy since */
+	__u64 bz_svc_gen;    /* st_proc.answer_gen when the message in service was taken */
+	__u64 th_idle_ns;    /* idle time, closed periods */
+	__u64 th_idle_periods;
+	__u32 bz_blk_kind;
+	__u32 bz_exited; /* exited: its totals are in st_busy_stat */
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
@@ -166,6 +202,15 @@ struct st_thread_rec {
 	__u32 tid, tgid, slot, pad;
 	char comm[ST_COMM_LEN];
 	__u64 oncpu_ns, runq_ns, switches, syscalls, rx_ops, busy_ns;
+};
+
+/* One serving thread's busy/idle totals up to the moment the busy iterator
+ * read it (open periods included), for busy time, servers and saturation. */
+struct st_busy_rec {
+	__u32 tid, slot;
+	__u32 generation; /* of the slot, so a reused slot is not mixed up */
+	__u32 state;	  /* 0 busy, 1 idle, 2 in dispatch */
+	__u64 busy_ns, idle_ns, idle_periods;
 };
 
 /* One socket of a traced process, as the connection-view iterator writes it. */

@@ -55,6 +55,7 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_knum(w, "rho", q->rho);
 	jw_knum(w, "queue_length", q->queue_length);
 	jw_knum(w, "wait_s", q->wait_s);
+	jw_knum(w, "dispatch_s", q->dispatch_s);
 	jw_knum(w, "response_s", q->response_s);
 	jw_kbool(w, "saturated", q->saturated);
 	jw_key(w, "model");
@@ -70,6 +71,28 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_obj_end(w);
 	jw_knum(w, "little_lambda_w", q->little_l_lambda_w);
 	jw_knum(w, "little_error", q->little_error);
+}
+
+/* Added queue keys: dispatch's tail, busy and idle time, and what busy
+ * threads were blocked on (docs/queueing.md, "Busy and idle"). */
+static void json_out_busy(struct jw *w, const struct proc_view *p)
+{
+	static const char *const kinds[ST_BLK__MAX] = {"latch", "futex", "io", "other"};
+
+	jw_knum(w, "dispatch_p99_s",
+		p->dispatch_count ? hist_quantile_ns(&p->dispatch_hist, 0.99, 0) / 1e9 : NAN);
+	jw_ku64(w, "dispatch_count", p->dispatch_count);
+	jw_knum(w, "busy_s", p->busy_known ? p->busy_s : NAN);
+	jw_knum(w, "idle_s", p->busy_known ? p->idle_s : NAN);
+	jw_key(w, "busy_blocked_s");
+	if (p->busy_known) {
+		jw_obj_begin(w);
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			jw_knum(w, kinds[k], p->blocked_busy_s[k]);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
 }
 
 static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
@@ -155,6 +178,7 @@ queue:
 		jw_knum(w, "service_p99_us", us(hist_quantile_ns(&p->svc_hist, 0.99, 0)));
 		jw_knum(w, "arrival_cv2", p->arrival_cv2);
 		jw_knum(w, "service_cv2", p->service_cv2);
+		json_out_busy(w, p);
 		jw_obj_end(w);
 	} else {
 		jw_null(w);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "busy.h"
 #include "collect.h"
 #include "http_server.h"
 #include "json_out.h"
@@ -92,6 +93,7 @@ struct session {
 	int refresh;
 	struct pipeline_edges *edges; /* pid to pid, over the whole run */
 	struct views *views;	      /* --threads, --connections */
+	struct busy_tracker *busy;    /* serving threads' busy/idle readings */
 	struct recording *rec;	      /* record -o FILE */
 	int rec_errno;		      /* a write to it failed: stop */
 	int rec_progress;	      /* a progress line on a terminal */
@@ -158,6 +160,11 @@ static void thread_cb(void *ctx, const struct st_thread_rec *r)
 		views_add_thread(s->views, p->tgid, r);
 }
 
+static void busy_cb(void *ctx, const struct st_busy_rec *r)
+{
+	busy_add(ctx, r);
+}
+
 static void conn_cb(void *ctx, const struct st_conn_rec *r)
 {
 	struct session *s = ctx;
@@ -198,6 +205,21 @@ static void read_all(struct session *s)
 		} else if (!procfs_read((pid_t)p->tgid, &st)) {
 			collector_proc_comm(s->col, i, st.comm);
 			collector_update_procfs(s->col, i, &st);
+		}
+	}
+	/* after the per-CPU counters (busy of exited threads): the busy of
+	 * live serving threads, open periods included */
+	busy_begin(s->busy);
+	if (!tracer_read_busy(s->tr, busy_cb, s->busy)) {
+		busy_end(s->busy);
+		for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+			const volatile struct st_proc *p = tracer_proc(s->tr, i);
+			const struct busy_slot *b = busy_slot_get(s->busy, i);
+
+			if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
+				continue;
+			collector_update_busy(
+				s->col, i, b->known && b->generation == p->generation ? b : NULL);
 		}
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
@@ -450,6 +472,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			return fail("cannot start '%s': %s", o->command[0], strerror(errno));
 	}
 	s.col = collector_new(o->max_procs);
+	s.busy = busy_new(o->max_procs);
 	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
 	s.edges = calloc(1, sizeof(*s.edges));
 	if (o->threads || o->connections)
@@ -462,7 +485,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		if (o->whatif && !whatif_parse(o->whatif, &w, why, sizeof(why)))
 			collector_set_whatif(s.col, &w);
 	}
-	if (!s.col || !s.rows || !s.edges) {
+	if (!s.col || !s.busy || !s.rows || !s.edges) {
 		ret = fail("out of memory");
 		goto out;
 	}
@@ -581,6 +604,7 @@ out:
 	http_server_stop(s.http);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
+	busy_free(s.busy);
 	free(s.rows);
 	free(s.edges);
 	views_free(s.views);

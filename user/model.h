@@ -127,6 +127,14 @@ struct proc_view {
 	struct thread_view *thread_views;
 	unsigned n_conns;
 	struct conn_view *conns;
+
+	/* busy, idle, dispatch (docs/queueing.md): busy_known 0 when the busy
+	 * iterator never read this process */
+	int busy_known;
+	double busy_s, idle_s;		    /* serving threads' busy and idle time */
+	double blocked_busy_s[ST_BLK__MAX]; /* of busy: blocked off-CPU, by kind */
+	uint64_t dispatch_count;	    /* ops that found a server idle */
+	struct hist dispatch_hist;	    /* their dispatch delays */
 };
 
 struct pipeline_info {

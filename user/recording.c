@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,16 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_u64(b, c->tx_ops);
 		w_u64(b, c->backlog_bytes);
 	}
+	/* busy, idle and dispatch (added after the connection list; a reader
+	 * of a file without them leaves them unknown) */
+	w_f64(b, p->queue.dispatch_s);
+	w_i32(b, p->busy_known);
+	w_f64(b, p->busy_s);
+	w_f64(b, p->idle_s);
+	for (unsigned k = 0; k < ST_BLK__MAX; k++)
+		w_f64(b, p->blocked_busy_s[k]);
+	w_u64(b, p->dispatch_count);
+	w_hist(b, &p->dispatch_hist);
 	w_rec_end(b, at);
 }
 
@@ -681,6 +692,19 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 		c->tx_bytes = r_u64(&r);
 		c->tx_ops = r_u64(&r);
 		c->backlog_bytes = r_u64(&r);
+	}
+	/* busy, idle and dispatch: in files written since they were added */
+	p->queue.dispatch_s = NAN;
+	p->busy_s = p->idle_s = NAN;
+	if (!r.bad && r.off < r.len) {
+		p->queue.dispatch_s = r_f64(&r);
+		p->busy_known = r_i32(&r);
+		p->busy_s = r_f64(&r);
+		p->idle_s = r_f64(&r);
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			p->blocked_busy_s[k] = r_f64(&r);
+		p->dispatch_count = r_u64(&r);
+		r_hist(&r, &p->dispatch_hist);
 	}
 	/* anything after is from a newer minor version */
 	return r.bad;
