@@ -94,6 +94,8 @@ struct proc_acc {
 	int bz_known;	  /* a busy reading came in */
 	uint64_t bz_last; /* cumulative busy ns at the last reading (never falls) */
 	uint64_t i_busy, t_busy;
+	uint64_t idle_last; /* the same for idle, open periods included */
+	uint64_t i_idle, t_idle;
 	unsigned i_active, t_active; /* serving threads busy in the span / the run */
 	unsigned i_never_idle;	     /* serving threads that never waited for input in it */
 	unsigned run_never_idle;     /* live ones that never waited since they began */
@@ -268,15 +270,20 @@ void collector_update_busy(struct collector *c, uint32_t slot, const struct busy
 		p->t_busy += total - p->bz_last;
 		p->bz_last = total;
 	}
+	total = BZ(p->c_bz, exit_idle_ns) + (b && b->known ? b->live_idle_ns : 0);
+	if (total > p->idle_last) {
+		p->i_idle += total - p->idle_last;
+		p->t_idle += total - p->idle_last;
+		p->idle_last = total;
+	}
 	p->bz_known = 1;
 	if (b && b->known) {
 		if (b->active > p->i_active)
 			p->i_active = b->active;
 		p->t_active += b->active_new;
 		p->i_never_idle = b->never_idle;
+		/* kept once the threads are gone: the run's last word on them */
 		p->run_never_idle = b->never_idle_run;
-	} else {
-		p->run_never_idle = 0;
 	}
 }
 
@@ -595,7 +602,8 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	 * and no model has a steady state to predict. */
 	in.never_idle = (p->bz_known && (summary ? p->run_never_idle : p->i_never_idle) > 0) ||
 			(servers && span_s > 0 && in.busy_s >= 0.99 * servers * span_s &&
-			 ns_to_s(STAT(st, idle_ns)) <= 0.005 * servers * span_s);
+			 (p->bz_known ? ns_to_s(summary ? p->t_idle : p->i_idle)
+				      : ns_to_s(STAT(st, idle_ns))) <= 0.005 * servers * span_s);
 	queue_model_compute(&in, &v->queue);
 	v->arrival_cv2 = in.arrival_cv2;
 	v->service_cv2 = in.service_cv2;
@@ -609,7 +617,7 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	v->dispatch_count = BZ(bz, disp_count);
 	v->busy_known = p->bz_known;
 	v->busy_s = in.busy_s;
-	v->idle_s = ns_to_s(STAT(st, idle_ns));
+	v->idle_s = p->bz_known ? ns_to_s(summary ? p->t_idle : p->i_idle) : NAN;
 	for (unsigned k = 0; k < ST_BLK__MAX; k++)
 		v->blocked_busy_s[k] =
 			ns_to_s(bz[offsetof(struct st_busy_stat, blk_ns) / sizeof(uint64_t) + k]);
@@ -836,7 +844,7 @@ static void reset_interval(struct proc_acc *p)
 	memset(&p->i_wait, 0, sizeof(p->i_wait));
 	memset(p->i_bz, 0, sizeof(p->i_bz));
 	memset(&p->i_disp, 0, sizeof(p->i_disp));
-	p->i_busy = 0;
+	p->i_busy = p->i_idle = 0;
 	p->i_active = p->i_never_idle = 0;
 	p->i_min = p->i_maj = 0;
 	p->i_servers = 0;
