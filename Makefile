@@ -141,7 +141,7 @@ unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
 
-INTEGRATION := run queue record prometheus
+INTEGRATION := run queue record prometheus busy
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
