@@ -40,7 +40,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE       := busy hist names json_writer json_out model queue_model forecast whatif cli procfs \
+PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli procfs \
 	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "busy.h"
+#include "services_sys.h"
 #include "collect.h"
 #include "http_server.h"
 #include "json_out.h"
@@ -91,13 +92,15 @@ struct session {
 	int child_status;
 	int child_done;
 	int refresh;
-	struct pipeline_edges *edges; /* pid to pid, over the whole run */
-	struct views *views;	      /* --threads, --connections */
-	struct busy_tracker *busy;    /* serving threads' busy/idle readings */
-	struct recording *rec;	      /* record -o FILE */
-	int rec_errno;		      /* a write to it failed: stop */
-	int rec_progress;	      /* a progress line on a terminal */
-	struct http_server *http;     /* --listen, or NULL */
+	struct pipeline_edges *edges;	/* pid to pid, over the whole run */
+	struct views *views;		/* --threads, --connections */
+	struct busy_tracker *busy;	/* serving threads' busy/idle readings */
+	struct service_attr *svc_attrs; /* --services: the last seen of each pid */
+	unsigned n_svc_attrs, cap_svc_attrs;
+	struct recording *rec;	  /* record -o FILE */
+	int rec_errno;		  /* a write to it failed: stop */
+	int rec_progress;	  /* a progress line on a terminal */
+	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
 	double t0;
 };
@@ -286,9 +289,55 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 	s->self.render_s = now_mono() - t;
 }
 
+/* --services: each process's service (from /proc while it lives, the last
+ * reading after), then the services as stations. */
+static void attach_services(struct session *s, struct snapshot *snap)
+{
+	struct service_attr *attrs = calloc(snap->n_procs ? snap->n_procs : 1, sizeof(*attrs));
+
+	if (!attrs)
+		return;
+	for (unsigned i = 0; i < snap->n_procs; i++) {
+		const struct proc_view *p = &snap->procs[i];
+		struct service_attr *c = NULL, a;
+		char comm[ST_COMM_LEN + 1];
+
+		for (unsigned k = 0; k < s->n_svc_attrs; k++)
+			if (s->svc_attrs[k].pid == p->pid)
+				c = &s->svc_attrs[k];
+		snprintf(comm, sizeof(comm), "%.*s", ST_COMM_LEN, p->comm);
+		if (!p->exited && !services_sys_attr((pid_t)p->pid, comm, s->o->services, &a)) {
+			if (!c && s->n_svc_attrs == s->cap_svc_attrs) {
+				unsigned cap = s->cap_svc_attrs ? 2 * s->cap_svc_attrs : 64;
+				struct service_attr *n = realloc(s->svc_attrs, cap * sizeof(*n));
+
+				if (n) {
+					s->svc_attrs = n;
+					s->cap_svc_attrs = cap;
+				}
+			}
+			if (!c && s->n_svc_attrs < s->cap_svc_attrs)
+				c = &s->svc_attrs[s->n_svc_attrs++];
+			if (c)
+				*c = a;
+			attrs[i] = a;
+		} else if (c) {
+			attrs[i] = *c;
+		} else {
+			attrs[i].pid = p->pid;
+			attrs[i].quota_cpus = NAN;
+		}
+	}
+	if (!services_build(snap, attrs, snap->n_procs, &snap->services, &snap->n_services))
+		snap->has_services = 1;
+	free(attrs);
+}
+
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
+	if (s->o->services)
+		attach_services(s, snap);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)
@@ -605,6 +654,7 @@ out:
 	tracer_destroy(s.tr);
 	collector_free(s.col);
 	busy_free(s.busy);
+	free(s.svc_attrs);
 	free(s.rows);
 	free(s.edges);
 	views_free(s.views);

@@ -137,6 +137,8 @@ struct proc_view {
 	struct hist dispatch_hist;	    /* their dispatch delays */
 };
 
+struct service_view;
+
 struct pipeline_info {
 	unsigned n_stages;	 /* 0: no traced processes feed each other */
 	uint32_t bottleneck_pid; /* 0 if none could be named */
@@ -158,6 +160,10 @@ struct snapshot {
 	struct pipeline_info pipeline;
 	char whatif_spec[64];	    /* the --what-if given, "" if none */
 	int has_threads, has_conns; /* the views were asked for */
+	/* --services: the processes rolled up into services (services.h) */
+	int has_services;
+	unsigned n_services;
+	struct service_view *services;
 };
 
 uint64_t lost_total(const struct lost_counts *l);
