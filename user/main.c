@@ -318,6 +318,11 @@ static void attach_services(struct session *s, struct snapshot *snap)
 			}
 			if (!c && s->n_svc_attrs < s->cap_svc_attrs)
 				c = &s->svc_attrs[s->n_svc_attrs++];
+			/* a process closing down has closed its listener: it keeps
+			 * the service it had */
+			if (c && s->o->services == CLI_SERVICES_PORT &&
+			    strncmp(a.key, "port:", 5) && !strncmp(c->key, "port:", 5))
+				memcpy(a.key, c->key, sizeof(a.key));
 			if (c)
 				*c = a;
 			attrs[i] = a;

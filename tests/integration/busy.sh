@@ -74,4 +74,68 @@ test_busy_saturated() {
 	bcheck sat saturated
 }
 
+# Three servers pinned to one CPU, each kept busy by its client: as one
+# service (by command name) they want more than that CPU and wait for it, so
+# the service is saturated in every full interval with one server's capacity;
+# the truth is the affinity set here and the servers' own schedstat. By port
+# they are three services.
+test_services_one_cpu() {
+	local f=$OUT/svc.json pids="" sw="" i
+	for i in 1 2 3; do
+		rm -f "$OUT/svc$i.pid"
+		timeout 60 taskset -c 0 "$BUSYSERV" server --port $((21420 + i)) --cpu-us 2000 \
+			--pidfile "$OUT/svc$i.pid" >"$OUT/svc$i.truth" 2>>"$OUT/svc.err" &
+		sw="$sw $!"
+	done
+	for i in 1 2 3; do
+		wait_file "$OUT/svc$i.pid" || { bad "busyserv $i did not start"; return; }
+		pids="$pids${pids:+,}$(cat "$OUT/svc$i.pid")"
+	done
+	timeout 60 "$ST" --json -i 1 --services -p "$pids" >"$f" 2>"$OUT/svc.st.err" &
+	local stp=$!
+	timeout 60 "$ST" --json -i 1 --services=port -p "$pids" >"$OUT/svcport.json" 2>>"$OUT/svc.st.err" &
+	local stp2=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	wait_lines "$OUT/svcport.json" 1 10 || bad "no interval within 10 s (port)"
+	for i in 1 2 3; do
+		timeout 60 "$BUSYSERV" client --port $((21420 + i)) --depth 4 --duration 5 >/dev/null 2>>"$OUT/svc.err" &
+	done
+	wait $sw
+	wait "$stp" "$stp2"
+	contract_ok "$f"
+	python3 - "$f" "$OUT/svcport.json" "$OUT"/svc[123].truth <<'PY' >"$OUT/svc.check" 2>&1
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+truths = [json.loads(open(t).readline()) for t in sys.argv[3:]]
+fails = 0
+def check(ok, what):
+    global fails
+    print(("ok   " if ok else "FAIL ") + what)
+    fails += not ok
+# the truth: the CPU the three wanted (on it or waiting for it) over their span
+want = sum(t["cpu_s"] + t["runq_s"] for t in truths) / max(t["span_s"] for t in truths)
+check(want >= 0.9, f"schedstat: the three wanted {want:.2f} CPUs of the 1 they may use (>= 0.9)")
+ivs = [o for o in objs if o["type"] == "interval" and o["services"] and o["services"][0]["queue"]
+       and o["services"][0]["queue"]["throughput"]]
+inner = ivs[1:-1]
+check(len(inner) >= 3, f"{len(inner)} full intervals")
+for o in inner:
+    v = o["services"][0]
+    check(len(o["services"]) == 1 and v["name"] == "busyserv" and len(v["pids"]) == 3
+          and v["cpu"]["cpus"] == 1 and v["queue"]["capacity_servers"] == 1
+          and v["queue"]["servers"] == 3 and v["cpu"]["saturated"] and v["queue"]["saturated"]
+          and v["queue"]["model"]["mmc_response_s"] is None,
+          f"interval: service {v['name']} pids {len(v['pids'])} cpus {v['cpu']['cpus']} "
+          f"capacity {v['queue']['capacity_servers']} demand {v['cpu']['demand']:.2f} "
+          f"runq share {v['cpu']['runq_share']:.2f} saturated {v['cpu']['saturated']}")
+ports = [json.loads(l) for l in open(sys.argv[2]) if l.strip()][-1]["services"]
+check(sorted(v["name"] for v in ports) == ["port:21421", "port:21422", "port:21423"],
+      "by port: " + ", ".join(v["name"] for v in ports))
+sys.exit(1 if fails else 0)
+PY
+	local rc=$?
+	sed 's/^/    /' "$OUT/svc.check"
+	[ $rc = 0 ] || bad "services of three servers on one CPU"
+}
+
 run_all busy
