@@ -176,7 +176,16 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 	lambda = ratio(arrivals, span);
 	out->arrival_rate = lambda;
 	out->throughput = ratio(completions, span);
-	out->utilization = c > 0 ? ratio(busy, c * span) : NAN;
+	/* U: the serving threads' time not idle. A thread woken for a message
+	 * and waiting to run (dispatch) is not idle, so U counts it (as the
+	 * thread's run-queue time in schedstat does); S and ρ do not, D being
+	 * a term of W of its own. */
+	out->utilization =
+		c > 0 ? ratio(busy + (isnan(d) ? 0 : d * (isnan(completions) ? 0 : completions)),
+			      c * span)
+		      : NAN;
+	if (out->utilization > 1)
+		out->utilization = 1; /* a boundary's reading skew, not more than all the time */
 
 	/* busy_s/completions is U·c/X with the span cancelled; no serving thread, no S. */
 	s = c > 0 ? ratio(busy, completions) : NAN;

@@ -54,7 +54,7 @@ struct queue_input {
 struct queue_figures {
 	double arrival_rate;   /* λ, ops/s */
 	double throughput;     /* X, ops/s */
-	double utilization;    /* U, 0..1 per serving thread */
+	double utilization;    /* U, 0..1 per serving thread: (busy + D·ops) / (c·span) */
 	double service_time_s; /* S, busy seconds per op */
 	double service_rate;   /* μ = 1/S, ops/s per server */
 	unsigned servers;      /* c */

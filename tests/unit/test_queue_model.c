@@ -626,9 +626,13 @@ static void test_compute_dispatch(void **state)
 
 	(void)state;
 	in.dispatch_s = 0.5;
+	assert_true(in.busy_s == 80);
 	queue_model_compute(&in, &f);
 	assert_rel(f.dispatch_s, 0.5, EXACT);
 	assert_rel(f.response_s, 5.5, EXACT);
+	/* U counts the dispatch time (80 s busy + 80 x 0.5 s) over 100 s, at
+	 * most 1; S and ρ do not */
+	assert_rel(f.utilization, 1, EXACT);
 	assert_rel(f.mm1_response_s, 5.5, EXACT);
 	assert_rel(f.mmc_response_s, 5.5, EXACT);
 	assert_rel(f.mg1_response_s, 5.5, EXACT);
@@ -643,6 +647,7 @@ static void test_compute_dispatch(void **state)
 	assert_true(isnan(f.response_s));
 	assert_true(isnan(f.mm1_response_s));
 	/* λ, U, S, ρ do not depend on it */
+	assert_rel(f.utilization, 0.8, EXACT);
 	assert_rel(f.rho, 0.8, EXACT);
 	assert_rel(f.service_time_s, 1, EXACT);
 }

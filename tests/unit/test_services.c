@@ -64,7 +64,7 @@ static struct service_attr attr(uint32_t pid, const char *key, unsigned ncpus, d
  * Two "db" processes (by attribute) and one "web" (by name). db: 100/s at
  * 2 ms (busy 2 s) with Wq 1 ms, and 300/s at 1 ms (busy 3 s) with Wq 3 ms;
  * D 10 µs and 30 µs. As one station: λ = 400/s, busy 5 s over 4000 ops, S =
- * 1.25 ms, c = 2 threads, U = 5 / 20 = 0.25, Wq = (1·1000 + 3·3000)/4000 =
+ * 1.25 ms, c = 2 threads, U = (5 + 0.1) / 20, Wq = (1·1000 + 3·3000)/4000 =
  * 2.5 ms, D = (10·1000 + 30·3000)/4000 µs = 25 µs, ρ = 400 · 1.25 ms / 2.
  */
 static void test_group_and_station(void **state)
@@ -93,7 +93,8 @@ static void test_group_and_station(void **state)
 	assert_close(v[0].queue.service_time_s, 0.00125, 1e-15);
 	assert_int_equal(v[0].queue.servers, 2);
 	assert_int_equal(v[0].capacity_servers, 2);
-	assert_close(v[0].queue.utilization, 0.25, 1e-12);
+	/* U counts dispatch: (5 s + 4000 x 25 µs) / 20 s */
+	assert_close(v[0].queue.utilization, 5.1 / 20, 1e-12);
 	assert_close(v[0].queue.wait_s, 0.0025, 1e-15);
 	assert_close(v[0].queue.dispatch_s, 25e-6, 1e-15);
 	assert_close(v[0].queue.rho, 0.25, 1e-12);
