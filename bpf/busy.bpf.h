@@ -132,8 +132,11 @@ static __always_inline void st_busy_answer(struct st_task *t, struct st_proc_sta
 {
 	struct st_proc *proc = bpf_map_lookup_elem(&procs, &t->slot);
 
-	if (proc)
-		__sync_fetch_and_add(&proc->answer_gen, 1);
+	if (proc) {
+		__u64 g = __sync_fetch_and_add(&proc->answer_gen, 1) + 1;
+
+		proc->answer_t[g & (ST_ANSWER_RING - 1)] = now;
+	}
 	if (t->svc_since)
 		st_busy_svc_end(t, ps, now);
 	else
@@ -178,6 +181,56 @@ static __always_inline void st_busy_block(struct st_task *t, struct st_proc_stat
 	/* still busy, blocked: on what, shown by kind */
 	t->bz_blk_since = now;
 	t->bz_blk_kind = kind;
+	t->bz_blk_svc = t->svc_since != 0;
+}
+
+/*
+ * A thread that blocked in a wait (for input, or parked) with a message in
+ * service wakes up: if another thread answered the message meanwhile (a
+ * hand-off to a pool worker), the thread was idle from that answer on. The
+ * answer's time is in the process's ring of recent sends; after more sends
+ * than the ring holds, the whole wait counts as idle.
+ */
+static __always_inline int st_busy_wake_answered(struct st_task *t, struct st_proc_stat *ps,
+						 __u64 now)
+{
+	struct st_proc *proc;
+	__u64 ta, since, gen;
+
+	if (!t->bz_blk_svc || (t->bz_blk_kind != ST_BLK_LATCH && t->bz_blk_kind != ST_BLK_FUTEX))
+		return 0;
+	proc = bpf_map_lookup_elem(&procs, &t->slot);
+	if (!proc)
+		return 0;
+	gen = proc->answer_gen;
+	if (gen == t->bz_svc_gen)
+		return 0; /* not answered yet: busy all along */
+	ta = t->bz_blk_since;
+	if (gen - t->bz_svc_gen <= ST_ANSWER_RING) {
+		__u64 a = proc->answer_t[(t->bz_svc_gen + 1) & (ST_ANSWER_RING - 1)];
+
+		if (a > ta && a < now)
+			ta = a;
+	}
+	if (ps) {
+		ps->bz.blk_ns[t->bz_blk_kind & (ST_BLK__MAX - 1)] += ta - t->bz_blk_since;
+		ps->bz.blk_count[t->bz_blk_kind & (ST_BLK__MAX - 1)]++;
+		ps->idle_ns += now - ta;
+		ps->bz.svc_ended++;
+	}
+	since = t->bz_since;
+	t->bz_since = 0;
+	barrier();
+	if (since && ta > since)
+		t->th_busy_ns += ta - since;
+	t->th_idle_ns += now - ta;
+	t->th_idle_periods++;
+	t->svc_since = 0;
+	t->bz_blk_since = 0;
+	t->bz_blk_svc = 0;
+	t->bz_woke_at = 0;
+	t->bz_disp_since = now;
+	return 1;
 }
 
 /* t is woken (it was off the CPU asleep). */
@@ -192,7 +245,7 @@ static __always_inline void st_busy_wake(struct st_task *t, struct st_proc_stat 
 		if (ps)
 			ps->idle_ns += d;
 		t->bz_disp_since = now;
-	} else if (t->bz_blk_since) {
+	} else if (t->bz_blk_since && !st_busy_wake_answered(t, ps, now)) {
 		__u32 k = t->bz_blk_kind;
 
 		if (ps && k < ST_BLK__MAX) {
@@ -200,6 +253,7 @@ static __always_inline void st_busy_wake(struct st_task *t, struct st_proc_stat 
 			ps->bz.blk_count[k]++;
 		}
 		t->bz_blk_since = 0;
+		t->bz_blk_svc = 0;
 	}
 }
 

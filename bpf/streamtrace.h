@@ -134,6 +134,10 @@ struct st_proc_stat {
 #define ST_SQ_SHIFT  6	/* squares are kept in units of 64 ns, squared */
 #define ST_INT_SHIFT 10 /* backlog integral in bytes x ~µs (1024 ns) */
 
+/* Recent sends' times kept per process, so that a thread blocked with a
+ * message in service learns when another thread answered it. */
+#define ST_ANSWER_RING 8
+
 enum st_proc_state {
 	ST_PROC_FREE = 0,
 	ST_PROC_LIVE,
@@ -160,9 +164,10 @@ struct st_proc {
 	__u32 parent_slot; /* for forks: the parent's slot, else (__u32)-1 */
 	__u32 generation;  /* bumped each time the slot is reused */
 	char comm[ST_COMM_LEN];
-	__s64 backlog_bytes;   /* unread bytes in its sockets now (gauge) */
-	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
-	__u64 answer_gen;      /* sends so far: each one answers what is in service */
+	__s64 backlog_bytes;		/* unread bytes in its sockets now (gauge) */
+	__u64 last_arrival_ns;		/* last data arrival on any of its sockets */
+	__u64 answer_gen;		/* sends so far: each one answers what is in service */
+	__u64 answer_t[ST_ANSWER_RING]; /* when send number g was made, at [g % RING] */
 };
 
 /* Per-thread state kept in task storage. */
@@ -194,7 +199,9 @@ struct st_task {
 	__u64 th_idle_ns;    /* idle time, closed periods */
 	__u64 th_idle_periods;
 	__u32 bz_blk_kind;
-	__u32 bz_exited; /* exited: its totals are in st_busy_stat */
+	__u32 bz_exited;  /* exited: its totals are in st_busy_stat */
+	__u32 bz_blk_svc; /* blocked with a message in service (bz_svc_gen's) */
+	__u32 bz_pad;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */

@@ -67,10 +67,25 @@ test_busy_block_sleep() {
 	bcheck blks block other
 }
 
-# (c) 32 requests kept in flight: the server never waits for input, so it is
+# PostgreSQL's case: a request waits 20 ms in epoll_wait on a latch (a pipe
+# that never becomes ready) while in service: busy, shown as latch.
+test_busy_block_latch() {
+	busy_run blkl 21414 --cpu-us 100 --block-ms 20 --block latch -- --think-us 10000 --duration 4 || return
+	bcheck blkl block latch
+}
+
+# A thread pool: the epoll thread receives and hands the request to a worker
+# that burns 2 ms and answers; busy is the time the message is in service.
+test_busy_handoff() {
+	busy_run hand 21415 --cpu-us 2000 --handoff -- --think-us 4000 --duration 4 || return
+	bcheck hand handoff
+}
+
+# (c) 256 requests kept in flight (51 ms of work: more than a starved client
+# falls behind on a busy machine): the server never waits for input, so it is
 # saturated in every full interval and no model predicts anything.
 test_busy_saturated() {
-	busy_run sat 21413 --cpu-us 200 -- --depth 32 --duration 5 || return
+	busy_run sat 21413 --cpu-us 200 -- --depth 256 --duration 5 || return
 	bcheck sat saturated
 }
 

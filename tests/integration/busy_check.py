@@ -85,6 +85,25 @@ def main():
               f"busy_s {q['busy_s']:.4f} s >= 0.9 × blocked {truth['blocked_s']:.4f} s")
         others = sum(v for k, v in q["busy_blocked_s"].items() if k != kind)
         check(others <= 0.1 * b, f"other kinds {others:.4f} s <= 10% of {kind}")
+    elif mode == "handoff":
+        # the epoll thread receives, a worker answers: the process has the
+        # message in service from the receive to the worker's send, and the
+        # epoll thread waiting for input meanwhile is busy with it; once the
+        # worker answered, its wait is idle. Truth: each request's receive
+        # to its answer, summed (one in flight at a time, so no overlap).
+        # 15%: streamtrace reads 2-10% low here on the shared development
+        # machine (more with longer think times: tens to hundreds of µs per
+        # request), a shortfall not yet explained; the 10% for S
+        # is the aim
+        per = truth["in_service_s"] / truth["requests"]
+        check(abs(q["service_time_s"] - per) <= 0.15 * per,
+              f"S {q['service_time_s'] * 1e3:.3f} ms vs receive-to-answer per request {per * 1e3:.3f} ms (within 15%)")
+        check(abs(q["busy_s"] - truth["in_service_s"]) <= 0.15 * truth["in_service_s"],
+              f"busy_s {q['busy_s']:.3f} s vs in service {truth['in_service_s']:.3f} s (within 15%)")
+        check(q["servers"] == 1, f"servers {q['servers']} == 1 (the worker never receives)")
+        check(q["idle_s"] >= 0.5 * (truth["span_s"] - truth["in_service_s"]),
+              f"idle {q['idle_s']:.3f} s >= half of the time not in service "
+              f"{truth['span_s'] - truth['in_service_s']:.3f} s (not busy all along)")
     elif mode == "saturated":
         check(len(inner) >= 2, f"{len(inner)} full intervals under a standing backlog")
         for o, p in inner:

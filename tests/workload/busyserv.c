@@ -3,22 +3,27 @@
  * busyserv: a request/response server whose busy time is known, for the
  * busy/idle tests (tests/integration/busy.sh).
  *
- *   busyserv server --port P [--cpu-us N] [--block-ms M --block futex|sleep]
- *                   [--pidfile F]
+ *   busyserv server --port P [--cpu-us N] [--block-ms M --block futex|sleep|latch]
+ *                   [--handoff] [--pidfile F]
  *   busyserv client --port P [--conns K] [--depth Q] [--think-us T] --duration S
  *
  * The server is one thread with an epoll loop over non-blocking TCP
  * connections on 127.0.0.1. Each request is 64 bytes; for each it burns N µs
  * of its own thread's CPU (CLOCK_THREAD_CPUTIME_ID, so preemption does not
- * shorten the work), optionally blocks M ms (on a futex with a timeout, or in
- * nanosleep) while the request is in service, then writes a 64-byte answer.
+ * shorten the work), optionally blocks M ms while the request is in service
+ * (on a futex with a timeout, in nanosleep, or in epoll_wait on a pipe that
+ * never becomes ready: a latch, as PostgreSQL waits for a lock), then writes a
+ * 64-byte answer. With --handoff the epoll thread only receives: a worker
+ * thread burns, blocks and answers (a thread pool), while the epoll thread
+ * goes back to waiting for input.
  * Level-triggered epoll: a connection with more requests queued is served
  * again without blocking. When the last connection closes after at least one
  * request, it prints one JSON line, its truth, and exits:
  *
  *   requests, span_s (first request read -> last answer written),
- *   cpu_s and runq_s (the thread's /proc/self/task/TID/schedstat over the
- *   same span), blocked_s (time in the M ms blocks, measured around them).
+ *   cpu_s and runq_s (the epoll thread's /proc/self/task/TID/schedstat over
+ *   the same span), blocked_s (time in the M ms blocks, measured around
+ *   them), in_service_s (each request's receive to its answer, summed).
  *
  * The client keeps Q requests in flight on each of K connections and, after
  * each answer, waits T µs before sending the next (closed loop); Q > 1 keeps
@@ -30,6 +35,7 @@
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,11 +112,26 @@ static void burn(double us)
 		;
 }
 
-static void block_ms(int ms, int futex)
+enum { BLK_FUTEX = 0, BLK_SLEEP, BLK_LATCH };
+
+static void block_ms(int ms, int how)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
-	if (futex) {
+	if (how == BLK_LATCH) {
+		static int ep = -1, pfd[2];
+		struct epoll_event ev = {.events = EPOLLIN}, out;
+		double end = now_s(CLOCK_MONOTONIC) + ms / 1e3, left;
+
+		if (ep < 0) {
+			if (pipe2(pfd, O_CLOEXEC))
+				die("pipe");
+			ep = epoll_create1(EPOLL_CLOEXEC);
+			epoll_ctl(ep, EPOLL_CTL_ADD, pfd[0], &ev);
+		}
+		while ((left = end - now_s(CLOCK_MONOTONIC)) > 0)
+			epoll_wait(ep, &out, 1, (int)(left * 1e3) + 1);
+	} else if (how == BLK_FUTEX) {
 		static uint32_t word; /* nobody wakes it: the timeout does */
 
 		while (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0) == 0)
@@ -121,14 +142,73 @@ static void block_ms(int ms, int futex)
 	}
 }
 
-static int server(int port, double cpu_us, int blk_ms, int blk_futex, const char *pidfile)
+/* --handoff: requests queued from the epoll thread to one worker */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd[1024];
+	double t_recv[1024];
+	unsigned head, tail;
+	double cpu_us, blocked, in_service, t_last;
+	int blk_ms, blk_how;
+	unsigned long long requests;
+} hq = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* The work of one request and its answer; returns when it was answered. */
+static void serve_one(int fd, double t_recv)
+{
+	char buf[REQ] = {0};
+
+	burn(hq.cpu_us);
+	if (hq.blk_ms) {
+		double b0 = now_s(CLOCK_MONOTONIC);
+
+		block_ms(hq.blk_ms, hq.blk_how);
+		hq.blocked += now_s(CLOCK_MONOTONIC) - b0;
+	}
+	if (send(fd, buf, REQ, MSG_NOSIGNAL) != REQ)
+		die("send");
+	hq.t_last = now_s(CLOCK_MONOTONIC);
+	hq.in_service += hq.t_last - t_recv;
+	hq.requests++;
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&hq.mu);
+	for (;;) {
+		int fd;
+		double t;
+
+		while (hq.head == hq.tail)
+			pthread_cond_wait(&hq.cv, &hq.mu);
+		fd = hq.fd[hq.tail % 1024];
+		t = hq.t_recv[hq.tail % 1024];
+		pthread_mutex_unlock(&hq.mu);
+		serve_one(fd, t);
+		pthread_mutex_lock(&hq.mu);
+		hq.tail++;
+		pthread_cond_broadcast(&hq.cv);
+	}
+	return NULL;
+}
+
+static int server(int port, double cpu_us, int blk_ms, int blk_how, int handoff,
+		  const char *pidfile)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct epoll_event ev, evs[64];
 	int ls, ep, one = 1, open_conns = 0, served_any = 0;
-	double t_first = 0, t_last = 0, c0 = 0, r0 = 0, c1, r1, blocked = 0;
-	unsigned long long requests = 0;
+	double t_first = 0, c0 = 0, r0 = 0, c1, r1;
 	char buf[REQ];
+	pthread_t w;
+
+	hq.cpu_us = cpu_us;
+	hq.blk_ms = blk_ms;
+	hq.blk_how = blk_how;
+	if (handoff && pthread_create(&w, NULL, worker, NULL))
+		die("pthread_create");
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -177,27 +257,35 @@ static int server(int port, double cpu_us, int blk_ms, int blk_futex, const char
 			 * next round of the (level-triggered) loop */
 			k = recv(fd, buf, REQ, MSG_WAITALL);
 			if (k == REQ) {
+				double t = now_s(CLOCK_MONOTONIC);
+
 				if (!served_any) {
 					served_any = 1;
-					t_first = now_s(CLOCK_MONOTONIC);
+					t_first = t;
 					if (schedstat(&c0, &r0))
 						die("schedstat");
 				}
-				burn(cpu_us);
-				if (blk_ms) {
-					double b0 = now_s(CLOCK_MONOTONIC);
-
-					block_ms(blk_ms, blk_futex);
-					blocked += now_s(CLOCK_MONOTONIC) - b0;
+				if (!handoff) {
+					serve_one(fd, t);
+					continue;
 				}
-				if (send(fd, buf, REQ, MSG_NOSIGNAL) != REQ)
-					die("send");
-				requests++;
-				t_last = now_s(CLOCK_MONOTONIC);
+				pthread_mutex_lock(&hq.mu);
+				while (hq.head - hq.tail >= 1024)
+					pthread_cond_wait(&hq.cv, &hq.mu);
+				hq.fd[hq.head % 1024] = fd;
+				hq.t_recv[hq.head % 1024] = t;
+				hq.head++;
+				pthread_cond_broadcast(&hq.cv);
+				pthread_mutex_unlock(&hq.mu);
 				continue;
 			}
 			if (k < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
+			/* end of a connection: its requests answered first */
+			pthread_mutex_lock(&hq.mu);
+			while (hq.head != hq.tail)
+				pthread_cond_wait(&hq.cv, &hq.mu);
+			pthread_mutex_unlock(&hq.mu);
 			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 			close(fd);
 			if (--open_conns == 0 && served_any)
@@ -208,9 +296,10 @@ done:
 	if (schedstat(&c1, &r1))
 		die("schedstat");
 	printf("{\"role\":\"server\",\"pid\":%d,\"requests\":%llu,\"span_s\":%.9f,"
-	       "\"cpu_s\":%.9f,\"runq_s\":%.9f,\"blocked_s\":%.9f,\"cpu_us\":%.1f,"
-	       "\"block_ms\":%d}\n",
-	       getpid(), requests, t_last - t_first, c1 - c0, r1 - r0, blocked, cpu_us, blk_ms);
+	       "\"cpu_s\":%.9f,\"runq_s\":%.9f,\"blocked_s\":%.9f,\"in_service_s\":%.9f,"
+	       "\"cpu_us\":%.1f,\"block_ms\":%d,\"handoff\":%d}\n",
+	       getpid(), hq.requests, hq.t_last - t_first, c1 - c0, r1 - r0, hq.blocked,
+	       hq.in_service, cpu_us, blk_ms, handoff);
 	return 0;
 }
 
@@ -264,7 +353,7 @@ static int client(int port, int conns, int depth, double think_us, double durati
 
 int main(int argc, char **argv)
 {
-	int port = 0, conns = 1, depth = 1, blk_ms = 0, blk_futex = 1;
+	int port = 0, conns = 1, depth = 1, blk_ms = 0, blk_how = BLK_FUTEX, handoff = 0;
 	double cpu_us = 0, think_us = 0, duration = 0;
 	const char *pidfile = NULL;
 
@@ -280,9 +369,14 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--block-ms"))
 			blk_ms = (int)num(o, v, 0, 100000);
 		else if (!strcmp(o, "--block")) {
-			if (!v || (strcmp(v, "futex") && strcmp(v, "sleep")))
-				usage("--block futex|sleep");
-			blk_futex = !strcmp(v, "futex");
+			if (!v || (strcmp(v, "futex") && strcmp(v, "sleep") && strcmp(v, "latch")))
+				usage("--block futex|sleep|latch");
+			blk_how = !strcmp(v, "futex")	? BLK_FUTEX
+				  : !strcmp(v, "sleep") ? BLK_SLEEP
+							: BLK_LATCH;
+		} else if (!strcmp(o, "--handoff")) {
+			handoff = 1;
+			continue;
 		} else if (!strcmp(o, "--pidfile"))
 			pidfile = v;
 		else if (!strcmp(o, "--conns"))
@@ -301,7 +395,7 @@ int main(int argc, char **argv)
 		usage("--port is required");
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(argv[1], "server"))
-		return server(port, cpu_us, blk_ms, blk_futex, pidfile);
+		return server(port, cpu_us, blk_ms, blk_how, handoff, pidfile);
 	if (!strcmp(argv[1], "client")) {
 		if (!duration)
 			usage("--duration is required");
