@@ -91,15 +91,18 @@ def main():
         # epoll thread waiting for input meanwhile is busy with it; once the
         # worker answered, its wait is idle. Truth: each request's receive
         # to its answer, summed (one in flight at a time, so no overlap).
-        # 15%: streamtrace reads 2-10% low here on the shared development
-        # machine (more with longer think times: tens to hundreds of µs per
-        # request), a shortfall not yet explained; the 10% for S
-        # is the aim
-        per = truth["in_service_s"] / truth["requests"]
-        check(abs(q["service_time_s"] - per) <= 0.15 * per,
-              f"S {q['service_time_s'] * 1e3:.3f} ms vs receive-to-answer per request {per * 1e3:.3f} ms (within 15%)")
-        check(abs(q["busy_s"] - truth["in_service_s"]) <= 0.15 * truth["in_service_s"],
-              f"busy_s {q['busy_s']:.3f} s vs in service {truth['in_service_s']:.3f} s (within 15%)")
+        # The answer is written inside send(): the truth brackets each
+        # request's time in service between its receive and the start of
+        # that send (lo) and its return (hi; on a busy machine the worker,
+        # having woken the client, is often preempted before it reads the
+        # clock). 10% (the tolerance for S) outside that bracket.
+        lo, hi = truth["in_service_lo_s"], truth["in_service_s"]
+        n_req = truth["requests"]
+        check(0.9 * lo / n_req <= q["service_time_s"] <= 1.1 * hi / n_req,
+              f"S {q['service_time_s'] * 1e3:.3f} ms within 10% of receive-to-answer per request "
+              f"[{lo / n_req * 1e3:.3f}, {hi / n_req * 1e3:.3f}] ms")
+        check(0.9 * lo <= q["busy_s"] <= 1.1 * hi,
+              f"busy_s {q['busy_s']:.3f} s within 10% of in service [{lo:.3f}, {hi:.3f}] s")
         check(q["servers"] == 1, f"servers {q['servers']} == 1 (the worker never receives)")
         check(q["idle_s"] >= 0.5 * (truth["span_s"] - truth["in_service_s"]),
               f"idle {q['idle_s']:.3f} s >= half of the time not in service "
