@@ -708,16 +708,13 @@ static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 		{"streamtrace_service_processes", "Service: its traced processes.", 11},
 	};
 
-	for (unsigned k = 0; k < n; k++) {
-		if (!sel[k].l)
-			continue;
-		if (k == 0)
-			family(c, "streamtrace_queue_dispatch_seconds", GAUGE,
-			       "Mean dispatch delay per op: an idle server's wake-up until it runs "
-			       "(latest interval).");
-		sample(c, NULL, sel[k].labels, NULL,
-		       sel[k].l->has_queue ? sel[k].l->queue.dispatch_s : NAN);
-	}
+	/* the header goes out with the first sample, if any */
+	family(c, "streamtrace_queue_dispatch_seconds", GAUGE,
+	       "Mean dispatch delay per op: an idle server's wake-up until it runs "
+	       "(latest interval).");
+	for (unsigned k = 0; k < n; k++)
+		if (sel[k].l && sel[k].l->has_queue)
+			sample(c, NULL, sel[k].labels, NULL, sel[k].l->queue.dispatch_s);
 	if (!latest || !latest->has_services)
 		return;
 	for (unsigned f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
