@@ -72,7 +72,7 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			pt->offcpu_since = now;
 			/* a serving thread blocked waiting for input with nothing
 			 * in service is idle; blocked otherwise, it is busy */
-			st_busy_block(pt, st_proc_stat_of(pt->slot), now);
+			st_busy_block(pt, ps, now);
 		}
 	}
 	if (nt) {
