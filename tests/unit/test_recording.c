@@ -28,6 +28,7 @@
 #include "json_out.h"
 #include "model.h"
 #include "recording.h"
+#include "services.h"
 
 static char tmpdir[64];
 
@@ -347,6 +348,14 @@ static void make_run(void)
 {
 	for (unsigned k = 0; k < N_SNAPS; k++)
 		make_snapshot(&snaps[k], k, k == N_SNAPS - 1, k == 0 ? 0 : 3 + 2 * k);
+	/* --services in every other snapshot: they go through the file too
+	 * (test_json_lines_identical compares them byte for byte) */
+	for (unsigned k = 1; k < N_SNAPS; k += 2) {
+		assert_int_equal(services_build(&snaps[k], NULL, 0, &snaps[k].services,
+						&snaps[k].n_services),
+				 0);
+		snaps[k].has_services = 1;
+	}
 }
 
 static void free_run(void)
