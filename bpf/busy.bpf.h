@@ -104,8 +104,18 @@ static __always_inline int st_busy_in_service(struct st_task *t, struct st_proc_
 	return 1;
 }
 
-/* A receive returned on t: the thread takes a message. */
-static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat *ps, __u64 now)
+/*
+ * A connection on which the process answers almost nothing (fewer sends than
+ * one per ST_ONEWAY_RATIO receives, after ST_ONEWAY_MIN receives) carries
+ * one-way messages (MQTT QoS 0 publishes, a COPY, an acks=0 producer): each
+ * is served when the thread comes back for input, as in a sink.
+ */
+#define ST_ONEWAY_MIN	16
+#define ST_ONEWAY_RATIO 16
+
+/* A receive returned on t (on socket state s, if any): it takes a message. */
+static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat *ps,
+					 const struct st_sock *s, __u64 now)
 {
 	struct st_proc *proc;
 
@@ -120,6 +130,9 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 		ps->bz.disp_hist[st_log2_bucket(t->bz_disp_ns)]++;
 		t->bz_woke_at = 0;
 	}
+	if (s)
+		t->bz_oneway =
+			s->rx_ops >= ST_ONEWAY_MIN && s->tx_ops * ST_ONEWAY_RATIO < s->rx_ops;
 	if (st_busy_in_service(t, ps))
 		return; /* pipelined: service runs from the first unanswered take */
 	proc = bpf_map_lookup_elem(&procs, &t->slot);
@@ -143,14 +156,19 @@ static __always_inline void st_busy_answer(struct st_task *t, struct st_proc_sta
 		t->bz_svc_gen = 0;
 }
 
-/* t enters syscall nr: a process that never sends (a sink) has served its
- * message once the thread comes back for input. */
+/* t enters syscall nr: a process that never sends (a sink), or a message
+ * from a one-way connection, has been served once the thread comes back for
+ * input. */
 static __always_inline void st_busy_sys_enter(struct st_task *t, __u32 nr, __u64 now)
 {
 	struct st_proc *proc;
 
 	if (!t->svc_since || !st_is_input_wait(nr))
 		return;
+	if (t->bz_oneway) {
+		st_busy_svc_end(t, st_proc_stat_of(t->slot), now);
+		return;
+	}
 	proc = bpf_map_lookup_elem(&procs, &t->slot);
 	if (proc && !proc->answer_gen)
 		st_busy_svc_end(t, st_proc_stat_of(t->slot), now);

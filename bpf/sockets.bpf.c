@@ -225,7 +225,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		t->rx_seen = 1;
 		ps->servers_run++;
 	}
-	st_busy_take(t, ps, now);
+	st_busy_take(t, ps, s, now);
 	t->th_rx_ops++;
 	return 0;
 }

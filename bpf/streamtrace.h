@@ -201,7 +201,7 @@ struct st_task {
 	__u32 bz_blk_kind;
 	__u32 bz_exited;  /* exited: its totals are in st_busy_stat */
 	__u32 bz_blk_svc; /* blocked with a message in service (bz_svc_gen's) */
-	__u32 bz_pad;
+	__u32 bz_oneway;  /* the message in service came on a one-way connection */
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
