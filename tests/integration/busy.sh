@@ -81,6 +81,15 @@ test_busy_handoff() {
 	bcheck hand handoff
 }
 
+# One-way messages (MQTT QoS 0): the server greets each connection once and
+# answers nothing after; each message is served when the thread comes back
+# for input (after the first 16 of a connection, taken as needing an answer:
+# 16 x 0.5 ms of think time is under 1% of the busy time here).
+test_busy_oneway() {
+	busy_run oneway 21416 --cpu-us 200 --oneway -- --oneway --think-us 500 --duration 5 || return
+	bcheck oneway cpu
+}
+
 # (c) 256 requests kept in flight (51 ms of work: more than a starved client
 # falls behind on a busy machine): the server never waits for input, so it is
 # saturated in every full interval and no model predicts anything.

@@ -4,8 +4,9 @@
  * busy/idle tests (tests/integration/busy.sh).
  *
  *   busyserv server --port P [--cpu-us N] [--block-ms M --block futex|sleep|latch]
- *                   [--handoff] [--pidfile F]
- *   busyserv client --port P [--conns K] [--depth Q] [--think-us T] --duration S
+ *                   [--handoff] [--oneway] [--pidfile F]
+ *   busyserv client --port P [--conns K] [--depth Q] [--think-us T] [--oneway]
+ *                   --duration S
  *
  * The server is one thread with an epoll loop over non-blocking TCP
  * connections on 127.0.0.1. Each request is 64 bytes; for each it burns N µs
@@ -26,6 +27,10 @@
  *   them), in_service_s (each request's receive to the return of the send
  *   that answers it, summed) and in_service_lo_s (the same to the start of
  *   that send).
+ *
+ * --oneway (both sides): the server greets each connection with one 64-byte
+ * message and then answers nothing (MQTT QoS 0 publishes); the client reads
+ * the greeting and sends a request every T µs.
  *
  * The client keeps Q requests in flight on each of K connections and, after
  * each answer, waits T µs before sending the next (closed loop); Q > 1 keeps
@@ -157,6 +162,8 @@ static struct {
 } hq = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* The work of one request and its answer; returns when it was answered. */
+static int oneway;
+
 static void serve_one(int fd, double t_recv)
 {
 	char buf[REQ] = {0};
@@ -172,7 +179,7 @@ static void serve_one(int fd, double t_recv)
 	 * least to its start and at most to its return (after which a thread
 	 * that woke the client may be preempted before it reads the clock) */
 	hq.in_service_lo += now_s(CLOCK_MONOTONIC) - t_recv;
-	if (send(fd, buf, REQ, MSG_NOSIGNAL) != REQ)
+	if (!oneway && send(fd, buf, REQ, MSG_NOSIGNAL) != REQ)
 		die("send");
 	hq.t_last = now_s(CLOCK_MONOTONIC);
 	hq.in_service += hq.t_last - t_recv;
@@ -253,6 +260,8 @@ static int server(int port, double cpu_us, int blk_ms, int blk_how, int handoff,
 				if (c < 0)
 					continue;
 				setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				if (oneway && send(c, buf, REQ, MSG_NOSIGNAL) != REQ)
+					die("send");
 				ev.events = EPOLLIN;
 				ev.data.fd = c;
 				epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
@@ -323,13 +332,27 @@ static int client(int port, int conns, int depth, double think_us, double durati
 		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&a, sizeof(a)))
 			die("connect");
 		setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (oneway) {
+			if (recv(fds[i], buf, REQ, MSG_WAITALL) != REQ)
+				die("recv");
+			continue;
+		}
 		for (int q = 0; q < depth; q++)
 			if (send(fds[i], buf, REQ, 0) != REQ)
 				die("send");
 	}
 	end = now_s(CLOCK_MONOTONIC) + duration;
 	/* round robin over the connections, one answer each turn */
-	while (now_s(CLOCK_MONOTONIC) < end) {
+	while (oneway && now_s(CLOCK_MONOTONIC) < end) {
+		struct timespec ts = {0, (long)(think_us * 1e3)};
+
+		for (int i = 0; i < conns; i++)
+			if (send(fds[i], buf, REQ, 0) != REQ)
+				die("send");
+		answers++;
+		nanosleep(&ts, NULL);
+	}
+	while (!oneway && now_s(CLOCK_MONOTONIC) < end) {
 		for (int i = 0; i < conns; i++) {
 			if (recv(fds[i], buf, REQ, MSG_WAITALL) != REQ)
 				die("recv");
@@ -348,7 +371,7 @@ static int client(int port, int conns, int depth, double think_us, double durati
 	}
 	/* drain what is in flight, then close */
 	for (int i = 0; i < conns; i++) {
-		for (int q = 0; q < depth; q++)
+		for (int q = 0; !oneway && q < depth; q++)
 			if (recv(fds[i], buf, REQ, MSG_WAITALL) == REQ)
 				answers++;
 		close(fds[i]);
@@ -382,6 +405,9 @@ int main(int argc, char **argv)
 							: BLK_LATCH;
 		} else if (!strcmp(o, "--handoff")) {
 			handoff = 1;
+			continue;
+		} else if (!strcmp(o, "--oneway")) {
+			oneway = 1;
 			continue;
 		} else if (!strcmp(o, "--pidfile"))
 			pidfile = v;
