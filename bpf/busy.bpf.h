@@ -122,12 +122,24 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 	if (!t->bz_since && !t->idle_since && !t->bz_disp_since)
 		t->bz_since = now; /* a new serving thread: busy from its first take */
 	if (t->bz_woke_at) {
-		/* the first message taken after a wake-up from idle: the wake-up
-		 * was for it, and the delay until the thread ran is dispatch */
-		ps->bz.disp_ns += t->bz_disp_ns;
+		/* the first message taken after a wake-up from idle: the delay
+		 * until the thread ran is dispatch, counted from the wake-up or,
+		 * for a message that arrived after it (another thread took the
+		 * one that woke this one, on a shared queue), from its arrival:
+		 * the last arrival this receive dequeued, in the socket's ring */
+		__u64 start = t->bz_woke_at, run = t->bz_woke_at + t->bz_disp_ns, d;
+
+		if (s && s->slot == t->slot && s->ring_tail) {
+			__u64 arr = s->ring_t[(s->ring_tail - 1) & (ST_WAIT_RING - 1)];
+
+			if (arr > start && arr < now)
+				start = arr;
+		}
+		d = run > start ? run - start : 0;
+		ps->bz.disp_ns += d;
 		ps->bz.disp_count++;
-		ps->bz.disp_take_ns += now - t->bz_woke_at;
-		ps->bz.disp_hist[st_log2_bucket(t->bz_disp_ns)]++;
+		ps->bz.disp_take_ns += now - start;
+		ps->bz.disp_hist[st_log2_bucket(d)]++;
 		t->bz_woke_at = 0;
 	}
 	if (s)
