@@ -10,6 +10,7 @@
  * it; its state lives in socket storage and dies with the socket.
  */
 #include "common.bpf.h"
+#include "busy.bpf.h"
 
 #define MSG_PEEK     2
 #define IPPROTO_TCP_ 6
@@ -224,7 +225,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		t->rx_seen = 1;
 		ps->servers_run++;
 	}
-	t->svc_since = now;
+	st_busy_take(t, ps, s, now);
 	t->th_rx_ops++;
 	return 0;
 }
@@ -285,6 +286,7 @@ static __always_inline int st_on_send(struct sock *sk, int ret)
 		return 0;
 	ps->tx_ops++;
 	ps->tx_bytes += ret;
+	st_busy_answer(t, ps, bpf_ktime_get_ns());
 	s = st_sock_own(sk, t, bpf_ktime_get_ns());
 	if (s) {
 		s->tx_ops++;

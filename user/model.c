@@ -2,6 +2,7 @@
 /* Small helpers over the snapshot model. */
 #include <stdlib.h>
 #include "model.h"
+#include "services.h"
 
 const char *lost_kind_name(unsigned kind)
 {
@@ -38,4 +39,7 @@ void snapshot_free(struct snapshot *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->n_procs = 0;
+	services_free(s->services, s->n_services);
+	s->services = NULL;
+	s->n_services = 0;
 }

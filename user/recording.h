@@ -16,7 +16,7 @@
 
 /* Format version this build writes; it reads every minor of the same major. */
 #define RECORDING_VERSION_MAJOR 1
-#define RECORDING_VERSION_MINOR 1
+#define RECORDING_VERSION_MINOR 2
 
 /* What a hostile file may ask of the reader, at most. */
 #define RECORDING_MAX_FRAME_BYTES (64u << 20) /* compressed or not */
