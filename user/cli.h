@@ -47,7 +47,7 @@ struct cli_options {
 	int connections; /* --connections: the per-connection view */
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
-	int services;	 /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
 };
 
 /* --services grouping; the values are services.h's enum services_by */

@@ -105,10 +105,10 @@ struct session {
 	struct busy_tracker *busy;	/* serving threads' busy/idle readings */
 	struct service_attr *svc_attrs; /* --services: the last seen of each pid */
 	unsigned n_svc_attrs, cap_svc_attrs;
-	struct recording *rec;	  /* record -o FILE */
-	int rec_errno;		  /* a write to it failed: stop */
-	int rec_progress;	  /* a progress line on a terminal */
-	enum out_state out;	  /* stdout: its reader went away, or a write failed */
+	struct recording *rec; /* record -o FILE */
+	int rec_errno;	       /* a write to it failed: stop */
+	int rec_progress;      /* a progress line on a terminal */
+	enum out_state out;    /* stdout: its reader went away, or a write failed */
 	int out_errno;
 	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
@@ -123,9 +123,12 @@ static void on_event(void *ctx, const struct st_event *e)
 	if (e->kind == ST_EV_PROC_NEW) {
 		const volatile struct st_proc *p = tracer_proc(s->tr, e->slot);
 
-		if (!collector_proc_known(s->col, e->slot))
-			collector_proc_begin(s->col, e->slot, (pid_t)e->tgid, e->comm,
-					     p ? p->origin : ST_ORIGIN_FORK);
+		/* events wake no one, so one may be read late: after its process
+		 * was read from the slot table, retired and its slot given back
+		 * (or reused). Only the slot table's current occupant counts. */
+		if (p && p->state != ST_PROC_FREE && p->tgid == e->tgid &&
+		    !collector_proc_known(s->col, e->slot))
+			collector_proc_begin(s->col, e->slot, (pid_t)e->tgid, e->comm, p->origin);
 	}
 }
 
@@ -629,8 +632,8 @@ out:
  * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
  * read through descriptors already held, which needs CAP_BPF only on
  * kernels that ask it of every bpf(2) call (found by trying); --connections
- * lists /proc/PID/fd, a directory only its owner may read (once we are not
- * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
+ * (and --services=port) lists /proc/PID/fd, a directory only its owner may
+ * read (once we are not root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
  * (pidfd_getfd: CAP_SYS_PTRACE); a command started by us keeps its
  * caller's credentials, and stopping it at the end needs CAP_KILL once we
  * are not root.
@@ -643,7 +646,9 @@ static int drop_privileges(struct session *s)
 
 	if (need_bpf)
 		keep |= PRIVS_CAP(CAP_BPF);
-	if (s->o->connections) /* /proc/PID/fd (0500, the owner's) and pidfd_getfd */
+	/* /proc/PID/fd (0500, the owner's; its links need ptrace access) and
+	 * pidfd_getfd: --connections, and --services=port (listening sockets) */
+	if (s->o->connections || s->o->services == CLI_SERVICES_PORT)
 		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
 	if (s->child)
 		keep |= PRIVS_CAP(CAP_KILL);
