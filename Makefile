@@ -51,9 +51,9 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE       := hist names json_writer json_out model queue_model forecast whatif cli procfs \
-	      collect table_out pipeline views btf_probe recording report html_out diff prom_out utf8 \
-	      outfile web_config
+PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
+	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
+	      utf8 outfile web_config
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -84,7 +84,7 @@ $(BUILD)/gen/syscall_table.h: scripts/gen-syscall-table.sh | $(BUILD)/gen
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscall-table.sh > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h bpf/streamtrace.h $(wildcard bpf/framing*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
@@ -188,7 +188,7 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus kernel servers msgs
+INTEGRATION := run queue record prometheus kernel busy servers msgs
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 

@@ -7,6 +7,7 @@
  * with its task, so a reused pid is never mistaken for the old process.
  */
 #include "common.bpf.h"
+#include "busy.bpf.h"
 
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
 
@@ -144,6 +145,7 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 	/* exit and exit_group never return: account them here */
 	if (t->sys_enter_ns)
 		st_syscall_done(t, now, 0);
+	st_busy_exit(t, now);
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0; /* other threads of the group live on */
 	proc = bpf_map_lookup_elem(&procs, &t->slot);

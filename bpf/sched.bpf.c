@@ -5,20 +5,18 @@
  * involuntary context switches of traced threads.
  */
 #include "common.bpf.h"
+#include "busy.bpf.h"
 
 static __always_inline void st_runq_enter(struct st_task *t, __u64 now)
 {
 	if (t->offcpu_since) {
 		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
 
-		if (ps) {
+		if (ps)
 			ps->offcpu_ns += now - t->offcpu_since;
-			/* woken: no longer waiting for input */
-			if (t->idle_since)
-				ps->idle_ns += now - t->idle_since;
-		}
+		/* woken: idle ends (dispatch begins), or a busy block ends */
+		st_busy_wake(t, ps, now);
 		t->offcpu_since = 0;
-		t->idle_since = 0;
 	}
 	if (!t->runq_since)
 		t->runq_since = now;
@@ -72,9 +70,9 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			pt->runq_since = now;
 		} else {
 			pt->offcpu_since = now;
-			/* a serving thread blocked in a receive or poll is idle */
-			if (pt->rx_seen && pt->sys_enter_ns && st_is_input_wait(pt->sys_nr))
-				pt->idle_since = now;
+			/* a serving thread blocked waiting for input with nothing
+			 * in service is idle; blocked otherwise, it is busy */
+			st_busy_block(pt, ps, now);
 		}
 	}
 	if (nt) {
@@ -91,14 +89,15 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			ps->runq_hist[st_log2_bucket(d)]++;
 			nt->th_runq_ns += d;
 		}
-		if (ps && nt->offcpu_since) {
-			ps->offcpu_ns += now - nt->offcpu_since;
-			if (nt->idle_since)
-				ps->idle_ns += now - nt->idle_since;
+		if (nt->offcpu_since) {
+			/* back on the CPU without a wake-up we saw */
+			if (ps)
+				ps->offcpu_ns += now - nt->offcpu_since;
+			st_busy_wake(nt, ps, now);
 		}
+		st_busy_run(nt, now);
 		nt->runq_since = 0;
 		nt->offcpu_since = 0;
-		nt->idle_since = 0;
 		nt->oncpu_since = now;
 	}
 	return 0;

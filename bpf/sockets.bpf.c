@@ -11,6 +11,7 @@
  */
 #include "common.bpf.h"
 #include "framing.h"
+#include "busy.bpf.h"
 
 #define MSG_PEEK     2
 #define IPPROTO_TCP_ 6
@@ -148,7 +149,7 @@ static int st_wait_pop_one(__u32 i, void *data)
 	if (s->is_tcp && (__s32)(c->copied - s->ring_seq[k]) < 0)
 		return 1;
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	if (!s->msg_timed) { /* else timed per message (st_fr_wait) */
+	if (!s->msg_timed) { /* else timed per message (st_fr_wait_step) */
 		ps->wait_ns += w;
 		ps->wait_count++;
 		ps->wait_hist[st_log2_bucket(w)]++;
@@ -517,10 +518,11 @@ static __always_inline void st_msg_sock_init(struct st_sock *s, struct sock *sk)
 }
 
 /* Where the RX unit of an unframed stream goes: turns once the process has
- * written on the connection, receives until then. */
+ * answered on the connection (written after reading), receives until then
+ * (a greeting written before any read leaves a one-way stream one-way). */
 static __always_inline __u8 st_unframed_unit(struct st_sock *s)
 {
-	return s->tx_ops ? ST_PROTO_TURN : ST_PROTO_RECEIVE;
+	return s->replied ? ST_PROTO_TURN : ST_PROTO_RECEIVE;
 }
 
 /* The RX unit is now u: what arrived and was received before it was known
@@ -796,7 +798,9 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	int lost;
 
 	st_msg_sock_init(s, sk);
-	if (s->is_stream && s->unit[ST_DIR_RX] == ST_PROTO_RECEIVE) {
+	if (s->rx_ops)
+		s->replied = 1;
+	if (s->is_stream && s->unit[ST_DIR_RX] == ST_PROTO_RECEIVE && s->replied) {
 		/* the first send on an unframed stream: it serves turns, and what
 		 * it received so far was the first turn */
 		ps->msg_rx[ST_PROTO_RECEIVE] -= s->pre_rx_ops;
@@ -916,7 +920,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		t->rx_seen = 1;
 		ps->servers_run++;
 	}
-	t->svc_since = now;
+	st_busy_take(t, ps, s, now);
 	t->th_rx_ops++;
 	return 0;
 }
@@ -977,6 +981,7 @@ static __always_inline int st_on_send(struct sock *sk, int ret)
 		return 0;
 	ps->tx_ops++;
 	ps->tx_bytes += ret;
+	st_busy_answer(t, ps, bpf_ktime_get_ns());
 	s = st_sock_own(sk, t, bpf_ktime_get_ns());
 	if (s && s->slot == t->slot)
 		st_msg_send(s, sk, t, ps, ret, bpf_ktime_get_ns());

@@ -67,6 +67,28 @@ struct st_syscall_block {
 /* The framing state of one direction of a connection: a struct st_frame
  * (bpf/framing.h) in this many u64s of socket storage. */
 #define ST_FRAME_U64S 8
+/* Kinds of blocking while busy (docs/queueing.md, "Busy and idle"). */
+enum st_blk_kind {
+	ST_BLK_LATCH = 0, /* in an input-wait syscall with a message in service */
+	ST_BLK_FUTEX,	  /* futex: a lock, a condition, a pool hand-off */
+	ST_BLK_IO,	  /* file and other I/O syscalls (disk, fsync, a blocking send) */
+	ST_BLK_OTHER,	  /* anything else (sleep, a page fault outside a syscall) */
+	ST_BLK__MAX,
+};
+
+/* Busy, idle and dispatch of serving threads: per CPU, cumulative, kept at
+ * the end of st_proc_stat (plain u64 counters, then the histogram). */
+struct st_busy_stat {
+	__u64 exit_busy_ns;	   /* busy time of serving threads that have exited */
+	__u64 exit_idle_ns;	   /* their idle time */
+	__u64 blk_ns[ST_BLK__MAX]; /* blocked off-CPU while busy, by kind */
+	__u64 blk_count[ST_BLK__MAX];
+	__u64 disp_ns;	    /* dispatch: idle wake-up -> running, per message taken after it */
+	__u64 disp_count;   /* messages taken by a thread woken from idle */
+	__u64 disp_take_ns; /* idle wake-up -> the receive that took the message */
+	__u64 svc_ended;    /* messages whose service was seen to end (answered) */
+	__u32 disp_hist[ST_HIST_BUCKETS];
+};
 
 /* Per-CPU, per-process-slot counters of everything but syscalls. */
 struct st_proc_stat {
@@ -114,6 +136,7 @@ struct st_proc_stat {
 	 * maxima, double-buffered by epoch parity, not cumulative */
 	__u64 srv_cnt[2];
 	__u32 srv_tag[2];
+	struct st_busy_stat bz; /* busy, idle, dispatch (bpf/busy.bpf.h) */
 	/* messages (issue 8), per unit of work (ST_UNITS), cumulative; every
 	 * field from msg_rx to fr_lost is a __u64 counter summed over CPUs
 	 * (user/tracer.c, user/collect.c take them as one range) */
@@ -137,6 +160,10 @@ struct st_proc_stat {
 
 #define ST_SQ_SHIFT  6	/* squares are kept in units of 64 ns, squared */
 #define ST_INT_SHIFT 10 /* backlog integral in bytes x ~µs (1024 ns) */
+
+/* Recent sends' times kept per process, so that a thread blocked with a
+ * message in service learns when another thread answered it. */
+#define ST_ANSWER_RING 8
 
 enum st_proc_state {
 	ST_PROC_FREE = 0,
@@ -164,8 +191,10 @@ struct st_proc {
 	__u32 parent_slot; /* for forks: the parent's slot, else (__u32)-1 */
 	__u32 generation;  /* bumped each time the slot is reused */
 	char comm[ST_COMM_LEN];
-	__s64 backlog_bytes;   /* unread bytes in its sockets now (gauge) */
-	__u64 last_arrival_ns; /* last data arrival on any of its sockets */
+	__s64 backlog_bytes;		/* unread bytes in its sockets now (gauge) */
+	__u64 last_arrival_ns;		/* last data arrival on any of its sockets */
+	__u64 answer_gen;		/* sends so far: each one answers what is in service */
+	__u64 answer_t[ST_ANSWER_RING]; /* when send number g was made, at [g % RING] */
 };
 
 /* An existing process being attached (attach_tgids value): its slot, and
@@ -189,7 +218,7 @@ struct st_task {
 	__u64 offcpu_since;
 	__u64 runq_since;
 	__u64 idle_since; /* blocked in a receive-like wait since */
-	__u64 svc_since;  /* last successful receive returned at */
+	__u64 svc_since;  /* the message in service was taken at (0: none) */
 	__u32 rx_seen;	  /* has received: a serving thread */
 	__u32 rx_epoch;	  /* epoch + 1 of its last receive */
 	/* per-thread totals, for the thread view (read by a task iterator) */
@@ -198,7 +227,20 @@ struct st_task {
 	__u64 th_switches;
 	__u64 th_syscalls;
 	__u64 th_rx_ops;
-	__u64 th_busy_ns;
+	__u64 th_busy_ns; /* busy time as a serving thread, closed periods */
+	/* busy/idle state machine of a serving thread (bpf/busy.bpf.h) */
+	__u64 bz_since;	     /* busy since (0: idle, in dispatch, or not serving) */
+	__u64 bz_disp_since; /* woken from idle at, not yet running */
+	__u64 bz_woke_at;    /* the idle wake-up whose message the next receive takes */
+	__u64 bz_disp_ns;    /* that wake-up's dispatch delay */
+	__u64 bz_blk_since;  /* blocked off-CPU while busy since */
+	__u64 bz_svc_gen;    /* st_proc.answer_gen when the message in service was taken */
+	__u64 th_idle_ns;    /* idle time, closed periods */
+	__u64 th_idle_periods;
+	__u32 bz_blk_kind;
+	__u32 bz_exited;  /* exited: its totals are in st_busy_stat */
+	__u32 bz_blk_svc; /* blocked with a message in service (bz_svc_gen's) */
+	__u32 bz_oneway;  /* the message in service came on a one-way connection */
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
@@ -206,6 +248,15 @@ struct st_thread_rec {
 	__u32 tid, tgid, slot, pad;
 	char comm[ST_COMM_LEN];
 	__u64 oncpu_ns, runq_ns, switches, syscalls, rx_ops, busy_ns;
+};
+
+/* One serving thread's busy/idle totals up to the moment the busy iterator
+ * read it (open periods included), for busy time, servers and saturation. */
+struct st_busy_rec {
+	__u32 tid, slot;
+	__u32 generation; /* of the slot, so a reused slot is not mixed up */
+	__u32 state;	  /* 0 busy, 1 idle, 2 in dispatch */
+	__u64 busy_ns, idle_ns, idle_periods;
 };
 
 /* One socket of a traced process, as the connection-view iterator writes it. */
@@ -257,7 +308,8 @@ struct st_sock {
 	__u8 det_turns;	   /* and the turns they began: counted if it is not framed */
 	__u8 redet[2];	   /* reads tried mid-stream without finding a message start */
 	__u8 prov_rx;	   /* counting turns or receives while the protocol is not known */
-	__u8 pad_p[7];
+	__u8 replied;	   /* the process wrote on it after reading from it: turns */
+	__u8 pad_p[6];
 };
 
 enum st_event_kind {

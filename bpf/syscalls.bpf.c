@@ -6,6 +6,7 @@
  * pays one task-storage lookup and nothing else.
  */
 #include "common.bpf.h"
+#include "busy.bpf.h"
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
@@ -19,20 +20,9 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	now = bpf_ktime_get_ns();
 	t->sys_nr = id;
 	t->sys_enter_ns = now;
-	/* a serving thread comes back for input: the op it took is served */
-	if (t->svc_since && st_is_input_wait(id)) {
-		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
-		__u64 d = now - t->svc_since, g = d >> ST_SQ_SHIFT;
-
-		t->svc_since = 0;
-		t->th_busy_ns += d;
-		if (ps) {
-			ps->svc_ns += d;
-			ps->svc_sq += g * g;
-			ps->svc_count++;
-			ps->svc_hist[st_log2_bucket(d)]++;
-		}
-	}
+	/* a sink (a process that never sends) has served its message when
+	 * the thread comes back for input */
+	st_busy_sys_enter(t, id, now);
 	return 0;
 }
 

@@ -29,6 +29,13 @@ int st_thread_iter(struct bpf_iter__task *ctx)
 	r.syscalls = t->th_syscalls;
 	r.rx_ops = t->th_rx_ops;
 	r.busy_ns = t->th_busy_ns;
+	/* the busy period open now (busy.bpf.h) */
+	if (t->bz_since) {
+		__u64 now = bpf_ktime_get_ns(), since = t->bz_since;
+
+		if (now > since)
+			r.busy_ns += now - since;
+	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

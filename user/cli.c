@@ -55,6 +55,8 @@ static const char usage_text[] =
 	"      --all                (diff) every row, not only the interesting ones\n"
 	"      --threads            per-thread figures too (CPU, run queue, busy, receives)\n"
 	"      --connections        per-connection figures too (addresses, ports, traffic)\n"
+	"      --services[=BY]      roll processes up into services, BY comm (default),\n"
+	"                           port (lowest listening TCP port) or cgroup\n"
 	"      --no-color           plain table even on a terminal\n"
 	"      --horizon SECS       forecast this far ahead (default 60)\n"
 	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
@@ -91,6 +93,7 @@ enum {
 	OPT_FC_WINDOW,
 	OPT_THREADS,
 	OPT_CONNECTIONS,
+	OPT_SERVICES,
 	OPT_THRESHOLD,
 	OPT_ALL,
 	OPT_WEB_CONFIG,
@@ -113,6 +116,7 @@ static const struct option long_opts[] = {
 	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
 	{"threads", no_argument, NULL, OPT_THREADS},
 	{"connections", no_argument, NULL, OPT_CONNECTIONS},
+	{"services", optional_argument, NULL, OPT_SERVICES},
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"all", no_argument, NULL, OPT_ALL},
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
@@ -334,6 +338,18 @@ comm_done:
 			break;
 		case OPT_CONNECTIONS:
 			o->connections = 1;
+			break;
+		case OPT_SERVICES:
+			if (!optarg || !strcmp(optarg, "comm"))
+				o->services = CLI_SERVICES_COMM;
+			else if (!strcmp(optarg, "port"))
+				o->services = CLI_SERVICES_PORT;
+			else if (!strcmp(optarg, "cgroup"))
+				o->services = CLI_SERVICES_CGROUP;
+			else
+				return usage_error(err,
+						   "--services: '%s' is not comm, port or cgroup%s",
+						   optarg, "");
 			break;
 		case OPT_HORIZON:
 			if (cli_parse_seconds(optarg, &o->horizon_s))

@@ -47,7 +47,13 @@ struct cli_options {
 	int connections; /* --connections: the per-connection view */
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
+	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
 };
+
+/* --services grouping; the values are services.h's enum services_by */
+#define CLI_SERVICES_COMM   1
+#define CLI_SERVICES_PORT   2
+#define CLI_SERVICES_CGROUP 3
 
 enum cli_result {
 	CLI_OK = 0,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "collect.h"
+#include "busy.h"
 #include "forecast.h"
 #include "whatif.h"
 
@@ -28,6 +29,9 @@
 /* the message counters (issue 8): every __u64 from msg_rx to fr_lost */
 #define MSG_OFF	 (offsetof(struct st_proc_stat, msg_rx) / sizeof(uint64_t))
 #define MSG_U64S (offsetof(struct st_proc_stat, fr_lost) / sizeof(uint64_t) + 1 - MSG_OFF)
+/* the plain counters of st_busy_stat, all sums */
+#define BZ_U64S	       (offsetof(struct st_busy_stat, disp_hist) / sizeof(uint64_t))
+#define BZ(arr, field) ((arr)[offsetof(struct st_busy_stat, field) / sizeof(uint64_t)])
 
 struct err_acc {
 	uint16_t err;
@@ -91,6 +95,20 @@ struct proc_acc {
 	uint16_t sc_index[ST_MAX_SYSCALLS]; /* nr -> 1 + index into sc, 0 = none */
 	unsigned n_sc, cap_sc;
 	struct sc_acc *sc;
+
+	/* busy, idle and dispatch: the kernel's st_busy_stat as deltas, and
+	 * the busy iterator's readings (collector_update_busy) */
+	uint64_t c_bz[BZ_U64S], i_bz[BZ_U64S], t_bz[BZ_U64S];
+	uint32_t c_disp_hist[ST_HIST_BUCKETS];
+	struct hist i_disp, t_disp;
+	int bz_known;	  /* a busy reading came in */
+	uint64_t bz_last; /* cumulative busy ns at the last reading (never falls) */
+	uint64_t i_busy, t_busy;
+	uint64_t idle_last; /* the same for idle, open periods included */
+	uint64_t i_idle, t_idle;
+	unsigned i_active, t_active; /* serving threads busy in the span / the run */
+	unsigned i_never_idle;	     /* serving threads that never waited for input in it */
+	unsigned run_never_idle;     /* live ones that never waited since they began */
 };
 
 struct collector {
@@ -240,6 +258,54 @@ void collector_update_stats(struct collector *c, uint32_t slot, const struct st_
 	hist_add_delta_u32(&p->i_wait, cum->wait_hist, p->c_wait_hist);
 	hist_add_delta_u32(&p->t_wait, cum->wait_hist, p->c_wait_hist);
 	memcpy(p->c_wait_hist, cum->wait_hist, sizeof(p->c_wait_hist));
+	{
+		const uint64_t *bz = (const uint64_t *)&cum->bz;
+
+		for (size_t i = 0; i < BZ_U64S; i++) {
+			uint64_t d = bz[i] - p->c_bz[i];
+
+			p->i_bz[i] += d;
+			p->t_bz[i] += d;
+			p->c_bz[i] = bz[i];
+		}
+		hist_add_delta_u32(&p->i_disp, cum->bz.disp_hist, p->c_disp_hist);
+		hist_add_delta_u32(&p->t_disp, cum->bz.disp_hist, p->c_disp_hist);
+		memcpy(p->c_disp_hist, cum->bz.disp_hist, sizeof(p->c_disp_hist));
+	}
+}
+
+void collector_update_busy(struct collector *c, uint32_t slot, const struct busy_slot *b)
+{
+	struct proc_acc *p = slot_proc(c, slot);
+	uint64_t total;
+
+	if (!p)
+		return;
+	/* exited serving threads (their totals, from the kernel) plus the live
+	 * ones (the iterator's): a thread exiting between the two readings is
+	 * missing once and counted at the next reading, so the total is kept
+	 * from falling and the intervals still add up to the run */
+	total = BZ(p->c_bz, exit_busy_ns) + (b && b->known ? b->live_busy_ns : 0);
+	if (total > p->bz_last) {
+		p->i_busy += total - p->bz_last;
+		p->t_busy += total - p->bz_last;
+		p->bz_last = total;
+	}
+	total = BZ(p->c_bz, exit_idle_ns) + (b && b->known ? b->live_idle_ns : 0);
+	if (total > p->idle_last) {
+		p->i_idle += total - p->idle_last;
+		p->t_idle += total - p->idle_last;
+		p->idle_last = total;
+	}
+	p->bz_known = 1;
+	if (b && b->known) {
+		if (b->active > p->i_active)
+			p->i_active = b->active;
+		p->t_active += b->active_new;
+		p->i_never_idle = b->never_idle;
+		/* kept once the threads are gone: the run's last word on them */
+		p->run_never_idle = b->never_idle_run;
+	}
 }
 
 static struct sc_acc *sc_get(struct proc_acc *p, uint32_t nr)
@@ -723,6 +789,9 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	double int_s = (double)(1 << ST_INT_SHIFT) / 1e9;
 	unsigned servers = (unsigned)(summary ? STAT(st, servers_run) : p->i_servers);
 	double svc_n = (double)STAT(st, svc_count);
+	const uint64_t *bz = summary ? p->t_bz : p->i_bz;
+	unsigned active = summary ? p->t_active : p->i_active;
+	double take_s;
 
 	if (STAT(st, rx_ops) == 0 && STAT(st, arr_bytes) == 0 && STAT(st, arr_events) == 0)
 		return;
@@ -740,18 +809,37 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 		in.completions = (double)v->rx_msgs;
 		ops_per_byte = mi->per_tcp_byte;
 	}
+	/* serving threads: those that took a message in the span, and those
+	 * busy in it without taking one (blocked on a lock with one in
+	 * service, say) */
+	if (p->bz_known && active > servers)
+		servers = active;
 	in.servers = servers;
-	/* busy = not blocked waiting for input: the time from each receive to
-	 * the thread's next wait for input, summed over serving threads. (The
-	 * complement, time blocked in a wait, is only known when the wait ends,
-	 * so it misses waits that began before attach or outlive the span.) */
-	in.busy_s = servers ? fmin(ns_to_s(STAT(st, svc_ns)), servers * span_s) : NAN;
+	if (p->bz_known) {
+		/* busy = the serving threads' time in the span less their idle
+		 * time (blocked waiting for input with nothing in service) less
+		 * dispatch, open periods split at the boundaries (busy.bpf.h) */
+		in.busy_s =
+			servers ? fmin(ns_to_s(summary ? p->t_busy : p->i_busy), servers * span_s)
+				: NAN;
+	} else {
+		in.busy_s = servers ? fmin(ns_to_s(STAT(st, svc_ns)), servers * span_s) : NAN;
+	}
+	in.no_service_ended = p->bz_known && ops > 0 && BZ(bz, svc_ended) == 0;
+	/* dispatch, per op: the ops that found the server idle had it, the
+	 * others none; what they waited from the wake-up to the receive is in
+	 * the measured queue wait, and comes out of it */
+	/* per op of the unit (messages, issue 8): in.completions */
+	in.dispatch_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_ns)) / in.completions : NAN;
+	take_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_take_ns)) / in.completions : 0;
 	/* Little's law on the input queue: Lq is the time-average of what
 	 * waits in the sockets, Wq = Lq / λ */
 	in.backlog_ops_avg =
 		((double)STAT(st, backlog_int) * ops_per_byte + (double)STAT(st, qlen_int)) *
 		int_s / span_s;
 	in.wait_s = in.arrivals > 0 ? in.backlog_ops_avg / (in.arrivals / span_s) : NAN;
+	if (isfinite(in.wait_s))
+		in.wait_s = fmax(0, in.wait_s - take_s);
 	in.backlog_start = p->backlog_known
 				   ? (double)(summary ? p->backlog_first : p->backlog_ival_start)
 				   : NAN;
@@ -773,20 +861,33 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 		if (m > 0)
 			in.service_cv2 = fmax(0, m2 - m * m) / (m * m);
 	}
-	queue_model_compute(&in, &v->queue);
 	/* Flow control can hide ρ >= 1: once a TCP receive buffer is full the
 	 * sender is held back, arrivals slow to the service rate, and the
 	 * backlog stops growing. A server that never waited for input over the
-	 * span (busy >= 99%, blocked in a receive <= 0.5% of the time) is at its
-	 * capacity all the same: saturated. */
-	if (servers && v->queue.utilization >= 0.99 &&
-	    ns_to_s(STAT(st, idle_ns)) <= 0.005 * servers * span_s)
-		v->queue.saturated = 1;
+	 * span (a serving thread that was never idle in it, or busy >= 99% with
+	 * idle <= 0.5% of the time) is at its capacity all the same: saturated,
+	 * and no model has a steady state to predict. */
+	in.never_idle = (p->bz_known && (summary ? p->run_never_idle : p->i_never_idle) > 0) ||
+			(servers && span_s > 0 && in.busy_s >= 0.99 * servers * span_s &&
+			 (p->bz_known ? ns_to_s(summary ? p->t_idle : p->i_idle)
+				      : ns_to_s(STAT(st, idle_ns))) <= 0.005 * servers * span_s);
+	queue_model_compute(&in, &v->queue);
 	v->arrival_cv2 = in.arrival_cv2;
 	v->service_cv2 = in.service_cv2;
 	v->wait_timed_s = STAT(st, wait_count)
 				  ? ns_to_s(STAT(st, wait_ns)) / (double)STAT(st, wait_count)
 				  : NAN;
+	if (isfinite(v->wait_timed_s) && STAT(st, wait_count))
+		v->wait_timed_s = fmax(0, v->wait_timed_s - ns_to_s(BZ(bz, disp_take_ns)) /
+								    (double)STAT(st, wait_count));
+	v->dispatch_hist = summary ? p->t_disp : p->i_disp;
+	v->dispatch_count = BZ(bz, disp_count);
+	v->busy_known = p->bz_known;
+	v->busy_s = in.busy_s;
+	v->idle_s = p->bz_known ? ns_to_s(summary ? p->t_idle : p->i_idle) : NAN;
+	for (unsigned k = 0; k < ST_BLK__MAX; k++)
+		v->blocked_busy_s[k] =
+			ns_to_s(bz[offsetof(struct st_busy_stat, blk_ns) / sizeof(uint64_t) + k]);
 	v->has_queue = 1;
 }
 
@@ -1011,6 +1112,10 @@ static void reset_interval(struct proc_acc *p)
 	memset(&p->i_runq, 0, sizeof(p->i_runq));
 	memset(&p->i_svc, 0, sizeof(p->i_svc));
 	memset(&p->i_wait, 0, sizeof(p->i_wait));
+	memset(p->i_bz, 0, sizeof(p->i_bz));
+	memset(&p->i_disp, 0, sizeof(p->i_disp));
+	p->i_busy = p->i_idle = 0;
+	p->i_active = p->i_never_idle = 0;
 	p->i_min = p->i_maj = 0;
 	p->i_servers = 0;
 	for (unsigned i = 0; i < p->n_drops; i++)

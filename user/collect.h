@@ -43,6 +43,10 @@ void collector_update_procfs(struct collector *c, uint32_t slot, const struct pr
 /* Baseline for the fault counters (the values when tracing began). */
 void collector_fault_base(struct collector *c, uint32_t slot, uint64_t minflt, uint64_t majflt);
 /* The unread bytes in the process's input sockets now (a gauge). */
+struct busy_slot;
+/* The busy iterator's reading of the slot (after collector_update_stats of
+ * the same reading); NULL or not known: no live serving thread. */
+void collector_update_busy(struct collector *c, uint32_t slot, const struct busy_slot *b);
 void collector_update_backlog(struct collector *c, uint32_t slot, int64_t bytes);
 void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code);
 /* The slot's process is dead and fully read: keep it for the summary only. */

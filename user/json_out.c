@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "json_out.h"
+#include "services.h"
 #include "json_writer.h"
 #include "names.h"
 
@@ -55,6 +56,7 @@ static void json_out_queue(struct jw *w, const struct queue_figures *q)
 	jw_knum(w, "rho", q->rho);
 	jw_knum(w, "queue_length", q->queue_length);
 	jw_knum(w, "wait_s", q->wait_s);
+	jw_knum(w, "dispatch_s", q->dispatch_s);
 	jw_knum(w, "response_s", q->response_s);
 	jw_kbool(w, "saturated", q->saturated);
 	jw_key(w, "model");
@@ -89,6 +91,28 @@ static void json_out_units(struct jw *w, const struct proc_view *p)
 		jw_obj_end(w);
 	}
 	jw_obj_end(w);
+}
+
+/* Added queue keys: dispatch's tail, busy and idle time, and what busy
+ * threads were blocked on (docs/queueing.md, "Busy and idle"). */
+static void json_out_busy(struct jw *w, const struct proc_view *p)
+{
+	static const char *const kinds[ST_BLK__MAX] = {"latch", "futex", "io", "other"};
+
+	jw_knum(w, "dispatch_p99_s",
+		p->dispatch_count ? hist_quantile_ns(&p->dispatch_hist, 0.99, 0) / 1e9 : NAN);
+	jw_ku64(w, "dispatch_count", p->dispatch_count);
+	jw_knum(w, "busy_s", p->busy_known ? p->busy_s : NAN);
+	jw_knum(w, "idle_s", p->busy_known ? p->idle_s : NAN);
+	jw_key(w, "busy_blocked_s");
+	if (p->busy_known) {
+		jw_obj_begin(w);
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			jw_knum(w, kinds[k], p->blocked_busy_s[k]);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
 }
 
 static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
@@ -197,6 +221,7 @@ queue:
 		jw_knum(w, "service_p99_us", us(hist_quantile_ns(&p->svc_hist, 0.99, 0)));
 		jw_knum(w, "arrival_cv2", p->arrival_cv2);
 		jw_knum(w, "service_cv2", p->service_cv2);
+		json_out_busy(w, p);
 		jw_obj_end(w);
 	} else {
 		jw_null(w);
@@ -316,6 +341,53 @@ queue:
 	jw_obj_end(w);
 }
 
+/* One service of --services: name, member pids, net, queue, forecast. */
+static void json_out_service(struct jw *w, const struct service_view *v)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "name", v->name);
+	jw_key(w, "pids");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < v->n_pids; i++)
+		jw_u64(w, v->pids[i]);
+	jw_arr_end(w);
+	jw_key(w, "net");
+	if (v->net_known) {
+		jw_obj_begin(w);
+		jw_ku64(w, "rx_bytes", v->rx_bytes);
+		jw_ku64(w, "tx_bytes", v->tx_bytes);
+		jw_ku64(w, "rx_ops", v->rx_ops);
+		jw_ku64(w, "tx_ops", v->tx_ops);
+		jw_ku64(w, "backlog_bytes", v->backlog_bytes);
+		jw_ku64(w, "retransmits", v->retransmits);
+		jw_ku64(w, "resets", v->resets);
+		jw_ku64(w, "drops", v->drops);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	jw_key(w, "queue");
+	if (v->has_queue) {
+		json_out_queue(w, &v->queue);
+		jw_ku64(w, "capacity_servers", v->capacity_servers);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	jw_key(w, "cpu");
+	jw_obj_begin(w);
+	jw_knum(w, "cpus", v->cpus);
+	jw_knum(w, "oncpu_s", v->oncpu_s);
+	jw_knum(w, "runq_wait_s", v->runq_s);
+	jw_knum(w, "demand", v->cpu_demand);
+	jw_knum(w, "runq_share", v->runq_share);
+	jw_kbool(w, "saturated", v->cpu_saturated);
+	jw_obj_end(w);
+	/* no trend is kept per service yet */
+	jw_knull(w, "forecast");
+	jw_obj_end(w);
+}
+
 void json_out_snapshot(FILE *f, const struct snapshot *s)
 {
 	struct jw w;
@@ -338,6 +410,13 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	for (unsigned i = 0; i < s->n_procs; i++)
 		json_out_proc(&w, &s->procs[i], s->span_s, s->has_threads, s->has_conns);
 	jw_arr_end(&w);
+	if (s->has_services) {
+		jw_key(&w, "services");
+		jw_arr_begin(&w);
+		for (unsigned i = 0; i < s->n_services; i++)
+			json_out_service(&w, &s->services[i]);
+		jw_arr_end(&w);
+	}
 	if (s->whatif_spec[0])
 		jw_kstr(&w, "what_if", s->whatif_spec);
 	jw_key(&w, "pipeline");

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "busy.h"
+#include "services_sys.h"
 #include "collect.h"
 #include "http_server.h"
 #include "json_out.h"
@@ -98,12 +100,15 @@ struct session {
 	int child_status;
 	int child_done;
 	int refresh;
-	struct pipeline_edges *edges; /* pid to pid, over the whole run */
-	struct views *views;	      /* --threads, --connections */
-	struct recording *rec;	      /* record -o FILE */
-	int rec_errno;		      /* a write to it failed: stop */
-	int rec_progress;	      /* a progress line on a terminal */
-	enum out_state out;	      /* stdout: its reader went away, or a write failed */
+	struct pipeline_edges *edges;	/* pid to pid, over the whole run */
+	struct views *views;		/* --threads, --connections */
+	struct busy_tracker *busy;	/* serving threads' busy/idle readings */
+	struct service_attr *svc_attrs; /* --services: the last seen of each pid */
+	unsigned n_svc_attrs, cap_svc_attrs;
+	struct recording *rec; /* record -o FILE */
+	int rec_errno;	       /* a write to it failed: stop */
+	int rec_progress;      /* a progress line on a terminal */
+	enum out_state out;    /* stdout: its reader went away, or a write failed */
 	int out_errno;
 	struct http_server *http; /* --listen, or NULL */
 	struct prom_self self;
@@ -118,9 +123,12 @@ static void on_event(void *ctx, const struct st_event *e)
 	if (e->kind == ST_EV_PROC_NEW) {
 		const volatile struct st_proc *p = tracer_proc(s->tr, e->slot);
 
-		if (!collector_proc_known(s->col, e->slot))
-			collector_proc_begin(s->col, e->slot, (pid_t)e->tgid, e->comm,
-					     p ? p->origin : ST_ORIGIN_FORK);
+		/* events wake no one, so one may be read late: after its process
+		 * was read from the slot table, retired and its slot given back
+		 * (or reused). Only the slot table's current occupant counts. */
+		if (p && p->state != ST_PROC_FREE && p->tgid == e->tgid &&
+		    !collector_proc_known(s->col, e->slot))
+			collector_proc_begin(s->col, e->slot, (pid_t)e->tgid, e->comm, p->origin);
 	}
 }
 
@@ -167,6 +175,11 @@ static void thread_cb(void *ctx, const struct st_thread_rec *r)
 
 	if (p && p->state != ST_PROC_FREE)
 		views_add_thread(s->views, p->tgid, r);
+}
+
+static void busy_cb(void *ctx, const struct st_busy_rec *r)
+{
+	busy_add(ctx, r);
 }
 
 static void conn_cb(void *ctx, const struct st_conn_rec *r)
@@ -217,6 +230,21 @@ static void read_all(struct session *s)
 
 		if (p->state != ST_PROC_FREE && collector_proc_known(s->col, i))
 			read_slot(s, i, epoch);
+	}
+	/* after the per-CPU counters (busy of exited threads): the busy of
+	 * live serving threads, open periods included */
+	busy_begin(s->busy);
+	if (!tracer_read_busy(s->tr, busy_cb, s->busy)) {
+		busy_end(s->busy);
+		for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
+			const volatile struct st_proc *p = tracer_proc(s->tr, i);
+			const struct busy_slot *b = busy_slot_get(s->busy, i);
+
+			if (p->state == ST_PROC_FREE || !collector_proc_known(s->col, i))
+				continue;
+			collector_update_busy(
+				s->col, i, b->known && b->generation == p->generation ? b : NULL);
+		}
 	}
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
@@ -327,6 +355,55 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 	s->self.render_s = now_mono() - t;
 }
 
+/* --services: each process's service (from /proc while it lives, the last
+ * reading after), then the services as stations. */
+static void attach_services(struct session *s, struct snapshot *snap)
+{
+	struct service_attr *attrs = calloc(snap->n_procs ? snap->n_procs : 1, sizeof(*attrs));
+
+	if (!attrs)
+		return;
+	for (unsigned i = 0; i < snap->n_procs; i++) {
+		const struct proc_view *p = &snap->procs[i];
+		struct service_attr *c = NULL, a;
+		char comm[ST_COMM_LEN + 1];
+
+		for (unsigned k = 0; k < s->n_svc_attrs; k++)
+			if (s->svc_attrs[k].pid == p->pid)
+				c = &s->svc_attrs[k];
+		snprintf(comm, sizeof(comm), "%.*s", ST_COMM_LEN, p->comm);
+		if (!p->exited && !services_sys_attr((pid_t)p->pid, comm, s->o->services, &a)) {
+			if (!c && s->n_svc_attrs == s->cap_svc_attrs) {
+				unsigned cap = s->cap_svc_attrs ? 2 * s->cap_svc_attrs : 64;
+				struct service_attr *n = realloc(s->svc_attrs, cap * sizeof(*n));
+
+				if (n) {
+					s->svc_attrs = n;
+					s->cap_svc_attrs = cap;
+				}
+			}
+			if (!c && s->n_svc_attrs < s->cap_svc_attrs)
+				c = &s->svc_attrs[s->n_svc_attrs++];
+			/* a process closing down has closed its listener: it keeps
+			 * the service it had */
+			if (c && s->o->services == CLI_SERVICES_PORT &&
+			    strncmp(a.key, "port:", 5) && !strncmp(c->key, "port:", 5))
+				memcpy(a.key, c->key, sizeof(a.key));
+			if (c)
+				*c = a;
+			attrs[i] = a;
+		} else if (c) {
+			attrs[i] = *c;
+		} else {
+			attrs[i].pid = p->pid;
+			attrs[i].quota_cpus = NAN;
+		}
+	}
+	if (!services_build(snap, attrs, snap->n_procs, &snap->services, &snap->n_services))
+		snap->has_services = 1;
+	free(attrs);
+}
+
 static void emit(struct session *s, struct snapshot *snap)
 {
 	pipeline_assign(snap, s->edges);
@@ -334,6 +411,8 @@ static void emit(struct session *s, struct snapshot *snap)
 	 * carry it: report --json must print what record --json printed) */
 	if (snap->is_summary && !s->rec)
 		snap->attach = tracer_attach_info(s->tr);
+	if (s->o->services)
+		attach_services(s, snap);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
 	if (s->http && !snap->is_summary)
@@ -553,8 +632,8 @@ out:
  * needs (issue 16; docs/prometheus.md, "Privileges after start"). Maps are
  * read through descriptors already held, which needs CAP_BPF only on
  * kernels that ask it of every bpf(2) call (found by trying); --connections
- * lists /proc/PID/fd, a directory only its owner may read (once we are not
- * root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
+ * (and --services=port) lists /proc/PID/fd, a directory only its owner may
+ * read (once we are not root: CAP_DAC_READ_SEARCH), and borrows the traced processes' sockets
  * (pidfd_getfd: CAP_SYS_PTRACE); a command started by us keeps its
  * caller's credentials, and stopping it at the end needs CAP_KILL once we
  * are not root.
@@ -567,7 +646,9 @@ static int drop_privileges(struct session *s)
 
 	if (need_bpf)
 		keep |= PRIVS_CAP(CAP_BPF);
-	if (s->o->connections) /* /proc/PID/fd (0500, the owner's) and pidfd_getfd */
+	/* /proc/PID/fd (0500, the owner's; its links need ptrace access) and
+	 * pidfd_getfd: --connections, and --services=port (listening sockets) */
+	if (s->o->connections || s->o->services == CLI_SERVICES_PORT)
 		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
 	if (s->child)
 		keep |= PRIVS_CAP(CAP_KILL);
@@ -642,6 +723,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			return fail("cannot start '%s': %s", o->command[0], strerror(errno));
 	}
 	s.col = collector_new(o->max_procs);
+	s.busy = busy_new(o->max_procs);
 	s.rows = calloc(ST_MAX_SYSCALLS, sizeof(*s.rows));
 	s.edges = calloc(1, sizeof(*s.edges));
 	if (o->threads || o->connections)
@@ -654,7 +736,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		if (o->whatif && !whatif_parse(o->whatif, &w, why, sizeof(why)))
 			collector_set_whatif(s.col, &w);
 	}
-	if (!s.col || !s.rows || !s.edges) {
+	if (!s.col || !s.busy || !s.rows || !s.edges) {
 		ret = fail("out of memory");
 		goto out;
 	}
@@ -786,6 +868,8 @@ out:
 	web_config_free(s.web);
 	tracer_destroy(s.tr);
 	collector_free(s.col);
+	busy_free(s.busy);
+	free(s.svc_attrs);
 	free(s.rows);
 	free(s.edges);
 	views_free(s.views);

@@ -148,7 +148,16 @@ struct proc_view {
 		double arrival_rate; /* λ of this unit, NaN if unknown */
 		double throughput;
 	} units[ST_UNITS];
+	/* busy, idle, dispatch (docs/queueing.md): busy_known 0 when the busy
+	 * iterator never read this process */
+	int busy_known;
+	double busy_s, idle_s;		    /* serving threads' busy and idle time */
+	double blocked_busy_s[ST_BLK__MAX]; /* of busy: blocked off-CPU, by kind */
+	uint64_t dispatch_count;	    /* ops that found a server idle */
+	struct hist dispatch_hist;	    /* their dispatch delays */
 };
+
+struct service_view;
 
 struct pipeline_info {
 	unsigned n_stages;	 /* 0: no traced processes feed each other */
@@ -184,6 +193,10 @@ struct snapshot {
 	char whatif_spec[64];		  /* the --what-if given, "" if none */
 	int has_threads, has_conns;	  /* the views were asked for */
 	const struct attach_info *attach; /* summary of a live run: how it hooked the kernel */
+	/* --services: the processes rolled up into services (services.h) */
+	int has_services;
+	unsigned n_services;
+	struct service_view *services;
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

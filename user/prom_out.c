@@ -15,6 +15,7 @@
 #include "names.h"
 #include "procfs.h"
 #include "prom_out.h"
+#include "services.h"
 #include "utf8.h"
 
 /* pid="4294967295",comm="..." with every comm byte escaped or replaced (3 bytes at most) */
@@ -738,6 +739,97 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	render_http_conns(c, self);
 }
 
+/* --services: one gauge family per figure, labelled by service, from the
+ * latest interval; and the dispatch delay of each process. */
+static void render_services(struct prom_ctx *c, const struct snapshot *latest,
+			    const struct prom_proc *sel, unsigned n)
+{
+	static const struct {
+		const char *name, *help;
+		int which;
+	} fams[] = {
+		{"streamtrace_service_arrival_rate",
+		 "Service: ops arriving per second (latest interval).", 0},
+		{"streamtrace_service_throughput",
+		 "Service: ops dequeued per second (latest interval).", 1},
+		{"streamtrace_service_utilization",
+		 "Service: mean busy fraction of its serving threads.", 2},
+		{"streamtrace_service_service_time_seconds", "Service: busy time per op.", 3},
+		{"streamtrace_service_rho", "Service: offered load per server its CPUs allow.", 4},
+		{"streamtrace_service_response_seconds", "Service: D + Wq + S.", 5},
+		{"streamtrace_service_saturated",
+		 "Service: 1 when saturated (rho, CPUs, or every member).", 6},
+		{"streamtrace_service_servers", "Service: serving threads of all its processes.",
+		 7},
+		{"streamtrace_service_capacity_servers", "Service: servers its CPUs allow.", 8},
+		{"streamtrace_service_cpu_runq_share",
+		 "Service: run-queue wait over on-CPU plus run-queue time.", 9},
+		{"streamtrace_service_cpu_demand",
+		 "Service: on-CPU plus run-queue time over its CPUs x span.", 10},
+		{"streamtrace_service_processes", "Service: its traced processes.", 11},
+	};
+
+	/* the header goes out with the first sample, if any */
+	family(c, "streamtrace_queue_dispatch_seconds", GAUGE,
+	       "Mean dispatch delay per op: an idle server's wake-up until it runs "
+	       "(latest interval).");
+	for (unsigned k = 0; k < n; k++)
+		if (sel[k].l && sel[k].l->has_queue)
+			sample(c, NULL, sel[k].labels, NULL, sel[k].l->queue.dispatch_s);
+	if (!latest || !latest->has_services)
+		return;
+	for (unsigned f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		family(c, fams[f].name, GAUGE, fams[f].help);
+		for (unsigned i = 0; i < latest->n_services; i++) {
+			const struct service_view *v = &latest->services[i];
+			const struct queue_figures *q = &v->queue;
+			char labels[LABELS_LEN] = "";
+			double x = NAN;
+
+			label_append(labels, sizeof(labels), "service", v->name, sizeof(v->name));
+			switch (fams[f].which) {
+			case 0:
+				x = v->has_queue ? q->arrival_rate : NAN;
+				break;
+			case 1:
+				x = v->has_queue ? q->throughput : NAN;
+				break;
+			case 2:
+				x = v->has_queue ? q->utilization : NAN;
+				break;
+			case 3:
+				x = v->has_queue ? q->service_time_s : NAN;
+				break;
+			case 4:
+				x = v->has_queue ? q->rho : NAN;
+				break;
+			case 5:
+				x = v->has_queue ? q->response_s : NAN;
+				break;
+			case 6:
+				x = (v->has_queue && q->saturated) || v->cpu_saturated;
+				break;
+			case 7:
+				x = v->has_queue ? q->servers : NAN;
+				break;
+			case 8:
+				x = v->has_queue ? v->capacity_servers : NAN;
+				break;
+			case 9:
+				x = v->runq_share;
+				break;
+			case 10:
+				x = v->cpu_demand;
+				break;
+			case 11:
+				x = v->n_pids;
+				break;
+			}
+			sample(c, NULL, labels, NULL, x);
+		}
+	}
+}
+
 int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapshot *latest,
 		    const struct prom_self *self, const struct prom_limits *lim)
 {
@@ -799,6 +891,7 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	render_unit_family(&c, sel, n_sel);
 	render_syscalls(&c, sel, n_sel);
 	render_histograms(&c, sel, n_sel, totals->span_s);
+	render_services(&c, latest, sel, n_sel);
 	render_health(&c, totals, latest, self, dropped_procs, dropped_rows);
 	family(&c, "streamtrace_exposition_samples", GAUGE,
 	       "Samples in this exposition, this one excluded.");

@@ -154,7 +154,7 @@ static void figures_sanitize(struct queue_figures *f)
 		&f->mm1_response_s, &f->mmc_response_s, &f->mg1_response_s,
 		&f->gg1_response_s, &f->mm1_error,	&f->mmc_error,
 		&f->mg1_error,	    &f->gg1_error,	&f->little_l_lambda_w,
-		&f->little_error,
+		&f->little_error,   &f->dispatch_s,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -167,6 +167,7 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 	double arrivals = known(in->arrivals), completions = known(in->completions);
 	double busy = known(in->busy_s), lq = known(in->backlog_ops_avg);
 	double ca2 = known(in->arrival_cv2), cs2 = known(in->service_cv2);
+	double d = known(in->dispatch_s);
 	unsigned c = in->servers;
 	double lambda, s;
 
@@ -175,27 +176,47 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 	lambda = ratio(arrivals, span);
 	out->arrival_rate = lambda;
 	out->throughput = ratio(completions, span);
-	out->utilization = c > 0 ? ratio(busy, c * span) : NAN;
+	/* U: the serving threads' time not idle. A thread woken for a message
+	 * and waiting to run (dispatch) is not idle, so U counts it (as the
+	 * thread's run-queue time in schedstat does); S and ρ do not, D being
+	 * a term of W of its own. */
+	out->utilization =
+		c > 0 ? ratio(busy + (isnan(d) ? 0 : d * (isnan(completions) ? 0 : completions)),
+			      c * span)
+		      : NAN;
+	if (out->utilization > 1)
+		out->utilization = 1; /* a boundary's reading skew, not more than all the time */
 
 	/* busy_s/completions is U·c/X with the span cancelled; no serving thread, no S. */
 	s = c > 0 ? ratio(busy, completions) : NAN;
+	/* no op's service was seen to end: busy time per op is not known */
+	if (in->no_service_ended)
+		s = NAN;
 	out->service_time_s = s;
 	out->service_rate = ratio(1, s);
 	out->rho = ratio(lambda * s, c);
 
 	out->wait_s = known(in->wait_s);
-	out->response_s = out->wait_s + s;
+	out->dispatch_s = d;
+	out->response_s = d + out->wait_s + s;
 	/* c·U = busy_s/span: the time-averaged number of ops in service. */
 	out->queue_length = lq + ratio(busy, span);
 
-	out->saturated = (!isnan(out->rho) && out->rho >= 1) ||
+	out->saturated = (!isnan(out->rho) && out->rho >= 1) || in->never_idle ||
 			 queue_model_backlog_grew(in->backlog_start, in->backlog_end);
 
-	/* Each model NaNs itself when ρ ≥ 1 or an input it needs is unknown. */
-	out->mm1_response_s = c > 0 ? queue_model_mm1_response(lambda / c, s) : NAN;
-	out->mmc_response_s = queue_model_mmc_response(lambda, s, c);
-	out->mg1_response_s = queue_model_mg1_response(lambda, s, cs2, c);
-	out->gg1_response_s = queue_model_gg1_response(lambda, s, ca2, cs2, c);
+	/* Each model NaNs itself when ρ ≥ 1 or an input it needs is unknown;
+	 * a server that never waited for input has no steady state either.
+	 * Every model predicts its own response plus the measured dispatch. */
+	if (!in->never_idle) {
+		out->mm1_response_s = d + (c > 0 ? queue_model_mm1_response(lambda / c, s) : NAN);
+		out->mmc_response_s = d + queue_model_mmc_response(lambda, s, c);
+		out->mg1_response_s = d + queue_model_mg1_response(lambda, s, cs2, c);
+		out->gg1_response_s = d + queue_model_gg1_response(lambda, s, ca2, cs2, c);
+	} else {
+		out->mm1_response_s = out->mmc_response_s = NAN;
+		out->mg1_response_s = out->gg1_response_s = NAN;
+	}
 	out->mm1_error = relative_error(out->mm1_response_s, out->response_s);
 	out->mmc_error = relative_error(out->mmc_response_s, out->response_s);
 	out->mg1_error = relative_error(out->mg1_response_s, out->response_s);

@@ -39,25 +39,36 @@ struct queue_input {
 	/* Squared coefficients of variation of inter-arrival and per-op service times. */
 	double arrival_cv2;
 	double service_cv2;
+	/* D: mean dispatch delay per op (an idle server's wake-up until it
+	 * runs, summed over the ops that found it idle, over completions); it
+	 * is not part of wait_s, which the caller gives without it. */
+	double dispatch_s;
+	/* 1: no op's service was seen to end (answered) in the window, so S, μ,
+	 * ρ and the models are unknown even when busy time was measured. */
+	int no_service_ended;
+	/* 1: a serving thread never waited for input over the window (at its
+	 * capacity whatever ρ says): saturated, and the models are unknown. */
+	int never_idle;
 };
 
 struct queue_figures {
 	double arrival_rate;   /* λ, ops/s */
 	double throughput;     /* X, ops/s */
-	double utilization;    /* U, 0..1 per serving thread */
+	double utilization;    /* U, 0..1 per serving thread: (busy + D·ops) / (c·span) */
 	double service_time_s; /* S, busy seconds per op */
 	double service_rate;   /* μ = 1/S, ops/s per server */
 	unsigned servers;      /* c */
 	double rho;	       /* λS/c */
 	double queue_length;   /* L = Lq + c·U */
-	double wait_s;	       /* Wq, measured */
-	double response_s;     /* W = Wq + S */
-	int saturated;	       /* 0/1: ρ ≥ 1 or the backlog grew through the window */
+	double wait_s;	       /* Wq, measured, without the dispatch delay */
+	double response_s;     /* W = D + Wq + S */
+	int saturated;	       /* 0/1: ρ ≥ 1, the backlog grew, or a server never idle */
 	double mm1_response_s, mmc_response_s, mg1_response_s, gg1_response_s;
 	/* (model - measured W) / measured W */
 	double mm1_error, mmc_error, mg1_error, gg1_error;
 	double little_l_lambda_w; /* λ·W, to compare with queue_length */
 	double little_error;	  /* (L - λW)/λW */
+	double dispatch_s;	  /* D, measured; W = D + Wq + S and each model adds it */
 };
 
 /* Fill every field of @out from @in; fields that cannot be known are NaN. */

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "recording.h"
+#include "services.h"
 
 static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
 #define FILE_HDR_LEN  16
@@ -328,9 +330,19 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 		w_u64(b, c->tx_ops);
 		w_u64(b, c->backlog_bytes);
 	}
-	/* minor 1: appended fields, read only when the record has them */
+	/* appended fields, read only when the record has them; minor 1: */
 	w_u64(b, p->folded);
-	/* minor 2: messages (issue 8) */
+	/* minor 2: busy, idle and dispatch (a reader of a file without them
+	 * leaves them unknown) */
+	w_f64(b, p->queue.dispatch_s);
+	w_i32(b, p->busy_known);
+	w_f64(b, p->busy_s);
+	w_f64(b, p->idle_s);
+	for (unsigned k = 0; k < ST_BLK__MAX; k++)
+		w_f64(b, p->blocked_busy_s[k]);
+	w_u64(b, p->dispatch_count);
+	w_hist(b, &p->dispatch_hist);
+	/* minor 3: messages (issue 8) */
 	w_i32(b, p->msgs_known);
 	w_u64(b, p->rx_msgs);
 	w_i32(b, p->tx_msgs_known);
@@ -353,6 +365,45 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 	w_rec_end(b, at);
 }
 
+/* --services, after the processes (a reader from before them stops at the
+ * processes): whether asked for, then one record per service. */
+static void w_services(struct wbuf *b, const struct snapshot *s)
+{
+	unsigned n = s->has_services ? s->n_services : 0;
+
+	w_i32(b, s->has_services);
+	w_u32(b, n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct service_view *v = &s->services[i];
+		size_t at = w_rec_begin(b);
+
+		w_str(b, v->name, sizeof(v->name));
+		w_u32(b, v->n_pids);
+		for (unsigned k = 0; k < v->n_pids; k++)
+			w_u32(b, v->pids[k]);
+		w_i32(b, v->net_known);
+		w_u64(b, v->rx_bytes);
+		w_u64(b, v->tx_bytes);
+		w_u64(b, v->rx_ops);
+		w_u64(b, v->tx_ops);
+		w_u64(b, v->backlog_bytes);
+		w_u64(b, v->retransmits);
+		w_u64(b, v->resets);
+		w_u64(b, v->drops);
+		w_i32(b, v->has_queue);
+		w_queue(b, &v->queue);
+		w_f64(b, v->queue.dispatch_s);
+		w_u32(b, v->capacity_servers);
+		w_f64(b, v->cpus);
+		w_f64(b, v->oncpu_s);
+		w_f64(b, v->runq_s);
+		w_f64(b, v->cpu_demand);
+		w_f64(b, v->runq_share);
+		w_i32(b, v->cpu_saturated);
+		w_rec_end(b, at);
+	}
+}
+
 static void w_snapshot(struct wbuf *b, const struct snapshot *s)
 {
 	w_u32(b, s->is_summary ? SNAP_SUMMARY : 0);
@@ -371,6 +422,7 @@ static void w_snapshot(struct wbuf *b, const struct snapshot *s)
 	w_u32(b, s->n_procs);
 	for (unsigned i = 0; i < s->n_procs; i++)
 		w_proc(b, &s->procs[i]);
+	w_services(b, s);
 }
 
 static void w_meta(struct wbuf *b, const struct recording_meta *m)
@@ -707,7 +759,20 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 	/* minor 1 */
 	if (!r.bad && r.len - r.off >= 8)
 		p->folded = r_u64(&r);
-	/* minor 2: messages (issue 8); a record from minor 0 or 1 ends here,
+	/* minor 2: busy, idle and dispatch */
+	p->queue.dispatch_s = NAN;
+	p->busy_s = p->idle_s = NAN;
+	if (!r.bad && r.off < r.len) {
+		p->queue.dispatch_s = r_f64(&r);
+		p->busy_known = r_i32(&r);
+		p->busy_s = r_f64(&r);
+		p->idle_s = r_f64(&r);
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			p->blocked_busy_s[k] = r_f64(&r);
+		p->dispatch_count = r_u64(&r);
+		r_hist(&r, &p->dispatch_hist);
+	}
+	/* minor 3: messages (issue 8); a record from minor 0 to 2 ends here,
 	 * and its messages stay unknown */
 	if (!r.bad && r.off < r.len) {
 		p->msgs_known = r_i32(&r);
@@ -740,6 +805,69 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 	}
 	/* anything after is from a newer minor version */
 	return r.bad;
+}
+
+/* The services after the processes, in files written since they were added. */
+static const char *r_services(struct rbuf *r, struct snapshot *s)
+{
+	uint32_t n;
+
+	if (r->bad || r->off >= r->len)
+		return r->bad;
+	s->has_services = r_i32(r) != 0;
+	n = r_u32(r);
+	if (r->bad)
+		return r->bad;
+	if (n > RECORDING_MAX_PROCS || n > (r->len - r->off) / 8)
+		return "a service list runs past its frame";
+	if (!n)
+		return NULL;
+	s->services = calloc(n, sizeof(*s->services));
+	if (!s->services)
+		return "out of memory";
+	for (unsigned i = 0; i < n; i++) {
+		struct service_view *v = &s->services[i];
+		struct rbuf sub;
+		uint32_t np;
+
+		s->n_services = i + 1;
+		if (!r_rec(r, &sub))
+			return r->bad;
+		r_str(&sub, v->name, sizeof(v->name));
+		np = r_u32(&sub);
+		if (sub.bad)
+			return sub.bad;
+		if (np > (sub.len - sub.off) / 4)
+			return "a service's process list runs past its record";
+		v->pids = calloc(np ? np : 1, sizeof(*v->pids));
+		if (!v->pids)
+			return "out of memory";
+		v->n_pids = np;
+		for (unsigned k = 0; k < np; k++)
+			v->pids[k] = r_u32(&sub);
+		v->net_known = r_i32(&sub);
+		v->rx_bytes = r_u64(&sub);
+		v->tx_bytes = r_u64(&sub);
+		v->rx_ops = r_u64(&sub);
+		v->tx_ops = r_u64(&sub);
+		v->backlog_bytes = r_u64(&sub);
+		v->retransmits = r_u64(&sub);
+		v->resets = r_u64(&sub);
+		v->drops = r_u64(&sub);
+		v->has_queue = r_i32(&sub);
+		r_queue(&sub, &v->queue);
+		v->queue.dispatch_s = r_f64(&sub);
+		v->capacity_servers = r_u32(&sub);
+		v->cpus = r_f64(&sub);
+		v->oncpu_s = r_f64(&sub);
+		v->runq_s = r_f64(&sub);
+		v->cpu_demand = r_f64(&sub);
+		v->runq_share = r_f64(&sub);
+		v->cpu_saturated = r_i32(&sub);
+		if (sub.bad)
+			return sub.bad;
+	}
+	return NULL;
 }
 
 static const char *r_snapshot(struct rbuf *r, struct snapshot *s)
@@ -796,7 +924,7 @@ static const char *r_snapshot(struct rbuf *r, struct snapshot *s)
 		if (why)
 			return why;
 	}
-	return NULL;
+	return r_services(r, s);
 }
 
 static const char *r_meta(struct rbuf *r, struct recording_meta *m)

@@ -16,7 +16,8 @@
 
 /* Format version this build writes; it reads every minor of the same major. */
 #define RECORDING_VERSION_MAJOR 1
-#define RECORDING_VERSION_MINOR 2 /* 1: folded rows; 2: messages (issue 8) */
+#define RECORDING_VERSION_MINOR \
+	3 /* 1: folded rows; 2: busy, idle, dispatch; 3: messages (issue 8) */
 
 /* What a hostile file may ask of the reader, at most. */
 #define RECORDING_MAX_FRAME_BYTES (64u << 20) /* compressed or not */

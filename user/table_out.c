@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "table_out.h"
+#include "services.h"
 #include "names.h"
 
 #define MAX_ROWS 20
@@ -223,6 +224,35 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 				fig(f, 7, 0, (double)c->tx_ops / span);
 				fprintf(f, " %7llu\n", (unsigned long long)c->backlog_bytes);
 			}
+		}
+	}
+	if (s->has_services) {
+		/* one row per service: its station and its CPUs (a * marks a
+		 * saturated one: ρ, its CPUs, or every member) */
+		fprintf(f, "\n%-20s %5s %4s %4s %8s %6s %8s %6s %5s %6s\n", "SERVICE", "PROCS",
+			"THR", "CAP", "ARR/s", "U", "S(ms)", "RHO", "CPUS", "RUNQ%");
+		for (unsigned i = 0; i < s->n_services && i < MAX_ROWS; i++) {
+			const struct service_view *v = &s->services[i];
+			const struct queue_figures *q = &v->queue;
+			int sat = (v->has_queue && q->saturated) || v->cpu_saturated;
+			char name[24];
+
+			snprintf(name, sizeof(name), "%.19s%s", v->name, sat ? "*" : "");
+			for (char *c = name; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+			fprintf(f, "%-20s %5u", name, v->n_pids);
+			if (v->has_queue)
+				fprintf(f, " %4u %4u", q->servers, v->capacity_servers);
+			else
+				fprintf(f, " %4s %4s", "-", "-");
+			fig(f, 9, 0, v->has_queue ? q->arrival_rate : NAN);
+			fig(f, 7, 2, v->has_queue ? q->utilization : NAN);
+			fig(f, 9, 2, v->has_queue ? q->service_time_s * 1e3 : NAN);
+			fig(f, 7, 2, v->has_queue ? q->rho : NAN);
+			fig(f, 6, 1, v->cpus);
+			fig(f, 7, 0, 100.0 * v->runq_share);
+			fputc('\n', f);
 		}
 	}
 	if (!refresh)

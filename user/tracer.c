@@ -455,6 +455,7 @@ retry:
 	/* the task iterator runs on demand, never attached to a hook */
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);
+	bpf_program__set_autoattach(t->skel->progs.st_busy_iter, false);
 	phase(o->verbose, "open");
 	if (probe_tracepoints(t, btf_path, err, errlen))
 		goto fail;
@@ -620,6 +621,13 @@ int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_
 			void *ctx)
 {
 	return read_iter(t->skel->progs.st_thread_iter, sizeof(struct st_thread_rec),
+			 (void (*)(void *, const void *))fn, ctx);
+}
+
+int tracer_read_busy(struct tracer *t, void (*fn)(void *ctx, const struct st_busy_rec *r),
+		     void *ctx)
+{
+	return read_iter(t->skel->progs.st_busy_iter, sizeof(struct st_busy_rec),
 			 (void (*)(void *, const void *))fn, ctx);
 }
 
@@ -813,6 +821,18 @@ uint32_t tracer_next_epoch(struct tracer *t)
 
 #define PROC_STAT_U64S (offsetof(struct st_proc_stat, runq_hist) / sizeof(__u64))
 
+/* Add one CPU's busy counters (all sums) to sum. */
+static void tracer_sum_busy(struct st_busy_stat *sum, const struct st_busy_stat *v)
+{
+	const __u64 *src = (const __u64 *)v;
+	__u64 *dst = (__u64 *)sum;
+
+	for (size_t i = 0; i < offsetof(struct st_busy_stat, disp_hist) / sizeof(__u64); i++)
+		dst[i] += src[i];
+	for (int b = 0; b < ST_HIST_BUCKETS; b++)
+		sum->disp_hist[b] += v->disp_hist[b];
+}
+
 int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struct st_proc_stat *sum)
 {
 	struct st_proc_stat *v = t->percpu_buf;
@@ -842,6 +862,7 @@ int tracer_read_proc_stat(struct tracer *t, uint32_t slot, uint32_t epoch, struc
 		for (size_t i = offsetof(struct st_proc_stat, msg_rx) / sizeof(__u64);
 		     i <= offsetof(struct st_proc_stat, fr_lost) / sizeof(__u64); i++)
 			dst[i] += src[i];
+		tracer_sum_busy(&sum->bz, &v[c].bz);
 	}
 	return 0;
 }

@@ -77,6 +77,9 @@ int tracer_read_edges(struct tracer *t,
 /* The thread and connection views: one call of fn per record. */
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
 			void *ctx);
+/* The busy iterator: one record per serving thread, open periods included. */
+int tracer_read_busy(struct tracer *t, void (*fn)(void *ctx, const struct st_busy_rec *r),
+		     void *ctx);
 int tracer_read_conns(struct tracer *t, pid_t pid, uint32_t slot,
 		      void (*fn)(void *ctx, const struct st_conn_rec *r), void *ctx);
 /* Drops on a slot's sockets by kernel drop reason (cumulative). */

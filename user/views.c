@@ -149,7 +149,11 @@ void views_attach(struct views *v, struct snapshot *s, int threads, int conns)
 			tv->comm[sizeof(tv->comm) - 1] = 0;
 			tv->oncpu_s = ns_s(r->last.oncpu_ns - b->oncpu_ns);
 			tv->runq_wait_s = ns_s(r->last.runq_ns - b->runq_ns);
-			tv->busy_s = ns_s(r->last.busy_ns - b->busy_ns);
+			/* busy includes its open period, which a hand-off can
+			 * later shorten: never below the last reading's */
+			tv->busy_s = r->last.busy_ns > b->busy_ns
+					     ? ns_s(r->last.busy_ns - b->busy_ns)
+					     : 0;
 			tv->switches = r->last.switches - b->switches;
 			tv->syscalls = r->last.syscalls - b->syscalls;
 			tv->rx_ops = r->last.rx_ops - b->rx_ops;

@@ -18,6 +18,7 @@ when none is given). A figure that is missing or null prints "null".
   mm1 mmc mg1 gg1   queue.model.*_response_s (of the one process)
   busy_s        queue.utilization x servers x span_s, summed
   svc           queue.service_time_s (of the one process)
+  disp          queue.dispatch_s (of the one process)
   resp          queue.response_s (of the one process)
   servers       queue.servers (of the one process)
   resp_total_s  queue.response_s x throughput x span_s, summed
@@ -96,9 +97,9 @@ def main():
             us = sorted({str(get(p, "queue", "unit")) for p in procs
                          if p.get("queue") and (get(p, "net", "rx_ops") or 0) > 0})
             v = "+".join(us) if us else None
-        elif fig in ("util", "svc", "saturated", "resp", "servers"):
+        elif fig in ("util", "svc", "saturated", "resp", "servers", "disp"):
             key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated",
-                   "resp": "response_s", "servers": "servers"}[fig]
+                   "resp": "response_s", "servers": "servers", "disp": "dispatch_s"}[fig]
             v = get(procs[0], "queue", key) if len(procs) == 1 else None
         elif fig in ("mm1", "mmc", "mg1", "gg1"):
             m = get(procs[0], "queue", "model") if len(procs) == 1 else None
@@ -136,7 +137,7 @@ def main():
 
     if fig == "all":
         names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
-                 "svc", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
+                 "svc", "disp", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
                  "span", "mm1", "mmc", "mg1", "gg1"]
         for n in names:
             print("F_%s='%s'" % (n, figure(n)))

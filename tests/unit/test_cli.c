@@ -454,6 +454,37 @@ static void test_missing_values_and_unknown_options(void **state)
 
 /* In a cluster of short options the message names the bad letter, not some
  * other word of the command line. */
+/* --services: by command name by default, by port or cgroup when asked;
+ * anything else is a usage error naming the option. */
+static void test_services_option(void **state)
+{
+	struct run *r;
+
+	(void)state;
+	r = RUN("-p", "1");
+	expect_ok(r);
+	assert_int_equal(r->o.services, 0);
+	run_free(r);
+	r = RUN("-p", "1", "--services");
+	expect_ok(r);
+	assert_int_equal(r->o.services, CLI_SERVICES_COMM);
+	run_free(r);
+	r = RUN("-p", "1", "--services=comm");
+	expect_ok(r);
+	assert_int_equal(r->o.services, CLI_SERVICES_COMM);
+	run_free(r);
+	r = RUN("-p", "1", "--services=port");
+	expect_ok(r);
+	assert_int_equal(r->o.services, CLI_SERVICES_PORT);
+	run_free(r);
+	r = RUN("-p", "1", "--services=cgroup");
+	expect_ok(r);
+	assert_int_equal(r->o.services, CLI_SERVICES_CGROUP);
+	run_free(r);
+	expect_usage(RUN("-p", "1", "--services=pid"), "--services");
+	expect_usage(RUN("-p", "1", "--services="), "--services");
+}
+
 static void test_bad_option_in_cluster(void **state)
 {
 	(void)state;
@@ -543,6 +574,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_pids, free_pending),
 		cmocka_unit_test_teardown(test_too_many_pids, free_pending),
 		cmocka_unit_test_teardown(test_bad_numbers, free_pending),
+		cmocka_unit_test_teardown(test_services_option, free_pending),
 		cmocka_unit_test_teardown(test_missing_values_and_unknown_options, free_pending),
 		cmocka_unit_test_teardown(test_bad_option_in_cluster, free_pending),
 		cmocka_unit_test_teardown(test_parse_helpers, free_pending),

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "busy.h"
 #include "collect.h"
 
 static struct st_syscall_stat rows[ST_MAX_SYSCALLS];
@@ -1171,6 +1172,96 @@ static void test_unknown_slots_and_comm(void **state)
 	collector_free(NULL);
 }
 
+/*
+ * Busy time from the busy iterator's readings: the live threads' totals plus
+ * the exited threads' (kernel counters), as deltas. Over two intervals of
+ * 10 s: 4 s then 3 s of busy, one thread exiting in the second (its 5 s
+ * total moves from the live sum to exit_busy_ns), so the run is 7 s and the
+ * intervals add up to it. Dispatch: 100 of the 1000 ops found the server
+ * idle, 20 µs each (D = 2 µs per op), and waited 50 µs from the wake-up to
+ * the receive, which comes out of the measured Wq (5 ms - 5 µs); U counts
+ * the dispatch time, S does not. No op's
+ * service ended in the second interval: S is null there, U known.
+ */
+static void test_queue_busy_readings(void **state)
+{
+	struct collector *c = new_collector(1);
+	struct st_proc_stat cum;
+	struct busy_slot b;
+	struct snapshot s;
+	const struct proc_view *v;
+	const struct queue_figures *q;
+
+	(void)state;
+	collector_proc_begin(c, 0, 10, "server", ST_ORIGIN_ATTACH);
+	fill_tcp_counters(&cum);
+	cum.bz.svc_ended = 1000;
+	cum.bz.disp_count = 100;
+	cum.bz.disp_ns = 100 * 20000;
+	cum.bz.disp_take_ns = 100 * 50000;
+	cum.bz.disp_hist[14] = 100; /* 20 µs is in [16384, 32768) ns */
+	cum.bz.blk_ns[ST_BLK_FUTEX] = 1000000000;
+	collector_update_stats(c, 0, &cum);
+	memset(&b, 0, sizeof(b));
+	b.known = 1;
+	b.generation = 1;
+	b.live_busy_ns = 4000000000ull;
+	b.live_idle_ns = 16000000000ull;
+	b.active = 2;
+	b.active_new = 2;
+	collector_update_busy(c, 0, &b);
+	assert_int_equal(collector_interval(c, 10, 10, &s), 0);
+	v = must_find(&s, 10);
+	q = &v->queue;
+	assert_int_equal(q->servers, 2);
+	/* U counts dispatch (not idle): (4 s + 1000 x 2 µs) / 20 s; S does not */
+	assert_close(q->utilization, 4.002 / 20, 1e-13);
+	assert_close(q->service_time_s, 0.004, 1e-14);
+	assert_close(q->dispatch_s, 2e-6, 1e-15);
+	assert_close(q->wait_s, 0.005 - 5e-6, 1e-14);
+	assert_close(q->response_s, 2e-6 + 0.005 - 5e-6 + 0.004, 1e-14);
+	assert_close(q->mm1_response_s - q->dispatch_s, queue_model_mm1_response(50, 0.004), 1e-14);
+	assert_close(v->busy_s, 4, 1e-12);
+	assert_close(v->idle_s, 16, 1e-12);
+	assert_close(v->blocked_busy_s[ST_BLK_FUTEX], 1, 1e-12);
+	assert_int_equal(v->dispatch_count, 100);
+	assert_int_equal(hist_count(&v->dispatch_hist), 100);
+	assert_false(q->saturated);
+	snapshot_free(&s);
+
+	/* second interval: thread A (5 s in all) exited, thread B's total is
+	 * 2 s now, and B never waited for input */
+	cum.rx_ops = 2000;
+	cum.rx_bytes = cum.rx_tcp_bytes = cum.arr_bytes = 200000;
+	cum.rx_tcp_ops = 2000;
+	cum.bz.exit_busy_ns = 5000000000ull;
+	b.live_busy_ns = 2000000000ull;
+	b.live_idle_ns = 0;
+	cum.bz.exit_idle_ns = 16000000000ull;
+	b.active = 2;
+	b.active_new = 0;
+	b.never_idle = 1;
+	collector_update_stats(c, 0, &cum);
+	collector_update_busy(c, 0, &b);
+	assert_int_equal(collector_interval(c, 20, 10, &s), 0);
+	q = &must_find(&s, 10)->queue;
+	/* 7 s - 4 s = 3 s over 2 threads x 10 s */
+	assert_close(q->utilization, 0.15, 1e-13);
+	assert_true(isnan(q->service_time_s));
+	assert_true(isnan(q->rho));
+	assert_true(isnan(q->mm1_response_s));
+	assert_true(q->saturated);
+	snapshot_free(&s);
+
+	assert_int_equal(collector_summary(c, 20, 20, &s), 0);
+	v = must_find(&s, 10);
+	assert_close(v->busy_s, 7, 1e-12);
+	assert_close(v->idle_s, 16, 1e-12);
+	assert_close(v->queue.service_time_s, 7.0 / 2000, 1e-14);
+	snapshot_free(&s);
+	collector_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1190,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_queue_messages),
 		cmocka_unit_test(test_queue_datagram),
 		cmocka_unit_test(test_queue_servers_interval_vs_run),
+		cmocka_unit_test(test_queue_busy_readings),
 		cmocka_unit_test(test_queue_variability_and_waits),
 		cmocka_unit_test(test_backlog_gauge),
 		cmocka_unit_test(test_unknown_slots_and_comm),

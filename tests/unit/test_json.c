@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "json_out.h"
+#include "services.h"
 #include "json_writer.h"
 #include "model.h"
 #include "names.h"
@@ -519,6 +520,50 @@ static void test_snapshot_figures(void **state)
 	free(out);
 }
 
+/* The busy and dispatch keys of a process's queue, and --services' objects. */
+static void test_busy_dispatch_and_services(void **state)
+{
+	struct fixture fx;
+	struct proc_view *p;
+	const char *q, *sv;
+	char *out;
+	size_t len;
+
+	(void)state;
+	fixture_init(&fx, 0);
+	p = &fx.snap.procs[0];
+	p->queue.dispatch_s = 2e-6;
+	p->busy_known = 1;
+	p->busy_s = 0.75;
+	p->idle_s = 1.25;
+	p->blocked_busy_s[ST_BLK_LATCH] = 0.5;
+	p->blocked_busy_s[ST_BLK_FUTEX] = 0.125;
+	p->dispatch_count = 100;
+	p->dispatch_hist.b[14] = 100; /* all in [16384, 32768) ns */
+	assert_int_equal(services_build(&fx.snap, NULL, 0, &fx.snap.services, &fx.snap.n_services),
+			 0);
+	fx.snap.has_services = 1;
+	out = render_snapshot(&fx.snap, &len);
+	q = value_of(strstr(out, "\"pid\":4242,"), "queue");
+	assert_close(num_of(q, "dispatch_s"), 2e-6, 1e-15);
+	assert_close(num_of(q, "busy_s"), 0.75, 0);
+	assert_close(num_of(q, "idle_s"), 1.25, 0);
+	assert_true(num_of(q, "dispatch_count") == 100);
+	/* the 99th percentile inside the bucket: 16384 + 0.99 x 16384 ns */
+	assert_close(num_of(q, "dispatch_p99_s"), (16384 + 0.99 * 16384) / 1e9, 1e-12);
+	assert_non_null(strstr(q, "\"busy_blocked_s\":{\"latch\":0.5,\"futex\":0.125,\"io\":0,"
+				  "\"other\":0}"));
+	/* the exited process without a queue: services group it by name too */
+	sv = strstr(out, "\"services\":[{\"name\":\"worker\",\"pids\":[4242],\"net\":{");
+	assert_non_null(sv);
+	assert_non_null(strstr(sv, "\"capacity_servers\":2"));
+	assert_non_null(strstr(sv, "\"cpu\":{\"cpus\":null,"));
+	assert_non_null(strstr(sv, "\"forecast\":null}"));
+	assert_non_null(strstr(out, "{\"name\":\"short\",\"pids\":[7],"));
+	free(out);
+	services_free(fx.snap.services, fx.snap.n_services);
+}
+
 /* Messages (issue 8): rx_msgs and tx_msgs as counted, the unit by name,
  * and for a process serving several units the per-unit breakdown; tx_msgs
  * null when no connection is framed in TX. */
@@ -815,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_strn_limits),
 		cmocka_unit_test(test_snapshot_figures),
 		cmocka_unit_test(test_snapshot_msgs),
+		cmocka_unit_test(test_busy_dispatch_and_services),
 		cmocka_unit_test(test_snapshot_empty_and_zero_span),
 		cmocka_unit_test(test_snapshot_time_precision),
 		cmocka_unit_test(test_weird_comm_parses),

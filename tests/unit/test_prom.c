@@ -26,6 +26,7 @@
 #include "model.h"
 #include "names.h"
 #include "prom_out.h"
+#include "services.h"
 
 /* ---- synthetic snapshots ------------------------------------------------- */
 
@@ -544,6 +545,8 @@ static void test_promtool(void **state)
 	make_run(&t, &l);
 	free(t.procs[1].syscalls);
 	init_proc(&t.procs[1], 43, "we\"ird\\\ncomm");
+	assert_int_equal(services_build(&l, NULL, 0, &l.services, &l.n_services), 0);
+	l.has_services = 1;
 	out = render(&t, &l, NULL);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
@@ -561,6 +564,38 @@ static void test_promtool(void **state)
 	snapshot_free(&l);
 }
 
+/* --services: one gauge family per figure with a service label, from the
+ * latest interval; the dispatch gauge per process; promtool-clean (the
+ * promtool test renders the same with services when it runs). */
+static void test_services_families(void **state)
+{
+	struct snapshot t, l;
+	char *out;
+
+	(void)state;
+	make_run(&t, &l);
+	l.procs[0].queue.dispatch_s = 25e-6;
+	assert_int_equal(services_build(&l, NULL, 0, &l.services, &l.n_services), 0);
+	l.has_services = 1;
+	assert_int_equal(l.n_services, 2);
+	out = render(&t, &l, NULL);
+	assert_non_null(strstr(out, "# TYPE streamtrace_service_rho gauge"));
+	assert_true(value_of(out, "streamtrace_service_processes{service=\"srv\"}") == 1);
+	assert_true(value_of(out, "streamtrace_service_servers{service=\"srv\"}") ==
+		    l.procs[0].queue.servers);
+	assert_true(fabs(value_of(out, "streamtrace_service_arrival_rate{service=\"srv\"}") -
+			 l.procs[0].queue.arrival_rate) < 1e-9);
+	/* a service without a queue has no queue series, but is counted */
+	assert_true(isnan(value_of(out, "streamtrace_service_rho{service=\"cli\"}")));
+	assert_true(value_of(out, "streamtrace_service_processes{service=\"cli\"}") == 1);
+	assert_true(value_of(out, "streamtrace_queue_dispatch_seconds{pid=\"42\",comm=\"srv\"}") ==
+		    25e-6);
+	assert_int_equal(count_lines_with(out, "# TYPE streamtrace_queue_dispatch_seconds"), 1);
+	free(out);
+	snapshot_free(&t);
+	snapshot_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_nan_skipped),
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_promtool),
+		cmocka_unit_test(test_services_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -614,6 +614,87 @@ static void test_compute_never_inf(void **state)
 	}
 }
 
+/*
+ * Dispatch: the measured D adds to W and to every model's prediction. The
+ * M/M/1 window (ρ = 0.8, S = 1 s, Wq = 4 s) with D = 0.5 s: W = 5.5 s, M/M/1
+ * predicts 0.5 + 5 = 5.5 s (error 0), M/G/1 at Cs² = 1 the same.
+ */
+static void test_compute_dispatch(void **state)
+{
+	struct queue_input in = mm1_window();
+	struct queue_figures f;
+
+	(void)state;
+	in.dispatch_s = 0.5;
+	assert_true(in.busy_s == 80);
+	queue_model_compute(&in, &f);
+	assert_rel(f.dispatch_s, 0.5, EXACT);
+	assert_rel(f.response_s, 5.5, EXACT);
+	/* U counts the dispatch time (80 s busy + 80 x 0.5 s) over 100 s, at
+	 * most 1; S and ρ do not */
+	assert_rel(f.utilization, 1, EXACT);
+	assert_rel(f.mm1_response_s, 5.5, EXACT);
+	assert_rel(f.mmc_response_s, 5.5, EXACT);
+	assert_rel(f.mg1_response_s, 5.5, EXACT);
+	assert_rel(f.gg1_response_s, 5.5, EXACT);
+	assert_true(fabs(f.mm1_error) < 1e-12);
+	/* Little's law sees the longer W: λW = 0.8 × 5.5 */
+	assert_rel(f.little_l_lambda_w, 4.4, EXACT);
+	/* unknown dispatch: W and the models cannot be known */
+	in.dispatch_s = NAN;
+	queue_model_compute(&in, &f);
+	assert_true(isnan(f.dispatch_s));
+	assert_true(isnan(f.response_s));
+	assert_true(isnan(f.mm1_response_s));
+	/* λ, U, S, ρ do not depend on it */
+	assert_rel(f.utilization, 0.8, EXACT);
+	assert_rel(f.rho, 0.8, EXACT);
+	assert_rel(f.service_time_s, 1, EXACT);
+}
+
+/* No op's service was seen to end: S, μ, ρ and every model are null, never
+ * 0, while U (busy time was measured) stays known. */
+static void test_compute_no_service_ended(void **state)
+{
+	struct queue_input in = mm1_window();
+	struct queue_figures f;
+
+	(void)state;
+	in.no_service_ended = 1;
+	queue_model_compute(&in, &f);
+	assert_rel(f.utilization, 0.8, EXACT);
+	assert_true(isnan(f.service_time_s));
+	assert_true(isnan(f.service_rate));
+	assert_true(isnan(f.rho));
+	assert_true(isnan(f.response_s));
+	assert_true(isnan(f.mm1_response_s));
+	assert_true(isnan(f.mmc_response_s));
+	assert_true(isnan(f.mg1_response_s));
+	assert_true(isnan(f.gg1_response_s));
+	assert_false(f.saturated);
+}
+
+/* A server that never waited for input: saturated whatever ρ says, and no
+ * model predicts anything (there is no steady state). */
+static void test_compute_never_idle(void **state)
+{
+	struct queue_input in = mm1_window();
+	struct queue_figures f;
+
+	(void)state;
+	in.never_idle = 1;
+	queue_model_compute(&in, &f);
+	assert_true(f.saturated);
+	assert_rel(f.rho, 0.8, EXACT);
+	assert_true(isnan(f.mm1_response_s));
+	assert_true(isnan(f.mmc_response_s));
+	assert_true(isnan(f.mg1_response_s));
+	assert_true(isnan(f.gg1_response_s));
+	assert_true(isnan(f.mm1_error));
+	/* the measured figures stay */
+	assert_rel(f.response_s, 5, EXACT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +720,9 @@ int main(void)
 		cmocka_unit_test(test_compute_draining_old_backlog),
 		cmocka_unit_test(test_compute_bad_span),
 		cmocka_unit_test(test_compute_never_inf),
+		cmocka_unit_test(test_compute_dispatch),
+		cmocka_unit_test(test_compute_no_service_ended),
+		cmocka_unit_test(test_compute_never_idle),
 	};
 
 	return cmocka_run_group_tests_name("queue_model", tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include "json_out.h"
 #include "model.h"
 #include "recording.h"
+#include "services.h"
 
 static char tmpdir[64];
 
@@ -374,6 +375,14 @@ static void make_run(void)
 {
 	for (unsigned k = 0; k < N_SNAPS; k++)
 		make_snapshot(&snaps[k], k, k == N_SNAPS - 1, k == 0 ? 0 : 3 + 2 * k);
+	/* --services in every other snapshot: they go through the file too
+	 * (test_json_lines_identical compares them byte for byte) */
+	for (unsigned k = 1; k < N_SNAPS; k += 2) {
+		assert_int_equal(services_build(&snaps[k], NULL, 0, &snaps[k].services,
+						&snaps[k].n_services),
+				 0);
+		snaps[k].has_services = 1;
+	}
 }
 
 static void free_run(void)
@@ -1019,16 +1028,16 @@ static void test_model_unchanged(void **state)
 	(void)state;
 	if (sizeof(void *) != 8)
 		skip();
-	assert_int_equal(sizeof(struct proc_view), 2224);
+	assert_int_equal(sizeof(struct proc_view), 2552);
 	assert_int_equal(sizeof(struct syscall_row), 568);
-	/* 192 + attach, a live run's pointer that is deliberately not recorded,
-	 * + the lost kind framing_lost
-	 * (JSON "tracer" key: live summaries only) */
-	assert_int_equal(sizeof(struct snapshot), 208);
+	/* 192 + attach, a live run's pointer that is deliberately not recorded
+	 * (JSON "tracer" key: live summaries only), + services: not recorded,
+	 * + the lost kind framing_lost */
+	assert_int_equal(sizeof(struct snapshot), 224);
 	assert_int_equal(sizeof(struct thread_view), 72);
 	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);
-	assert_int_equal(sizeof(struct queue_figures), 168);
+	assert_int_equal(sizeof(struct queue_figures), 176);
 }
 
 int main(void)
