@@ -39,8 +39,14 @@ struct acc {
 	unsigned servers, with_queue, saturated, with_s;
 	uint64_t cpus[SERVICE_CPU_WORDS];
 	int cpus_known, all_cpus_known;
+	double unknown_cpu_s; /* CPU demand of members whose CPUs are not known */
 	double quota;
 };
+
+/* Members whose CPUs could not be read (one that exited before its
+ * affinity was seen, a helper process that never ran) may stay out of the
+ * service's CPU set when they wanted less than this share of its CPU. */
+#define UNKNOWN_CPU_SHARE 0.05
 
 static void add_member(struct service_view *sv, struct acc *a, const struct proc_view *p,
 		       const struct service_attr *at, double span)
@@ -64,8 +70,8 @@ static void add_member(struct service_view *sv, struct acc *a, const struct proc
 		a->cpus_known = 1;
 		if (isfinite(at->quota_cpus) && (!isfinite(a->quota) || at->quota_cpus > a->quota))
 			a->quota = at->quota_cpus;
-	} else {
-		a->all_cpus_known = 0;
+	} else if (f0(p->oncpu_s) + f0(p->runq_wait_s) > 0) {
+		a->unknown_cpu_s += f0(p->oncpu_s) + f0(p->runq_wait_s);
 	}
 	if (!p->has_queue)
 		return;
@@ -112,7 +118,8 @@ static void finish(struct service_view *sv, const struct acc *a, double span)
 	struct queue_figures per_thread;
 	double cpus = NAN;
 
-	if (a->cpus_known && a->all_cpus_known) {
+	if (a->cpus_known && a->all_cpus_known &&
+	    a->unknown_cpu_s <= UNKNOWN_CPU_SHARE * (sv->oncpu_s + sv->runq_s)) {
 		cpus = popcount_mask(a->cpus);
 		if (isfinite(a->quota) && a->quota < cpus)
 			cpus = a->quota;
