@@ -304,6 +304,9 @@ static void release_dead(struct session *s)
 	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++)
 		if (ready_to_release(s, i, now)) {
 			read_slot(s, i, epoch);
+			/* every thread has exited: the kernel's exit totals hold all
+			 * of its busy and idle time, no live reading is needed */
+			collector_update_busy(s->col, i, NULL);
 			n++;
 		}
 	if (!n)
