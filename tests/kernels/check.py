@@ -20,8 +20,10 @@ truth's window (after --warmup) are not the same window. Hence two checks:
   spun service of the message it interrupts, in one window more than in the
   other); W is not compared there;
 - over the whole run, where both sides see every message: W within 10% of
-  the truth's run_response_s, Wq within 15% of run_wait_s, S within 15% of
-  run_service_time_s (seen: W within 1.3%, S within 9%).
+  the truth's run_response_s, D + Wq within 20% of run_wait_s (qbench's
+  wait includes the wake-up that streamtrace reports as dispatch D, and the
+  CPU up to the dequeue that streamtrace counts as service), S within 15%
+  of run_service_time_s (seen: W within 1.3%, S within 9%).
 queue_check.py's defaults (5%, 10%, 0.05, 20%) are for the host.
 """
 import json
@@ -158,15 +160,24 @@ def check_queue(name, files, rcs, out, kernel):
     truth = jlines(files.get(name + ".truth"))
     if q and truth and q.get("wait_s") is not None and q.get("service_time_s") is not None:
         t = truth[0]
-        W, Wq, S = q["wait_s"] + q["service_time_s"], q["wait_s"], q["service_time_s"]
+        # qbench's wait runs from the send to the server's dequeue, wake-up
+        # included; streamtrace reports that wake-up apart, as dispatch D
+        # (W = D + Wq + S), so the truth's wait is compared with D + Wq
+        D = q.get("dispatch_s") or 0.0
+        W, Wq, S = D + q["wait_s"] + q["service_time_s"], D + q["wait_s"], q["service_time_s"]
 
         def rel(x, y):
             return abs(x - y) / y if y else float("inf")
 
         check(rel(W, t["run_response_s"]) <= 0.10,
               f"{name}: whole-run W {W * 1e3:.2f} ms vs truth {t['run_response_s'] * 1e3:.2f} (within 10%)")
-        check(rel(Wq, t["run_wait_s"]) <= 0.15,
-              f"{name}: whole-run Wq {Wq * 1e3:.2f} ms vs truth {t['run_wait_s'] * 1e3:.2f} (within 15%)")
+        # 20%: the woken server's CPU from its return to the CPU to the read
+        # that takes the message (leaving epoll_wait, the read itself) is
+        # service to streamtrace (busy from the switch-in) but queue wait to
+        # qbench (until the dequeue); under TCG that is ~0.3 ms a message,
+        # which put D + Wq 14% under the truth in every run (W stays within 10%)
+        check(rel(Wq, t["run_wait_s"]) <= 0.20,
+              f"{name}: whole-run D + Wq {Wq * 1e3:.2f} ms vs truth {t['run_wait_s'] * 1e3:.2f} (within 20%)")
         check(rel(S, t["run_service_time_s"]) <= 0.15,
               f"{name}: whole-run S {S * 1e6:.0f} µs vs truth {t['run_service_time_s'] * 1e6:.0f} (within 15%)")
     if p and truth:
