@@ -120,7 +120,11 @@ def main():
         bl = [p["net"]["backlog_bytes"] for _, p in inner
               if (p["queue"]["arrival_rate"] or 0) > (p["queue"]["throughput"] or 0)]
         check(len(bl) >= 2 and bl[-1] > bl[0], f"backlog grows while λ > X: {bl}")
-        check(rho >= 1, f"ρ {rho:.3f} >= 1 (truth offered load {t['rho']:.3f})")
+        # TCP flow control: once the receive buffer is full the sender is
+        # held back, arrivals slow to the service rate, and ρ sits at 1 with
+        # its noise (1.002 and 0.991 in two runs of the same code); the
+        # saturation itself is asserted above, interval by interval
+        check(rho >= 0.97, f"ρ {rho:.3f} >= 0.97 (truth offered load {t['rho']:.3f})")
     for m, tol in a.model_near:
         vals = [(p["queue"]["model"][m + "_response_s"], p["queue"]["arrival_rate"] * s)
                 for s, p in inner]
