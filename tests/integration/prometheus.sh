@@ -600,7 +600,9 @@ test_tls_basic_auth_prometheus() {
 	# Prometheus starts scraping a few seconds after it is ready (its scrape
 	# manager takes new targets every 5 s): wait for 4 scrapes of each job
 	i=0
-	until echo 'n count_over_time(up{job="st_wrong"}[1m]) and on() count_over_time(up{job="st_tls"}[1m]) >= 4' |
+	# (each side compared on its own: ">=" binds tighter than "and", so the
+	# wrong-password job was not held to 4 and was seen with 3)
+	until echo 'n (count_over_time(up{job="st_wrong"}[1m]) >= 4) and on() (count_over_time(up{job="st_tls"}[1m]) >= 4)' |
 		promq "$P2" "$(date +%s.%N)" | grep -qE '^n [0-9]'; do
 		sleep 0.5
 		i=$((i + 1))
