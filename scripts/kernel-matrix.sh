@@ -116,17 +116,23 @@ for pkg in $KERNELS; do
 		summary="$summary\n  $pkg: FAIL (no kernel image)"
 		continue
 	fi
+	# two serial ports: the kernel's console (its log, oopses and panics
+	# included, at every level) on the first, the suite's output on the
+	# second, so neither garbles the other
 	log=$CACHE/$pkg.console
+	klog=$CACHE/$pkg.kernel.log
+	rm -f "$log" "$klog"
 	t0=$(date +%s)
 	timeout "$BOOT_TIMEOUT" "$QEMU" -machine q35,accel="$ACCEL" -cpu max -m 1024 -smp 2 \
 		-kernel "$CACHE/$pkg/vmlinuz" -initrd "$INITRD" \
-		-append "console=ttyS0 quiet panic=-1" -nographic -no-reboot \
-		</dev/null >"$log" 2>"$log.qemu.err"
+		-append "console=ttyS0 loglevel=7 panic=-1" -display none -monitor none \
+		-serial file:"$klog" -serial file:"$log" -no-reboot \
+		</dev/null >"$log.qemu.out" 2>"$log.qemu.err"
 	qrc=$?
 	secs=$(($(date +%s) - t0))
 	[ $qrc = 124 ] && echo "    qemu timed out after $BOOT_TIMEOUT s"
-	echo "    booted and ran in $secs s (console: $log)"
-	if python3 "$ROOT/tests/kernels/check.py" "$log" "$CACHE/$pkg.out"; then
+	echo "    booted and ran in $secs s (suite: $log, kernel log: $klog)"
+	if python3 "$ROOT/tests/kernels/check.py" "$log" "$CACHE/$pkg.out" "$klog"; then
 		summary="$summary\n  $pkg: ok ($secs s)"
 	else
 		fail=1

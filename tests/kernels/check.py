@@ -27,6 +27,7 @@ truth's window (after --warmup) are not the same window. Hence two checks:
 queue_check.py's defaults (5%, 10%, 0.05, 20%) are for the host.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -210,6 +211,29 @@ def check_drops(name, files):
           f"{name}: rx_ops {net.get('rx_ops')} == {t['rx_ops']} - {k} in flight")
 
 
+# A kernel splat (BUG, oops, WARN, panic) while streamtrace ran is a defect
+# even when the suite passes. When the guest died before the end, the tail
+# of the kernel's log says why (it is on its own serial port).
+SPLAT = re.compile(r"BUG:|Oops|Kernel panic|general protection fault|WARNING: CPU|"
+                   r"Call Trace:|RIP: |Out of memory|segfault at")
+
+
+def kernel_log(path, done):
+    if not path:
+        return
+    try:
+        lines = [l.rstrip("\r\n") for l in open(path, errors="replace")]
+    except OSError as e:
+        check(False, f"the kernel's log {path}: {e}")
+        return
+    splats = [l for l in lines if SPLAT.search(l)]
+    check(not splats, f"no BUG, oops, WARN or panic in the kernel's log ({len(splats)} lines)")
+    if splats or not done:
+        print("         the kernel's log ends:")
+        for l in lines[-40:]:
+            print("         | " + l)
+
+
 def main():
     log, out = sys.argv[1], sys.argv[2]
     files, rcs, meta = parse(log)
@@ -220,6 +244,7 @@ def main():
     kernel = meta.get("kernel", "?")
     print(f"    kernel {kernel}; files in {out}")
     check(meta.get("done", False), "the guest suite ran to its end (@@DONE)")
+    kernel_log(sys.argv[3] if len(sys.argv) > 3 else None, meta.get("done", False))
 
     # which attach method each family used (-v), and the JSON's tracer key
     for l in files.get("verbose.err", "").splitlines():
