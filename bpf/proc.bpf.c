@@ -149,14 +149,21 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0; /* other threads of the group live on */
 	proc = bpf_map_lookup_elem(&procs, &t->slot);
-	if (!proc)
+	/* signal->live is read after the decrement of every thread that is
+	 * exiting at the same moment, so two of them can both see 0: only the
+	 * first marks the process (below), and a slot the process no longer
+	 * holds (exited, released by user space, maybe reused) is left alone:
+	 * marking it again made user space list the process twice */
+	if (!proc || proc->state != ST_PROC_LIVE || proc->tgid != (__u32)p->tgid)
+		return 0;
+	/* the first to set exit_ns claims the exit */
+	if (__sync_val_compare_and_swap(&proc->exit_ns, 0, now) != 0)
 		return 0;
 	if (BPF_CORE_READ(p, signal, flags) & SIGNAL_GROUP_EXIT)
 		code = BPF_CORE_READ(p, signal, group_exit_code);
 	else
 		code = p->exit_code;
 	proc->exit_code = code;
-	proc->exit_ns = now;
 	/* the process's name at its end: the leader's, renamed or not */
 	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->group_leader->comm);
 	barrier(); /* stores are ordered on x86; keep the compiler from reordering */
