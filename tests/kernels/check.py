@@ -23,7 +23,9 @@ truth's window (after --warmup) are not the same window. Hence two checks:
   the truth's run_response_s, D + Wq within 20% of run_wait_s (qbench's
   wait includes the wake-up that streamtrace reports as dispatch D, and the
   CPU up to the dequeue that streamtrace counts as service), S within 15%
-  of run_service_time_s (seen: W within 1.3%, S within 9%).
+  of the workers' own CPU per message (run_cpu_per_msg_s: the spin and the
+  CPU of the receives and sends around it, which streamtrace counts as
+  busy); the window's S and ρ are judged against that CPU too.
 queue_check.py's defaults (5%, 10%, 0.05, 20%) are for the host.
 """
 import json
@@ -152,7 +154,7 @@ def check_queue(name, files, rcs, out, kernel):
     r = subprocess.run([sys.executable, QCHECK, os.path.join(out, name + ".truth"),
                         os.path.join(out, name + ".json"), server, "--servers", "1",
                         "--tol-lambda", "0.10", "--tol-s", "0.20", "--tol-rho", "0.12",
-                        "--tol-w", "1e9"], capture_output=True, text=True)
+                        "--tol-w", "1e9", "--s-truth", "cpu"], capture_output=True, text=True)
     for l in r.stdout.splitlines():
         if " W " in l:
             l = l.replace("ok   ", "info ").split(" (within")[0] + " (windows differ: not compared)"
@@ -179,8 +181,15 @@ def check_queue(name, files, rcs, out, kernel):
         # which put D + Wq 14% under the truth in every run (W stays within 10%)
         check(rel(Wq, t["run_wait_s"]) <= 0.20,
               f"{name}: whole-run D + Wq {Wq * 1e3:.2f} ms vs truth {t['run_wait_s'] * 1e3:.2f} (within 20%)")
-        check(rel(S, t["run_service_time_s"]) <= 0.15,
-              f"{name}: whole-run S {S * 1e6:.0f} µs vs truth {t['run_service_time_s'] * 1e6:.0f} (within 15%)")
+        # S against the workers' own CPU per message (qbench's
+        # CLOCK_THREAD_CPUTIME_ID): streamtrace counts the CPU of the
+        # receive and send around the spun service as busy, and under TCG on
+        # a loaded host that CPU was 17-23% of the spin (S failed at 15%
+        # against the spin alone); the spin is shown for reference
+        check(rel(S, t["run_cpu_per_msg_s"]) <= 0.15,
+              f"{name}: whole-run S {S * 1e6:.0f} µs vs the workers' CPU per message "
+              f"{t['run_cpu_per_msg_s'] * 1e6:.0f} (within 15%; spin alone "
+              f"{t['run_service_time_s'] * 1e6:.0f})")
     if p and truth:
         t, k = truth[0], in_flight(s)
         net = p.get("net") or {}
