@@ -53,7 +53,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config
+	      utf8 outfile web_config symbols profile profile_out
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -121,6 +121,8 @@ workloads: $(WORKLOADS)
 $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@ -lm -lpthread
+# the profile test's workloads: stacks by frame pointers (issue 13)
+$(BUILD)/tests/hotspin $(BUILD)/tests/offsvc: CFLAGS += -fno-omit-frame-pointer
 # the kernel matrix's stand-in for bpftool in the guest
 $(BUILD)/tests/bpfprog: tests/kernels/bpfprog.c | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -140,7 +142,7 @@ $(BUILD)/san/libpure.a: $(SAN_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libpure.a | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser \
-		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread
+		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread -lelf -ldl
 
 # libFuzzer on the recording reader (and report/diff over what it reads):
 # 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
@@ -150,7 +152,7 @@ $(BUILD)/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c $(foreach m,$(PURE),us
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm \
-		-lyaml -lcrypt -lpthread
+		-lyaml -lcrypt -lpthread -lelf -ldl
 
 fuzz-short: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=20 -max_len=65536 corpus \

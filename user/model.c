@@ -38,6 +38,9 @@ const char *lost_kind_name(unsigned kind)
 		[ST_LOST_SOCK_FULL] = "edge_map_full",
 		[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
 		[ST_LOST_FRAMING] = "framing_lost",
+		[ST_LOST_PROF_SAMPLE] = "profile_samples_lost",
+		[ST_LOST_PROF_STACK] = "stack_map_collisions",
+		[ST_LOST_PROF_FULL] = "profile_map_full",
 	};
 
 	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";

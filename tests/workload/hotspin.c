@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * hotspin: a request loop whose CPU time is, by construction, almost all in
+ * one function, for the on-CPU profile test (tests/integration/profile.sh).
+ * Built with frame pointers (-fno-omit-frame-pointer, see the Makefile).
+ *
+ *   hotspin SECONDS
+ *
+ * Each "request" (serve_request) calls hot_function, which spins over
+ * arithmetic for about a millisecond, with no syscall and no library call;
+ * the loop around it does nothing else but read the clock every 64
+ * requests. At the end it prints one JSON line: requests, seconds.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+
+/* A call out of hot_function, so that it is not a leaf: GCC 12 gives leaf
+ * functions no frame even with -fno-omit-frame-pointer (it ignores
+ * -mno-omit-leaf-frame-pointer), and the unwinder would then miss the
+ * leaf's caller. */
+__attribute__((noinline)) static void note_request(unsigned long x)
+{
+	sink ^= x;
+}
+
+__attribute__((noinline)) unsigned long hot_function(unsigned long n)
+{
+	unsigned long x = n;
+
+	for (unsigned long i = 0; i < 400000; i++)
+		x = x * 6364136223846793005ul + 1442695040888963407ul + (x >> 17);
+	note_request(x);
+	return x;
+}
+
+__attribute__((noinline)) static void serve_request(unsigned long i)
+{
+	sink += hot_function(i);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	double secs, t0, t;
+	unsigned long n = 0;
+	char *end;
+
+	if (argc != 2 || (secs = strtod(argv[1], &end)) <= 0 || *end) {
+		fprintf(stderr, "usage: hotspin SECONDS\n");
+		return 2;
+	}
+	t0 = t = now();
+	while (t - t0 < secs) {
+		serve_request(n++);
+		if (!(n % 64))
+			t = now();
+	}
+	printf("{\"requests\": %lu, \"seconds\": %.3f}\n", n, now() - t0);
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --profile in a live run (issue 13): reads the kernel's stack counts at each
+ * interval, names the frames of stacks seen for the first time while their
+ * process is alive (its mappings read from /proc then, and kept for after
+ * its exit), and gives the run's profile at the end.
+ */
+#ifndef ST_PROFILE_LIVE_H
+#define ST_PROFILE_LIVE_H
+
+#include "profile.h"
+#include "tracer.h"
+
+struct prof_live;
+
+/* Kernel symbols are read here: call before privileges are dropped. */
+struct prof_live *prof_live_new(unsigned hz);
+void prof_live_free(struct prof_live *pl);
+/* Read the counts now (each interval, and when a dead process is released). */
+void prof_live_read(struct prof_live *pl, struct tracer *tr);
+/* The run's profile so far (owned by pl; valid until the next call or free). */
+const struct profile *prof_live_profile(struct prof_live *pl);
+
+#endif
