@@ -190,7 +190,7 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus kernel busy servers msgs
+INTEGRATION := run queue record prometheus kernel busy servers msgs profile
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 

@@ -829,6 +829,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			tracer_poll(s.tr, (int)fmin(exited_pending(&s) ? POLL_RELEASE_MS : POLL_MS,
 						    fmax(0, wait * 1e3)));
 			release_dead(&s);
+			prof_live_poll(s.prof, s.tr); /* --profile: mappings of new processes */
 			continue;
 		}
 		tracer_poll(s.tr, 0);

@@ -2,6 +2,7 @@
 /* --profile in a live run: kernel counts -> named folded rows (profile_live.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "profile_live.h"
 #include "symbols.h"
 
@@ -249,6 +250,24 @@ void prof_live_read(struct prof_live *pl, struct tracer *tr)
 	pl->n_fresh = 0;
 	pl->tr = tr;
 	tracer_read_prof(tr, on_count, pl);
+}
+
+void prof_live_poll(struct prof_live *pl, struct tracer *tr)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!pl)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (uint32_t i = 0; i < tracer_max_procs(tr); i++) {
+		const volatile struct st_proc *p = tracer_proc(tr, i);
+
+		if (p->state == ST_PROC_LIVE && p->traced_ns + PROF_MAPS_AGE_NS <= now &&
+		    !symcache_has(pl->sc, (pid_t)p->tgid))
+			symcache_set_maps(pl->sc, (pid_t)p->tgid, NULL);
+	}
 }
 
 const struct profile *prof_live_profile(struct prof_live *pl)

@@ -18,6 +18,12 @@ struct prof_live *prof_live_new(unsigned hz);
 void prof_live_free(struct prof_live *pl);
 /* Read the counts now (each interval, and when a dead process is released). */
 void prof_live_read(struct prof_live *pl, struct tracer *tr);
+/* At every poll: read the mappings of traced processes not known yet, once
+ * they are PROF_MAPS_AGE_NS old (the dynamic loader has mapped the
+ * libraries by then), so that a process that exits before the end of its
+ * first interval is still named. */
+#define PROF_MAPS_AGE_NS 20000000ull
+void prof_live_poll(struct prof_live *pl, struct tracer *tr);
 /* The run's profile so far (owned by pl; valid until the next call or free). */
 const struct profile *prof_live_profile(struct prof_live *pl);
 

@@ -223,8 +223,9 @@ void profile_out_svg(FILE *f, const struct profile *p, uint32_t pid, uint32_t of
 		depth = SVG_MAX_DEP + 1;
 	height = depth * SVG_ROW + 4;
 	fprintf(f,
-		"<svg class='flame' xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%u' "
-		"viewBox='0 0 %.0f %u' font-family='monospace' font-size='11'>\n",
+		"<svg class='flame' xmlns='http://www.w3.org/2000/svg' width='100%%' "
+		"data-width='%.0f' data-height='%u' viewBox='0 0 %.0f %u' font-family='monospace' "
+		"font-size='11'>\n",
 		SVG_W, height, SVG_W, height);
 	if (root.name)
 		svg_node(f, &root, 0, 0, height, SVG_W / (double)root.value, root.value, off);

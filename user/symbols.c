@@ -560,6 +560,11 @@ int symcache_set_maps(struct symcache *c, pid_t pid, const char *text)
 	return 0;
 }
 
+int symcache_has(struct symcache *c, pid_t pid)
+{
+	return find_proc(c, pid) != NULL;
+}
+
 void symcache_forget(struct symcache *c, pid_t pid)
 {
 	struct proc_maps *p = find_proc(c, pid);

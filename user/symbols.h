@@ -57,6 +57,8 @@ long symcache_load_kallsyms(struct symcache *c, const char *path);
  * root: where its paths are (NULL: /proc/PID/root when it exists). */
 int symcache_set_maps(struct symcache *c, pid_t pid, const char *text);
 void symcache_forget(struct symcache *c, pid_t pid);
+/* Are a process's mappings known? */
+int symcache_has(struct symcache *c, pid_t pid);
 /* One frame's name into buf (always something). */
 void symcache_user(struct symcache *c, pid_t pid, uint64_t addr, char *buf, size_t len);
 void symcache_kernel(struct symcache *c, uint64_t addr, char *buf, size_t len);

@@ -4,11 +4,13 @@
  * message is in service, for the off-CPU profile test
  * (tests/integration/profile.sh). Built with frame pointers.
  *
- *   offsvc REQUESTS BLOCK_MS
+ *   offsvc REQUESTS BLOCK_MS [THINK_MS]
  *
  * The server (this process) and a client (a forked child process) share a
  * Unix stream socket pair. The client sends a 64-byte request and waits for
- * the 64-byte answer, REQUESTS times. The server reads a request (a message
+ * the 64-byte answer, REQUESTS times, sleeping THINK_MS (default 0) before
+ * each request: the server then waits that long for input, idle time that
+ * the off-CPU profile must not count. The server reads a request (a message
  * in service from then on), blocks in block_in_service, a nanosleep of
  * BLOCK_MS made with the syscall instruction itself (so that the frame-
  * pointer unwinder sees block_in_service, with no libc frame in between),
@@ -71,15 +73,16 @@ static int full(int fd, char *buf, size_t n, int wr)
 
 int main(int argc, char **argv)
 {
-	long reqs, ms;
+	long reqs, ms, think = 0;
 	int sv[2], st;
 	char buf[64] = {0}, *e1, *e2;
 	double blocked = 0;
 	pid_t child;
 
-	if (argc != 3 || (reqs = strtol(argv[1], &e1, 10)) <= 0 || *e1 ||
-	    (ms = strtol(argv[2], &e2, 10)) <= 0 || *e2 || ms > 10000) {
-		fprintf(stderr, "usage: offsvc REQUESTS BLOCK_MS\n");
+	if ((argc != 3 && argc != 4) || (reqs = strtol(argv[1], &e1, 10)) <= 0 || *e1 ||
+	    (ms = strtol(argv[2], &e2, 10)) <= 0 || *e2 || ms > 10000 ||
+	    (argc == 4 && ((think = strtol(argv[3], &e1, 10)) < 0 || *e1 || think > 10000))) {
+		fprintf(stderr, "usage: offsvc REQUESTS BLOCK_MS [THINK_MS]\n");
 		return 2;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
@@ -92,10 +95,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!child) {
+		struct timespec th = {think / 1000, (think % 1000) * 1000000L};
+
 		close(sv[0]);
-		for (long i = 0; i < reqs; i++)
+		for (long i = 0; i < reqs; i++) {
+			if (think)
+				nanosleep(&th, NULL);
 			if (full(sv[1], buf, sizeof(buf), 1) || full(sv[1], buf, sizeof(buf), 0))
 				_exit(1);
+		}
 		_exit(0);
 	}
 	close(sv[1]);
