@@ -233,6 +233,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-net.sh
+	$(Q)scripts/bench-profile.sh
 
 install: $(BUILD)/streamtrace
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -5,7 +5,11 @@
  * Built with frame pointers (-fno-omit-frame-pointer, see the Makefile).
  *
  *   hotspin SECONDS
+ *   hotspin -n REQUESTS      (a fixed amount of work: make bench)
  *
+ * With HOTSPIN_GATE=FILE in the environment it waits until FILE exists
+ * before it starts (so that a tracer can attach first), and cpu_s is the CPU
+ * time of the work alone.
  * Each "request" (serve_request) calls hot_function, which spins over
  * arithmetic for about a millisecond, with no syscall and no library call;
  * the loop around it does nothing else but read the clock every 64
@@ -15,7 +19,9 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static volatile unsigned long sink;
 
@@ -53,16 +59,27 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	double secs, t0, t;
-	unsigned long n = 0;
+	struct timespec cpu0;
+	double secs = 0, t0, t;
+	unsigned long n = 0, max = 0;
 	char *end;
 
-	if (argc != 2 || (secs = strtod(argv[1], &end)) <= 0 || *end) {
-		fprintf(stderr, "usage: hotspin SECONDS\n");
+	if (argc == 3 && !strcmp(argv[1], "-n")) {
+		max = strtoul(argv[2], &end, 10);
+		if (!max || *end) {
+			fprintf(stderr, "usage: hotspin SECONDS | hotspin -n REQUESTS\n");
+			return 2;
+		}
+	} else if (argc != 2 || (secs = strtod(argv[1], &end)) <= 0 || *end) {
+		fprintf(stderr, "usage: hotspin SECONDS | hotspin -n REQUESTS\n");
 		return 2;
 	}
+	if (getenv("HOTSPIN_GATE"))
+		while (access(getenv("HOTSPIN_GATE"), F_OK))
+			usleep(1000);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
 	t0 = t = now();
-	while (t - t0 < secs) {
+	while (max ? n < max : t - t0 < secs) {
 		serve_request(n++);
 		if (!(n % 64))
 			t = now();
@@ -72,7 +89,8 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 		printf("{\"requests\": %lu, \"seconds\": %.3f, \"cpu_s\": %.6f}\n", n, now() - t0,
-		       (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+		       (double)(cpu.tv_sec - cpu0.tv_sec) +
+			       (double)(cpu.tv_nsec - cpu0.tv_nsec) / 1e9);
 	}
 	return 0;
 }
