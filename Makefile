@@ -121,8 +121,8 @@ workloads: $(WORKLOADS)
 $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@ -lm -lpthread
-# the profile test's workloads: stacks by frame pointers (issue 13)
-$(BUILD)/tests/hotspin $(BUILD)/tests/offsvc: CFLAGS += -fno-omit-frame-pointer
+# the profile test's workloads and the demo pipeline: stacks by frame pointers (issue 13)
+$(BUILD)/tests/hotspin $(BUILD)/tests/offsvc $(BUILD)/tests/qbench: CFLAGS += -fno-omit-frame-pointer
 # the kernel matrix's stand-in for bpftool in the guest
 $(BUILD)/tests/bpfprog: tests/kernels/bpfprog.c | $(BUILD)/tests
 	$(call msg,CC,$@)

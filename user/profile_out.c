@@ -233,49 +233,57 @@ void profile_out_svg(FILE *f, const struct profile *p, uint32_t pid, uint32_t of
 	node_free(&root);
 }
 
+/* One process's flame graphs (on-CPU, then off-CPU in service). */
+static void html_proc(FILE *f, const struct profile *p, const struct proc_view *v)
+{
+	for (uint32_t off = 0; off < 2; off++) {
+		uint64_t t = profile_total(p, v->pid, off);
+
+		if (!t)
+			continue;
+		fputs("<h3>", f);
+		html_escape(f, v->comm, ST_COMM_LEN);
+		fprintf(f, " [%u]", v->pid);
+		if (v->stage)
+			fprintf(f, " — pipeline stage %u%s", v->stage,
+				v->bottleneck ? " (bottleneck)" : "");
+		if (off)
+			fprintf(f, ": off-CPU in service, %.3f s</h3>\n", (double)t / 1e9);
+		else
+			fprintf(f, ": on-CPU, %llu samples</h3>\n", (unsigned long long)t);
+		profile_out_svg(f, p, v->pid, off);
+	}
+}
+
 void profile_out_html(FILE *f, const struct snapshot *s)
 {
 	const struct profile *p = s->profile;
-	unsigned order[2] = {1, 0};
+	unsigned max_stage = 0;
 
 	if (!p)
 		return;
 	fprintf(f,
 		"<h2 id='profiles'>Where the time goes</h2>\n<p class='note'>Flame graphs of each "
-		"traced process (pipeline stages first): on-CPU stacks sampled at %u Hz, and "
-		"off-CPU stacks weighted by the time blocked while a message was in service. "
-		"Each box is a function; its width, its share of the samples (or of the blocked "
-		"time); the boxes above it, what it called. Hover for names and figures. "
-		"Frames ending in _[k] are the kernel's.</p>\n",
+		"traced process (the bottleneck, then the pipeline stages in order, then the "
+		"rest): on-CPU stacks sampled at %u Hz, and off-CPU stacks weighted by the time "
+		"blocked while a message was in service. Each box is a function; its width, its "
+		"share of the samples (or of the blocked time); the boxes above it, what it "
+		"called. Hover for names and figures. Frames ending in _[k] are the "
+		"kernel's.</p>\n",
 		p->hz);
-	/* stages in order, then the other processes */
-	for (unsigned pass = 0; pass < 2; pass++)
-		for (unsigned i = 0; i < s->n_procs; i++) {
-			const struct proc_view *v = &s->procs[i];
-
-			if ((pass == 0) != (v->stage != 0) || !v->pid)
-				continue;
-			for (unsigned k = 0; k < 2; k++) {
-				uint32_t off = order[k] ? 0 : 1;
-				uint64_t t = profile_total(p, v->pid, off);
-
-				if (!t)
-					continue;
-				fputs("<h3>", f);
-				html_escape(f, v->comm, ST_COMM_LEN);
-				fprintf(f, " [%u]", v->pid);
-				if (v->stage)
-					fprintf(f, " — pipeline stage %u%s", v->stage,
-						v->bottleneck ? " (bottleneck)" : "");
-				if (off)
-					fprintf(f, ": off-CPU in service, %.3f s</h3>\n",
-						(double)t / 1e9);
-				else
-					fprintf(f, ": on-CPU, %llu samples</h3>\n",
-						(unsigned long long)t);
-				profile_out_svg(f, p, v->pid, off);
-			}
-		}
+	for (unsigned i = 0; i < s->n_procs; i++)
+		if (s->procs[i].stage > max_stage)
+			max_stage = s->procs[i].stage;
+	for (unsigned i = 0; i < s->n_procs; i++)
+		if (s->procs[i].pid && s->procs[i].bottleneck)
+			html_proc(f, p, &s->procs[i]);
+	for (unsigned st = 1; st <= max_stage; st++)
+		for (unsigned i = 0; i < s->n_procs; i++)
+			if (s->procs[i].pid && s->procs[i].stage == st && !s->procs[i].bottleneck)
+				html_proc(f, p, &s->procs[i]);
+	for (unsigned i = 0; i < s->n_procs; i++)
+		if (s->procs[i].pid && !s->procs[i].stage && !s->procs[i].bottleneck)
+			html_proc(f, p, &s->procs[i]);
 }
 
 /* ---- folded ------------------------------------------------------------- */
