@@ -37,6 +37,8 @@ WEB_LIBS   := -lyaml -lcrypt
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD
+# no dlopen in the static binary: --profile's frames stay mangled there
+ST_CFLAGS  += -DST_NO_DLOPEN
 ifeq ($(wildcard $(shell $(CC) -print-file-name=libyaml.a)),)
 $(info static build: no libyaml.a, so no --web-config (apt-get install libyaml-dev))
 ST_CFLAGS  += -DST_NO_YAML

@@ -364,11 +364,13 @@ char *sym_demangle(const char *name)
 	if (strncmp(name, "_Z", 2))
 		return NULL;
 	if (!tried) {
+#ifndef ST_NO_DLOPEN /* the static build: names stay mangled */
 		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
 
-		tried = 1;
 		if (h)
 			*(void **)&fn = dlsym(h, "__cxa_demangle");
+#endif
+		tried = 1;
 	}
 	if (!fn)
 		return NULL;

@@ -569,7 +569,12 @@ retry:
 	bpf_program__set_autoattach(t->skel->progs.st_prof_wakeup, false);
 	t->profile_hz = o->profile_hz;
 	t->skel->rodata->prof_on = o->profile_hz > 0;
-	if (!o->profile_hz) { /* no memory for what is never used */
+	if (!o->profile_hz) {
+		/* not loaded at all (nor their maps sized) when not asked for:
+		 * nothing to pay, and nothing an older kernel could refuse */
+		bpf_program__set_autoload(t->skel->progs.st_prof_sample, false);
+		bpf_program__set_autoload(t->skel->progs.st_prof_switch, false);
+		bpf_program__set_autoload(t->skel->progs.st_prof_wakeup, false);
 		bpf_map__set_max_entries(t->skel->maps.prof_stacks, 1);
 		bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
 	}
