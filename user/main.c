@@ -853,11 +853,14 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		emit(&s, &snap);
 	}
 	if (s.folded && s.prof) {
-		int bad = profile_write_folded(prof_live_profile(s.prof), s.folded);
+		struct profile *p = prof_live_profile(s.prof);
+		int bad = !p || profile_write_folded(p, s.folded);
 
 		if (fclose(s.folded) || bad)
-			ret = fail("--folded %s: %s", o->folded, strerror(errno));
+			ret = fail("--folded %s: %s", o->folded,
+				   p ? strerror(errno) : "out of memory");
 		s.folded = NULL;
+		profile_free(p);
 	}
 
 	if (s.child) {

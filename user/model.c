@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "profile.h"
 #include "services.h"
 
 /* in the order of enum st_proto (bpf/framing.h; sockets.bpf.c checks it) */
@@ -66,6 +67,8 @@ void snapshot_free(struct snapshot *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->n_procs = 0;
+	profile_free(s->profile);
+	s->profile = NULL;
 	services_free(s->services, s->n_services);
 	s->services = NULL;
 	s->n_services = 0;

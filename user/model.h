@@ -199,8 +199,8 @@ struct snapshot {
 	unsigned n_services;
 	struct service_view *services;
 	/* --profile: the run's stack profile (summary only; user/profile.h), or
-	 * NULL. Not owned: snapshot_free leaves it to whoever made it. */
-	const struct profile *profile;
+	 * NULL; owned like procs: snapshot_free frees it */
+	struct profile *profile;
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

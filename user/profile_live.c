@@ -23,7 +23,6 @@ struct prof_live {
 	size_t n, cap;
 	size_t *idx; /* open addressing over e[] by key */
 	size_t n_idx;
-	struct profile *prof;
 	/* pids whose mappings were read in this pass */
 	uint32_t *fresh;
 	size_t n_fresh, cap_fresh;
@@ -55,7 +54,6 @@ void prof_live_free(struct prof_live *pl)
 	free(pl->e);
 	free(pl->idx);
 	free(pl->fresh);
-	profile_free(pl->prof);
 	symcache_free(pl->sc);
 	free(pl);
 }
@@ -270,14 +268,17 @@ void prof_live_poll(struct prof_live *pl, struct tracer *tr)
 	}
 }
 
-const struct profile *prof_live_profile(struct prof_live *pl)
+struct profile *prof_live_profile(struct prof_live *pl)
 {
-	profile_free(pl->prof);
-	pl->prof = profile_new(pl->hz);
-	for (size_t i = 0; pl->prof && i < pl->n; i++) {
+	struct profile *p = profile_new(pl->hz);
+
+	for (size_t i = 0; p && i < pl->n; i++) {
 		const struct entry *e = &pl->e[i];
 
-		profile_add(pl->prof, e->k.tgid, e->comm, e->k.offcpu, e->stack, e->value);
+		if (profile_add(p, e->k.tgid, e->comm, e->k.offcpu, e->stack, e->value)) {
+			profile_free(p);
+			return NULL;
+		}
 	}
-	return pl->prof;
+	return p;
 }

@@ -24,7 +24,7 @@ void prof_live_read(struct prof_live *pl, struct tracer *tr);
  * first interval is still named. */
 #define PROF_MAPS_AGE_NS 20000000ull
 void prof_live_poll(struct prof_live *pl, struct tracer *tr);
-/* The run's profile so far (owned by pl; valid until the next call or free). */
-const struct profile *prof_live_profile(struct prof_live *pl);
+/* The run's profile so far, new (the caller frees it), or NULL. */
+struct profile *prof_live_profile(struct prof_live *pl);
 
 #endif

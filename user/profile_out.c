@@ -324,16 +324,21 @@ int profile_out_report_folded(const char *file, const char *out)
 	struct snapshot s;
 	char e[256];
 	int r, ret = 0;
-	const struct profile *p;
+	struct profile *p = NULL;
 
 	rec = recording_open(file, &m, e, sizeof(e));
 	if (!rec) {
 		fprintf(stderr, "streamtrace: %s: %s\n", file, e);
 		return 2;
 	}
-	while ((r = recording_next(rec, &s)) == 1)
+	while ((r = recording_next(rec, &s)) == 1) {
+		if (s.profile) { /* the summary's */
+			profile_free(p);
+			p = s.profile;
+			s.profile = NULL;
+		}
 		snapshot_free(&s);
-	p = recording_profile(rec);
+	}
 	if (r < 0) {
 		fprintf(stderr, "streamtrace: %s: %s\n", file, recording_error(rec));
 		ret = 2;
@@ -353,6 +358,7 @@ int profile_out_report_folded(const char *file, const char *out)
 		fprintf(stderr, "streamtrace: --folded %s: %s\n", out, strerror(errno));
 		ret = 1;
 	}
+	profile_free(p);
 	recording_close(rec);
 	return ret;
 }

@@ -1476,8 +1476,10 @@ int recording_next(struct recording *rec, struct snapshot *out)
 					       (unsigned long long)rec->count + 1, why);
 			}
 			rec->count++;
-			if (out->is_summary)
+			if (out->is_summary) { /* the PROF frame before it: the summary's */
 				out->profile = rec->profile;
+				rec->profile = NULL;
+			}
 			return 1;
 		}
 		if (!memcmp(tag, TAG_PROF, 4)) {
@@ -1513,11 +1515,6 @@ int recording_next(struct recording *rec, struct snapshot *out)
 		/* a frame kind from a newer minor version: checked, and skipped */
 		free(payload);
 	}
-}
-
-const struct profile *recording_profile(const struct recording *rec)
-{
-	return rec->profile;
 }
 
 int recording_truncated(const struct recording *rec)

@@ -91,9 +91,4 @@ uint64_t recording_count(const struct recording *rec);
  */
 int recording_close(struct recording *rec);
 
-/* --profile: the PROF frame read so far (user/profile.h), owned by rec and
- * valid until recording_close; NULL when the file has none. The summary
- * snapshot read after it points to it (snapshot.profile). */
-const struct profile *recording_profile(const struct recording *rec);
-
 #endif

@@ -45,9 +45,16 @@ test_offcpu_in_service() {
 }
 
 test_record_report_folded() {
-	timeout 60 "$ST" record -o "$OUT/off.strec" --profile -q -- "$OFFSVC" 60 10 \
-		>"$OUT/rec.truth" 2>"$OUT/rec.err"
+	timeout 60 "$ST" record -o "$OUT/off.strec" --profile --json -- "$OFFSVC" 60 10 \
+		>"$OUT/rec.live" 2>"$OUT/rec.err"
 	eq "$?" 0 "record --profile exit status"
+	grep '^{"requests"' "$OUT/rec.live" >"$OUT/rec.truth"
+	grep -v '^{"requests"' "$OUT/rec.live" >"$OUT/rec.live.jsonl"
+	# what record --json printed, profile included, is what report --json reads
+	"$ST" report "$OUT/off.strec" --json >"$OUT/rec.report.jsonl" 2>>"$OUT/rep.err"
+	cmp -s "$OUT/rec.live.jsonl" "$OUT/rec.report.jsonl" ||
+		bad "report --json differs from record --json: $(diff "$OUT/rec.live.jsonl" \
+			"$OUT/rec.report.jsonl" | head -c 300)"
 	"$ST" report "$OUT/off.strec" --folded >"$OUT/rec.folded" 2>"$OUT/rep.err"
 	eq "$?" 0 "report --folded exit status"
 	$CHECK offcpu "$OUT/rec.folded" "$OUT/rec.truth" 0 >"$OUT/c.txt" || bad "$(cat "$OUT/c.txt")"
