@@ -19,6 +19,7 @@
 
 #include "symbols.h"
 #include "profile.h"
+#include "recording.h"
 
 static char dir[256];
 
@@ -304,6 +305,55 @@ static void test_profile_folded_and_top(void **state)
 	profile_free(p);
 }
 
+/* A summary with a profile goes through a recording (its PROF frame) and
+ * comes back owning an equal profile; intervals carry none. */
+static void test_profile_recording(void **state)
+{
+	char path[512], err[256], *a = NULL, *b = NULL;
+	struct recording_meta m;
+	struct snapshot iv = {0}, sum = {0}, r = {0};
+	struct recording *rec;
+	size_t la = 0, lb = 0;
+	char *argv[] = {"streamtrace", NULL};
+	FILE *fa, *fb;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/p.strec", dir);
+	recording_meta_init(&m, 1, argv, "test", 1.0);
+	rec = recording_create(path, &m, err, sizeof(err));
+	assert_non_null(rec);
+	sum.is_summary = 1;
+	sum.profile = profile_new(49);
+	assert_int_equal(profile_add(sum.profile, 5, "a", 0, "main;f", 3), 0);
+	assert_int_equal(profile_add(sum.profile, 5, "a", 1, "main;g;schedule_[k]", 7000), 0);
+	assert_int_equal(recording_write(rec, &iv), 0);
+	assert_int_equal(recording_write(rec, &sum), 0);
+	assert_int_equal(recording_close(rec), 0);
+	rec = recording_open(path, &m, err, sizeof(err));
+	assert_non_null(rec);
+	assert_int_equal(recording_next(rec, &r), 1);
+	assert_null(r.profile);
+	snapshot_free(&r);
+	assert_int_equal(recording_next(rec, &r), 1);
+	assert_true(r.is_summary);
+	assert_non_null(r.profile);
+	assert_int_equal(r.profile->hz, 49);
+	fa = open_memstream(&a, &la);
+	fb = open_memstream(&b, &lb);
+	profile_write_folded(sum.profile, fa);
+	profile_write_folded(r.profile, fb);
+	fclose(fa);
+	fclose(fb);
+	assert_string_equal(a, b);
+	assert_string_equal(a, "a;main;f 3\na-off;main;g;schedule_[k] 7\n");
+	free(a);
+	free(b);
+	snapshot_free(&r); /* frees the profile it owns */
+	assert_int_equal(recording_next(rec, &r), 0);
+	recording_close(rec);
+	snapshot_free(&sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_kallsyms),
 		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_profile_folded_and_top),
+		cmocka_unit_test(test_profile_recording),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
