@@ -279,7 +279,7 @@ uint64_t profile_total(const struct profile *p, uint32_t pid, uint32_t offcpu)
 }
 
 /* The row's frame for the top list: its innermost user frame. */
-static void row_frame(const char *stack, char *out, size_t len)
+void profile_row_frame(const char *stack, char *out, size_t len)
 {
 	const char *end = stack + strlen(stack), *s, *e = end, *first = NULL, *first_e = NULL;
 
@@ -326,7 +326,7 @@ size_t profile_top(const struct profile *p, uint32_t pid, uint32_t offcpu, struc
 
 		if (r->pid != pid || r->offcpu != offcpu || !r->value)
 			continue;
-		row_frame(r->stack, f, sizeof(f));
+		profile_row_frame(r->stack, f, sizeof(f));
 		for (k = 0; k < n && strcmp(all[k].frame, f); k++)
 			;
 		if (k == n) {

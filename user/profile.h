@@ -56,6 +56,7 @@ struct profile_top {
 	char frame[256];
 	uint64_t value;
 };
+void profile_row_frame(const char *stack, char *out, size_t len);
 uint64_t profile_total(const struct profile *p, uint32_t pid, uint32_t offcpu);
 /* up to max entries, largest first; returns how many */
 size_t profile_top(const struct profile *p, uint32_t pid, uint32_t offcpu, struct profile_top *out,

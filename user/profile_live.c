@@ -94,12 +94,25 @@ static int grow_idx(struct prof_live *pl)
 	return 0;
 }
 
+/* The process's name now (prctl renames without an exec), else the slot
+ * table's, as the kernel had it at the exit. */
 static void comm_of(struct tracer *tr, uint32_t pid, char *comm)
 {
 	char path[64];
 	FILE *f;
 
-	/* the slot table's, as the kernel has it (also after the exit) */
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (f) {
+		int ok = fgets(comm, ST_COMM_LEN, f) != NULL;
+
+		fclose(f);
+		if (ok) {
+			comm[strcspn(comm, "\n")] = 0;
+			return;
+		}
+	}
+	snprintf(comm, ST_COMM_LEN, "?");
 	for (uint32_t i = 0; i < tracer_max_procs(tr); i++) {
 		const volatile struct st_proc *p = tracer_proc(tr, i);
 
@@ -108,15 +121,6 @@ static void comm_of(struct tracer *tr, uint32_t pid, char *comm)
 			comm[ST_COMM_LEN - 1] = 0;
 			return;
 		}
-	}
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	snprintf(comm, ST_COMM_LEN, "?");
-	if (f) {
-		if (fgets(comm, ST_COMM_LEN, f))
-			comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
 	}
 }
 

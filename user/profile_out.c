@@ -362,3 +362,122 @@ int profile_out_report_folded(const char *file, const char *out)
 	recording_close(rec);
 	return ret;
 }
+
+/* ---- diff --------------------------------------------------------------- */
+
+/* The summary's profile of a recording, or NULL (none, or unreadable: the
+ * diff itself says why). */
+static struct profile *load_profile(const char *file)
+{
+	struct recording_meta m;
+	struct recording *rec;
+	struct profile *p = NULL;
+	struct snapshot s;
+	char e[256];
+
+	rec = recording_open(file, &m, e, sizeof(e));
+	if (!rec)
+		return NULL;
+	while (recording_next(rec, &s) == 1) {
+		if (s.profile) {
+			profile_free(p);
+			p = s.profile;
+			s.profile = NULL;
+		}
+		snapshot_free(&s);
+	}
+	recording_close(rec);
+	return p;
+}
+
+struct share {
+	char comm[ST_COMM_LEN + 1];
+	char frame[256];
+	uint64_t v[2]; /* base, new */
+};
+
+/* Add every on-CPU row of p (side k) to its (comm, frame) cell. */
+static int add_shares(struct share **all, size_t *n, size_t *cap, const struct profile *p, int k)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct profile_row *r = &p->rows[i];
+		char f[256], comm[ST_COMM_LEN + 1];
+		size_t j;
+
+		if (r->offcpu)
+			continue;
+		snprintf(comm, sizeof(comm), "%.*s", ST_COMM_LEN, r->comm);
+		profile_row_frame(r->stack, f, sizeof(f));
+		for (j = 0; j < *n && (strcmp((*all)[j].comm, comm) || strcmp((*all)[j].frame, f));
+		     j++)
+			;
+		if (j == *n) {
+			if (*n == *cap) {
+				size_t nc = *cap ? 2 * *cap : 64;
+				struct share *na = realloc(*all, nc * sizeof(*na));
+
+				if (!na)
+					return -1;
+				*all = na;
+				*cap = nc;
+			}
+			memset(&(*all)[j], 0, sizeof(**all));
+			memcpy((*all)[j].comm, comm, sizeof(comm));
+			memcpy((*all)[j].frame, f, sizeof(f));
+			(*n)++;
+		}
+		(*all)[j].v[k] += r->value;
+	}
+	return 0;
+}
+
+static uint64_t comm_total(const struct share *all, size_t n, const char *comm, int k)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(all[i].comm, comm))
+			t += all[i].v[k];
+	return t;
+}
+
+void profile_out_diff(FILE *out, const char *base, const char *new_file)
+{
+	struct profile *p[2] = {load_profile(base), load_profile(new_file)};
+	struct share *all = NULL;
+	size_t n = 0, cap = 0;
+	unsigned shown = 0;
+
+	if (!p[0] || !p[1] || add_shares(&all, &n, &cap, p[0], 0) ||
+	    add_shares(&all, &n, &cap, p[1], 1))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t tb = comm_total(all, n, all[i].comm, 0),
+			 tn = comm_total(all, n, all[i].comm, 1);
+		double sb = tb ? 100.0 * (double)all[i].v[0] / (double)tb : 0;
+		double sn = tn ? 100.0 * (double)all[i].v[1] / (double)tn : 0;
+
+		/* a command in both profiles, a frame that grew */
+		if (!tb || !tn || sn - sb < PROFILE_DIFF_PTS)
+			continue;
+		if (!shown++)
+			fprintf(out,
+				"profile: frames whose share of their command's on-CPU samples "
+				"grew by %.0f points or more:\n",
+				PROFILE_DIFF_PTS);
+		fputs("  ", out);
+		for (const char *c = all[i].comm; *c; c++)
+			fputc((unsigned char)*c < 0x20 ? '?' : *c, out);
+		fprintf(out, "  %s  %.1f%% -> %.1f%% (+%.1f points)\n", all[i].frame, sb, sn,
+			sn - sb);
+	}
+	if (!shown)
+		fprintf(out,
+			"profile: no frame's share of its command's on-CPU samples grew by "
+			"%.0f points or more\n",
+			PROFILE_DIFF_PTS);
+out:
+	free(all);
+	profile_free(p[0]);
+	profile_free(p[1]);
+}

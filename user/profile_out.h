@@ -35,4 +35,11 @@ int profile_out_folded_file(const struct profile *p, const char *path);
  * before privileges are dropped; NULL with errno. */
 FILE *profile_out_folded_open(const char *path);
 
+/* diff BASE NEW: when both recordings have a profile, the frames whose
+ * share of their command's on-CPU samples grew by PROFILE_DIFF_PTS points
+ * or more, largest first (text, after the table; no bearing on the exit
+ * status). Nothing otherwise. */
+#define PROFILE_DIFF_PTS 5.0
+void profile_out_diff(FILE *out, const char *base, const char *new_file);
+
 #endif

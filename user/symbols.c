@@ -264,24 +264,14 @@ static int sym_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-struct symtab *symtab_load(const char *path, const char *debug_root)
+/* Segments and symbols of an open ELF (path: NULL for one in memory). */
+static struct symtab *symtab_of(Elf *e, const char *path, const char *debug_root)
 {
 	struct symtab *s;
 	size_t nph = 0;
-	int fd;
-	Elf *e;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (!e || elf_kind(e) != ELF_K_ELF || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF || (s = calloc(1, sizeof(*s))) == NULL) {
-		elf_end(e);
-		close(fd);
-		return NULL;
-	}
 	if (!elf_getphdrnum(e, &nph))
 		for (size_t i = 0; i < nph && s->nsegs < 16; i++) {
 			GElf_Phdr ph;
@@ -292,13 +282,45 @@ struct symtab *symtab_load(const char *path, const char *debug_root)
 		}
 	if (has_symtab(e))
 		read_syms(e, s, SHT_SYMTAB);
-	else
+	else if (path)
 		read_debug(e, path, debug_root, s);
 	read_syms(e, s, SHT_DYNSYM);
-	elf_end(e);
-	close(fd);
 	if (s->n)
 		qsort(s->syms, s->n, sizeof(*s->syms), sym_cmp);
+	return s;
+}
+
+struct symtab *symtab_load(const char *path, const char *debug_root)
+{
+	struct symtab *s;
+	int fd;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	s = symtab_of(e, path, debug_root);
+	elf_end(e);
+	close(fd);
+	return s;
+}
+
+struct symtab *symtab_load_mem(const void *image, size_t len)
+{
+	char *copy;
+	struct symtab *s;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || !(copy = malloc(len)))
+		return NULL;
+	memcpy(copy, image, len);
+	e = elf_memory(copy, len);
+	s = symtab_of(e, NULL, NULL);
+	elf_end(e);
+	free(copy);
 	return s;
 }
 
@@ -402,6 +424,8 @@ struct ksym {
 
 struct symcache {
 	char *debug_root;
+	struct symtab *vdso; /* this process's, the same image in every process */
+	int vdso_tried;
 	struct elf_ent *elves;
 	size_t n_elves, cap_elves;
 	struct proc_maps *procs;
@@ -425,6 +449,7 @@ void symcache_free(struct symcache *c)
 {
 	if (!c)
 		return;
+	symtab_free(c->vdso);
 	for (size_t i = 0; i < c->n_elves; i++)
 		symtab_free(c->elves[i].s);
 	for (size_t i = 0; i < c->n_procs; i++)
@@ -619,6 +644,31 @@ static void put_name(char *buf, size_t len, const char *name)
 			buf[i] = ':';
 }
 
+/* The kernel maps one vDSO image into every process (of an ABI): named
+ * from our own copy, found through /proc/self/maps. */
+static struct symtab *vdso_of(struct symcache *c)
+{
+	char *text;
+	struct sym_map *m;
+	size_t n;
+
+	if (c->vdso_tried)
+		return c->vdso;
+	c->vdso_tried = 1;
+	text = read_text("/proc/self/maps");
+	if (!text)
+		return NULL;
+	if (!sym_maps_parse(text, &m, &n)) {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(m[i].path, "[vdso]"))
+				c->vdso = symtab_load_mem((const void *)(uintptr_t)m[i].start,
+							  m[i].end - m[i].start);
+		sym_maps_free(m, n);
+	}
+	free(text);
+	return c->vdso;
+}
+
 void symcache_user(struct symcache *c, pid_t pid, uint64_t addr, char *buf, size_t len)
 {
 	struct proc_maps *p = find_proc(c, pid);
@@ -640,6 +690,9 @@ void symcache_user(struct symcache *c, pid_t pid, uint64_t addr, char *buf, size
 		s = elf_of(c, pid, m);
 		if (s && !symtab_vaddr(s, off, &va))
 			name = symtab_lookup(s, va);
+	} else if (!strcmp(m->path, "[vdso]") && (s = vdso_of(c)) != NULL &&
+		   !symtab_vaddr(s, addr - m->start, &va)) {
+		name = symtab_lookup(s, va);
 	}
 	if (name) {
 		put_name(buf, len, name);

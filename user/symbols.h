@@ -7,7 +7,8 @@
  * symbols (.symtab, else .dynsym; from its debug file when the file has no
  * .symtab: build-id under DEBUG_ROOT/.build-id, or .gnu_debuglink next to
  * it, in its .debug/ and under DEBUG_ROOT) are read once per (device,
- * inode); kernel addresses from /proc/kallsyms. C++ names are demangled.
+ * inode); the vDSO from our own copy of it; kernel addresses from
+ * /proc/kallsyms. C++ names are demangled.
  * A frame that cannot be named is "module+0xADDR" (the address in the
  * module's ELF, what addr2line takes), or "[unknown]+0xADDR" outside any
  * mapping: never dropped.
@@ -34,6 +35,8 @@ struct symtab;
 /* NULL when path is not an ELF file we can read. debug_root: where debug
  * files live (normally /usr/lib/debug). */
 struct symtab *symtab_load(const char *path, const char *debug_root);
+/* The same from an ELF image in memory (the vDSO). */
+struct symtab *symtab_load_mem(const void *image, size_t len);
 void symtab_free(struct symtab *s);
 /* File offset -> ELF virtual address through the PT_LOAD segments; -1 when
  * no segment holds it. */

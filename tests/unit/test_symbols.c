@@ -20,6 +20,7 @@
 #include "symbols.h"
 #include "profile.h"
 #include "recording.h"
+#include "profile_out.h"
 
 static char dir[256];
 
@@ -354,6 +355,53 @@ static void test_profile_recording(void **state)
 	snapshot_free(&sum);
 }
 
+/* Write a recording whose summary has a profile of comm "a": f and g. */
+static void rec_with(const char *path, uint64_t f, uint64_t g)
+{
+	char err[256], *argv[] = {"streamtrace", NULL};
+	struct recording_meta m;
+	struct snapshot sum = {.is_summary = 1};
+	struct recording *rec;
+
+	recording_meta_init(&m, 1, argv, "test", 1.0);
+	rec = recording_create(path, &m, err, sizeof(err));
+	assert_non_null(rec);
+	sum.profile = profile_new(99);
+	profile_add(sum.profile, 5, "a", 0, "main;f", f);
+	profile_add(sum.profile, 5, "a", 0, "main;g;read_[k]", g);
+	profile_add(sum.profile, 5, "a", 1, "main;g", 1000000);
+	assert_int_equal(recording_write(rec, &sum), 0);
+	assert_int_equal(recording_close(rec), 0);
+	snapshot_free(&sum);
+}
+
+/* diff: the frames whose share grew, and nothing for a recording without a
+ * profile. */
+static void test_profile_diff(void **state)
+{
+	char a[512], b[512], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/base.strec", dir);
+	snprintf(b, sizeof(b), "%s/new.strec", dir);
+	rec_with(a, 50, 50);
+	rec_with(b, 80, 20);
+	f = open_memstream(&buf, &len);
+	profile_out_diff(f, a, b);
+	profile_out_diff(f, b, a); /* the other way: g grew, f (shrank) is not listed */
+	profile_out_diff(f, a, "/nonexistent");
+	fclose(f);
+	assert_string_equal(buf, "profile: frames whose share of their command's on-CPU samples "
+				 "grew by 5 points or more:\n"
+				 "  a  f  50.0% -> 80.0% (+30.0 points)\n"
+				 "profile: frames whose share of their command's on-CPU samples "
+				 "grew by 5 points or more:\n"
+				 "  a  g  20.0% -> 50.0% (+30.0 points)\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_profile_folded_and_top),
 		cmocka_unit_test(test_profile_recording),
+		cmocka_unit_test(test_profile_diff),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
