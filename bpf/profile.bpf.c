@@ -7,16 +7,17 @@
  * as every other program decides it) counts one under its process and its
  * user and kernel stacks.
  *
- * Off-CPU: time a serving thread spends blocked while busy (busy.bpf.h's
- * rule: blocked with a message in service, or on anything but a wait for
- * input), with the stack it blocked in. These programs attach after the
+ * Off-CPU: time a serving thread spends blocked while a message is in
+ * service (busy.bpf.h's rule and state: a busy block, st_task.bz_blk_svc),
+ * with the stack it blocked in. These programs attach after the
  * scheduler's (the loader attaches them last, and a tracepoint runs its
  * probes in the order they were added), so they read the busy state the
  * scheduler probes have just set: a switch-out that opened a busy block
  * (st_task.bz_blk_since set to this very switch's time) takes the stack;
  * the wake-up that closes it (bz_blk_since cleared) adds its duration.
  * Blocked waiting for input with nothing in service is idle and not
- * recorded. A block that a hand-off ended (another thread answered the
+ * recorded; so is a busy block with no message in service (a timer between
+ * messages: busy to the queueing figures, but no message's service time). A block that a hand-off ended (another thread answered the
  * message, busy.bpf.h st_busy_wake_answered) counts up to the answer.
  *
  * None of this is attached without --profile; prof_on is also off then.
@@ -139,7 +140,7 @@ int BPF_PROG(st_prof_switch, bool preempt, struct task_struct *prev, struct task
 	/* the scheduler probe has just opened a busy block for prev: its
 	 * start is this switch's time, the same as offcpu_since */
 	if (t && !preempt && prev_state != TASK_RUNNING && t->bz_blk_since &&
-	    t->bz_blk_since == t->offcpu_since) {
+	    t->bz_blk_since == t->offcpu_since && t->bz_blk_svc) {
 		struct st_prof_task *pt =
 			bpf_task_storage_get(&prof_tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 

@@ -245,6 +245,31 @@ static void on_count(void *ctx, const struct st_prof_key *k, uint64_t value, con
 	pl->idx[h] = pl->n++;
 }
 
+/* The mappings of processes that are no longer live: their last stacks
+ * have just been named (they run no more), so memory stays bounded by the
+ * processes alive. */
+static void forget_dead(struct prof_live *pl, struct tracer *tr)
+{
+	size_t n = symcache_pids(pl->sc, NULL, 0);
+	pid_t *pids = n ? calloc(n, sizeof(*pids)) : NULL;
+
+	if (!pids)
+		return;
+	symcache_pids(pl->sc, pids, n);
+	for (size_t i = 0; i < n; i++) {
+		int live = 0;
+
+		for (uint32_t s = 0; s < tracer_max_procs(tr) && !live; s++) {
+			const volatile struct st_proc *p = tracer_proc(tr, s);
+
+			live = p->state == ST_PROC_LIVE && (pid_t)p->tgid == pids[i];
+		}
+		if (!live)
+			symcache_forget(pl->sc, pids[i]);
+	}
+	free(pids);
+}
+
 void prof_live_read(struct prof_live *pl, struct tracer *tr)
 {
 	if (!pl)
@@ -252,6 +277,7 @@ void prof_live_read(struct prof_live *pl, struct tracer *tr)
 	pl->n_fresh = 0;
 	pl->tr = tr;
 	tracer_read_prof(tr, on_count, pl);
+	forget_dead(pl, tr);
 }
 
 void prof_live_poll(struct prof_live *pl, struct tracer *tr)

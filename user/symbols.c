@@ -587,6 +587,13 @@ int symcache_set_maps(struct symcache *c, pid_t pid, const char *text)
 	return 0;
 }
 
+size_t symcache_pids(const struct symcache *c, pid_t *out, size_t max)
+{
+	for (size_t i = 0; i < c->n_procs && i < max; i++)
+		out[i] = c->procs[i].pid;
+	return c->n_procs;
+}
+
 int symcache_has(struct symcache *c, pid_t pid)
 {
 	return find_proc(c, pid) != NULL;

@@ -62,6 +62,8 @@ int symcache_set_maps(struct symcache *c, pid_t pid, const char *text);
 void symcache_forget(struct symcache *c, pid_t pid);
 /* Are a process's mappings known? */
 int symcache_has(struct symcache *c, pid_t pid);
+/* The processes whose mappings are kept (up to max); how many there are. */
+size_t symcache_pids(const struct symcache *c, pid_t *out, size_t max);
 /* One frame's name into buf (always something). */
 void symcache_user(struct symcache *c, pid_t pid, uint64_t addr, char *buf, size_t len);
 void symcache_kernel(struct symcache *c, uint64_t addr, char *buf, size_t len);

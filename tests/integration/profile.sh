@@ -97,23 +97,40 @@ test_flame_graph() {
 perf_fds() {
 	ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'perf_event' || true
 }
+# wait until streamtrace PID has attached (BPF links open, the process
+# traced): up to 15 s on a loaded machine
+attached() {
+	local i=0
+	while [ "$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'bpf_link')" -lt 5 ]; do
+		sleep 0.1
+		i=$((i + 1))
+		[ $i -gt 150 ] && return 1
+	done
+	sleep 0.3 # the perf events come after the other links
+}
 
 test_off_without_profile() {
 	local st n
-	"$HOTSPIN" 3 >/dev/null &
+	"$HOTSPIN" 30 >/dev/null &
 	local hp=$!
 	# -d bounds it (no timeout(1): $! must be streamtrace itself)
-	"$ST" -q -d 1.5 -p "$hp" 2>"$OUT/np.err" &
+	"$ST" -q -d 20 -p "$hp" 2>"$OUT/np.err" &
 	st=$!
-	sleep 0.8
+	attached "$st" || bad "streamtrace did not attach within 15 s"
 	n=$(perf_fds "$st")
 	eq "$n" 0 "perf events without --profile"
+	kill -INT "$st"
 	wait "$st"
-	"$ST" -q -d 1.5 --profile -p "$hp" 2>"$OUT/p.err" &
+	"$ST" -q -d 20 --profile -p "$hp" 2>"$OUT/p.err" &
 	st=$!
-	sleep 0.8
-	n=$(perf_fds "$st")
+	attached "$st" || bad "streamtrace --profile did not attach within 15 s"
+	for _ in $(seq 50); do # the perf events are opened last: a moment more
+		n=$(perf_fds "$st")
+		[ "$n" = "$(nproc)" ] && break
+		sleep 0.1
+	done
 	eq "$n" "$(nproc)" "perf events with --profile (one per CPU)"
+	kill -INT "$st"
 	wait "$st"
 	kill "$hp" 2>/dev/null
 	wait "$hp" 2>/dev/null
