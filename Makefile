@@ -37,6 +37,8 @@ WEB_LIBS   := -lyaml -lcrypt
 ifeq ($(STATIC),1)
 LDFLAGS    += -static
 ST_CFLAGS  += -DST_NO_MICROHTTPD
+# no dlopen in the static binary: --profile's frames stay mangled there
+ST_CFLAGS  += -DST_NO_DLOPEN
 ifeq ($(wildcard $(shell $(CC) -print-file-name=libyaml.a)),)
 $(info static build: no libyaml.a, so no --web-config (apt-get install libyaml-dev))
 ST_CFLAGS  += -DST_NO_YAML
@@ -53,7 +55,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config
+	      utf8 outfile web_config symbols profile profile_out
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -121,6 +123,8 @@ workloads: $(WORKLOADS)
 $(BUILD)/tests/%: tests/workload/%.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(WL_LDFLAGS) $< -o $@ -lm -lpthread
+# the profile test's workloads and the demo pipeline: stacks by frame pointers (issue 13)
+$(BUILD)/tests/hotspin $(BUILD)/tests/offsvc $(BUILD)/tests/qbench: CFLAGS += -fno-omit-frame-pointer
 # the kernel matrix's stand-in for bpftool in the guest
 $(BUILD)/tests/bpfprog: tests/kernels/bpfprog.c | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -140,7 +144,7 @@ $(BUILD)/san/libpure.a: $(SAN_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libpure.a | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -MMD -MP $(SAN) -I$(BUILD)/gen -I. -Iuser \
-		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread
+		$< $(BUILD)/san/libpure.a -o $@ -lcmocka -lm -lz -lyaml -lcrypt -lpthread -lelf -ldl
 
 # libFuzzer on the recording reader (and report/diff over what it reads):
 # 20 s in `make check`, FUZZ_TIME seconds with `make fuzz`
@@ -150,7 +154,7 @@ $(BUILD)/fuzz/fuzz_recording: tests/fuzz/fuzz_recording.c $(foreach m,$(PURE),us
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 		-std=gnu11 -I$(BUILD)/gen -I. -Iuser $< $(foreach m,$(PURE),user/$(m).c) -o $@ -lz -lm \
-		-lyaml -lcrypt -lpthread
+		-lyaml -lcrypt -lpthread -lelf -ldl
 
 fuzz-short: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=20 -max_len=65536 corpus \
@@ -188,7 +192,7 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus kernel busy servers msgs
+INTEGRATION := run queue record prometheus kernel busy servers msgs profile
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 
@@ -231,6 +235,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-net.sh
+	$(Q)scripts/bench-profile.sh
 
 install: $(BUILD)/streamtrace
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -33,6 +33,11 @@ enum st_lost_kind {
 	ST_LOST_FRAMING,       /* one direction of a connection lost message sync (no buffer,
 			     * unreadable, past the work bound, not the protocol): it falls
 			     * back to turns or receives; not an event, so not in lost.events */
+	ST_LOST_PROF_SAMPLE,   /* --profile: an off-CPU period not kept (task storage failed) */
+	ST_LOST_PROF_STACK,    /* --profile: a stack not kept (stack map full or a hash
+			     * collision): the sample counts under an unknown stack */
+	ST_LOST_PROF_FULL,     /* --profile: the counts map was full: a sample or an off-CPU
+			     * period not counted */
 	ST_LOST__MAX,
 };
 
@@ -331,6 +336,26 @@ struct st_errno_key {
 	__u32 slot;
 	__u16 nr;
 	__u16 err;
+};
+
+/* --profile (issue 13): the counts map's key. A stack id < 0 is no stack
+ * (none to take: -EFAULT, e.g. no kernel stack for a sample taken in user
+ * mode) or a lost one (counted in ST_LOST_PROF_STACK). */
+#define ST_PROF_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
+struct st_prof_key {
+	__u32 tgid;
+	__s32 ustack; /* user stack id in prof_stacks */
+	__s32 kstack; /* kernel stack id */
+	__u32 offcpu; /* 0: on-CPU samples; 1: off-CPU nanoseconds in service */
+};
+
+/* Per-thread state of the off-CPU profile (its own task storage): the block
+ * in service now, opened at sched_switch-out, closed at the wake-up. */
+struct st_prof_task {
+	__u64 start_ns;	  /* blocked in service since (0: none open) */
+	__u64 snap_since; /* st_task.bz_since and th_busy_ns at that switch-out: */
+	__u64 snap_busy;  /* how far into the block the busy period reached */
+	__s32 ustack, kstack;
 };
 
 #endif /* STREAMTRACE_H */

@@ -10,11 +10,12 @@ set -eu
 # redis-server, PostgreSQL (pgbench and pg_stat_statements come with
 # postgresql/postgresql-contrib), nginx, mosquitto and nats-server on its own
 # ports and data dirs; the services that the packages install are not used.
+# linux-perf: make bench runs perf record beside --profile (scripts/bench-profile.sh)
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
 libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio \
-redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server"
+redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server linux-perf"
 
 missing=""
 for p in $PKGS; do

@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"  streamtrace [top] TARGET [OPTIONS]            live view (the default)\n"
 	"  streamtrace record -o FILE TARGET [OPTIONS]   record to FILE for report/diff\n"
 	"  streamtrace report FILE [--html OUT] [--json] summarise a recording\n"
+	"  streamtrace report FILE --folded [OUT]        its profile as folded stacks\n"
 	"  streamtrace diff BASE NEW [OPTIONS]           compare two recordings (CI)\n"
 	"\n"
 	"TARGET (one or more):\n"
@@ -57,6 +58,10 @@ static const char usage_text[] =
 	"      --connections        per-connection figures too (addresses, ports, traffic)\n"
 	"      --services[=BY]      roll processes up into services, BY comm (default),\n"
 	"                           port (lowest listening TCP port) or cgroup\n"
+	"      --profile[=HZ]       sample on-CPU stacks of traced threads (default 99 Hz)\n"
+	"                           and time off-CPU stacks of messages in service\n"
+	"      --folded FILE        write the profile as folded stacks at the end\n"
+	"                           (implies --profile; report: to OUT or stdout)\n"
 	"      --no-color           plain table even on a terminal\n"
 	"      --horizon SECS       forecast this far ahead (default 60)\n"
 	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
@@ -97,6 +102,8 @@ enum {
 	OPT_THRESHOLD,
 	OPT_ALL,
 	OPT_WEB_CONFIG,
+	OPT_PROFILE,
+	OPT_FOLDED,
 };
 
 static const struct option long_opts[] = {
@@ -120,6 +127,8 @@ static const struct option long_opts[] = {
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"all", no_argument, NULL, OPT_ALL},
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
+	{"profile", optional_argument, NULL, OPT_PROFILE},
+	{"folded", optional_argument, NULL, OPT_FOLDED},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -339,6 +348,32 @@ comm_done:
 		case OPT_CONNECTIONS:
 			o->connections = 1;
 			break;
+		case OPT_PROFILE: {
+			unsigned long hz = CLI_PROFILE_HZ;
+
+			if (optarg && cli_parse_uint(optarg, 1, CLI_PROFILE_HZ_MAX, &hz))
+				return usage_error(err,
+						   "--profile: '%s' is not a rate from 1 to %s Hz",
+						   optarg, "1000");
+			o->profile_hz = (unsigned)hz;
+			break;
+		}
+		case OPT_FOLDED: {
+			/* --folded FILE (the value in the next word: getopt takes an
+			 * optional one only after '='); report --folded alone: stdout */
+			int at = first - 1 + optind;
+
+			o->folded_report = o->cmd == CMD_REPORT;
+			o->folded = optarg;
+			if (!optarg && at < nargs && argv[at][0] != '-' &&
+			    (o->cmd != CMD_REPORT || o->n_files == 1)) {
+				o->folded = argv[at];
+				optind++;
+			}
+			if (!o->folded && o->cmd != CMD_REPORT)
+				return usage_error(err, "--folded needs a FILE%s%s", "", "");
+			break;
+		}
 		case OPT_SERVICES:
 			if (!optarg || !strcmp(optarg, "comm"))
 				o->services = CLI_SERVICES_COMM;
@@ -406,6 +441,12 @@ comm_done:
 		return usage_error(
 			err, "--html is for report only (streamtrace report FILE --html OUT)%s%s",
 			"", "");
+	if (o->folded && !o->folded_report && !o->profile_hz)
+		o->profile_hz = CLI_PROFILE_HZ; /* --folded FILE: a profile to write */
+	if (o->profile_hz && (o->cmd == CMD_REPORT || o->cmd == CMD_DIFF))
+		return usage_error(err, "--profile is for a live run or record%s%s", "", "");
+	if (o->folded_report && o->cmd != CMD_REPORT)
+		return usage_error(err, "--folded%s%s", " in diff: use report FILE --folded", "");
 	if ((o->n_thresholds || o->all_rows) && o->cmd != CMD_DIFF)
 		return usage_error(err, "%s is for diff only%s",
 				   o->n_thresholds ? "--threshold" : "--all", "");

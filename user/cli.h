@@ -48,7 +48,15 @@ struct cli_options {
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
 	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	/* --profile[=HZ] (0: off), --folded FILE (live; implies --profile), and
+	 * report --folded [FILE] (folded_report: 1; folded NULL: stdout) */
+	unsigned profile_hz;
+	const char *folded;
+	int folded_report;
 };
+
+#define CLI_PROFILE_HZ	   99
+#define CLI_PROFILE_HZ_MAX 1000
 
 /* --services grouping; the values are services.h's enum services_by */
 #define CLI_SERVICES_COMM   1

@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 #include "diff.h"
+#include "profile_out.h"
 #include "wavg.h"
 #include "json_writer.h"
 #include "model.h"
@@ -1528,6 +1529,7 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 			"note: fewer than %d intervals a run: response and wait are judged on "
 			"thresholds alone, throughput on op counts (record with a shorter -i)\n",
 			MIN_INTERVALS);
+	profile_out_diff(out, base, new_file); /* --profile: frames that grew (issue 13) */
 	if (!regressed) {
 		fputs("diff: no regression beyond thresholds\n", out);
 	} else {

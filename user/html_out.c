@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "html_out.h"
+#include "profile_out.h"
 #include "wavg.h"
 #include "utf8.h"
 #include "names.h"
@@ -1511,6 +1512,8 @@ int html_report_write(struct html_report *h, FILE *f)
 			"syscall latency");
 		colvals_free(&v);
 	}
+	if (o)
+		profile_out_html(f, o); /* --profile: flame graphs (issue 13) */
 	if (o)
 		section_syscalls(f, o);
 	fputs("<footer>Written by streamtrace from a recording; figures are defined in "

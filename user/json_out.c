@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "json_out.h"
+#include "profile_out.h"
 #include "services.h"
 #include "json_writer.h"
 #include "names.h"
@@ -419,6 +420,7 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	}
 	if (s->whatif_spec[0])
 		jw_kstr(&w, "what_if", s->whatif_spec);
+	profile_out_json(&w, s); /* --profile: "profile" (issue 13) */
 	jw_key(&w, "pipeline");
 	if (s->pipeline.n_stages) {
 		jw_obj_begin(&w);

@@ -38,6 +38,8 @@
 #include "outfile.h"
 #include "web_config.h"
 #include "privs.h"
+#include "profile_live.h"
+#include "profile_out.h"
 #include <linux/capability.h>
 
 /* Give a dead process's slot back only this long after its exit, so that
@@ -114,6 +116,8 @@ struct session {
 	struct prom_self self;
 	double t0;
 	struct web_config *web; /* --web-config, or NULL */
+	struct prof_live *prof; /* --profile, or NULL */
+	FILE *folded;		/* --folded FILE, opened before privileges go */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -260,6 +264,7 @@ static void read_all(struct session *s)
 				tracer_read_conns(s->tr, (pid_t)p->tgid, i, conn_cb, s);
 		}
 	}
+	prof_live_read(s->prof, s->tr); /* --profile: stacks named while alive */
 	if (!tracer_read_lost(s->tr, &lost))
 		collector_set_lost(s->col, &lost);
 }
@@ -311,6 +316,7 @@ static void release_dead(struct session *s)
 		}
 	if (!n)
 		return;
+	prof_live_read(s->prof, s->tr); /* --profile: its last stacks, its mappings kept */
 	tracer_read_errnos(s->tr, errno_cb, s->col);
 	tracer_read_edges(s->tr, edge_cb, s);
 	tracer_read_drops(s->tr, drop_cb, s->col);
@@ -655,6 +661,9 @@ static int drop_privileges(struct session *s)
 		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
 	if (s->child)
 		keep |= PRIVS_CAP(CAP_KILL);
+	/* --profile: /proc/PID/maps and the mapped files of other users */
+	if (s->prof)
+		keep |= PRIVS_CAP(CAP_SYS_PTRACE) | PRIVS_CAP(CAP_DAC_READ_SEARCH);
 	if (privs_drop(keep, err, sizeof(err)))
 		return fail("cannot drop privileges after start: %s", err);
 	if (s->o->verbose) {
@@ -673,7 +682,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	struct tracer_opts to = {.max_procs = o->max_procs,
 				 .comms = o->comms,
 				 .n_comms = o->n_comms,
-				 .verbose = o->verbose};
+				 .verbose = o->verbose,
+				 .profile_hz = o->profile_hz};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;
@@ -691,6 +701,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			return fail("-o %s: %s", o->output, err);
 		s.rec_progress = !o->quiet && isatty(STDERR_FILENO);
 	}
+	if (o->folded && !(s.folded = profile_out_folded_open(o->folded)))
+		return fail("--folded %s: %s", o->folded, strerror(errno));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_child;
@@ -748,6 +760,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		goto out;
 	}
 	collector_set_net_known(s.col, tracer_net_available(s.tr));
+	if (o->profile_hz && !(s.prof = prof_live_new(o->profile_hz))) {
+		ret = fail("out of memory");
+		goto out;
+	}
 	t0 = now_mono();
 	s.t0 = t0;
 	if (attach_existing(&s, 0)) {
@@ -813,6 +829,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			tracer_poll(s.tr, (int)fmin(exited_pending(&s) ? POLL_RELEASE_MS : POLL_MS,
 						    fmax(0, wait * 1e3)));
 			release_dead(&s);
+			prof_live_poll(s.prof, s.tr); /* --profile: mappings of new processes */
 			continue;
 		}
 		tracer_poll(s.tr, 0);
@@ -830,8 +847,21 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		if (next < now)
 			next = now + o->interval_s;
 	}
-	if (collector_summary(s.col, now_unix(), now_mono() - t0, &snap) == 0)
+	if (collector_summary(s.col, now_unix(), now_mono() - t0, &snap) == 0) {
+		if (s.prof)
+			snap.profile = prof_live_profile(s.prof);
 		emit(&s, &snap);
+	}
+	if (s.folded && s.prof) {
+		struct profile *p = prof_live_profile(s.prof);
+		int bad = !p || profile_write_folded(p, s.folded);
+
+		if (fclose(s.folded) || bad)
+			ret = fail("--folded %s: %s", o->folded,
+				   p ? strerror(errno) : "out of memory");
+		s.folded = NULL;
+		profile_free(p);
+	}
 
 	if (s.child) {
 		if (!s.child_done) {
@@ -876,6 +906,9 @@ out:
 	free(s.rows);
 	free(s.edges);
 	views_free(s.views);
+	prof_live_free(s.prof);
+	if (s.folded)
+		fclose(s.folded);
 	return ret;
 }
 
@@ -898,6 +931,8 @@ int main(int argc, char **argv)
 	case CMD_RECORD:
 		return run_session(&o, argc, argv);
 	case CMD_REPORT:
+		if (o.folded_report) /* report FILE --folded [OUT] */
+			return profile_out_report_folded(o.files[0], o.folded);
 		return out_finish(stdout, "the report", stderr,
 				  report_main(o.files[0], o.json, o.html));
 	case CMD_DIFF: {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "profile.h"
 #include "services.h"
 
 /* in the order of enum st_proto (bpf/framing.h; sockets.bpf.c checks it) */
@@ -38,6 +39,9 @@ const char *lost_kind_name(unsigned kind)
 		[ST_LOST_SOCK_FULL] = "edge_map_full",
 		[ST_LOST_WAIT_SAMPLE] = "wait_samples_dropped",
 		[ST_LOST_FRAMING] = "framing_lost",
+		[ST_LOST_PROF_SAMPLE] = "profile_samples_lost",
+		[ST_LOST_PROF_STACK] = "stack_map_collisions",
+		[ST_LOST_PROF_FULL] = "profile_map_full",
 	};
 
 	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";
@@ -63,6 +67,8 @@ void snapshot_free(struct snapshot *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->n_procs = 0;
+	profile_free(s->profile);
+	s->profile = NULL;
 	services_free(s->services, s->n_services);
 	s->services = NULL;
 	s->n_services = 0;

@@ -182,6 +182,7 @@ struct attach_info {
 	} fam[ST_ATTACH_FAMILIES];
 };
 
+struct profile; /* user/profile.h */
 struct snapshot {
 	int is_summary;
 	double time; /* UNIX seconds at the end of the span */
@@ -197,6 +198,9 @@ struct snapshot {
 	int has_services;
 	unsigned n_services;
 	struct service_view *services;
+	/* --profile: the run's stack profile (summary only; user/profile.h), or
+	 * NULL; owned like procs: snapshot_free frees it */
+	struct profile *profile;
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

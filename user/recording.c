@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "recording.h"
+#include "profile.h"
 #include "services.h"
 
 static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
@@ -31,6 +32,7 @@ static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
 #define FRAME_HDR_LEN 20
 #define TAG_META      "META"
 #define TAG_SNAP      "SNAP"
+#define TAG_PROF      "PROF"
 #define TAG_END	      "END!"
 /* zlib's deflate expands at most ~1032:1; a frame claiming more is lying */
 #define ZLIB_MAX_RATIO 1032u
@@ -71,6 +73,7 @@ struct recording {
 	uint64_t bytes;
 	char name[256];
 	char err[256];
+	struct profile *profile; /* --profile: the PROF frame read (profile_out.c) */
 };
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -1168,6 +1171,20 @@ fail:
 	return NULL;
 }
 
+/* --profile: the run's profile in a PROF frame, before the summary that
+ * points to it (docs/recordings.md); readers before minor 4 skip it. */
+static int write_profile(struct recording *rec, const struct profile *p)
+{
+	struct wbuf b = {0};
+	int ret;
+
+	if (profile_encode(p, &b.p, &b.len))
+		return -1;
+	ret = write_frame(rec, TAG_PROF, &b);
+	free(b.p);
+	return ret;
+}
+
 int recording_write(struct recording *rec, const struct snapshot *s)
 {
 	struct wbuf b = {0};
@@ -1178,6 +1195,8 @@ int recording_write(struct recording *rec, const struct snapshot *s)
 		errno = EBADF;
 		return -1;
 	}
+	if (s->profile && write_profile(rec, s->profile))
+		return -1;
 	w_snapshot(&b, s);
 	ret = write_frame(rec, TAG_SNAP, &b);
 	free(b.p);
@@ -1457,7 +1476,21 @@ int recording_next(struct recording *rec, struct snapshot *out)
 					       (unsigned long long)rec->count + 1, why);
 			}
 			rec->count++;
+			if (out->is_summary) { /* the PROF frame before it: the summary's */
+				out->profile = rec->profile;
+				rec->profile = NULL;
+			}
 			return 1;
+		}
+		if (!memcmp(tag, TAG_PROF, 4)) {
+			struct profile *p = profile_decode(payload, plen, &why);
+
+			free(payload);
+			if (!p)
+				return corrupt(rec, "%s", why);
+			profile_free(rec->profile);
+			rec->profile = p;
+			continue;
 		}
 		if (!memcmp(tag, TAG_END, 4)) {
 			uint64_t n = 0;
@@ -1519,6 +1552,7 @@ int recording_close(struct recording *rec)
 	} else if (rec->f) {
 		fclose(rec->f);
 	}
+	profile_free(rec->profile);
 	free(rec);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "btf_probe.h"
@@ -49,6 +50,10 @@ struct tracer {
 		uint32_t value;
 		char name[40];
 	} drop_names[MAX_DROP_NAMES];
+	/* --profile: the perf events' and the off-CPU programs' links */
+	unsigned profile_hz;
+	struct bpf_link **prof_links;
+	unsigned n_prof_links;
 };
 
 static int verbose_libbpf;
@@ -94,6 +99,108 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * --profile: a CPU-clock perf event per online CPU at profile_hz running the
+ * sampler, and the off-CPU programs. Attached after every other program, so
+ * that on the scheduler tracepoints they run after the scheduler's probes
+ * and read the busy state those have just set (bpf/profile.bpf.c).
+ */
+static int attach_profile(struct tracer *t, char *err, size_t errlen)
+{
+	struct bpf_program *tp[2] = {t->skel->progs.st_prof_switch, t->skel->progs.st_prof_wakeup};
+	unsigned cap = (unsigned)t->ncpus + 2, on = 0;
+
+	t->prof_links = calloc(cap, sizeof(*t->prof_links));
+	if (!t->prof_links) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(a),
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			/* the CPU clock counts nanoseconds: a fixed period of
+			 * 1/HZ s is exactly HZ samples a second of CPU, where
+			 * freq mode would first have to find the period */
+			.sample_period = 1000000000ull / t->profile_hz,
+		};
+		struct bpf_link *l;
+		int fd = (int)syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENODEV) /* an offline CPU */
+				continue;
+			set_err(err, errlen, "--profile: perf_event_open on CPU %d: %s", cpu,
+				strerror(errno));
+			return -1;
+		}
+		l = bpf_program__attach_perf_event(t->skel->progs.st_prof_sample, fd);
+		if (!l) {
+			int e = errno;
+
+			close(fd);
+			set_err(err, errlen, "--profile: attach the sampler on CPU %d: %s", cpu,
+				strerror(e));
+			return -1;
+		}
+		t->prof_links[t->n_prof_links++] = l;
+		on++;
+	}
+	if (!on) {
+		set_err(err, errlen, "--profile: no CPU to sample on");
+		return -1;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		struct bpf_link *l = bpf_program__attach(tp[i]);
+
+		if (!l) {
+			set_err(err, errlen, "--profile: attach %s: %s", bpf_program__name(tp[i]),
+				strerror(errno));
+			return -1;
+		}
+		t->prof_links[t->n_prof_links++] = l;
+	}
+	return 0;
+}
+
+int tracer_profiling(const struct tracer *t)
+{
+	return t->n_prof_links > 0;
+}
+
+static unsigned stack_of(int fd, __s32 id, __u64 *ips)
+{
+	unsigned n = 0;
+
+	if (id < 0 || bpf_map_lookup_elem(fd, &id, ips))
+		return 0;
+	while (n < ST_PROF_STACK_DEPTH && ips[n])
+		n++;
+	return n;
+}
+
+int tracer_read_prof(struct tracer *t, tracer_prof_fn fn, void *ctx)
+{
+	int cfd = bpf_map__fd(t->skel->maps.prof_counts),
+	    sfd = bpf_map__fd(t->skel->maps.prof_stacks);
+	struct st_prof_key k, next, *prev = NULL;
+	__u64 us[ST_PROF_STACK_DEPTH], ks[ST_PROF_STACK_DEPTH], v;
+
+	if (!tracer_profiling(t))
+		return 0;
+	while (!bpf_map_get_next_key(cfd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(cfd, &k, &v))
+			continue;
+		unsigned nu = stack_of(sfd, k.ustack, us), nk = stack_of(sfd, k.kstack, ks);
+
+		fn(ctx, &k, v, (const uint64_t *)us, nu, (const uint64_t *)ks, nk);
+	}
+	return 0;
 }
 
 /* Explain the usual reasons a load or attach fails, in one line. */
@@ -456,6 +563,21 @@ retry:
 	bpf_program__set_autoattach(t->skel->progs.st_attach_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_thread_iter, false);
 	bpf_program__set_autoattach(t->skel->progs.st_busy_iter, false);
+	/* --profile: attached by attach_profile, after everything else */
+	bpf_program__set_autoattach(t->skel->progs.st_prof_sample, false);
+	bpf_program__set_autoattach(t->skel->progs.st_prof_switch, false);
+	bpf_program__set_autoattach(t->skel->progs.st_prof_wakeup, false);
+	t->profile_hz = o->profile_hz;
+	t->skel->rodata->prof_on = o->profile_hz > 0;
+	if (!o->profile_hz) {
+		/* not loaded at all (nor their maps sized) when not asked for:
+		 * nothing to pay, and nothing an older kernel could refuse */
+		bpf_program__set_autoload(t->skel->progs.st_prof_sample, false);
+		bpf_program__set_autoload(t->skel->progs.st_prof_switch, false);
+		bpf_program__set_autoload(t->skel->progs.st_prof_wakeup, false);
+		bpf_map__set_max_entries(t->skel->maps.prof_stacks, 1);
+		bpf_map__set_max_entries(t->skel->maps.prof_counts, 1);
+	}
 	phase(o->verbose, "open");
 	if (probe_tracepoints(t, btf_path, err, errlen))
 		goto fail;
@@ -498,6 +620,8 @@ retry:
 		set_err(err, errlen, "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	if (t->profile_hz && attach_profile(t, err, errlen))
+		goto fail;
 	phase(o->verbose, "attach");
 	note_attach(t);
 	if (o->verbose) {
@@ -535,6 +659,11 @@ fail:
 /* Everything tracer_start loaded, mapped or allocated; t stays. */
 static void unload(struct tracer *t)
 {
+	for (unsigned i = 0; i < t->n_prof_links; i++)
+		bpf_link__destroy(t->prof_links[i]);
+	free(t->prof_links);
+	t->prof_links = NULL;
+	t->n_prof_links = 0;
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
 	if (t->procs)

@@ -20,7 +20,8 @@ struct tracer_opts {
 	unsigned max_procs;	  /* process slots, 1..ST_MAX_PROCS */
 	const char *const *comms; /* -c: trace processes exec'ing these names */
 	unsigned n_comms;
-	int verbose; /* libbpf debug output */
+	int verbose;	     /* libbpf debug output */
+	unsigned profile_hz; /* --profile: samples a second per CPU; 0 off (nothing attached) */
 };
 
 /* Called from tracer_poll() for each process event. */
@@ -91,5 +92,15 @@ int tracer_read_lost(struct tracer *t, struct lost_counts *l);
 void tracer_release_slot(struct tracer *t, uint32_t slot);
 /* The same for several slots at once: one pass over each keyed map. */
 void tracer_release_slots(struct tracer *t, const uint32_t *slots, size_t n);
+
+/* --profile: calls fn for every (process, user stack, kernel stack, on/off
+ * CPU) count, cumulative (samples; off-CPU nanoseconds), with the stacks'
+ * addresses innermost first (n 0 when the stack id is < 0 or gone). */
+typedef void (*tracer_prof_fn)(void *ctx, const struct st_prof_key *k, uint64_t value,
+			       const uint64_t *ustack, unsigned nu, const uint64_t *kstack,
+			       unsigned nk);
+int tracer_read_prof(struct tracer *t, tracer_prof_fn fn, void *ctx);
+/* 1 when the profiler is attached */
+int tracer_profiling(const struct tracer *t);
 
 #endif
