@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 #include <sys/types.h>
+#include "diff.h"
+#include "whatif.h"
 
 #define CLI_MAX_PIDS	   256
 #define CLI_MAX_THRESHOLDS 32
@@ -48,6 +50,10 @@ struct cli_options {
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
 	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	/* --what-if and --threshold as parsed (once, here): whatif_set is
+	 * valid when whatif is not NULL; diff holds every --threshold given */
+	struct whatif whatif_set;
+	struct diff_options diff;
 };
 
 /* --services grouping; the values are services.h's enum services_by */

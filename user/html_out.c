@@ -354,12 +354,12 @@ static void col_add(struct col *c, const struct proc_view *p, double span, int q
 	}
 	if (q_is_wait ? p->wait_hist_known : 1)
 		hist_add(&c->q, q_is_wait ? &p->wait_hist : &p->svc_hist);
-	if (p->has_forecast && isfinite(p->fc_horizon_s)) {
+	if (p->has_forecast && isfinite(p->fc.horizon_s)) {
 		c->has_fc = 1;
-		wavg_add(&c->fc_mid, p->fc_arrival_rate, span);
-		wavg_add(&c->fc_lo, p->fc_arrival_lo, span);
-		wavg_add(&c->fc_hi, p->fc_arrival_hi, span);
-		wavg_add(&c->fc_h, p->fc_horizon_s, span);
+		wavg_add(&c->fc_mid, p->fc.arrival_rate, span);
+		wavg_add(&c->fc_lo, p->fc.arrival_lo, span);
+		wavg_add(&c->fc_hi, p->fc.arrival_hi, span);
+		wavg_add(&c->fc_h, p->fc.horizon_s, span);
 	}
 }
 

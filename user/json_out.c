@@ -230,13 +230,13 @@ queue:
 	jw_key(w, "forecast");
 	if (p->has_forecast) {
 		jw_obj_begin(w);
-		jw_knum(w, "horizon_s", p->fc_horizon_s);
-		jw_knum(w, "arrival_rate", p->fc_arrival_rate);
-		jw_knum(w, "rho", p->fc_rho);
-		jw_knum(w, "response_s", p->fc_response_s);
-		jw_knum(w, "saturation_eta_s", p->fc_saturation_eta_s);
-		jw_knum(w, "arrival_rate_lo", p->fc_arrival_lo);
-		jw_knum(w, "arrival_rate_hi", p->fc_arrival_hi);
+		jw_knum(w, "horizon_s", p->fc.horizon_s);
+		jw_knum(w, "arrival_rate", p->fc.arrival_rate);
+		jw_knum(w, "rho", p->fc.rho);
+		jw_knum(w, "response_s", p->fc.response_s);
+		jw_knum(w, "saturation_eta_s", p->fc.saturation_eta_s);
+		jw_knum(w, "arrival_rate_lo", p->fc.arrival_lo);
+		jw_knum(w, "arrival_rate_hi", p->fc.arrival_hi);
 		jw_kstr(w, "model", "linear trend of λ; ρ and W by M/M/c");
 		jw_obj_end(w);
 	} else {
@@ -247,13 +247,13 @@ queue:
 		jw_key(w, "what_if");
 		jw_obj_begin(w);
 		jw_kstr(w, "model", "M/M/c");
-		jw_knum(w, "arrival_rate", p->wi_arrival_rate);
-		jw_knum(w, "service_time_s", p->wi_service_time_s);
-		jw_ku64(w, "servers", p->wi_servers);
-		jw_knum(w, "rho", p->wi_rho);
-		jw_knum(w, "response_s", p->wi_response_s);
-		jw_knum(w, "response_p99_s", p->wi_response_p99_s);
-		jw_knum(w, "gg_response_s", p->wi_gg_response_s);
+		jw_knum(w, "arrival_rate", p->wi.arrival_rate);
+		jw_knum(w, "service_time_s", p->wi.service_time_s);
+		jw_ku64(w, "servers", p->wi.servers);
+		jw_knum(w, "rho", p->wi.rho);
+		jw_knum(w, "response_s", p->wi.response_s);
+		jw_knum(w, "response_p99_s", p->wi.response_p99_s);
+		jw_knum(w, "gg_response_s", p->wi.gg_response_s);
 		jw_obj_end(w);
 	}
 

@@ -732,12 +732,9 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	if (o->threads || o->connections)
 		s.views = views_new();
 	if (s.col) {
-		struct whatif w;
-		char why[128];
-
 		collector_set_forecast(s.col, o->horizon_s, o->fc_window);
-		if (o->whatif && !whatif_parse(o->whatif, &w, why, sizeof(why)))
-			collector_set_whatif(s.col, &w);
+		if (o->whatif)
+			collector_set_whatif(s.col, &o->whatif_set);
 	}
 	if (!s.col || !s.busy || !s.rows || !s.edges) {
 		ret = fail("out of memory");
@@ -901,13 +898,8 @@ int main(int argc, char **argv)
 		return out_finish(stdout, "the report", stderr,
 				  report_main(o.files[0], o.json, o.html));
 	case CMD_DIFF: {
-		struct diff_options d;
-		char why[160];
+		struct diff_options d = o.diff; /* --threshold, parsed by cli_parse */
 
-		diff_options_init(&d);
-		for (unsigned i = 0; i < o.n_thresholds; i++)
-			if (diff_parse_threshold(&d, o.thresholds[i], why, sizeof(why)))
-				return fail("--threshold: %s", why) + 1; /* checked in cli_parse */
 		d.json = o.json;
 		d.all_rows = o.all_rows;
 		return out_finish(stdout, "the comparison", stderr,

@@ -454,19 +454,19 @@ static double proc_value(enum proc_metric m, const struct proc_view *p, double s
 	case PM_Q_WAIT_TIMED:
 		return p->wait_timed_s;
 	case PM_FC_HORIZON:
-		return fc ? p->fc_horizon_s : NAN;
+		return fc ? p->fc.horizon_s : NAN;
 	case PM_FC_LAMBDA:
-		return fc ? p->fc_arrival_rate : NAN;
+		return fc ? p->fc.arrival_rate : NAN;
 	case PM_FC_LAMBDA_LO:
-		return fc ? p->fc_arrival_lo : NAN;
+		return fc ? p->fc.arrival_lo : NAN;
 	case PM_FC_LAMBDA_HI:
-		return fc ? p->fc_arrival_hi : NAN;
+		return fc ? p->fc.arrival_hi : NAN;
 	case PM_FC_RHO:
-		return fc ? p->fc_rho : NAN;
+		return fc ? p->fc.rho : NAN;
 	case PM_FC_W:
-		return fc ? p->fc_response_s : NAN;
+		return fc ? p->fc.response_s : NAN;
 	case PM_FC_ETA:
-		return fc ? p->fc_saturation_eta_s : NAN;
+		return fc ? p->fc.saturation_eta_s : NAN;
 	case PM_STAGE:
 		return p->stage ? p->stage : NAN;
 	case PM_BOTTLENECK:

@@ -279,22 +279,22 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 	w_queue(b, &p->queue);
 
 	w_i32(b, p->has_forecast);
-	w_f64(b, p->fc_horizon_s);
-	w_f64(b, p->fc_arrival_rate);
-	w_f64(b, p->fc_rho);
-	w_f64(b, p->fc_response_s);
-	w_f64(b, p->fc_saturation_eta_s);
-	w_f64(b, p->fc_arrival_lo);
-	w_f64(b, p->fc_arrival_hi);
+	w_f64(b, p->fc.horizon_s);
+	w_f64(b, p->fc.arrival_rate);
+	w_f64(b, p->fc.rho);
+	w_f64(b, p->fc.response_s);
+	w_f64(b, p->fc.saturation_eta_s);
+	w_f64(b, p->fc.arrival_lo);
+	w_f64(b, p->fc.arrival_hi);
 
 	w_i32(b, p->has_whatif);
-	w_f64(b, p->wi_arrival_rate);
-	w_f64(b, p->wi_service_time_s);
-	w_f64(b, p->wi_rho);
-	w_f64(b, p->wi_response_s);
-	w_f64(b, p->wi_response_p99_s);
-	w_f64(b, p->wi_gg_response_s);
-	w_u32(b, p->wi_servers);
+	w_f64(b, p->wi.arrival_rate);
+	w_f64(b, p->wi.service_time_s);
+	w_f64(b, p->wi.rho);
+	w_f64(b, p->wi.response_s);
+	w_f64(b, p->wi.response_p99_s);
+	w_f64(b, p->wi.gg_response_s);
+	w_u32(b, p->wi.servers);
 
 	w_u32(b, p->stage);
 	w_i32(b, p->bottleneck);
@@ -662,22 +662,22 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 	r_queue(&r, &p->queue);
 
 	p->has_forecast = r_i32(&r);
-	p->fc_horizon_s = r_f64(&r);
-	p->fc_arrival_rate = r_f64(&r);
-	p->fc_rho = r_f64(&r);
-	p->fc_response_s = r_f64(&r);
-	p->fc_saturation_eta_s = r_f64(&r);
-	p->fc_arrival_lo = r_f64(&r);
-	p->fc_arrival_hi = r_f64(&r);
+	p->fc.horizon_s = r_f64(&r);
+	p->fc.arrival_rate = r_f64(&r);
+	p->fc.rho = r_f64(&r);
+	p->fc.response_s = r_f64(&r);
+	p->fc.saturation_eta_s = r_f64(&r);
+	p->fc.arrival_lo = r_f64(&r);
+	p->fc.arrival_hi = r_f64(&r);
 
 	p->has_whatif = r_i32(&r);
-	p->wi_arrival_rate = r_f64(&r);
-	p->wi_service_time_s = r_f64(&r);
-	p->wi_rho = r_f64(&r);
-	p->wi_response_s = r_f64(&r);
-	p->wi_response_p99_s = r_f64(&r);
-	p->wi_gg_response_s = r_f64(&r);
-	p->wi_servers = r_u32(&r);
+	p->wi.arrival_rate = r_f64(&r);
+	p->wi.service_time_s = r_f64(&r);
+	p->wi.rho = r_f64(&r);
+	p->wi.response_s = r_f64(&r);
+	p->wi.response_p99_s = r_f64(&r);
+	p->wi.gg_response_s = r_f64(&r);
+	p->wi.servers = r_u32(&r);
 
 	p->stage = r_u32(&r);
 	p->bottleneck = r_i32(&r);

@@ -153,16 +153,16 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 
-		if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
+		if (p->has_forecast && isfinite(p->fc.saturation_eta_s))
 			fprintf(f,
 				"forecast %u %s: at the current growth saturates in %.0f s (λ "
 				"%.0f/s in %.0f s)\n",
-				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s,
-				p->fc_arrival_rate, p->fc_horizon_s);
+				p->pid, safe(p->comm, cb), p->fc.saturation_eta_s,
+				p->fc.arrival_rate, p->fc.horizon_s);
 		if (p->has_whatif)
 			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
-				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi_rho,
-				p->wi_response_s * 1e3, p->wi_response_p99_s * 1e3);
+				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi.rho,
+				p->wi.response_s * 1e3, p->wi.response_p99_s * 1e3);
 	}
 	if (s->pipeline.n_stages) {
 		fprintf(f, "pipeline: %u stages, end-to-end W", s->pipeline.n_stages);

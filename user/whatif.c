@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "queue_model.h"
 #include "whatif.h"
 
 #define VALUE_SHOWN 32 /* characters of an offending value quoted in an error */
@@ -245,4 +246,20 @@ int whatif_format(const struct whatif *w, char *buf, size_t len)
 	sep1 = load[0] && (service[0] || servers[0]) ? "," : "";
 	sep2 = service[0] && servers[0] ? "," : "";
 	return snprintf(buf, len, "%s%s%s%s%s", load, sep1, service, sep2, servers);
+}
+
+void whatif_eval(const struct whatif *w, double lambda, double s, unsigned c, double ca2,
+		 double cs2, struct whatif_figures *out)
+{
+	double lam2, s2;
+	unsigned c2;
+
+	whatif_apply(w, lambda, s, c, &lam2, &s2, &c2);
+	out->arrival_rate = lam2;
+	out->service_time_s = s2;
+	out->servers = c2;
+	out->rho = queue_model_rho(lam2, s2, c2);
+	out->response_s = queue_model_mmc_response(lam2, s2, c2);
+	out->response_p99_s = queue_model_mmc_response_p99(lam2, s2, c2);
+	out->gg_response_s = queue_model_gg1_response(lam2, s2, ca2, cs2, c2);
 }
