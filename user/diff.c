@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 #include "diff.h"
+#include "stats.h"
 #include "wavg.h"
 #include "json_writer.h"
 #include "model.h"
@@ -30,11 +31,8 @@
 
 /* per-interval rank tests need this many values a side to reach p < 0.001 */
 #define MIN_INTERVALS 7
-/* exact Mann-Whitney distribution up to this many values a side (no ties) */
-#define EXACT_MWU_MAX	  30
 #define MIN_HIST_SAMPLES  30
 #define MIN_P99_CALLS	  100
-#define EXACT_BINOM_MAX_N 5000
 #define TOP_SYSCALLS	  3 /* syscall rows the table shows without --all */
 
 static const char *const metric_names[DIFF__MAX] = {
@@ -181,202 +179,6 @@ int diff_parse_threshold(struct diff_options *o, const char *spec, char *err, si
 	}
 	o->th[m].enabled = 1;
 	return 0;
-}
-
-/* ---- statistics ------------------------------------------------------------ */
-
-/* P(Z > z) for a standard normal Z */
-static double norm_sf(double z)
-{
-	return 0.5 * erfc(z / M_SQRT2);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct tagged {
-	double v;
-	int from_b;
-};
-
-static int cmp_tagged(const void *a, const void *b)
-{
-	return cmp_double(&((const struct tagged *)a)->v, &((const struct tagged *)b)->v);
-}
-
-/*
- * P(U >= u) where U counts the pairs in which one of @nb values beats one of
- * @na, all orderings equally likely: c(i, j, u), the orderings of i a's and
- * j b's with u such pairs, is c(i, j-1, u-i) (largest value a b, beating all
- * i a's) + c(i-1, j, u).
- */
-static double mwu_exact_sf(unsigned na, unsigned nb, double u)
-{
-	unsigned umax = na * nb, w = umax + 1;
-	double *c = calloc((size_t)(na + 1) * (nb + 1) * w, sizeof(double)), tot = 0, tail = 0;
-
-	if (!c)
-		return NAN;
-#define C(i, j, k) c[((size_t)(i) * (nb + 1) + (j)) * w + (k)]
-	for (unsigned i = 0; i <= na; i++)
-		for (unsigned j = 0; j <= nb; j++) {
-			if (!i || !j) {
-				C(i, j, 0) = 1;
-				continue;
-			}
-			for (unsigned k = 0; k <= i * j; k++)
-				C(i, j, k) = (k >= i ? C(i, j - 1, k - i) : 0) + C(i - 1, j, k);
-		}
-	for (unsigned k = 0; k <= umax; k++) {
-		tot += C(na, nb, k);
-		if (k >= u - 1e-9)
-			tail += C(na, nb, k);
-	}
-#undef C
-	free(c);
-	return tail / tot;
-}
-
-/*
- * One-sided Mann-Whitney U: p-value of "b tends to be larger than a" (dir
- * +1) or smaller (dir -1): exact for small samples without ties, else the
- * normal approximation with tie and continuity corrections. NaN if a side
- * is empty.
- */
-static double mwu_samples(const double *a, unsigned na, const double *b, unsigned nb, int dir)
-{
-	struct tagged *t;
-	unsigned n = na + nb;
-	double rank_b = 0, ties = 0, u, mean, var;
-
-	if (!na || !nb)
-		return NAN;
-	t = malloc(n * sizeof(*t));
-	if (!t)
-		return NAN;
-	for (unsigned i = 0; i < na; i++)
-		t[i] = (struct tagged){a[i], 0};
-	for (unsigned i = 0; i < nb; i++)
-		t[na + i] = (struct tagged){b[i], 1};
-	qsort(t, n, sizeof(*t), cmp_tagged);
-	for (unsigned i = 0; i < n;) {
-		unsigned j = i;
-		double r;
-
-		while (j < n && t[j].v == t[i].v)
-			j++;
-		r = (i + 1 + j) / 2.0; /* average rank of the tie group */
-		for (unsigned k = i; k < j; k++)
-			if (t[k].from_b)
-				rank_b += r;
-		ties += pow(j - i, 3) - (j - i);
-		i = j;
-	}
-	free(t);
-	u = rank_b - nb * (nb + 1) / 2.0;
-	mean = (double)na * nb / 2.0;
-	if (ties == 0 && na <= EXACT_MWU_MAX && nb <= EXACT_MWU_MAX)
-		return mwu_exact_sf(na, nb, dir > 0 ? u : (double)na * nb - u);
-	var = (double)na * nb / 12.0 * ((n + 1) - ties / ((double)n * (n - 1)));
-	if (!(var > 0))
-		return 0.5;
-	return norm_sf((dir * (u - mean) - 0.5) / sqrt(var));
-}
-
-/* The same over two log2 histograms: samples in one bucket are ties. */
-static double mwu_hist(const struct hist *a, const struct hist *b, int dir)
-{
-	double na = (double)hist_count(a), nb = (double)hist_count(b), n = na + nb;
-	double below_a = 0, u = 0, ties = 0, mean, var;
-
-	if (na == 0 || nb == 0)
-		return NAN;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-		double ca = (double)a->b[i], cb = (double)b->b[i], t = ca + cb;
-
-		u += cb * (below_a + 0.5 * ca);
-		below_a += ca;
-		ties += t * t * t - t;
-	}
-	mean = na * nb / 2.0;
-	var = na * nb / 12.0 * ((n + 1) - ties / (n * (n - 1)));
-	if (!(var > 0))
-		return 0.5;
-	return norm_sf((dir * (u - mean) - 0.5) / sqrt(var));
-}
-
-/* P(X >= k), X ~ Binomial(n, p) */
-static double binom_sf(double k, double n, double p)
-{
-	double s = 0, mu, sd;
-
-	if (k <= 0)
-		return 1;
-	if (k > n)
-		return 0;
-	if (p <= 0)
-		return 0;
-	if (p >= 1)
-		return 1;
-	if (n <= EXACT_BINOM_MAX_N) {
-		double lp = log(p), lq = log1p(-p), lgn = lgamma(n + 1);
-
-		for (double i = k; i <= n; i++)
-			s += exp(lgn - lgamma(i + 1) - lgamma(n - i + 1) + i * lp + (n - i) * lq);
-		return fmin(s, 1);
-	}
-	mu = n * p;
-	sd = sqrt(n * p * (1 - p));
-	return norm_sf((k - 0.5 - mu) / sd);
-}
-
-/*
- * Counts k_a over exposure e_a and k_b over e_b: p-value of "b's rate is
- * higher" (dir +1) or lower (dir -1), conditional on the total.
- */
-static double rate_test(double k_a, double e_a, double k_b, double e_b, int dir)
-{
-	double n = k_a + k_b, p;
-
-	if (!(e_a > 0) || !(e_b > 0) || !isfinite(n))
-		return NAN;
-	p = e_b / (e_a + e_b);
-	if (dir > 0)
-		return binom_sf(k_b, n, p);
-	/* P(X <= k_b) = P(n - X >= n - k_b), n - X ~ Binomial(n, 1 - p) */
-	return binom_sf(n - k_b, n, 1 - p);
-}
-
-/*
- * p99 beyond bucket resolution: base's p99 lies somewhere in its bucket k, so
- * only calls from bucket k+2 up are surely slower than it by 2x or more. The
- * fraction of calls there, base against new, by a one-sided two-proportion
- * test: a p99 that moved within its bucket, or to the next, cannot pass it.
- */
-static double tail_test(const struct hist *a, const struct hist *b, double q_ns)
-{
-	double na = (double)hist_count(a), nb = (double)hist_count(b), ta = 0, tb = 0, p, se;
-	unsigned k = 0;
-
-	if (na == 0 || nb == 0 || !isfinite(q_ns))
-		return NAN;
-	while (k + 1 < HIST_BUCKETS && hist_bucket_hi_ns(k) <= q_ns)
-		k++;
-	for (unsigned i = k + 2; i < HIST_BUCKETS; i++) {
-		ta += (double)a->b[i];
-		tb += (double)b->b[i];
-	}
-	p = (ta + tb) / (na + nb);
-	if (p <= 0)
-		return 1;
-	se = sqrt(p * (1 - p) * (1 / na + 1 / nb));
-	if (!(se > 0))
-		return tb / nb > ta / na ? 0 : 1;
-	return norm_sf((tb / nb - ta / na) / se);
 }
 
 /* ---- loading --------------------------------------------------------------- */
@@ -1013,7 +815,7 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		r->new_v = r->jn = wavg_get(&n->w);
 		if (b->iw.n >= MIN_INTERVALS && n->iw.n >= MIN_INTERVALS) {
 			r->test = "mann-whitney over intervals";
-			r->p = mwu_samples(b->iw.v, b->iw.n, n->iw.v, n->iw.n, UP(r));
+			r->p = stats_mwu_samples(b->iw.v, b->iw.n, n->iw.v, n->iw.n, UP(r));
 		} else {
 			r->untested = 1;
 			r->test = "none (too few intervals)";
@@ -1034,13 +836,13 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 			r->test = enough(&b->is, &n->is)
 					  ? "mann-whitney over per-op histograms and over intervals"
 					  : "mann-whitney over per-op histograms";
-			r->p = mwu_hist(&b->svc, &n->svc, UP(r));
+			r->p = stats_mwu_hist(&b->svc, &n->svc, UP(r));
 			if (enough(&b->is, &n->is))
 				r->p = both(r->p,
-					    mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r)));
+					    stats_mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r)));
 		} else if (b->is.n >= MIN_INTERVALS && n->is.n >= MIN_INTERVALS) {
 			r->test = "mann-whitney over intervals";
-			r->p = mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r));
+			r->p = stats_mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r));
 		} else {
 			r->untested = 1;
 			r->test = "none (too few intervals)";
@@ -1057,7 +859,7 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		r->new_v = r->jn = wavg_get(&n->wq);
 		if (b->iwq.n >= MIN_INTERVALS && n->iwq.n >= MIN_INTERVALS) {
 			r->test = "mann-whitney over intervals";
-			r->p = mwu_samples(b->iwq.v, b->iwq.n, n->iwq.v, n->iwq.n, UP(r));
+			r->p = stats_mwu_samples(b->iwq.v, b->iwq.n, n->iwq.v, n->iwq.n, UP(r));
 		} else {
 			r->untested = 1;
 			r->test = "none (too few intervals)";
@@ -1074,10 +876,10 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		r->new_v = r->jn = n->x;
 		if (b->ix.n >= MIN_INTERVALS && n->ix.n >= MIN_INTERVALS) {
 			r->test = "mann-whitney over intervals";
-			r->p = mwu_samples(b->ix.v, b->ix.n, n->ix.v, n->ix.n, UP(r));
+			r->p = stats_mwu_samples(b->ix.v, b->ix.n, n->ix.v, n->ix.n, UP(r));
 		} else {
 			r->test = "binomial on op counts";
-			r->p = rate_test(b->ops, b->ops / fmax(b->x, 1e-300), n->ops,
+			r->p = stats_rate_test(b->ops, b->ops / fmax(b->x, 1e-300), n->ops,
 					 n->ops / fmax(n->x, 1e-300), UP(r));
 			if (!isfinite(r->p))
 				r->untested = 1;
@@ -1110,12 +912,12 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		r->jn = cn > 0 ? (double)n->errors / cn : NAN;
 		r->abs_scale = cb;
 		r->test = "binomial on error counts per call";
-		r->p = rate_test((double)b->errors, cb, (double)n->errors, cn, UP(r));
+		r->p = stats_rate_test((double)b->errors, cb, (double)n->errors, cn, UP(r));
 		if (enough(&b->ierr, &n->ierr)) {
 			/* counts vary more between runs than a binomial says: intervals too */
 			r->test = "binomial on error counts and mann-whitney over intervals";
 			r->p = both(r->p,
-				    mwu_samples(b->ierr.v, b->ierr.n, n->ierr.v, n->ierr.n, UP(r)));
+				    stats_mwu_samples(b->ierr.v, b->ierr.n, n->ierr.v, n->ierr.n, UP(r)));
 		}
 		judge(r, o);
 	}
@@ -1161,11 +963,11 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 			r->jn = cn > 0 ? en / cn : NAN;
 			r->abs_scale = cb;
 			r->test = "binomial on error counts per call";
-			r->p = rate_test(eb, cb, en, cn, UP(r));
+			r->p = stats_rate_test(eb, cb, en, cn, UP(r));
 			if (sb && sn && enough(&sb->ierr, &sn->ierr)) {
 				r->test =
 					"binomial on error counts and mann-whitney over intervals";
-				r->p = both(r->p, mwu_samples(sb->ierr.v, sb->ierr.n, sn->ierr.v,
+				r->p = both(r->p, stats_mwu_samples(sb->ierr.v, sb->ierr.n, sn->ierr.v,
 							      sn->ierr.n, UP(r)));
 			}
 			judge(r, o);
@@ -1210,13 +1012,13 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 			r->new_v = r->jn = qn / 1e9;
 			if (sb->count >= MIN_P99_CALLS && sn->count >= MIN_P99_CALLS) {
 				r->test = "tail beyond base p99 bucket";
-				r->p = tail_test(&sb->hist, &sn->hist, qb);
+				r->p = stats_tail_test(&sb->hist, &sn->hist, qb);
 				if (enough(&sb->ip99, &sn->ip99)) {
 					r->test =
 						"tail beyond base p99 bucket and mann-whitney over "
 						"interval p99s";
 					r->p = both(r->p,
-						    mwu_samples(sb->ip99.v, sb->ip99.n, sn->ip99.v,
+						    stats_mwu_samples(sb->ip99.v, sb->ip99.n, sn->ip99.v,
 								sn->ip99.n, UP(r)));
 				}
 				judge(r, o);
