@@ -30,10 +30,10 @@
 #include "recording.h"
 
 /* per-interval rank tests need this many values a side to reach p < 0.001 */
-#define MIN_INTERVALS 7
-#define MIN_HIST_SAMPLES  30
-#define MIN_P99_CALLS	  100
-#define TOP_SYSCALLS	  3 /* syscall rows the table shows without --all */
+#define MIN_INTERVALS	 7
+#define MIN_HIST_SAMPLES 30
+#define MIN_P99_CALLS	 100
+#define TOP_SYSCALLS	 3 /* syscall rows the table shows without --all */
 
 static const char *const metric_names[DIFF__MAX] = {
 	[DIFF_RESPONSE] = "response", [DIFF_SERVICE] = "service",
@@ -838,8 +838,8 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 					  : "mann-whitney over per-op histograms";
 			r->p = stats_mwu_hist(&b->svc, &n->svc, UP(r));
 			if (enough(&b->is, &n->is))
-				r->p = both(r->p,
-					    stats_mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r)));
+				r->p = both(r->p, stats_mwu_samples(b->is.v, b->is.n, n->is.v,
+								    n->is.n, UP(r)));
 		} else if (b->is.n >= MIN_INTERVALS && n->is.n >= MIN_INTERVALS) {
 			r->test = "mann-whitney over intervals";
 			r->p = stats_mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r));
@@ -880,7 +880,7 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		} else {
 			r->test = "binomial on op counts";
 			r->p = stats_rate_test(b->ops, b->ops / fmax(b->x, 1e-300), n->ops,
-					 n->ops / fmax(n->x, 1e-300), UP(r));
+					       n->ops / fmax(n->x, 1e-300), UP(r));
 			if (!isfinite(r->p))
 				r->untested = 1;
 		}
@@ -916,8 +916,8 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		if (enough(&b->ierr, &n->ierr)) {
 			/* counts vary more between runs than a binomial says: intervals too */
 			r->test = "binomial on error counts and mann-whitney over intervals";
-			r->p = both(r->p,
-				    stats_mwu_samples(b->ierr.v, b->ierr.n, n->ierr.v, n->ierr.n, UP(r)));
+			r->p = both(r->p, stats_mwu_samples(b->ierr.v, b->ierr.n, n->ierr.v,
+							    n->ierr.n, UP(r)));
 		}
 		judge(r, o);
 	}
@@ -967,8 +967,8 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 			if (sb && sn && enough(&sb->ierr, &sn->ierr)) {
 				r->test =
 					"binomial on error counts and mann-whitney over intervals";
-				r->p = both(r->p, stats_mwu_samples(sb->ierr.v, sb->ierr.n, sn->ierr.v,
-							      sn->ierr.n, UP(r)));
+				r->p = both(r->p, stats_mwu_samples(sb->ierr.v, sb->ierr.n,
+								    sn->ierr.v, sn->ierr.n, UP(r)));
 			}
 			judge(r, o);
 			/* name the errno that grew most */
@@ -1017,9 +1017,9 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 					r->test =
 						"tail beyond base p99 bucket and mann-whitney over "
 						"interval p99s";
-					r->p = both(r->p,
-						    stats_mwu_samples(sb->ip99.v, sb->ip99.n, sn->ip99.v,
-								sn->ip99.n, UP(r)));
+					r->p = both(r->p, stats_mwu_samples(sb->ip99.v, sb->ip99.n,
+									    sn->ip99.v, sn->ip99.n,
+									    UP(r)));
 				}
 				judge(r, o);
 			} else {

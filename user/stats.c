@@ -206,4 +206,3 @@ double stats_tail_test(const struct hist *a, const struct hist *b, double q_ns)
 		return tb / nb > ta / na ? 0 : 1;
 	return stats_norm_sf((tb / nb - ta / na) / se);
 }
-
