@@ -10,7 +10,9 @@
  *   - report --html        tests/data/golden.html
  *   - Prometheus text      tests/data/golden.prom (summary as the totals,
  *                          last interval as the latest; no self figures)
- *   - the recording read and written again: byte for byte the input file.
+ *   - the recording read and written again: byte for byte the input file;
+ *   - diff against tests/data/golden-new.rec (the same workload run again):
+ *     the table (golden.diff) and --all --json (golden.diff.json).
  * The expected files are the outputs of the code before the figure table
  * (commit "golden guard"): they say nothing of whether a figure is right,
  * only that a restructuring changed no byte. A change that means to change
@@ -28,6 +30,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "diff.h"
 #include "model.h"
 #include "prom_out.h"
 #include "recording.h"
@@ -222,13 +225,38 @@ static void test_rewrite(void **state)
 	free(b);
 }
 
+static void test_diff(void **state)
+{
+	static const char *const expected[] = {"golden.diff", "golden.diff.json"};
+
+	(void)state;
+	for (int json = 0; json <= 1; json++) {
+		struct diff_options o;
+		char *buf;
+		size_t len;
+
+		diff_options_init(&o);
+		o.json = o.all_rows = json;
+		o.out = open_memstream(&buf, &len);
+		o.err = fopen("/dev/null", "w");
+		assert_non_null(o.out);
+		assert_non_null(o.err);
+		/* no regression beyond the default thresholds: exit 0 */
+		assert_int_equal(diff_main(GOLDEN, DATA "golden-new.rec", &o), 0);
+		fclose(o.out);
+		fclose(o.err);
+		assert_true(len > 1000);
+		expect_file(expected[json], buf, len);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report),
-		cmocka_unit_test(test_report_html),
-		cmocka_unit_test(test_prometheus),
-		cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_report),	   cmocka_unit_test(test_report_html),
+		cmocka_unit_test(test_prometheus), cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
