@@ -796,6 +796,123 @@ static int enough(const struct samples *a, const struct samples *b)
 /* the direction the judged value moved, for a one-sided test that way */
 #define UP(r) ((r)->jn >= (r)->jb ? 1 : -1)
 
+static double ent_w(const struct entity *e)
+{
+	return wavg_get(&e->w);
+}
+
+static double ent_s(const struct entity *e)
+{
+	return wavg_get(&e->s);
+}
+
+static double ent_wq(const struct entity *e)
+{
+	return wavg_get(&e->wq);
+}
+
+static double ent_x(const struct entity *e)
+{
+	return e->x;
+}
+
+/*
+ * The queue metrics of an entity with a queue on both sides: the whole-run
+ * value, its per-interval values (a Mann-Whitney test over intervals when
+ * both sides have enough), and, where there is one, a better test: the
+ * per-op histogram (service) or the op counts when intervals are too few
+ * (throughput).
+ */
+static const struct queue_metric {
+	enum diff_metric m;
+	const char *what, *key;
+	enum unit unit;
+	double (*value)(const struct entity *e);
+	size_t intervals; /* offset of its struct samples in struct entity */
+	int per_op_hist;  /* the service-time histograms first */
+	int op_counts;	  /* a binomial on op counts when intervals are too few */
+} queue_metrics[] = {
+	{DIFF_RESPONSE, "response time", "response_s", U_TIME, ent_w, offsetof(struct entity, iw),
+	 .per_op_hist = 0},
+	{DIFF_SERVICE, "service time", "service_time_s", U_TIME, ent_s, offsetof(struct entity, is),
+	 .per_op_hist = 1},
+	{DIFF_WAIT, "queue wait", "wait_s", U_TIME, ent_wq, offsetof(struct entity, iwq),
+	 .per_op_hist = 0},
+	{DIFF_THROUGHPUT, "throughput", "throughput", U_RATE, ent_x, offsetof(struct entity, ix),
+	 .op_counts = 1},
+};
+
+static const struct samples *intervals_of(const struct entity *e, const struct queue_metric *qm)
+{
+	return (const struct samples *)((const char *)e + qm->intervals);
+}
+
+static int queue_row(struct rows *rs, const struct entity *b, const struct entity *n,
+		     const struct queue_metric *qm, const struct diff_options *o)
+{
+	const struct samples *ib = intervals_of(b, qm), *in = intervals_of(n, qm);
+	struct row *r = row_new(rs, b, qm->m, qm->what, qm->key);
+
+	if (!r)
+		return -1;
+	r->unit = qm->unit;
+	r->core = 1;
+	r->base = r->jb = qm->value(b);
+	r->new_v = r->jn = qm->value(n);
+	if (qm->per_op_hist && hist_count(&b->svc) >= MIN_HIST_SAMPLES &&
+	    hist_count(&n->svc) >= MIN_HIST_SAMPLES) {
+		/* per-op samples are many but not independent: intervals must agree */
+		r->test = enough(ib, in) ? "mann-whitney over per-op histograms and over intervals"
+					 : "mann-whitney over per-op histograms";
+		r->p = stats_mwu_hist(&b->svc, &n->svc, UP(r));
+		if (enough(ib, in))
+			r->p = both(r->p, stats_mwu_samples(ib->v, ib->n, in->v, in->n, UP(r)));
+	} else if (enough(ib, in)) {
+		r->test = "mann-whitney over intervals";
+		r->p = stats_mwu_samples(ib->v, ib->n, in->v, in->n, UP(r));
+	} else if (qm->op_counts) {
+		r->test = "binomial on op counts";
+		r->p = stats_rate_test(b->ops, b->ops / fmax(b->x, 1e-300), n->ops,
+				       n->ops / fmax(n->x, 1e-300), UP(r));
+		if (!isfinite(r->p))
+			r->untested = 1;
+	} else {
+		r->untested = 1;
+		r->test = "none (too few intervals)";
+	}
+	judge(r, o);
+	return 0;
+}
+
+/*
+ * Errors per call (@eb of @cb calls against @en of @cn), shown as counts: a
+ * binomial on the counts, and the per-interval error rates too when both
+ * sides have enough (counts vary more between runs than a binomial says).
+ */
+static struct row *error_row(struct rows *rs, const struct entity *b, const char *what, double eb,
+			     double cb, double en, double cn, const struct samples *ib,
+			     const struct samples *in, const struct diff_options *o)
+{
+	struct row *r = row_new(rs, b, DIFF_ERRORS, what, "errors");
+
+	if (!r)
+		return NULL;
+	r->unit = U_COUNT;
+	r->base = eb;
+	r->new_v = en;
+	r->jb = cb > 0 ? eb / cb : NAN;
+	r->jn = cn > 0 ? en / cn : NAN;
+	r->abs_scale = cb;
+	r->test = "binomial on error counts per call";
+	r->p = stats_rate_test(eb, cb, en, cn, UP(r));
+	if (ib && in && enough(ib, in)) {
+		r->test = "binomial on error counts and mann-whitney over intervals";
+		r->p = both(r->p, stats_mwu_samples(ib->v, ib->n, in->v, in->n, UP(r)));
+	}
+	judge(r, o);
+	return r;
+}
+
 /* Per-entity rows: the queue metrics, CPU, errors, and the busy syscalls' p99. */
 static int entity_rows(struct rows *rs, const struct entity *b, const struct entity *n,
 		       const struct diff_options *o)
@@ -804,88 +921,9 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 	int both_q = b->has_queue && n->has_queue;
 	double cb = (double)b->calls, cn = (double)n->calls;
 
-	if (both_q) {
-		/* response */
-		r = row_new(rs, b, DIFF_RESPONSE, "response time", "response_s");
-		if (!r)
+	for (size_t i = 0; both_q && i < sizeof(queue_metrics) / sizeof(queue_metrics[0]); i++)
+		if (queue_row(rs, b, n, &queue_metrics[i], o))
 			return -1;
-		r->unit = U_TIME;
-		r->core = 1;
-		r->base = r->jb = wavg_get(&b->w);
-		r->new_v = r->jn = wavg_get(&n->w);
-		if (b->iw.n >= MIN_INTERVALS && n->iw.n >= MIN_INTERVALS) {
-			r->test = "mann-whitney over intervals";
-			r->p = stats_mwu_samples(b->iw.v, b->iw.n, n->iw.v, n->iw.n, UP(r));
-		} else {
-			r->untested = 1;
-			r->test = "none (too few intervals)";
-		}
-		judge(r, o);
-
-		/* service */
-		r = row_new(rs, b, DIFF_SERVICE, "service time", "service_time_s");
-		if (!r)
-			return -1;
-		r->unit = U_TIME;
-		r->core = 1;
-		r->base = r->jb = wavg_get(&b->s);
-		r->new_v = r->jn = wavg_get(&n->s);
-		if (hist_count(&b->svc) >= MIN_HIST_SAMPLES &&
-		    hist_count(&n->svc) >= MIN_HIST_SAMPLES) {
-			/* per-op samples are many but not independent: intervals must agree */
-			r->test = enough(&b->is, &n->is)
-					  ? "mann-whitney over per-op histograms and over intervals"
-					  : "mann-whitney over per-op histograms";
-			r->p = stats_mwu_hist(&b->svc, &n->svc, UP(r));
-			if (enough(&b->is, &n->is))
-				r->p = both(r->p, stats_mwu_samples(b->is.v, b->is.n, n->is.v,
-								    n->is.n, UP(r)));
-		} else if (b->is.n >= MIN_INTERVALS && n->is.n >= MIN_INTERVALS) {
-			r->test = "mann-whitney over intervals";
-			r->p = stats_mwu_samples(b->is.v, b->is.n, n->is.v, n->is.n, UP(r));
-		} else {
-			r->untested = 1;
-			r->test = "none (too few intervals)";
-		}
-		judge(r, o);
-
-		/* wait */
-		r = row_new(rs, b, DIFF_WAIT, "queue wait", "wait_s");
-		if (!r)
-			return -1;
-		r->unit = U_TIME;
-		r->core = 1;
-		r->base = r->jb = wavg_get(&b->wq);
-		r->new_v = r->jn = wavg_get(&n->wq);
-		if (b->iwq.n >= MIN_INTERVALS && n->iwq.n >= MIN_INTERVALS) {
-			r->test = "mann-whitney over intervals";
-			r->p = stats_mwu_samples(b->iwq.v, b->iwq.n, n->iwq.v, n->iwq.n, UP(r));
-		} else {
-			r->untested = 1;
-			r->test = "none (too few intervals)";
-		}
-		judge(r, o);
-
-		/* throughput */
-		r = row_new(rs, b, DIFF_THROUGHPUT, "throughput", "throughput");
-		if (!r)
-			return -1;
-		r->unit = U_RATE;
-		r->core = 1;
-		r->base = r->jb = b->x;
-		r->new_v = r->jn = n->x;
-		if (b->ix.n >= MIN_INTERVALS && n->ix.n >= MIN_INTERVALS) {
-			r->test = "mann-whitney over intervals";
-			r->p = stats_mwu_samples(b->ix.v, b->ix.n, n->ix.v, n->ix.n, UP(r));
-		} else {
-			r->test = "binomial on op counts";
-			r->p = stats_rate_test(b->ops, b->ops / fmax(b->x, 1e-300), n->ops,
-					       n->ops / fmax(n->x, 1e-300), UP(r));
-			if (!isfinite(r->p))
-				r->untested = 1;
-		}
-		judge(r, o);
-	}
 
 	/* cpu: per op where both have a queue, else the total */
 	r = row_new(rs, b, DIFF_CPU, both_q ? "CPU per op" : "CPU time", "cpu_s");
@@ -901,25 +939,11 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 
 	/* errors in all: per call of the process, shown as counts */
 	if (b->errors || n->errors) {
-		r = row_new(rs, b, DIFF_ERRORS, "syscall errors", "errors");
+		r = error_row(rs, b, "syscall errors", (double)b->errors, cb, (double)n->errors, cn,
+			      &b->ierr, &n->ierr, o);
 		if (!r)
 			return -1;
 		r->core = 1;
-		r->unit = U_COUNT;
-		r->base = (double)b->errors;
-		r->new_v = (double)n->errors;
-		r->jb = cb > 0 ? (double)b->errors / cb : NAN;
-		r->jn = cn > 0 ? (double)n->errors / cn : NAN;
-		r->abs_scale = cb;
-		r->test = "binomial on error counts per call";
-		r->p = stats_rate_test((double)b->errors, cb, (double)n->errors, cn, UP(r));
-		if (enough(&b->ierr, &n->ierr)) {
-			/* counts vary more between runs than a binomial says: intervals too */
-			r->test = "binomial on error counts and mann-whitney over intervals";
-			r->p = both(r->p, stats_mwu_samples(b->ierr.v, b->ierr.n, n->ierr.v,
-							    n->ierr.n, UP(r)));
-		}
-		judge(r, o);
 	}
 
 	/* per syscall: errors where there were any, p99 where both are busy */
@@ -952,25 +976,11 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 			double eb = sb ? (double)sb->errors : 0, en = sn ? (double)sn->errors : 0;
 
 			snprintf(what, sizeof(what), "errors: %s", name);
-			r = row_new(rs, b, DIFF_ERRORS, what, "errors");
+			r = error_row(rs, b, what, eb, cb, en, cn, sb ? &sb->ierr : NULL,
+				      sn ? &sn->ierr : NULL, o);
 			if (!r)
 				return -1;
 			snprintf(r->syscall, sizeof(r->syscall), "%s", name);
-			r->unit = U_COUNT;
-			r->base = eb;
-			r->new_v = en;
-			r->jb = cb > 0 ? eb / cb : NAN;
-			r->jn = cn > 0 ? en / cn : NAN;
-			r->abs_scale = cb;
-			r->test = "binomial on error counts per call";
-			r->p = stats_rate_test(eb, cb, en, cn, UP(r));
-			if (sb && sn && enough(&sb->ierr, &sn->ierr)) {
-				r->test =
-					"binomial on error counts and mann-whitney over intervals";
-				r->p = both(r->p, stats_mwu_samples(sb->ierr.v, sb->ierr.n,
-								    sn->ierr.v, sn->ierr.n, UP(r)));
-			}
-			judge(r, o);
 			/* name the errno that grew most */
 			if (sn) {
 				const struct errno_count *top = NULL;
