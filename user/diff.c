@@ -950,7 +950,7 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 	for (unsigned i = 0; i < b->n_sc + n->n_sc; i++) {
 		const struct sc_agg *sb = NULL, *sn = NULL;
 		const char *name;
-		char nbuf[24], what[48];
+		char nbuf[SYSCALL_LABEL_LEN], what[48];
 		uint32_t nr;
 
 		if (i < b->n_sc) {
@@ -967,11 +967,7 @@ static int entity_rows(struct rows *rs, const struct entity *b, const struct ent
 		for (unsigned j = 0; j < n->n_sc; j++)
 			if (n->sc[j].nr == nr)
 				sn = &n->sc[j];
-		name = syscall_name(nr);
-		if (!name) {
-			snprintf(nbuf, sizeof(nbuf), "syscall_%u", nr);
-			name = nbuf;
-		}
+		name = syscall_label(nr, nbuf, sizeof(nbuf));
 		if ((sb && sb->errors) || (sn && sn->errors)) {
 			double eb = sb ? (double)sb->errors : 0, en = sn ? (double)sn->errors : 0;
 
@@ -1059,13 +1055,9 @@ static void mark_shown(struct rows *rs, const struct side *bs, int *shown)
 			if (strcmp(ent->label, r->entity))
 				continue;
 			for (unsigned j = 0; j < ent->n_sc; j++) {
-				const char *nm = syscall_name(ent->sc[j].nr);
-				char nb[24];
+				char nb[SYSCALL_LABEL_LEN];
+				const char *nm = syscall_label(ent->sc[j].nr, nb, sizeof(nb));
 
-				if (!nm) {
-					snprintf(nb, sizeof(nb), "syscall_%u", ent->sc[j].nr);
-					nm = nb;
-				}
 				if (!strcmp(nm, r->syscall))
 					mine = r->m == DIFF_P99 ? ent->sc[j].count
 								: ent->sc[j].errors;

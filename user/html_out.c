@@ -1059,14 +1059,11 @@ static int cmp_sc(const void *a, const void *b)
 
 static void sc_label(FILE *f, const struct sc_ref *s)
 {
-	const char *name = syscall_name(s->r->nr);
+	char nb[SYSCALL_LABEL_LEN];
 
 	html_escape(f, s->p->comm, ST_COMM_LEN);
 	fprintf(f, "[%u] ", s->p->pid);
-	if (name)
-		fputs(name, f);
-	else
-		fprintf(f, "syscall_%u", s->r->nr);
+	fputs(syscall_label(s->r->nr, nb, sizeof(nb)), f);
 }
 
 static void section_syscalls(FILE *f, const struct snapshot *o)
@@ -1138,15 +1135,12 @@ static void section_syscalls(FILE *f, const struct snapshot *o)
 	for (unsigned i = 0; i < rows; i++) {
 		const struct syscall_row *r = all[i].r;
 		double mxns = r->max_known ? (double)r->max_ns : 0;
-		const char *name = syscall_name(r->nr);
+		char nb[SYSCALL_LABEL_LEN];
 
 		fputs("<tr><td class='l'>", f);
 		html_escape(f, all[i].p->comm, ST_COMM_LEN);
 		fprintf(f, " [%u]</td><td class='l'>", all[i].p->pid);
-		if (name)
-			fputs(name, f);
-		else
-			fprintf(f, "syscall_%u", r->nr);
+		fputs(syscall_label(r->nr, nb, sizeof(nb)), f);
 		fmt_ns(hist_quantile_ns(&r->hist, 0.5, mxns), b, sizeof(b));
 		fmt_ns(hist_quantile_ns(&r->hist, 0.99, mxns), b2, sizeof(b2));
 		fmt_ns(r->max_known && r->count ? (double)r->max_ns : NAN, b3, sizeof(b3));

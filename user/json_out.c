@@ -20,14 +20,9 @@ static double us(double ns)
 static void json_out_syscall(struct jw *w, const struct syscall_row *r)
 {
 	char buf[32];
-	const char *name = syscall_name(r->nr);
 
 	jw_obj_begin(w);
-	if (!name) {
-		snprintf(buf, sizeof(buf), "syscall_%u", r->nr);
-		name = buf;
-	}
-	jw_kstr(w, "name", name);
+	jw_kstr(w, "name", syscall_label(r->nr, buf, sizeof(buf)));
 	jw_ku64(w, "nr", r->nr);
 	jw_ku64(w, "count", r->count);
 	jw_ku64(w, "errors", r->errors);

@@ -244,15 +244,11 @@ static const struct proc_view *find_pid(const struct snapshot *s, uint32_t pid)
 	return NULL;
 }
 
-static void syscall_label(const struct syscall_row *r, char *buf, size_t len)
+static void syscall_label_pair(const struct syscall_row *r, char *buf, size_t len)
 {
-	char nbuf[32];
-	const char *name = syscall_name(r->nr);
+	char nbuf[SYSCALL_LABEL_LEN];
+	const char *name = syscall_label(r->nr, nbuf, sizeof(nbuf));
 
-	if (!name) {
-		snprintf(nbuf, sizeof(nbuf), "syscall_%u", r->nr);
-		name = nbuf;
-	}
 	buf[0] = 0;
 	label_append(buf, len, "syscall", name, strlen(name));
 }
@@ -340,7 +336,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->count);
 		}
 	}
@@ -350,7 +346,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->errors);
 		}
 	}
@@ -360,7 +356,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			for (unsigned e = 0; e < r->n_errnos; e++) {
 				const char *name = errno_name(r->errnos[e].err, eb, sizeof(eb));
 
@@ -378,7 +374,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 
 			if (!r->max_known)
 				continue;
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->max_ns / 1e9);
 		}
 	}
@@ -388,7 +384,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			snprintf(lab, sizeof(lab), "%s,%s", sel[j].labels, sc);
 			histogram(c, lab, &r->hist, (double)r->total_ns / 1e9);
 		}

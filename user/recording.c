@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "errbuf.h"
 #include "figures.h"
 #include "recording.h"
 #include "services.h"
@@ -904,19 +905,6 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 uint64_t recording_count(const struct recording *rec)
 {
 	return rec->count;
@@ -1063,7 +1051,7 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	struct stat st;
 
 	if (!rec) {
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	rec->writing = 1;
@@ -1071,18 +1059,19 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	/* O_NOFOLLOW: a root tool does not write through a planted symlink */
 	rec->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (rec->fd < 0) {
-		seterr(err, errlen, "%s",
-		       errno == ELOOP ? "is a symlink; refusing to follow it" : strerror(errno));
+		errbuf_set(err, errlen, "%s",
+			   errno == ELOOP ? "is a symlink; refusing to follow it"
+					  : strerror(errno));
 		free(rec);
 		return NULL;
 	}
 	if (fstat(rec->fd, &st) || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "not a regular file");
+		errbuf_set(err, errlen, "not a regular file");
 		goto fail;
 	}
 	/* an existing file keeps its mode through O_TRUNC */
 	if (fchmod(rec->fd, 0600)) {
-		seterr(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
 		goto fail;
 	}
 	memcpy(hdr, rec_magic, sizeof(rec_magic));
@@ -1092,13 +1081,13 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	hdr[11] = RECORDING_VERSION_MINOR >> 8;
 	put_le32(hdr + 12, (uint32_t)crc32(0L, hdr, 12));
 	if (write_all(rec->fd, hdr, sizeof(hdr))) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
 	rec->bytes = sizeof(hdr);
 	w_meta(&b, meta);
 	if (write_frame(rec, TAG_META, &b)) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		free(b.p);
 		goto fail;
 	}
@@ -1285,55 +1274,55 @@ struct recording *recording_open_stream(FILE *f, const char *name, struct record
 	const char *why;
 
 	if (!f) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	rec = calloc(1, sizeof(*rec));
 	if (!rec) {
 		fclose(f);
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	rec->f = f;
 	snprintf(rec->name, sizeof(rec->name), "%s", name ? name : "");
 	got = read_upto(f, hdr, sizeof(hdr));
 	if (got < sizeof(rec_magic) || memcmp(hdr, rec_magic, sizeof(rec_magic))) {
-		seterr(err, errlen, "not a streamtrace recording (no magic header)");
+		errbuf_set(err, errlen, "not a streamtrace recording (no magic header)");
 		goto fail;
 	}
 	if (got < sizeof(hdr)) {
-		seterr(err, errlen, "recording is cut short inside its header");
+		errbuf_set(err, errlen, "recording is cut short inside its header");
 		goto fail;
 	}
 	if (get_le32(hdr + 12) != (uint32_t)crc32(0L, hdr, 12)) {
-		seterr(err, errlen, "corrupt recording: the file header fails its checksum");
+		errbuf_set(err, errlen, "corrupt recording: the file header fails its checksum");
 		goto fail;
 	}
 	major = hdr[8] | (unsigned)hdr[9] << 8;
 	minor = hdr[10] | (unsigned)hdr[11] << 8;
 	if (major > RECORDING_VERSION_MAJOR) {
-		seterr(err, errlen,
-		       "recording format %u.%u is newer than this streamtrace reads (%u.x); "
-		       "use a newer streamtrace",
-		       major, minor, RECORDING_VERSION_MAJOR);
+		errbuf_set(err, errlen,
+			   "recording format %u.%u is newer than this streamtrace reads (%u.x); "
+			   "use a newer streamtrace",
+			   major, minor, RECORDING_VERSION_MAJOR);
 		goto fail;
 	}
 	if (major < 1) {
-		seterr(err, errlen, "corrupt recording: format version %u.%u does not exist", major,
-		       minor);
+		errbuf_set(err, errlen, "corrupt recording: format version %u.%u does not exist",
+			   major, minor);
 		goto fail;
 	}
 	rec->minor = minor;
 	rec->offset = sizeof(hdr);
 	if (read_frame(rec, tag, &payload, &plen) != 1) {
 		if (rec->state == RS_TRUNCATED)
-			seterr(err, errlen, "recording is cut short before its metadata");
+			errbuf_set(err, errlen, "recording is cut short before its metadata");
 		else
-			seterr(err, errlen, "%s", rec->err);
+			errbuf_set(err, errlen, "%s", rec->err);
 		goto fail;
 	}
 	if (memcmp(tag, TAG_META, 4)) {
-		seterr(err, errlen, "corrupt recording: it does not start with its metadata");
+		errbuf_set(err, errlen, "corrupt recording: it does not start with its metadata");
 		free(payload);
 		goto fail;
 	}
@@ -1341,7 +1330,7 @@ struct recording *recording_open_stream(FILE *f, const char *name, struct record
 	why = r_meta(&r, meta);
 	free(payload);
 	if (why) {
-		seterr(err, errlen, "corrupt recording: metadata: %s", why);
+		errbuf_set(err, errlen, "corrupt recording: metadata: %s", why);
 		goto fail;
 	}
 	return rec;
@@ -1359,7 +1348,7 @@ struct recording *recording_open(const char *path, struct recording_meta *meta, 
 
 	if (f && (fstat(fileno(f), &st) || S_ISDIR(st.st_mode))) {
 		fclose(f);
-		seterr(err, errlen, "is a directory");
+		errbuf_set(err, errlen, "is a directory");
 		return NULL;
 	}
 	return recording_open_stream(f, path, meta, err, errlen);
