@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "units.h"
 #include "diff.h"
 #include "stats.h"
 #include "wavg.h"
@@ -717,6 +718,15 @@ static void judge(struct row *r, const struct diff_options *o)
 		r->v = V_OK;
 }
 
+/* The printf width that gives @s @w columns on a terminal: its UTF-8
+ * continuation bytes ("µ" is two bytes) take no column. */
+static int cols(const char *s, int w)
+{
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) == 0x80;
+	return w;
+}
+
 static void fmt_value(double v, enum unit u, char *b, size_t n)
 {
 	double a = fabs(v);
@@ -730,14 +740,8 @@ static void fmt_value(double v, enum unit u, char *b, size_t n)
 	case U_TIME_PER_OP:
 		if (a == 0)
 			snprintf(b, n, "0 s");
-		else if (a < 1e-6)
-			snprintf(b, n, "%.3g ns", v * 1e9);
-		else if (a < 1e-3)
-			snprintf(b, n, "%.3g us", v * 1e6);
-		else if (a < 1)
-			snprintf(b, n, "%.3g ms", v * 1e3);
 		else
-			snprintf(b, n, "%.3g s", v);
+			fmt_duration(v, b, n);
 		if (u == U_TIME_PER_OP && strlen(b) + 3 < n)
 			strcat(b, "/op");
 		return;
@@ -1108,7 +1112,8 @@ static void print_table(FILE *f, const struct side *bs, const struct side *ns, s
 		fmt_value(r->base, r->unit, vb, sizeof(vb));
 		fmt_value(r->new_v, r->unit, vn, sizeof(vn));
 		fmt_change(r, ch, sizeof(ch));
-		fprintf(f, "%-20.20s %-21.21s %10s %10s %8s  ", r->entity, r->what, vb, vn, ch);
+		fprintf(f, "%-20.20s %-21.21s %*s %*s %8s  ", r->entity, r->what, cols(vb, 10), vb,
+			cols(vn, 10), vn, ch);
 		fmt_threshold(&o->th[r->m], r->m, r->unit, th, sizeof(th));
 		switch (r->v) {
 		case V_REGRESSED:

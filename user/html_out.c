@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "units.h"
 #include "html_out.h"
 #include "wavg.h"
 #include "utf8.h"
@@ -123,14 +124,8 @@ static void fmt_time_s(double s, char *b, size_t n)
 		snprintf(b, n, "–");
 	else if (a == 0)
 		snprintf(b, n, "0");
-	else if (a < 1e-6)
-		snprintf(b, n, "%.3g ns", s * 1e9);
-	else if (a < 1e-3)
-		snprintf(b, n, "%.3g µs", s * 1e6);
-	else if (a < 1)
-		snprintf(b, n, "%.3g ms", s * 1e3);
 	else
-		snprintf(b, n, "%.3g s", s);
+		fmt_duration(s, b, n);
 }
 
 /* 1.2k, 35M: counts and rates */
@@ -919,7 +914,7 @@ static void heat_css(FILE *f)
 /* bucket edges are powers of two: two digits, no exponent, are plenty on an axis */
 static void fmt_ns_axis(double ns, char *b, size_t n)
 {
-	static const char *const units[] = {"ns", "µs", "ms", "s"};
+	const char *const *units = duration_units;
 	unsigned u = 0;
 	double v = ns, mag;
 
