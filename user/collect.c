@@ -33,6 +33,20 @@
 #define BZ_U64S	       (offsetof(struct st_busy_stat, disp_hist) / sizeof(uint64_t))
 #define BZ(arr, field) ((arr)[offsetof(struct st_busy_stat, field) / sizeof(uint64_t)])
 
+/* what the kernel side and this file must agree on: the histograms' buckets,
+ * and the counter blocks taken as arrays of uint64_t by offset */
+_Static_assert(HIST_BUCKETS == ST_HIST_BUCKETS, "hist.h and streamtrace.h: the same log2 buckets");
+_Static_assert(offsetof(struct st_proc_stat, runq_hist) % sizeof(uint64_t) == 0 &&
+		       offsetof(struct st_proc_stat, runq_max_ns) <
+			       offsetof(struct st_proc_stat, runq_hist),
+	       "st_proc_stat: the __u64 counters, runq_max_ns among them, before runq_hist");
+_Static_assert(offsetof(struct st_proc_stat, msg_rx) % sizeof(uint64_t) == 0 &&
+		       offsetof(struct st_proc_stat, msg_rx) <
+			       offsetof(struct st_proc_stat, fr_lost),
+	       "st_proc_stat: the message counters, msg_rx to fr_lost, as one __u64 range");
+_Static_assert(offsetof(struct st_busy_stat, disp_hist) % sizeof(uint64_t) == 0,
+	       "st_busy_stat: its __u64 sums before disp_hist");
+
 struct err_acc {
 	uint16_t err;
 	uint64_t last, ival, total;

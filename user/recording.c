@@ -49,6 +49,7 @@ static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
 	(sizeof(((struct proc_view *)0)->drop_reasons) / \
 	 sizeof(((struct proc_view *)0)->drop_reasons[0]))
 #define SYNC_EVERY_S 1.0
+_Static_assert(MAX_HIST_WIRE >= HIST_BUCKETS, "a reader takes back the histograms it writes");
 
 enum rec_state {
 	RS_OK = 0,
