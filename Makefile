@@ -51,7 +51,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE       := busy services figures stats errbuf units diff_out hist names json_writer json_out model queue_model forecast whatif cli \
+PURE       := busy services figures stats errbuf units diff_out svg hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
 	      utf8 outfile web_config
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)

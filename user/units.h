@@ -13,4 +13,7 @@ extern const char *const duration_units[4];
  * caller says what 0 and unknown are. */
 void fmt_duration(double s, char *b, size_t n);
 
+/* seconds since the start: "45s", "2m30s", "1h05m"; "–" when unknown */
+void fmt_elapsed(double s, char *b, size_t n);
+
 #endif
