@@ -24,6 +24,8 @@
 #define QF64(m)	 .type = FIG_F64, .base = FB_QUEUE, MEMBER(struct queue_figures, m, double)
 #define QU32(m)	 .type = FIG_U32, .base = FB_QUEUE, MEMBER(struct queue_figures, m, unsigned)
 #define QBOOL(m) .type = FIG_BOOL, .base = FB_QUEUE, MEMBER(struct queue_figures, m, int)
+/* a column of the report's process table */
+#define COLUMN(c, at, fmt) .col = (c), .col_at = (at), .col_fmt = (fmt)
 /* a Prometheus family */
 #define GAUGE(n, at, h)	  .prom = (n), .ptype = FIG_GAUGE, .prom_at = (at), .help = (h)
 #define COUNTER(n, at, h) .prom = (n), .ptype = FIG_COUNTER, .prom_at = (at), .help = (h)
@@ -88,7 +90,8 @@ const struct figure proc_figures[] = {
 	 COUNTER("streamtrace_cpu_seconds_total", 2, "Time the process ran on a CPU.")},
 	{FG_CPU, "utilization", .type = FIG_NONE, .get = cpu_utilization,
 	 GAUGE("streamtrace_cpu_utilization", 4,
-	       "CPUs the process used over the latest interval (on-CPU seconds per second).")},
+	       "CPUs the process used over the latest interval (on-CPU seconds per second)."),
+	 COLUMN("CPU (cores)", 4, FMT_PLAIN)},
 	{FG_CPU, "runq_wait_s", F64(runq_wait_s), .rec = 9},
 	{FG_CPU, "runq_p99_us", .type = FIG_NONE, .get = runq_p99_us},
 	{FG_CPU, "ctx_switches", U64(ctx_switches), .rec = 13,
@@ -155,16 +158,19 @@ const struct figure proc_figures[] = {
 	{FG_NONE, NULL, I32(has_queue), .rec = 37},
 	{FG_QUEUE, "arrival_rate", QF64(arrival_rate), .known = FK_QUEUE, .rec = 38,
 	 GAUGE("streamtrace_queue_arrival_rate", 20,
-	       "Arrival rate lambda: ops per second enqueued to the process's input sockets.")},
+	       "Arrival rate lambda: ops per second enqueued to the process's input sockets."),
+	 COLUMN("λ (ops/s)", 7, FMT_COUNT)},
 	{FG_QUEUE, "throughput", QF64(throughput), .known = FK_QUEUE, .rec = 39,
 	 GAUGE("streamtrace_queue_throughput", 21,
-	       "Throughput X: ops per second the process dequeued.")},
+	       "Throughput X: ops per second the process dequeued."),
+	 COLUMN("X (ops/s)", 8, FMT_COUNT)},
 	{FG_QUEUE, "utilization", QF64(utilization), .known = FK_QUEUE, .rec = 40,
 	 GAUGE("streamtrace_queue_utilization", 22,
 	       "Utilization U: mean fraction of time a serving thread is busy (0..1).")},
 	{FG_QUEUE, "service_time_s", QF64(service_time_s), .known = FK_QUEUE, .rec = 41,
 	 GAUGE("streamtrace_queue_service_time_seconds", 23,
-	       "Mean service time S: busy time per op (U * servers / X).")},
+	       "Mean service time S: busy time per op (U * servers / X)."),
+	 COLUMN("S", 11, FMT_TIME)},
 	{FG_QUEUE, "service_rate", QF64(service_rate), .known = FK_QUEUE, .rec = 42,
 	 GAUGE("streamtrace_queue_service_rate", 24,
 	       "Service rate mu = 1/S, ops per second per server.")},
@@ -180,7 +186,8 @@ const struct figure proc_figures[] = {
 	       "service.")},
 	{FG_QUEUE, "wait_s", QF64(wait_s), .known = FK_QUEUE, .rec = 46,
 	 GAUGE("streamtrace_queue_wait_seconds", 28,
-	       "Mean queue wait Wq: from an op's data being queued to the process dequeuing it.")},
+	       "Mean queue wait Wq: from an op's data being queued to the process dequeuing it."),
+	 COLUMN("Wq", 12, FMT_TIME)},
 	/* recorded after the processes' other fields since minor 2 (and after
 	 * a service's queue); its family comes after the histograms */
 	{FG_QUEUE, "dispatch_s", QF64(dispatch_s), .known = FK_QUEUE, .rec = 82, .minor = 2,
@@ -189,7 +196,8 @@ const struct figure proc_figures[] = {
 	       "Mean dispatch delay per op: an idle server's wake-up until it runs (latest "
 	       "interval).")},
 	{FG_QUEUE, "response_s", QF64(response_s), .known = FK_QUEUE, .rec = 47,
-	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S.")},
+	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S."),
+	 COLUMN("W", 13, FMT_TIME)},
 	{FG_QUEUE, "saturated", QBOOL(saturated), .known = FK_QUEUE, .rec = 48,
 	 GAUGE("streamtrace_queue_saturated", 30,
 	       "1 when rho >= 1 or the input backlog grew through the interval, else 0.")},

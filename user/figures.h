@@ -101,6 +101,13 @@ enum fig_list {
 
 enum fig_prom { FIG_GAUGE, FIG_COUNTER };
 
+/* How the report's tables write a figure's value. */
+enum fig_fmt {
+	FMT_COUNT, /* counts and rates: 1.2k, 35M */
+	FMT_PLAIN, /* three digits */
+	FMT_TIME,  /* seconds as 812 µs, 1.25 ms, 3.4 s */
+};
+
 struct figure {
 	enum fig_group group;
 	const char *key; /* JSON key; NULL: not in the JSON */
@@ -120,6 +127,14 @@ struct figure {
 	enum fig_prom ptype;
 	unsigned prom_at;    /* position among the families (1...; 0: none) */
 	unsigned prom_known; /* FK_* bits Prometheus asks on top of .known */
+	/* the report's process table (HTML): the column's heading, its place
+	 * among the columns (html_out.c numbers its own: pid 1, command 2,
+	 * stage 3, syscalls 5, errors 6, op 9, ρ 10, status 14), its format;
+	 * NULL: no column. The value is the one Prometheus shows (gauges
+	 * over the snapshot's span) */
+	const char *col;
+	unsigned col_at;
+	enum fig_fmt col_fmt;
 };
 
 extern const struct figure proc_figures[];

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "figures.h"
 #include "svg.h"
 #include "units.h"
 #include "html_out.h"
@@ -1007,61 +1008,100 @@ static void td_num(FILE *f, double v, fmt_fn fmt)
 	fprintf(f, "<td>%s</td>", b);
 }
 
-static void section_processes(FILE *f, const struct snapshot *o)
+/* The process table's own columns, numbered among the figure list's
+ * (figures.h, .col_at): one writer each. */
+enum pcol {
+	PC_PID = 1,
+	PC_COMM = 2,
+	PC_STAGE = 3,
+	PC_SYSCALLS = 5,
+	PC_ERRORS = 6,
+	PC_UNIT = 9,
+	PC_RHO = 10,
+	PC_STATUS = 14
+};
+
+static const struct {
+	enum pcol at;
+	const char *head;
+} own_cols[] = {
+	{PC_PID, "pid"},       {PC_COMM, "command"}, {PC_STAGE, "stage"}, {PC_SYSCALLS, "syscalls"},
+	{PC_ERRORS, "errors"}, {PC_UNIT, "op"},	     {PC_RHO, "ρ"},	  {PC_STATUS, "status"},
+};
+
+#define MAX_COLS 32
+
+struct pcolumn {
+	unsigned at;
+	const char *head;
+	const struct figure *fig; /* NULL: one of own_cols */
+};
+
+/* own_cols and the figure list's columns, in .col_at order */
+static unsigned process_columns(struct pcolumn *c)
 {
-	double span = isfinite(o->span_s) && o->span_s > 0 ? o->span_s : NAN;
-	unsigned rows = o->n_procs < MAX_ROWS ? o->n_procs : MAX_ROWS;
-	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
+	unsigned n = 0;
 
-	if (!order)
-		return;
-	for (unsigned i = 0; i < o->n_procs; i++)
-		order[i] = &o->procs[i];
-	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
-	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' id='process-table'><thead><tr>"
-	      "<th>pid</th><th>command</th><th>stage</th><th>CPU (cores)</th><th>syscalls</th>"
-	      "<th>errors</th><th>λ (ops/s)</th><th>X (ops/s)</th><th>op</th><th>ρ</th><th>S</th>"
-	      "<th>Wq</th>"
-	      "<th>W</th><th>status</th></tr></thead><tbody>\n",
-	      f);
-	for (unsigned i = 0; i < rows; i++) {
-		const struct proc_view *p = order[i];
-		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
-		uint64_t calls = 0, errs = 0;
+	for (size_t i = 0; i < sizeof(own_cols) / sizeof(own_cols[0]); i++)
+		c[n++] = (struct pcolumn){own_cols[i].at, own_cols[i].head, NULL};
+	for (unsigned i = 0; i < n_proc_figures && n < MAX_COLS; i++)
+		if (proc_figures[i].col)
+			c[n++] = (struct pcolumn){proc_figures[i].col_at, proc_figures[i].col,
+						  &proc_figures[i]};
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned k = i; k && c[k - 1].at > c[k].at; k--) {
+			struct pcolumn t = c[k];
 
-		for (unsigned j = 0; j < p->n_syscalls; j++) {
-			calls += p->syscalls[j].count;
-			errs += p->syscalls[j].errors;
+			c[k] = c[k - 1];
+			c[k - 1] = t;
 		}
-		fprintf(f, "<tr><td>%u</td><td class='l'>", p->pid);
+	return n;
+}
+
+static void own_cell(FILE *f, enum pcol at, const struct proc_view *p)
+{
+	const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
+	uint64_t calls = 0, errs = 0;
+	char b[32];
+
+	for (unsigned j = 0; j < p->n_syscalls; j++) {
+		calls += p->syscalls[j].count;
+		errs += p->syscalls[j].errors;
+	}
+	switch (at) {
+	case PC_PID:
+		fprintf(f, "<td>%u</td>", p->pid);
+		break;
+	case PC_COMM:
+		fputs("<td class='l'>", f);
 		html_escape(f, p->comm, ST_COMM_LEN);
 		fputs("</td>", f);
+		break;
+	case PC_STAGE:
 		if (p->stage)
 			fprintf(f, "<td>%u%s</td>", p->stage, p->bottleneck ? " ⚠" : "");
 		else
 			fputs("<td></td>", f);
-		td_num(f, p->oncpu_s / span, fmt_plain);
+		break;
+	case PC_SYSCALLS:
 		td_num(f, (double)calls, fmt_count);
+		break;
+	case PC_ERRORS:
 		fprintf(f, "<td%s>%llu</td>", errs ? " class='bad'" : "", (unsigned long long)errs);
-		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
-		td_num(f, q ? q->throughput : NAN, fmt_count);
+		break;
+	case PC_UNIT:
 		/* the unit of work: what one op is (issue 8) */
 		fprintf(f, "<td class='l'>%s</td>",
 			q ? unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE) : "");
-		fprintf(f, "<td%s>", q && q->saturated ? " class='bad'" : "");
-		{
-			char b[32];
-
-			fmt_plain(q ? q->rho : NAN, b, sizeof(b));
-			fprintf(f, "%s</td>", b);
-		}
-		td_num(f, q ? q->service_time_s : NAN, fmt_time_s);
-		td_num(f, q ? q->wait_s : NAN, fmt_time_s);
-		td_num(f, q ? q->response_s : NAN, fmt_time_s);
+		break;
+	case PC_RHO:
+		fmt_plain(q ? q->rho : NAN, b, sizeof(b));
+		fprintf(f, "<td%s>%s</td>", q && q->saturated ? " class='bad'" : "", b);
+		break;
+	case PC_STATUS:
 		fputs("<td class='l'>", f);
 		if (p->exited) {
 			int sig = p->exit_code & 0x7f;
-			char b[32];
 
 			if (sig)
 				fprintf(f, "killed by %s", signal_name(sig, b, sizeof(b)));
@@ -1070,7 +1110,47 @@ static void section_processes(FILE *f, const struct snapshot *o)
 		} else if (q && q->saturated) {
 			fputs("saturated", f);
 		}
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		break;
+	}
+}
+
+static void section_processes(FILE *f, const struct snapshot *o)
+{
+	static const fmt_fn fmts[] = {
+		[FMT_COUNT] = fmt_count, [FMT_PLAIN] = fmt_plain, [FMT_TIME] = fmt_time_s};
+	double span = isfinite(o->span_s) && o->span_s > 0 ? o->span_s : NAN;
+	unsigned rows = o->n_procs < MAX_ROWS ? o->n_procs : MAX_ROWS;
+	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
+	struct pcolumn cols[MAX_COLS];
+	unsigned n_cols = process_columns(cols);
+
+	if (!order)
+		return;
+	for (unsigned i = 0; i < o->n_procs; i++)
+		order[i] = &o->procs[i];
+	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
+	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' "
+	      "id='process-table'><thead><tr>",
+	      f);
+	for (unsigned c = 0; c < n_cols; c++)
+		fprintf(f, "<th>%s</th>", cols[c].head);
+	fputs("</tr></thead><tbody>\n", f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct proc_view *p = order[i];
+
+		fputs("<tr>", f);
+		for (unsigned c = 0; c < n_cols; c++) {
+			const struct figure *g = cols[c].fig;
+
+			if (!g)
+				own_cell(f, (enum pcol)cols[c].at, p);
+			else
+				td_num(f,
+				       fig_known(g->known, p) ? fig_value(g, p, NULL, span) : NAN,
+				       fmts[g->col_fmt]);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
 	if (o->n_procs > rows)

@@ -116,6 +116,27 @@ static void test_groups(void **state)
 	}
 }
 
+/* the report's process table: one column per place, each with a heading */
+static void test_columns(void **state)
+{
+	unsigned n = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < n_proc_figures; i++) {
+		const struct figure *f = &proc_figures[i];
+
+		if (!f->col)
+			continue;
+		n++;
+		assert_true(f->col_at > 0);
+		assert_true(f->type != FIG_LIST && f->type != FIG_HIST && f->type != FIG_COMM);
+		for (unsigned j = 0; j < i; j++)
+			if (proc_figures[j].col)
+				assert_int_not_equal(proc_figures[j].col_at, f->col_at);
+	}
+	assert_true(n >= 6);
+}
+
 static char *render(const struct snapshot *s)
 {
 	char *buf = NULL;
@@ -160,9 +181,8 @@ static void test_json_net_unknown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_record_order),
-		cmocka_unit_test(test_prom_order),
-		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_record_order),	 cmocka_unit_test(test_prom_order),
+		cmocka_unit_test(test_groups),		 cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_json_net_unknown),
 	};
 
