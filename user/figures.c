@@ -359,6 +359,13 @@ double fig_value(const struct figure *f, const struct proc_view *p, const struct
 	}
 }
 
+uint64_t fig_u64(const struct figure *f, const struct proc_view *p, const struct queue_figures *q)
+{
+	const void *m = fig_ptr(f, p, q);
+
+	return f->type == FIG_U64 ? *(const uint64_t *)m : *(const uint32_t *)m;
+}
+
 unsigned fig_rec_order(const struct figure **out, unsigned cap)
 {
 	unsigned n = 0;

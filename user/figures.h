@@ -165,6 +165,8 @@ void *fig_mut(const struct figure *f, struct proc_view *p, struct queue_figures 
 /* A scalar figure as a double (FIG_F64 .. FIG_BOOL, FIG_NONE by .get); NaN otherwise. */
 double fig_value(const struct figure *f, const struct proc_view *p, const struct queue_figures *q,
 		 double span_s);
+/* A FIG_U64 or FIG_U32 figure exactly (a double holds 53 bits). */
+uint64_t fig_u64(const struct figure *f, const struct proc_view *p, const struct queue_figures *q);
 /* The rows in record order (out[i] has .rec i + 1): how many. */
 unsigned fig_rec_order(const struct figure **out, unsigned cap);
 /* The rows with a Prometheus family, by .prom_at: how many. Families from

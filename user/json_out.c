@@ -298,7 +298,7 @@ static void json_out_figure(struct walk *k, const struct figure *f, double span_
 	switch (f->type) {
 	case FIG_U64:
 	case FIG_U32:
-		jw_ku64(k->w, f->key, (uint64_t)fig_value(f, k->p, k->q, span_s));
+		jw_ku64(k->w, f->key, fig_u64(f, k->p, k->q));
 		break;
 	case FIG_BOOL:
 		jw_kbool(k->w, f->key, *(const int *)fig_ptr(f, k->p, k->q));

@@ -174,6 +174,11 @@ static void test_json_net_unknown(void **state)
 	p.net_known = p.msgs_known = 1;
 	out = render(&s);
 	assert_non_null(strstr(out, "\"net\":{\"rx_bytes\":5,"));
+	free(out);
+	/* a counter beyond a double's 53 bits, exactly (the fuzzer found it rounded) */
+	p.rx_bytes = UINT64_MAX - 1;
+	out = render(&s);
+	assert_non_null(strstr(out, "\"net\":{\"rx_bytes\":18446744073709551614,"));
 	assert_non_null(strstr(out, "\"drop_reasons\":{\"NO_SOCKET\":2},\"framing_lost\":3}"));
 	free(out);
 }
