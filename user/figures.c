@@ -26,6 +26,8 @@
 #define QBOOL(m) .type = FIG_BOOL, .base = FB_QUEUE, MEMBER(struct queue_figures, m, int)
 /* a column of the report's process table */
 #define COLUMN(c, at, fmt) .col = (c), .col_at = (at), .col_fmt = (fmt)
+/* a column of the live table */
+#define TCOL(h, at, w, prec, scale, per_span) .tcol = {(h), (at), (w), (prec), (scale), (per_span)}
 /* a Prometheus family */
 #define GAUGE(n, at, h)	  .prom = (n), .ptype = FIG_GAUGE, .prom_at = (at), .help = (h)
 #define COUNTER(n, at, h) .prom = (n), .ptype = FIG_COUNTER, .prom_at = (at), .help = (h)
@@ -87,12 +89,13 @@ const struct figure proc_figures[] = {
 	{FG_NONE, NULL, I32(exit_code), .rec = 6},
 
 	{FG_CPU, "oncpu_s", F64(oncpu_s), .rec = 7,
-	 COUNTER("streamtrace_cpu_seconds_total", 2, "Time the process ran on a CPU.")},
+	 COUNTER("streamtrace_cpu_seconds_total", 2, "Time the process ran on a CPU."),
+	 TCOL("CPU%", 4, 6, 1, 100, 1)},
 	{FG_CPU, "utilization", .type = FIG_NONE, .get = cpu_utilization,
 	 GAUGE("streamtrace_cpu_utilization", 4,
 	       "CPUs the process used over the latest interval (on-CPU seconds per second)."),
 	 COLUMN("CPU (cores)", 4, FMT_PLAIN)},
-	{FG_CPU, "runq_wait_s", F64(runq_wait_s), .rec = 9},
+	{FG_CPU, "runq_wait_s", F64(runq_wait_s), .rec = 9, TCOL("RUNQms", 5, 7, 1, 1e3, 0)},
 	{FG_CPU, "runq_p99_us", .type = FIG_NONE, .get = runq_p99_us},
 	{FG_CPU, "ctx_switches", U64(ctx_switches), .rec = 13,
 	 COUNTER("streamtrace_context_switches_total", 5,
@@ -127,7 +130,8 @@ const struct figure proc_figures[] = {
 	 COUNTER("streamtrace_net_tx_bytes_total", 11, "Bytes sent on sockets.")},
 	{FG_NET, "rx_ops", U64(rx_ops), .rec = 23,
 	 COUNTER("streamtrace_net_rx_ops_total", 12,
-		 "Successful socket receives (each message of a recvmmsg counts once).")},
+		 "Successful socket receives (each message of a recvmmsg counts once)."),
+	 TCOL("RX/s", 8, 7, 0, 1, 1)},
 	{FG_NET, "tx_ops", U64(tx_ops), .rec = 24,
 	 COUNTER("streamtrace_net_tx_ops_total", 13,
 		 "Successful socket sends (each message of a sendmmsg counts once).")},
@@ -159,7 +163,7 @@ const struct figure proc_figures[] = {
 	{FG_QUEUE, "arrival_rate", QF64(arrival_rate), .known = FK_QUEUE, .rec = 38,
 	 GAUGE("streamtrace_queue_arrival_rate", 20,
 	       "Arrival rate lambda: ops per second enqueued to the process's input sockets."),
-	 COLUMN("λ (ops/s)", 7, FMT_COUNT)},
+	 COLUMN("λ (ops/s)", 7, FMT_COUNT), TCOL("ARR/s", 9, 7, 0, 1, 0)},
 	{FG_QUEUE, "throughput", QF64(throughput), .known = FK_QUEUE, .rec = 39,
 	 GAUGE("streamtrace_queue_throughput", 21,
 	       "Throughput X: ops per second the process dequeued."),
@@ -179,7 +183,8 @@ const struct figure proc_figures[] = {
 	       "Serving threads c: threads that made receives in the interval.")},
 	{FG_QUEUE, "rho", QF64(rho), .known = FK_QUEUE, .rec = 44,
 	 GAUGE("streamtrace_queue_rho", 26,
-	       "Offered load rho = lambda * S / c; at or above 1 the input grows without bound.")},
+	       "Offered load rho = lambda * S / c; at or above 1 the input grows without bound."),
+	 TCOL("RHO", 10, 6, 2, 1, 0)},
 	{FG_QUEUE, "queue_length", QF64(queue_length), .known = FK_QUEUE, .rec = 45,
 	 GAUGE("streamtrace_queue_length", 27,
 	       "Time-averaged ops in the process: waiting in its input sockets plus in "
@@ -197,7 +202,7 @@ const struct figure proc_figures[] = {
 	       "interval).")},
 	{FG_QUEUE, "response_s", QF64(response_s), .known = FK_QUEUE, .rec = 47,
 	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S."),
-	 COLUMN("W", 13, FMT_TIME)},
+	 COLUMN("W", 13, FMT_TIME), TCOL("W(ms)", 11, 8, 2, 1e3, 0)},
 	{FG_QUEUE, "saturated", QBOOL(saturated), .known = FK_QUEUE, .rec = 48,
 	 GAUGE("streamtrace_queue_saturated", 30,
 	       "1 when rho >= 1 or the input backlog grew through the interval, else 0.")},

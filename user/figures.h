@@ -135,6 +135,17 @@ struct figure {
 	const char *col;
 	unsigned col_at;
 	enum fig_fmt col_fmt;
+	/* the live table's (and the text report's) column: heading, place
+	 * (table_out.c numbers its own: PID 1, COMM 2, THR 3, SYSC/s 6, ERR/s
+	 * 7), width with its leading space, decimals, the factor the value is
+	 * shown in (1e3: ms) and whether it is divided by the span (a rate);
+	 * head NULL: no column */
+	struct fig_tcol {
+		const char *head;
+		unsigned at, width, prec;
+		double scale;
+		int per_span;
+	} tcol;
 };
 
 extern const struct figure proc_figures[];

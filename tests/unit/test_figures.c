@@ -135,6 +135,21 @@ static void test_columns(void **state)
 				assert_int_not_equal(proc_figures[j].col_at, f->col_at);
 	}
 	assert_true(n >= 6);
+	/* and the live table's: a place each, after PID, COMM and THR */
+	n = 0;
+	for (unsigned i = 0; i < n_proc_figures; i++) {
+		const struct fig_tcol *t = &proc_figures[i].tcol;
+
+		if (!t->head)
+			continue;
+		n++;
+		assert_true(t->at > 3);
+		assert_true(t->width > strlen(t->head));
+		for (unsigned j = 0; j < i; j++)
+			if (proc_figures[j].tcol.head)
+				assert_int_not_equal(proc_figures[j].tcol.at, t->at);
+	}
+	assert_true(n >= 6);
 }
 
 static char *render(const struct snapshot *s)
