@@ -53,7 +53,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
-PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
+PURE       := busy services figures stats errbuf units diff_out svg hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
 	      utf8 outfile web_config symbols profile profile_out
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -165,9 +165,17 @@ fuzz: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-print_final_stats=1 corpus
 
+# the test binaries run side by side (one per core unless -j says), each into
+# its log, printed whole when it ends
+UNIT_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+UNIT_RUNS  := $(patsubst %,%.run,$(UNIT_BINS))
+.PHONY: unit-run $(UNIT_RUNS)
 unit: $(UNIT_BINS)
-	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
-		ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $$t; done
+	$(Q)$(MAKE) --no-print-directory $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(UNIT_JOBS)) unit-run
+unit-run: $(UNIT_RUNS)
+$(UNIT_RUNS): %.run: %
+	$(Q)ST_CONTRACT_CHECK=$(CURDIR)/../shared/tools/contract-check $< >$<.log 2>&1; rc=$$?; \
+		echo "== $<"; cat $<.log; exit $$rc
 
 # bpf-unit (root): the framers of bpf/framing.h run by the kernel (verifier,
 # then BPF_PROG_TEST_RUN) over the unit tests' streams, compared with the same

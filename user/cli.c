@@ -222,6 +222,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 	char bad[64];
 
 	memset(o, 0, sizeof(*o));
+	diff_options_init(&o->diff);
 	o->interval_s = 1.0;
 	o->max_procs = ST_DEFAULT_PROCS;
 	o->horizon_s = 60;
@@ -321,11 +322,9 @@ comm_done:
 			o->no_color = 1;
 			break;
 		case OPT_THRESHOLD: {
-			struct diff_options d;
 			char why[160];
 
-			diff_options_init(&d);
-			if (diff_parse_threshold(&d, optarg, why, sizeof(why)))
+			if (diff_parse_threshold(&o->diff, optarg, why, sizeof(why)))
 				return usage_error(err, "--threshold: %s%s", why, "");
 			if (o->n_thresholds == CLI_MAX_THRESHOLDS)
 				return usage_error(err, "--threshold: more than %s given%s", "32",
@@ -399,10 +398,9 @@ comm_done:
 			o->fc_window = (unsigned)ul;
 			break;
 		case OPT_WHATIF: {
-			struct whatif w;
 			char why[128];
 
-			if (whatif_parse(optarg, &w, why, sizeof(why)))
+			if (whatif_parse(optarg, &o->whatif_set, why, sizeof(why)))
 				return usage_error(err, "--what-if: %s%s", why, "");
 			o->whatif = optarg;
 			break;

@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 #include <sys/types.h>
+#include "diff.h"
+#include "whatif.h"
 
 #define CLI_MAX_PIDS	   256
 #define CLI_MAX_THRESHOLDS 32
@@ -53,6 +55,10 @@ struct cli_options {
 	unsigned profile_hz;
 	const char *folded;
 	int folded_report;
+	/* --what-if and --threshold as parsed (once, here): whatif_set is
+	 * valid when whatif is not NULL; diff holds every --threshold given */
+	struct whatif whatif_set;
+	struct diff_options diff;
 };
 
 #define CLI_PROFILE_HZ	   99

@@ -33,6 +33,20 @@
 #define BZ_U64S	       (offsetof(struct st_busy_stat, disp_hist) / sizeof(uint64_t))
 #define BZ(arr, field) ((arr)[offsetof(struct st_busy_stat, field) / sizeof(uint64_t)])
 
+/* what the kernel side and this file must agree on: the histograms' buckets,
+ * and the counter blocks taken as arrays of uint64_t by offset */
+_Static_assert(HIST_BUCKETS == ST_HIST_BUCKETS, "hist.h and streamtrace.h: the same log2 buckets");
+_Static_assert(offsetof(struct st_proc_stat, runq_hist) % sizeof(uint64_t) == 0 &&
+		       offsetof(struct st_proc_stat, runq_max_ns) <
+			       offsetof(struct st_proc_stat, runq_hist),
+	       "st_proc_stat: the __u64 counters, runq_max_ns among them, before runq_hist");
+_Static_assert(offsetof(struct st_proc_stat, msg_rx) % sizeof(uint64_t) == 0 &&
+		       offsetof(struct st_proc_stat, msg_rx) <
+			       offsetof(struct st_proc_stat, fr_lost),
+	       "st_proc_stat: the message counters, msg_rx to fr_lost, as one __u64 range");
+_Static_assert(offsetof(struct st_busy_stat, disp_hist) % sizeof(uint64_t) == 0,
+	       "st_busy_stat: its __u64 sums before disp_hist");
+
 struct err_acc {
 	uint16_t err;
 	uint64_t last, ival, total;
@@ -84,7 +98,7 @@ struct proc_acc {
 	struct forecast_series fs_busy;	  /* busy seconds and ops per interval, */
 	struct forecast_series fs_ops;	  /* for the capacity over the same window */
 	int has_fc;			  /* the last interval's forecast, for the summary */
-	double fc[7];
+	struct forecast_figures fc;
 
 	unsigned n_drops;
 	struct {
@@ -971,7 +985,7 @@ static void fill_view(struct proc_view *v, const struct proc_acc *p, int summary
 	}
 	v->n_syscalls = n;
 	qsort(v->syscalls, n, sizeof(*v->syscalls), cmp_syscall_rows);
-	v->fc_saturation_eta_s = NAN;
+	v->fc.saturation_eta_s = NAN;
 	v->svc_hist = summary ? p->t_svc : p->i_svc;
 	v->wait_hist = summary ? p->t_wait : p->i_wait;
 	v->wait_hist_known = hist_count(&v->wait_hist) > 0;
@@ -1014,7 +1028,7 @@ static void forecast_update(const struct collector *c, struct proc_acc *p, struc
 {
 	struct forecast_trend tr;
 	const struct queue_figures *q = &v->queue;
-	double lam, s, cap, busy = 0, ops = 0;
+	double s, busy = 0, ops = 0;
 
 	if (!v->has_queue || !isfinite(q->arrival_rate))
 		return;
@@ -1032,29 +1046,10 @@ static void forecast_update(const struct collector *c, struct proc_acc *p, struc
 	s = ops > 0 ? busy / ops : NAN;
 	if (forecast_trend_fit(&p->fs_lambda, &tr))
 		return;
-	lam = fmax(0, forecast_predict(&tr, c->horizon_s));
 	v->has_forecast = 1;
-	v->fc_horizon_s = c->horizon_s;
-	v->fc_arrival_rate = lam;
-	forecast_interval(&tr, c->horizon_s, 0.95, &v->fc_arrival_lo, &v->fc_arrival_hi);
-	v->fc_arrival_lo = fmax(0, v->fc_arrival_lo);
-	v->fc_rho = NAN;
-	v->fc_response_s = NAN;
-	v->fc_saturation_eta_s = NAN;
-	if (q->servers && isfinite(s) && s > 0) {
-		v->fc_rho = lam * s / q->servers;
-		v->fc_response_s = queue_model_mmc_response(lam, s, q->servers);
-		cap = q->servers / s;
-		v->fc_saturation_eta_s = forecast_saturation_eta(&tr, cap);
-	}
+	forecast_figures_eval(&tr, c->horizon_s, s, q->servers, &v->fc);
 	p->has_fc = 1;
-	p->fc[0] = v->fc_horizon_s;
-	p->fc[1] = v->fc_arrival_rate;
-	p->fc[2] = v->fc_rho;
-	p->fc[3] = v->fc_response_s;
-	p->fc[4] = v->fc_saturation_eta_s;
-	p->fc[5] = v->fc_arrival_lo;
-	p->fc[6] = v->fc_arrival_hi;
+	p->fc = v->fc;
 }
 
 static void forecast_restore(const struct proc_acc *p, struct proc_view *v)
@@ -1062,47 +1057,19 @@ static void forecast_restore(const struct proc_acc *p, struct proc_view *v)
 	if (!p->has_fc)
 		return;
 	v->has_forecast = 1;
-	v->fc_horizon_s = p->fc[0];
-	v->fc_arrival_rate = p->fc[1];
-	v->fc_rho = p->fc[2];
-	v->fc_response_s = p->fc[3];
-	v->fc_saturation_eta_s = p->fc[4];
-	v->fc_arrival_lo = p->fc[5];
-	v->fc_arrival_hi = p->fc[6];
+	v->fc = p->fc;
 }
 
-/* p99 of the response under M/M/c: S plus the wait's tail, P(Wq > t) =
- * C e^{-(cμ - λ)t}; an approximation (service taken at its mean). */
-static double mmc_response_p99(double lam, double s, unsigned c)
-{
-	double a = lam * s, C, decay;
-
-	if (!(s > 0) || !c || a >= c)
-		return NAN;
-	C = queue_model_erlang_c(c, a);
-	decay = c / s - lam;
-	return s + (C > 0.01 ? log(C / 0.01) / decay : 0);
-}
-
-static void whatif_eval(const struct collector *c, struct proc_view *v)
+static void whatif_update(const struct collector *c, struct proc_view *v)
 {
 	const struct queue_figures *q = &v->queue;
-	double lam2, s2;
-	unsigned c2;
 
 	if (!c->has_whatif || !v->has_queue || !isfinite(q->arrival_rate) ||
 	    !isfinite(q->service_time_s) || !q->servers)
 		return;
-	whatif_apply(&c->whatif, q->arrival_rate, q->service_time_s, q->servers, &lam2, &s2, &c2);
 	v->has_whatif = 1;
-	v->wi_arrival_rate = lam2;
-	v->wi_service_time_s = s2;
-	v->wi_servers = c2;
-	v->wi_rho = lam2 * s2 / c2;
-	v->wi_response_s = queue_model_mmc_response(lam2, s2, c2);
-	v->wi_response_p99_s = mmc_response_p99(lam2, s2, c2);
-	v->wi_gg_response_s =
-		queue_model_gg1_response(lam2, s2, v->arrival_cv2, v->service_cv2, c2);
+	whatif_eval(&c->whatif, q->arrival_rate, q->service_time_s, q->servers, v->arrival_cv2,
+		    v->service_cv2, &v->wi);
 }
 
 static void reset_interval(struct proc_acc *p)
@@ -1165,7 +1132,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 			forecast_restore(p, v);
 		else
 			forecast_update(c, p, v, time);
-		whatif_eval(c, v);
+		whatif_update(c, v);
 		if (!summary && p->exited)
 			p->reported_exit = 1;
 	}
@@ -1183,7 +1150,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 			forecast_restore(p, &out->procs[n]);
 		else
 			forecast_update(c, p, &out->procs[n], time);
-		whatif_eval(c, &out->procs[n]);
+		whatif_update(c, &out->procs[n]);
 		if (!summary)
 			p->reported_exit = 1;
 		n++;

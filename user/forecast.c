@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "forecast.h"
+#include "queue_model.h"
 
 void forecast_series_init(struct forecast_series *s, unsigned window)
 {
@@ -271,4 +272,23 @@ double forecast_t_quantile(double p, unsigned df)
 			hi = mid;
 	}
 	return lo + (hi - lo) / 2;
+}
+
+void forecast_figures_eval(const struct forecast_trend *tr, double horizon_s, double s,
+			   unsigned servers, struct forecast_figures *out)
+{
+	double lam = fmax(0, forecast_predict(tr, horizon_s));
+
+	out->horizon_s = horizon_s;
+	out->arrival_rate = lam;
+	forecast_interval(tr, horizon_s, 0.95, &out->arrival_lo, &out->arrival_hi);
+	out->arrival_lo = fmax(0, out->arrival_lo);
+	out->rho = NAN;
+	out->response_s = NAN;
+	out->saturation_eta_s = NAN;
+	if (servers && isfinite(s) && s > 0) {
+		out->rho = queue_model_rho(lam, s, servers);
+		out->response_s = queue_model_mmc_response(lam, s, servers);
+		out->saturation_eta_s = forecast_saturation_eta(tr, servers / s);
+	}
 }

@@ -81,6 +81,25 @@ double forecast_saturation_eta(const struct forecast_trend *tr, double capacity)
 /* Whether the slope passes the test above (1) or not (0). */
 int forecast_slope_significant(const struct forecast_trend *tr);
 
+/* What a process's forecast says (proc_view.fc); NaN where the trend or the
+ * measured service time cannot support a figure. */
+struct forecast_figures {
+	double horizon_s;
+	double arrival_rate;	       /* λ at the horizon, >= 0 */
+	double rho;		       /* ρ there, at today's S and c */
+	double response_s;	       /* W there by M/M/c */
+	double saturation_eta_s;       /* until λ's trend reaches c/S */
+	double arrival_lo, arrival_hi; /* 95% prediction interval of arrival_rate */
+};
+
+/*
+ * The forecast at @horizon_s from λ's fitted trend @tr: λ and its interval
+ * (clamped at 0), and, when @s > 0 and @servers, ρ and W by M/M/c at that λ
+ * and the time until λ reaches the capacity @servers / @s.
+ */
+void forecast_figures_eval(const struct forecast_trend *tr, double horizon_s, double s,
+			   unsigned servers, struct forecast_figures *out);
+
 /* Quantile p (0 < p < 1) of Student's t with df ≥ 1 degrees of freedom; NaN otherwise. */
 double forecast_t_quantile(double p, unsigned df);
 /* P(T ≤ x) for Student's t with df ≥ 1 degrees of freedom. */

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "figures.h"
+#include "svg.h"
+#include "units.h"
 #include "html_out.h"
 #include "profile_out.h"
 #include "wavg.h"
@@ -21,12 +24,6 @@
 #include "names.h"
 
 /* chart geometry, in SVG user units (the SVG scales to the page width) */
-#define CW	 960
-#define CH	 300
-#define PL	 78 /* plot left */
-#define PR	 (CW - 78)
-#define PT	 46
-#define PB	 (CH - 48)
 #define HM_H	 300
 #define TOP_SC	 12 /* busiest syscalls listed */
 #define MAX_ROWS 60 /* process table rows */
@@ -124,14 +121,8 @@ static void fmt_time_s(double s, char *b, size_t n)
 		snprintf(b, n, "–");
 	else if (a == 0)
 		snprintf(b, n, "0");
-	else if (a < 1e-6)
-		snprintf(b, n, "%.3g ns", s * 1e9);
-	else if (a < 1e-3)
-		snprintf(b, n, "%.3g µs", s * 1e6);
-	else if (a < 1)
-		snprintf(b, n, "%.3g ms", s * 1e3);
 	else
-		snprintf(b, n, "%.3g s", s);
+		fmt_duration(s, b, n);
 }
 
 /* 1.2k, 35M: counts and rates */
@@ -159,27 +150,6 @@ static void fmt_plain(double v, char *b, size_t n)
 		snprintf(b, n, "–");
 	else
 		snprintf(b, n, "%.3g", v);
-}
-
-/* seconds since the start: "45s", "2m30s", "1h05m" */
-static void fmt_clock(double s, char *b, size_t n)
-{
-	long t;
-
-	if (!isfinite(s) || fabs(s) > 1e12) {
-		snprintf(b, n, "%s", isfinite(s) ? "?" : "–");
-		return;
-	}
-	t = lround(s);
-
-	if (t < 120 && fabs(s - (double)t) > 1e-6 && s < 10)
-		snprintf(b, n, "%.3gs", s);
-	else if (t < 120)
-		snprintf(b, n, "%lds", t);
-	else if (t < 7200)
-		snprintf(b, n, t % 60 ? "%ldm%02lds" : "%ldm", t / 60, t % 60);
-	else
-		snprintf(b, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
 }
 
 static void fmt_ns(double ns, char *b, size_t n)
@@ -355,12 +325,12 @@ static void col_add(struct col *c, const struct proc_view *p, double span, int q
 	}
 	if (q_is_wait ? p->wait_hist_known : 1)
 		hist_add(&c->q, q_is_wait ? &p->wait_hist : &p->svc_hist);
-	if (p->has_forecast && isfinite(p->fc_horizon_s)) {
+	if (p->has_forecast && isfinite(p->fc.horizon_s)) {
 		c->has_fc = 1;
-		wavg_add(&c->fc_mid, p->fc_arrival_rate, span);
-		wavg_add(&c->fc_lo, p->fc_arrival_lo, span);
-		wavg_add(&c->fc_hi, p->fc_arrival_hi, span);
-		wavg_add(&c->fc_h, p->fc_horizon_s, span);
+		wavg_add(&c->fc_mid, p->fc.arrival_rate, span);
+		wavg_add(&c->fc_lo, p->fc.arrival_lo, span);
+		wavg_add(&c->fc_hi, p->fc.arrival_hi, span);
+		wavg_add(&c->fc_h, p->fc.horizon_s, span);
 	}
 }
 
@@ -410,236 +380,6 @@ void html_report_free(struct html_report *h)
 	for (unsigned k = 0; k < h->n_ch; k++)
 		free(h->ch[k].cols);
 	free(h);
-}
-
-/* ---- SVG primitives ------------------------------------------------------- */
-
-struct axis {
-	double lo, hi;
-	int log;
-};
-
-static double ax_px(const struct axis *a, double v, double p0, double p1)
-{
-	double f;
-
-	if (a->log) {
-		if (!(v > 0))
-			return NAN;
-		f = (log10(v) - log10(a->lo)) / (log10(a->hi) - log10(a->lo));
-	} else {
-		f = (v - a->lo) / (a->hi - a->lo);
-	}
-	return p0 + f * (p1 - p0);
-}
-
-static double nice_step(double range, int n)
-{
-	double raw = range / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
-
-	return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
-}
-
-/* A linear axis from 0 (or lo) to a round number above hi. */
-static struct axis axis_linear(double lo, double hi)
-{
-	struct axis a = {lo, hi, 0};
-	double step;
-
-	if (!isfinite(a.hi) || a.hi <= a.lo)
-		a.hi = a.lo + 1;
-	step = nice_step(a.hi - a.lo, 5);
-	a.hi = a.lo + ceil((a.hi - a.lo) / step - 1e-9) * step;
-	return a;
-}
-
-/* Log axis over whole decades, when values span more than ~30x. */
-static struct axis axis_auto(double mn, double mx)
-{
-	struct axis a;
-
-	if (mn > 0 && isfinite(mn) && isfinite(mx) && mx / mn > 30) {
-		a.log = 1;
-		a.lo = pow(10, floor(log10(mn)));
-		a.hi = pow(10, ceil(log10(mx)));
-		if (a.hi <= a.lo)
-			a.hi = a.lo * 10;
-		return a;
-	}
-	return axis_linear(0, mx * 1.05);
-}
-
-typedef void (*fmt_fn)(double v, char *b, size_t n);
-
-static void axis_ticks(FILE *f, const struct axis *a, int right, fmt_fn fmt, const char *color)
-{
-	char b[32];
-	double x = right ? PR + 6 : PL - 6;
-	const char *anchor = right ? "start" : "end";
-
-	/* index-bounded loops: a hostile recording can make any range */
-	if (a->log) {
-		double v = a->lo;
-
-		for (int i = 0; i < 40 && v <= a->hi * 1.0001; i++, v *= 10) {
-			double y = ax_px(a, v, PB, PT);
-
-			fmt(v, b, sizeof(b));
-			if (!right)
-				fprintf(f,
-					"<line class='grid' x1='%d' x2='%d' y1='%.1f' "
-					"y2='%.1f'/>\n",
-					PL, PR, y, y);
-			fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='%s' fill='%s'>%s</text>\n",
-				x, y + 4, anchor, color, b);
-		}
-		return;
-	}
-	{
-		double step = nice_step(a->hi - a->lo, 5);
-
-		for (int i = 0; i < 40 && a->lo + i * step <= a->hi + step * 1e-6; i++) {
-			double v = a->lo + i * step;
-			double y = ax_px(a, v, PB, PT);
-
-			fmt(fabs(v) < step * 1e-9 ? 0 : v, b, sizeof(b));
-			if (!right)
-				fprintf(f,
-					"<line class='grid' x1='%d' x2='%d' y1='%.1f' "
-					"y2='%.1f'/>\n",
-					PL, PR, y, y);
-			fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='%s' fill='%s'>%s</text>\n",
-				x, y + 4, anchor, color, b);
-		}
-	}
-}
-
-static void time_ticks(FILE *f, const struct axis *a, int bottom)
-{
-	double step = nice_step(a->hi - a->lo, 8);
-	char b[32];
-
-	/* whole minutes or hours once the run is long */
-	if (step > 40 && step < 60)
-		step = 60;
-	else if (step > 60 && step < 120)
-		step = 120;
-	else if (step > 2400 && step < 3600)
-		step = 3600;
-	for (int i = 0; i < 40; i++) {
-		double v = (ceil(a->lo / step) + i) * step, x = ax_px(a, v, PL, PR);
-
-		if (!(v <= a->hi + step * 1e-6))
-			break;
-
-		fmt_clock(v, b, sizeof(b));
-		fprintf(f, "<line class='tick' x1='%.1f' x2='%.1f' y1='%d' y2='%d'/>\n", x, x,
-			bottom, bottom + 5);
-		fprintf(f, "<text x='%.1f' y='%d' text-anchor='middle'>%s</text>\n", x, bottom + 18,
-			b);
-	}
-	fprintf(f,
-		"<text x='%d' y='%d' text-anchor='middle' class='axlabel'>time since "
-		"start</text>\n",
-		(PL + PR) / 2, bottom + 36);
-}
-
-static void legend_item(FILE *f, double *x, const char *label, const char *color, const char *dash,
-			int box)
-{
-	if (box)
-		fprintf(f, "<rect x='%.0f' y='12' width='18' height='10' fill='%s' opacity='%s'/>",
-			*x, color, box == 1 ? "0.35" : "1");
-	else
-		fprintf(f,
-			"<line x1='%.0f' x2='%.0f' y1='17' y2='17' stroke='%s' "
-			"stroke-width='2.5'%s%s%s/>",
-			*x, *x + 18, color, dash ? " stroke-dasharray='" : "", dash ? dash : "",
-			dash ? "'" : "");
-	fprintf(f, "<text x='%.0f' y='21'>%s</text>\n", *x + 23, label);
-	*x += 23 + 7.2 * (double)strlen(label) + 18;
-}
-
-/* the clip of the chart being drawn: lines and bands stay in the plot area */
-static char clip_id[80];
-
-static void svg_begin(FILE *f, const char *id, int h, const char *aria)
-{
-	snprintf(clip_id, sizeof(clip_id), "clip-%s", id);
-	fprintf(f,
-		"<svg id='%s' class='chart' viewBox='0 0 %d %d' width='100%%' role='img' "
-		"aria-label='%s'>\n",
-		id, CW, h, aria);
-	fprintf(f,
-		"<defs><clipPath id='%s'><rect x='%d' y='%d' width='%d' height='%d'/></clipPath>"
-		"</defs>\n",
-		clip_id, PL, PT - 3, PR - PL, PB - PT + 6);
-	fprintf(f, "<rect x='0' y='0' width='%d' height='%d' fill='#ffffff'/>\n", CW, h);
-}
-
-/* A polyline through (xs, ys), broken where a value is unknown. */
-static void path(FILE *f, const struct axis *xa, const struct axis *ya, const double *xs,
-		 const double *ys, unsigned n, const char *color, const char *dash, double width)
-{
-	int pen = 0;
-
-	fprintf(f,
-		"<path clip-path='url(#%s)' fill='none' stroke='%s' stroke-width='%.1f' "
-		"stroke-linejoin='round'%s%s%s d='",
-		clip_id, color, width, dash ? " stroke-dasharray='" : "", dash ? dash : "",
-		dash ? "'" : "");
-	for (unsigned i = 0; i < n; i++) {
-		double x = ax_px(xa, xs[i], PL, PR), y = ax_px(ya, ys[i], PB, PT);
-
-		if (!isfinite(x) || !isfinite(y)) {
-			pen = 0;
-			continue;
-		}
-		if (y < PT - 2)
-			y = PT - 2; /* clipped at the top rather than drawn off the chart */
-		fprintf(f, "%c%.1f %.1f ", pen ? 'L' : 'M', x, y);
-		pen = 1;
-	}
-	fputs("'/>\n", f);
-	/* lone points would not show as a path */
-	for (unsigned i = 0; i < n; i++) {
-		int prev = i > 0 && isfinite(ys[i - 1]), next = i + 1 < n && isfinite(ys[i + 1]);
-		double x = ax_px(xa, xs[i], PL, PR), y = ax_px(ya, ys[i], PB, PT);
-
-		if (!prev && !next && isfinite(x) && isfinite(y))
-			fprintf(f,
-				"<circle clip-path='url(#%s)' cx='%.1f' cy='%.1f' r='2.5' "
-				"fill='%s'/>\n",
-				clip_id, x, y, color);
-	}
-}
-
-static void plot_frame(FILE *f)
-{
-	fprintf(f, "<rect class='frame' x='%d' y='%d' width='%d' height='%d'/>\n", PL, PT, PR - PL,
-		PB - PT);
-}
-
-static void y_label(FILE *f, const char *label, int right, const char *color)
-{
-	double x = right ? CW - 14 : 16;
-
-	fprintf(f,
-		"<text class='axlabel' transform='translate(%.0f %d) rotate(-90)' "
-		"text-anchor='middle' fill='%s'>%s</text>\n",
-		x, (PT + PB) / 2, color, label);
-}
-
-static void series_range(const double *ys, unsigned n, double *mn, double *mx)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (!isfinite(ys[i]))
-			continue;
-		if (ys[i] > *mx)
-			*mx = ys[i];
-		if (ys[i] > 0 && ys[i] < *mn)
-			*mn = ys[i];
-	}
 }
 
 /* ---- charts -------------------------------------------------------------- */
@@ -701,9 +441,9 @@ static void colvals_free(struct colvals *v)
 		free(all[i]);
 }
 
-static struct axis time_axis(const struct html_report *h, const struct colvals *v)
+static struct svg_axis time_axis(const struct html_report *h, const struct colvals *v)
 {
-	struct axis a = {0, 1, 0};
+	struct svg_axis a = {0, 1, 0};
 	double span;
 
 	/* recorded times are not trusted to grow: take the extremes */
@@ -722,7 +462,7 @@ static struct axis time_axis(const struct html_report *h, const struct colvals *
 			a.hi = v->fx[i];
 	span = a.hi - a.lo;
 	if (!isfinite(span) || span < 1e-6 * fmax(1, fabs(a.lo)))
-		a = (struct axis){0, 1, 0};
+		a = (struct svg_axis){0, 1, 0};
 	return a;
 }
 
@@ -730,28 +470,28 @@ static struct axis time_axis(const struct html_report *h, const struct colvals *
 static void chart_rates(FILE *f, const struct html_report *h, const struct charted *ch,
 			const struct colvals *v)
 {
-	struct axis xa = time_axis(h, v), ya, ra;
+	struct svg_axis xa = time_axis(h, v), ya, ra;
 	double mn = INFINITY, mx = 0, rmn = INFINITY, rmx = 1.0, lx = PL;
 	char id[64];
 
-	series_range(v->lambda, h->n_cols, &mn, &mx);
-	series_range(v->thr, h->n_cols, &mn, &mx);
+	svg_series_range(v->lambda, h->n_cols, &mn, &mx);
+	svg_series_range(v->thr, h->n_cols, &mn, &mx);
 	{
 		/* a wide forecast band may raise the axis, to twice the measured at most */
 		double fmn = INFINITY, fmx = 0;
 
-		series_range(v->fmid, v->n_fc, &fmn, &fmx);
-		series_range(v->fhi, v->n_fc, &fmn, &fmx);
+		svg_series_range(v->fmid, v->n_fc, &fmn, &fmx);
+		svg_series_range(v->fhi, v->n_fc, &fmn, &fmx);
 		mx = mx > 0 ? fmax(mx, fmin(fmx, 2 * mx)) : fmx;
 	}
-	series_range(v->rho, h->n_cols, &rmn, &rmx);
-	ya = axis_linear(0, mx * 1.08);
-	ra = axis_linear(0, fmin(rmx * 1.08, 100));
+	svg_series_range(v->rho, h->n_cols, &rmn, &rmx);
+	ya = svg_axis_linear(0, mx * 1.08);
+	ra = svg_axis_linear(0, fmin(rmx * 1.08, 100));
 	snprintf(id, sizeof(id), "chart-rates-%u", ch->pid);
 	svg_begin(f, id, CH, "arrival rate, throughput and utilisation over time");
-	axis_ticks(f, &ya, 0, fmt_count, C_BLACK);
-	axis_ticks(f, &ra, 1, fmt_plain, C_RED);
-	plot_frame(f);
+	svg_axis_ticks(f, &ya, 0, fmt_count, C_BLACK);
+	svg_axis_ticks(f, &ra, 1, fmt_plain, C_RED);
+	svg_plot_frame(f);
 	if (v->n_fc) {
 		int pen = 0;
 
@@ -759,9 +499,10 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 		fprintf(f,
 			"<path clip-path='url(#%s)' fill='%s' fill-opacity='0.22' stroke='none' "
 			"d='",
-			clip_id, C_SKY);
+			svg_clip_id, C_SKY);
 		for (unsigned i = 0; i < v->n_fc; i++) {
-			double x = ax_px(&xa, v->fx[i], PL, PR), y = ax_px(&ya, v->fhi[i], PB, PT);
+			double x = svg_px(&xa, v->fx[i], PL, PR),
+			       y = svg_px(&ya, v->fhi[i], PB, PT);
 
 			if (!isfinite(x) || !isfinite(y) || !isfinite(v->flo[i]))
 				continue;
@@ -769,14 +510,15 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 			pen = 1;
 		}
 		for (unsigned i = v->n_fc; i-- > 0;) {
-			double x = ax_px(&xa, v->fx[i], PL, PR), y = ax_px(&ya, v->flo[i], PB, PT);
+			double x = svg_px(&xa, v->fx[i], PL, PR),
+			       y = svg_px(&ya, v->flo[i], PB, PT);
 
 			if (!isfinite(x) || !isfinite(y) || !isfinite(v->fhi[i]))
 				continue;
 			fprintf(f, "L%.1f %.1f ", x, fmin(y, PB));
 		}
 		fputs("Z'/>\n", f);
-		path(f, &xa, &ya, v->fx, v->fmid, v->n_fc, C_BLUE, "2 4", 1.5);
+		svg_path(f, &xa, &ya, v->fx, v->fmid, v->n_fc, C_BLUE, "2 4", 1.5);
 		/* the latest forecast is for beyond the chart: say it in words */
 		if (v->fx[v->n_fc - 1] > xa.hi && isfinite(v->fmid[v->n_fc - 1])) {
 			char b1[32], b2[32], b3[32], hz[32];
@@ -784,7 +526,7 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 			fmt_count(v->fmid[v->n_fc - 1], b1, sizeof(b1));
 			fmt_count(v->flo[v->n_fc - 1], b2, sizeof(b2));
 			fmt_count(v->fhi[v->n_fc - 1], b3, sizeof(b3));
-			fmt_clock(v->fx[v->n_fc - 1] - h->t1[h->n_cols - 1], hz, sizeof(hz));
+			fmt_elapsed(v->fx[v->n_fc - 1] - h->t1[h->n_cols - 1], hz, sizeof(hz));
 			fprintf(f,
 				"<text x='%d' y='%d' text-anchor='end' fill='%s'>forecast λ %s "
 				"later: "
@@ -793,7 +535,7 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 		}
 	}
 	{
-		double y1 = ax_px(&ra, 1.0, PB, PT);
+		double y1 = svg_px(&ra, 1.0, PB, PT);
 
 		fprintf(f,
 			"<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='%s' stroke-dasharray='6 "
@@ -803,18 +545,18 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 			"(saturation)</text>\n",
 			PL, PR, y1, y1, C_RED, PR - 4, y1 - 4, C_RED);
 	}
-	path(f, &xa, &ya, v->x, v->lambda, h->n_cols, C_BLUE, NULL, 2.2);
-	path(f, &xa, &ya, v->x, v->thr, h->n_cols, C_GREEN, "7 3", 2.2);
-	path(f, &xa, &ra, v->x, v->rho, h->n_cols, C_RED, NULL, 1.6);
-	time_ticks(f, &xa, PB);
-	y_label(f, "ops per second", 0, C_BLACK);
-	y_label(f, "utilisation ρ", 1, C_RED);
-	legend_item(f, &lx, "arrival rate λ", C_BLUE, NULL, 0);
-	legend_item(f, &lx, "throughput X", C_GREEN, "7 3", 0);
-	legend_item(f, &lx, "ρ = λS/c (right axis)", C_RED, NULL, 0);
+	svg_path(f, &xa, &ya, v->x, v->lambda, h->n_cols, C_BLUE, NULL, 2.2);
+	svg_path(f, &xa, &ya, v->x, v->thr, h->n_cols, C_GREEN, "7 3", 2.2);
+	svg_path(f, &xa, &ra, v->x, v->rho, h->n_cols, C_RED, NULL, 1.6);
+	svg_time_ticks(f, &xa, PB);
+	svg_y_label(f, "ops per second", 0, C_BLACK);
+	svg_y_label(f, "utilisation ρ", 1, C_RED);
+	svg_legend_item(f, &lx, "arrival rate λ", C_BLUE, NULL, 0);
+	svg_legend_item(f, &lx, "throughput X", C_GREEN, "7 3", 0);
+	svg_legend_item(f, &lx, "ρ = λS/c (right axis)", C_RED, NULL, 0);
 	if (v->n_fc) {
-		legend_item(f, &lx, "forecast λ", C_BLUE, "2 4", 0);
-		legend_item(f, &lx, "forecast band", C_SKY, NULL, 1);
+		svg_legend_item(f, &lx, "forecast λ", C_BLUE, "2 4", 0);
+		svg_legend_item(f, &lx, "forecast band", C_SKY, NULL, 1);
 	}
 	fputs("</svg>\n", f);
 }
@@ -822,39 +564,39 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 static void chart_response(FILE *f, const struct html_report *h, const struct charted *ch,
 			   const struct colvals *v)
 {
-	struct axis xa = time_axis(h, v), ya;
+	struct svg_axis xa = time_axis(h, v), ya;
 	double mn = INFINITY, mx = 0, lx = PL, meas_mx = 0, meas_mn = INFINITY;
 	char id[64];
 	const double *models[] = {v->mm1, v->mmc, v->mg1, v->gg1};
 
-	series_range(v->w, h->n_cols, &meas_mn, &meas_mx);
+	svg_series_range(v->w, h->n_cols, &meas_mn, &meas_mx);
 	mn = meas_mn;
 	mx = meas_mx;
 	for (unsigned i = 0; i < 4; i++)
-		series_range(models[i], h->n_cols, &mn, &mx);
-	series_range(v->s, h->n_cols, &mn, &mx);
+		svg_series_range(models[i], h->n_cols, &mn, &mx);
+	svg_series_range(v->s, h->n_cols, &mn, &mx);
 	/* near ρ = 1 a model can predict minutes: keep the measurement readable */
 	if (meas_mx > 0 && mx > meas_mx * 50)
 		mx = meas_mx * 50;
-	ya = axis_auto(mn, mx);
+	ya = svg_axis_auto(mn, mx);
 	snprintf(id, sizeof(id), "chart-response-%u", ch->pid);
 	svg_begin(f, id, CH, "measured response time against queueing models");
-	axis_ticks(f, &ya, 0, fmt_time_s, C_BLACK);
-	plot_frame(f);
-	path(f, &xa, &ya, v->x, v->s, h->n_cols, C_GREY, "1 3", 1.5);
-	path(f, &xa, &ya, v->x, v->mm1, h->n_cols, C_ORANGE, "8 4", 1.6);
-	path(f, &xa, &ya, v->x, v->mmc, h->n_cols, C_SKY, "4 3", 1.6);
-	path(f, &xa, &ya, v->x, v->mg1, h->n_cols, C_PURPLE, "10 3 2 3", 1.6);
-	path(f, &xa, &ya, v->x, v->gg1, h->n_cols, C_GREEN, "2 2", 1.8);
-	path(f, &xa, &ya, v->x, v->w, h->n_cols, C_BLACK, NULL, 2.6);
-	time_ticks(f, &xa, PB);
-	y_label(f, ya.log ? "response time (log scale)" : "response time", 0, C_BLACK);
-	legend_item(f, &lx, "measured W = Wq + S", C_BLACK, NULL, 0);
-	legend_item(f, &lx, "M/M/1", C_ORANGE, "8 4", 0);
-	legend_item(f, &lx, "M/M/c", C_SKY, "4 3", 0);
-	legend_item(f, &lx, "M/G/1", C_PURPLE, "10 3 2 3", 0);
-	legend_item(f, &lx, "G/G/1", C_GREEN, "2 2", 0);
-	legend_item(f, &lx, "service time S", C_GREY, "1 3", 0);
+	svg_axis_ticks(f, &ya, 0, fmt_time_s, C_BLACK);
+	svg_plot_frame(f);
+	svg_path(f, &xa, &ya, v->x, v->s, h->n_cols, C_GREY, "1 3", 1.5);
+	svg_path(f, &xa, &ya, v->x, v->mm1, h->n_cols, C_ORANGE, "8 4", 1.6);
+	svg_path(f, &xa, &ya, v->x, v->mmc, h->n_cols, C_SKY, "4 3", 1.6);
+	svg_path(f, &xa, &ya, v->x, v->mg1, h->n_cols, C_PURPLE, "10 3 2 3", 1.6);
+	svg_path(f, &xa, &ya, v->x, v->gg1, h->n_cols, C_GREEN, "2 2", 1.8);
+	svg_path(f, &xa, &ya, v->x, v->w, h->n_cols, C_BLACK, NULL, 2.6);
+	svg_time_ticks(f, &xa, PB);
+	svg_y_label(f, ya.log ? "response time (log scale)" : "response time", 0, C_BLACK);
+	svg_legend_item(f, &lx, "measured W = Wq + S", C_BLACK, NULL, 0);
+	svg_legend_item(f, &lx, "M/M/1", C_ORANGE, "8 4", 0);
+	svg_legend_item(f, &lx, "M/M/c", C_SKY, "4 3", 0);
+	svg_legend_item(f, &lx, "M/G/1", C_PURPLE, "10 3 2 3", 0);
+	svg_legend_item(f, &lx, "G/G/1", C_GREEN, "2 2", 0);
+	svg_legend_item(f, &lx, "service time S", C_GREY, "1 3", 0);
 	fputs("</svg>\n", f);
 }
 
@@ -862,29 +604,29 @@ static void chart_response(FILE *f, const struct html_report *h, const struct ch
 static void chart_cpu(FILE *f, const struct html_report *h, const struct charted *ch,
 		      const struct colvals *v)
 {
-	struct axis xa = time_axis(h, v), ya, ra;
+	struct svg_axis xa = time_axis(h, v), ya, ra;
 	double mn = INFINITY, mx = 0, rmn = INFINITY, rmx = 0, lx = PL;
 	char id[64];
 
-	series_range(v->cpu, h->n_cols, &mn, &mx);
-	series_range(v->sc, h->n_cols, &rmn, &rmx);
-	series_range(v->err, h->n_cols, &rmn, &rmx);
-	ya = axis_linear(0, fmax(mx * 1.08, 0.01));
-	ra = axis_linear(0, fmax(rmx * 1.08, 1));
+	svg_series_range(v->cpu, h->n_cols, &mn, &mx);
+	svg_series_range(v->sc, h->n_cols, &rmn, &rmx);
+	svg_series_range(v->err, h->n_cols, &rmn, &rmx);
+	ya = svg_axis_linear(0, fmax(mx * 1.08, 0.01));
+	ra = svg_axis_linear(0, fmax(rmx * 1.08, 1));
 	snprintf(id, sizeof(id), "chart-cpu-%u", ch->pid);
 	svg_begin(f, id, CH, "CPU use and syscall rate over time");
-	axis_ticks(f, &ya, 0, fmt_plain, C_BLUE);
-	axis_ticks(f, &ra, 1, fmt_count, C_BLACK);
-	plot_frame(f);
-	path(f, &xa, &ya, v->x, v->cpu, h->n_cols, C_BLUE, NULL, 2.2);
-	path(f, &xa, &ra, v->x, v->sc, h->n_cols, C_BLACK, "6 3", 1.6);
-	path(f, &xa, &ra, v->x, v->err, h->n_cols, C_RED, NULL, 1.8);
-	time_ticks(f, &xa, PB);
-	y_label(f, "CPU (cores busy)", 0, C_BLUE);
-	y_label(f, "per second", 1, C_BLACK);
-	legend_item(f, &lx, "on-CPU (cores)", C_BLUE, NULL, 0);
-	legend_item(f, &lx, "syscalls/s (right)", C_BLACK, "6 3", 0);
-	legend_item(f, &lx, "syscall errors/s (right)", C_RED, NULL, 0);
+	svg_axis_ticks(f, &ya, 0, fmt_plain, C_BLUE);
+	svg_axis_ticks(f, &ra, 1, fmt_count, C_BLACK);
+	svg_plot_frame(f);
+	svg_path(f, &xa, &ya, v->x, v->cpu, h->n_cols, C_BLUE, NULL, 2.2);
+	svg_path(f, &xa, &ra, v->x, v->sc, h->n_cols, C_BLACK, "6 3", 1.6);
+	svg_path(f, &xa, &ra, v->x, v->err, h->n_cols, C_RED, NULL, 1.8);
+	svg_time_ticks(f, &xa, PB);
+	svg_y_label(f, "CPU (cores busy)", 0, C_BLUE);
+	svg_y_label(f, "per second", 1, C_BLACK);
+	svg_legend_item(f, &lx, "on-CPU (cores)", C_BLUE, NULL, 0);
+	svg_legend_item(f, &lx, "syscalls/s (right)", C_BLACK, "6 3", 0);
+	svg_legend_item(f, &lx, "syscall errors/s (right)", C_RED, NULL, 0);
 	fputs("</svg>\n", f);
 }
 
@@ -920,7 +662,7 @@ static void heat_css(FILE *f)
 /* bucket edges are powers of two: two digits, no exponent, are plenty on an axis */
 static void fmt_ns_axis(double ns, char *b, size_t n)
 {
-	static const char *const units[] = {"ns", "µs", "ms", "s"};
+	const char *const *units = duration_units;
 	unsigned u = 0;
 	double v = ns, mag;
 
@@ -944,7 +686,7 @@ static void fmt_ns_axis(double ns, char *b, size_t n)
  * HTML_MAX_POINTS columns stays a page of a few megabytes at most.
  */
 static void heatmap(FILE *f, const struct html_report *h, const struct charted *ch,
-		    const struct axis *xa, int queue, const char *id_prefix, const char *what,
+		    const struct svg_axis *xa, int queue, const char *id_prefix, const char *what,
 		    const char *unit_label)
 {
 	unsigned blo = HIST_BUCKETS, bhi = 0, rows, every;
@@ -982,7 +724,7 @@ static void heatmap(FILE *f, const struct html_report *h, const struct charted *
 	fprintf(f,
 		"<g clip-path='url(#%s)'><g transform='translate(%.3f %d) scale(%.5f %.5f)' "
 		"shape-rendering='crispEdges'>\n",
-		clip_id, PL - xa->lo * sx, PT, sx, rh);
+		svg_clip_id, PL - xa->lo * sx, PT, sx, rh);
 	for (unsigned k = 0; k < h->n_cols; k++) {
 		const struct hist *hs = queue ? &ch->cols[k].q : &ch->cols[k].sys;
 		double w = h->t1[k] - h->t0[k];
@@ -1001,7 +743,7 @@ static void heatmap(FILE *f, const struct html_report *h, const struct charted *
 			if (titles) {
 				fmt_ns(hist_bucket_lo_ns(i), b, sizeof(b));
 				fmt_ns(hist_bucket_hi_ns(i), b2, sizeof(b2));
-				fmt_clock(h->t1[k], tb, sizeof(tb));
+				fmt_elapsed(h->t1[k], tb, sizeof(tb));
 				fprintf(f, "><title>until %s: %llu in %s–%s</title></rect>\n", tb,
 					(unsigned long long)hs->b[i], b, b2);
 			} else {
@@ -1010,7 +752,7 @@ static void heatmap(FILE *f, const struct html_report *h, const struct charted *
 		}
 	}
 	fputs("</g></g>\n", f);
-	plot_frame(f);
+	svg_plot_frame(f);
 	every = rows > 14 ? 2 : 1;
 	for (unsigned i = blo; i <= bhi + 1; i++) {
 		double y = PB - (i - blo) * rh;
@@ -1021,8 +763,8 @@ static void heatmap(FILE *f, const struct html_report *h, const struct charted *
 			    sizeof(b));
 		fprintf(f, "<text x='%d' y='%.1f' text-anchor='end'>%s</text>\n", PL - 6, y + 4, b);
 	}
-	time_ticks(f, xa, PB);
-	y_label(f, unit_label, 0, C_BLACK);
+	svg_time_ticks(f, xa, PB);
+	svg_y_label(f, unit_label, 0, C_BLACK);
 	/* colour scale */
 	lx = PL;
 	fprintf(f, "<text x='%.0f' y='21'>samples per cell:</text>\n", lx);
@@ -1060,14 +802,11 @@ static int cmp_sc(const void *a, const void *b)
 
 static void sc_label(FILE *f, const struct sc_ref *s)
 {
-	const char *name = syscall_name(s->r->nr);
+	char nb[SYSCALL_LABEL_LEN];
 
 	html_escape(f, s->p->comm, ST_COMM_LEN);
 	fprintf(f, "[%u] ", s->p->pid);
-	if (name)
-		fputs(name, f);
-	else
-		fprintf(f, "syscall_%u", s->r->nr);
+	fputs(syscall_label(s->r->nr, nb, sizeof(nb)), f);
 }
 
 static void section_syscalls(FILE *f, const struct snapshot *o)
@@ -1105,8 +844,8 @@ static void section_syscalls(FILE *f, const struct snapshot *o)
 	{
 		double lx = 300;
 
-		legend_item(f, &lx, "calls", C_BLUE, NULL, 2);
-		legend_item(f, &lx, "of which failed", C_RED, NULL, 2);
+		svg_legend_item(f, &lx, "calls", C_BLUE, NULL, 2);
+		svg_legend_item(f, &lx, "of which failed", C_RED, NULL, 2);
 	}
 	for (unsigned i = 0; i < rows; i++) {
 		const struct syscall_row *r = all[i].r;
@@ -1139,15 +878,12 @@ static void section_syscalls(FILE *f, const struct snapshot *o)
 	for (unsigned i = 0; i < rows; i++) {
 		const struct syscall_row *r = all[i].r;
 		double mxns = r->max_known ? (double)r->max_ns : 0;
-		const char *name = syscall_name(r->nr);
+		char nb[SYSCALL_LABEL_LEN];
 
 		fputs("<tr><td class='l'>", f);
 		html_escape(f, all[i].p->comm, ST_COMM_LEN);
 		fprintf(f, " [%u]</td><td class='l'>", all[i].p->pid);
-		if (name)
-			fputs(name, f);
-		else
-			fprintf(f, "syscall_%u", r->nr);
+		fputs(syscall_label(r->nr, nb, sizeof(nb)), f);
 		fmt_ns(hist_quantile_ns(&r->hist, 0.5, mxns), b, sizeof(b));
 		fmt_ns(hist_quantile_ns(&r->hist, 0.99, mxns), b2, sizeof(b2));
 		fmt_ns(r->max_known && r->count ? (double)r->max_ns : NAN, b3, sizeof(b3));
@@ -1273,61 +1009,100 @@ static void td_num(FILE *f, double v, fmt_fn fmt)
 	fprintf(f, "<td>%s</td>", b);
 }
 
-static void section_processes(FILE *f, const struct snapshot *o)
+/* The process table's own columns, numbered among the figure list's
+ * (figures.h, .col_at): one writer each. */
+enum pcol {
+	PC_PID = 1,
+	PC_COMM = 2,
+	PC_STAGE = 3,
+	PC_SYSCALLS = 5,
+	PC_ERRORS = 6,
+	PC_UNIT = 9,
+	PC_RHO = 10,
+	PC_STATUS = 14
+};
+
+static const struct {
+	enum pcol at;
+	const char *head;
+} own_cols[] = {
+	{PC_PID, "pid"},       {PC_COMM, "command"}, {PC_STAGE, "stage"}, {PC_SYSCALLS, "syscalls"},
+	{PC_ERRORS, "errors"}, {PC_UNIT, "op"},	     {PC_RHO, "ρ"},	  {PC_STATUS, "status"},
+};
+
+#define MAX_COLS 32
+
+struct pcolumn {
+	unsigned at;
+	const char *head;
+	const struct figure *fig; /* NULL: one of own_cols */
+};
+
+/* own_cols and the figure list's columns, in .col_at order */
+static unsigned process_columns(struct pcolumn *c)
 {
-	double span = isfinite(o->span_s) && o->span_s > 0 ? o->span_s : NAN;
-	unsigned rows = o->n_procs < MAX_ROWS ? o->n_procs : MAX_ROWS;
-	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
+	unsigned n = 0;
 
-	if (!order)
-		return;
-	for (unsigned i = 0; i < o->n_procs; i++)
-		order[i] = &o->procs[i];
-	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
-	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' id='process-table'><thead><tr>"
-	      "<th>pid</th><th>command</th><th>stage</th><th>CPU (cores)</th><th>syscalls</th>"
-	      "<th>errors</th><th>λ (ops/s)</th><th>X (ops/s)</th><th>op</th><th>ρ</th><th>S</th>"
-	      "<th>Wq</th>"
-	      "<th>W</th><th>status</th></tr></thead><tbody>\n",
-	      f);
-	for (unsigned i = 0; i < rows; i++) {
-		const struct proc_view *p = order[i];
-		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
-		uint64_t calls = 0, errs = 0;
+	for (size_t i = 0; i < sizeof(own_cols) / sizeof(own_cols[0]); i++)
+		c[n++] = (struct pcolumn){own_cols[i].at, own_cols[i].head, NULL};
+	for (unsigned i = 0; i < n_proc_figures && n < MAX_COLS; i++)
+		if (proc_figures[i].col)
+			c[n++] = (struct pcolumn){proc_figures[i].col_at, proc_figures[i].col,
+						  &proc_figures[i]};
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned k = i; k && c[k - 1].at > c[k].at; k--) {
+			struct pcolumn t = c[k];
 
-		for (unsigned j = 0; j < p->n_syscalls; j++) {
-			calls += p->syscalls[j].count;
-			errs += p->syscalls[j].errors;
+			c[k] = c[k - 1];
+			c[k - 1] = t;
 		}
-		fprintf(f, "<tr><td>%u</td><td class='l'>", p->pid);
+	return n;
+}
+
+static void own_cell(FILE *f, enum pcol at, const struct proc_view *p)
+{
+	const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
+	uint64_t calls = 0, errs = 0;
+	char b[32];
+
+	for (unsigned j = 0; j < p->n_syscalls; j++) {
+		calls += p->syscalls[j].count;
+		errs += p->syscalls[j].errors;
+	}
+	switch (at) {
+	case PC_PID:
+		fprintf(f, "<td>%u</td>", p->pid);
+		break;
+	case PC_COMM:
+		fputs("<td class='l'>", f);
 		html_escape(f, p->comm, ST_COMM_LEN);
 		fputs("</td>", f);
+		break;
+	case PC_STAGE:
 		if (p->stage)
 			fprintf(f, "<td>%u%s</td>", p->stage, p->bottleneck ? " ⚠" : "");
 		else
 			fputs("<td></td>", f);
-		td_num(f, p->oncpu_s / span, fmt_plain);
+		break;
+	case PC_SYSCALLS:
 		td_num(f, (double)calls, fmt_count);
+		break;
+	case PC_ERRORS:
 		fprintf(f, "<td%s>%llu</td>", errs ? " class='bad'" : "", (unsigned long long)errs);
-		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
-		td_num(f, q ? q->throughput : NAN, fmt_count);
+		break;
+	case PC_UNIT:
 		/* the unit of work: what one op is (issue 8) */
 		fprintf(f, "<td class='l'>%s</td>",
 			q ? unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE) : "");
-		fprintf(f, "<td%s>", q && q->saturated ? " class='bad'" : "");
-		{
-			char b[32];
-
-			fmt_plain(q ? q->rho : NAN, b, sizeof(b));
-			fprintf(f, "%s</td>", b);
-		}
-		td_num(f, q ? q->service_time_s : NAN, fmt_time_s);
-		td_num(f, q ? q->wait_s : NAN, fmt_time_s);
-		td_num(f, q ? q->response_s : NAN, fmt_time_s);
+		break;
+	case PC_RHO:
+		fmt_plain(q ? q->rho : NAN, b, sizeof(b));
+		fprintf(f, "<td%s>%s</td>", q && q->saturated ? " class='bad'" : "", b);
+		break;
+	case PC_STATUS:
 		fputs("<td class='l'>", f);
 		if (p->exited) {
 			int sig = p->exit_code & 0x7f;
-			char b[32];
 
 			if (sig)
 				fprintf(f, "killed by %s", signal_name(sig, b, sizeof(b)));
@@ -1336,7 +1111,47 @@ static void section_processes(FILE *f, const struct snapshot *o)
 		} else if (q && q->saturated) {
 			fputs("saturated", f);
 		}
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		break;
+	}
+}
+
+static void section_processes(FILE *f, const struct snapshot *o)
+{
+	static const fmt_fn fmts[] = {
+		[FMT_COUNT] = fmt_count, [FMT_PLAIN] = fmt_plain, [FMT_TIME] = fmt_time_s};
+	double span = isfinite(o->span_s) && o->span_s > 0 ? o->span_s : NAN;
+	unsigned rows = o->n_procs < MAX_ROWS ? o->n_procs : MAX_ROWS;
+	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
+	struct pcolumn cols[MAX_COLS];
+	unsigned n_cols = process_columns(cols);
+
+	if (!order)
+		return;
+	for (unsigned i = 0; i < o->n_procs; i++)
+		order[i] = &o->procs[i];
+	qsort(order, o->n_procs, sizeof(*order), cmp_charted);
+	fputs("<h2 id='processes'>Processes</h2>\n<table class='num' "
+	      "id='process-table'><thead><tr>",
+	      f);
+	for (unsigned c = 0; c < n_cols; c++)
+		fprintf(f, "<th>%s</th>", cols[c].head);
+	fputs("</tr></thead><tbody>\n", f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct proc_view *p = order[i];
+
+		fputs("<tr>", f);
+		for (unsigned c = 0; c < n_cols; c++) {
+			const struct figure *g = cols[c].fig;
+
+			if (!g)
+				own_cell(f, (enum pcol)cols[c].at, p);
+			else
+				td_num(f,
+				       fig_known(g->known, p) ? fig_value(g, p, NULL, span) : NAN,
+				       fmts[g->col_fmt]);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
 	if (o->n_procs > rows)
@@ -1370,7 +1185,7 @@ static void section_meta(FILE *f, const struct html_report *h)
 		meta_row(f, "started", when, sizeof(when));
 	}
 	if (o && isfinite(o->span_s)) {
-		fmt_clock(o->span_s, b, sizeof(b));
+		fmt_elapsed(o->span_s, b, sizeof(b));
 		meta_row(f, o->is_summary ? "duration" : "last interval", b, sizeof(b));
 	}
 	snprintf(b, sizeof(b), "%g s, %llu recorded", m->interval_s,
@@ -1449,7 +1264,7 @@ int html_report_write(struct html_report *h, FILE *f)
 		const struct charted *ch = &h->ch[k];
 		const struct proc_view *p = ch->overall;
 		struct colvals v;
-		struct axis xa;
+		struct svg_axis xa;
 		int any_q = 0;
 
 		if (colvals_fill(h, ch, &v)) {

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "errbuf.h"
 #include "http_server.h"
 #include "web_config.h"
 
@@ -634,7 +635,7 @@ static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	errbuf_vset(err, errlen, fmt, ap);
 	va_end(ap);
 	errno = e;
 	return -1;

@@ -9,6 +9,7 @@
 #include "json_out.h"
 #include "profile_out.h"
 #include "services.h"
+#include "figures.h"
 #include "json_writer.h"
 #include "names.h"
 
@@ -20,14 +21,9 @@ static double us(double ns)
 static void json_out_syscall(struct jw *w, const struct syscall_row *r)
 {
 	char buf[32];
-	const char *name = syscall_name(r->nr);
 
 	jw_obj_begin(w);
-	if (!name) {
-		snprintf(buf, sizeof(buf), "syscall_%u", r->nr);
-		name = buf;
-	}
-	jw_kstr(w, "name", name);
+	jw_kstr(w, "name", syscall_label(r->nr, buf, sizeof(buf)));
 	jw_ku64(w, "nr", r->nr);
 	jw_ku64(w, "count", r->count);
 	jw_ku64(w, "errors", r->errors);
@@ -43,36 +39,6 @@ static void json_out_syscall(struct jw *w, const struct syscall_row *r)
 		jw_ku64(w, errno_name(r->errnos[i].err, buf, sizeof(buf)), r->errnos[i].count);
 	jw_obj_end(w);
 	jw_obj_end(w);
-}
-
-static void json_out_queue(struct jw *w, const struct queue_figures *q)
-{
-	jw_obj_begin(w);
-	jw_knum(w, "arrival_rate", q->arrival_rate);
-	jw_knum(w, "throughput", q->throughput);
-	jw_knum(w, "utilization", q->utilization);
-	jw_knum(w, "service_time_s", q->service_time_s);
-	jw_knum(w, "service_rate", q->service_rate);
-	jw_ku64(w, "servers", q->servers);
-	jw_knum(w, "rho", q->rho);
-	jw_knum(w, "queue_length", q->queue_length);
-	jw_knum(w, "wait_s", q->wait_s);
-	jw_knum(w, "dispatch_s", q->dispatch_s);
-	jw_knum(w, "response_s", q->response_s);
-	jw_kbool(w, "saturated", q->saturated);
-	jw_key(w, "model");
-	jw_obj_begin(w);
-	jw_knum(w, "mm1_response_s", q->mm1_response_s);
-	jw_knum(w, "mmc_response_s", q->mmc_response_s);
-	jw_knum(w, "mg1_response_s", q->mg1_response_s);
-	jw_knum(w, "gg1_response_s", q->gg1_response_s);
-	jw_knum(w, "mm1_error", q->mm1_error);
-	jw_knum(w, "mmc_error", q->mmc_error);
-	jw_knum(w, "mg1_error", q->mg1_error);
-	jw_knum(w, "gg1_error", q->gg1_error);
-	jw_obj_end(w);
-	jw_knum(w, "little_lambda_w", q->little_l_lambda_w);
-	jw_knum(w, "little_error", q->little_error);
 }
 
 /* Per unit of work, when the process serves several (unit "mixed"): each
@@ -94,37 +60,102 @@ static void json_out_units(struct jw *w, const struct proc_view *p)
 	jw_obj_end(w);
 }
 
-/* Added queue keys: dispatch's tail, busy and idle time, and what busy
- * threads were blocked on (docs/queueing.md, "Busy and idle"). */
-static void json_out_busy(struct jw *w, const struct proc_view *p)
+static void json_out_threads(struct jw *w, const struct proc_view *p)
+{
+	jw_key(w, "threads_detail");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < p->n_thread_views; i++) {
+		const struct thread_view *t = &p->thread_views[i];
+
+		jw_obj_begin(w);
+		jw_ku64(w, "tid", t->tid);
+		jw_key(w, "comm");
+		jw_strn(w, t->comm, sizeof(t->comm));
+		jw_knum(w, "oncpu_s", t->oncpu_s);
+		jw_knum(w, "runq_wait_s", t->runq_wait_s);
+		jw_knum(w, "busy_s", t->busy_s);
+		jw_ku64(w, "ctx_switches", t->switches);
+		jw_ku64(w, "syscalls", t->syscalls);
+		jw_ku64(w, "rx_ops", t->rx_ops);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void json_out_conns(struct jw *w, const struct proc_view *p)
+{
+	jw_key(w, "connections");
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < p->n_conns; i++) {
+		const struct conn_view *c = &p->conns[i];
+
+		jw_obj_begin(w);
+		jw_kstr(w, "proto", c->proto);
+		if (c->local[0])
+			jw_kstr(w, "local", c->local);
+		else
+			jw_knull(w, "local");
+		if (c->remote[0])
+			jw_kstr(w, "remote", c->remote);
+		else
+			jw_knull(w, "remote");
+		jw_ku64(w, "rx_bytes", c->rx_bytes);
+		jw_ku64(w, "rx_ops", c->rx_ops);
+		jw_ku64(w, "tx_bytes", c->tx_bytes);
+		jw_ku64(w, "tx_ops", c->tx_ops);
+		/* the unit of work of each direction: its protocol, turn
+		 * or receive; null while not known (issue 8) */
+		if (c->unit_rx)
+			jw_kstr(w, "unit", unit_name(c->unit_rx));
+		else
+			jw_knull(w, "unit");
+		if (c->unit_tx)
+			jw_kstr(w, "tx_unit", unit_name(c->unit_tx));
+		else
+			jw_knull(w, "tx_unit");
+		jw_ku64(w, "backlog_bytes", c->backlog_bytes);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void json_out_exit(struct jw *w, const struct proc_view *p)
+{
+	char buf[32];
+	int sig = p->exit_code & 0x7f;
+
+	jw_key(w, "exit");
+	if (!p->exited) {
+		jw_null(w);
+		return;
+	}
+	jw_obj_begin(w);
+	if (sig) {
+		jw_knull(w, "code");
+		jw_kstr(w, "signal", signal_name(sig, buf, sizeof(buf)));
+		jw_kbool(w, "core_dumped", (p->exit_code & 0x80) != 0);
+	} else {
+		jw_ku64(w, "code", (p->exit_code >> 8) & 0xff);
+		jw_knull(w, "signal");
+		jw_kbool(w, "core_dumped", 0);
+	}
+	jw_obj_end(w);
+}
+
+/* A figure that is not one value (figures.h, enum fig_section). */
+static void json_out_section(struct jw *w, const struct figure *f, const struct proc_view *p,
+			     int s_threads, int s_conns)
 {
 	static const char *const kinds[ST_BLK__MAX] = {"latch", "futex", "io", "other"};
 
-	jw_knum(w, "dispatch_p99_s",
-		p->dispatch_count ? hist_quantile_ns(&p->dispatch_hist, 0.99, 0) / 1e9 : NAN);
-	jw_ku64(w, "dispatch_count", p->dispatch_count);
-	jw_knum(w, "busy_s", p->busy_known ? p->busy_s : NAN);
-	jw_knum(w, "idle_s", p->busy_known ? p->idle_s : NAN);
-	jw_key(w, "busy_blocked_s");
-	if (p->busy_known) {
-		jw_obj_begin(w);
-		for (unsigned k = 0; k < ST_BLK__MAX; k++)
-			jw_knum(w, kinds[k], p->blocked_busy_s[k]);
-		jw_obj_end(w);
-	} else {
-		jw_null(w);
-	}
-}
-
-static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
-			  int s_conns)
-{
-	char buf[32];
-
-	jw_obj_begin(w);
-	if (p->pid) {
-		jw_ku64(w, "pid", p->pid);
-	} else {
+	switch (f->section) {
+	case FS_NONE:
+		break;
+	case FS_PID:
+		if (p->pid) {
+			jw_ku64(w, "pid", p->pid);
+			break;
+		}
 		/* a summary row of exited processes folded together by name
 		 * (the count is not in recordings: null there) */
 		jw_knull(w, "pid");
@@ -132,213 +163,180 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 			jw_ku64(w, "exited_processes", p->folded);
 		else
 			jw_knull(w, "exited_processes");
-	}
-	jw_key(w, "comm");
-	jw_strn(w, p->comm, sizeof(p->comm));
-	jw_ku64(w, "threads", p->threads);
-
-	jw_key(w, "cpu");
-	jw_obj_begin(w);
-	jw_knum(w, "oncpu_s", p->oncpu_s);
-	jw_knum(w, "utilization", span_s > 0 ? p->oncpu_s / span_s : NAN);
-	jw_knum(w, "runq_wait_s", p->runq_wait_s);
-	jw_knum(w, "runq_p99_us", us(hist_quantile_ns(&p->runq_hist, 0.99, p->runq_max_ns)));
-	jw_ku64(w, "ctx_switches", p->ctx_switches);
-	jw_ku64(w, "involuntary_switches", p->invol_switches);
-	jw_ku64(w, "runq_waits", p->runq_count);
-	jw_knum(w, "offcpu_s", p->offcpu_s);
-	jw_obj_end(w);
-
-	jw_key(w, "memory");
-	jw_obj_begin(w);
-	if (p->rss_known)
-		jw_ku64(w, "rss_bytes", p->rss_bytes);
-	else
-		jw_knull(w, "rss_bytes");
-	if (p->faults_known) {
-		jw_ku64(w, "page_faults", p->page_faults);
-		jw_ku64(w, "major_faults", p->major_faults);
-	} else {
-		jw_knull(w, "page_faults");
-		jw_knull(w, "major_faults");
-	}
-	jw_obj_end(w);
-
-	jw_key(w, "syscalls");
-	jw_arr_begin(w);
-	for (unsigned i = 0; i < p->n_syscalls; i++)
-		json_out_syscall(w, &p->syscalls[i]);
-	jw_arr_end(w);
-
-	jw_key(w, "net");
-	jw_obj_begin(w);
-	if (!p->net_known) {
-		static const char *const keys[] = {
-			"rx_bytes",    "tx_bytes", "rx_ops", "tx_ops",	"backlog_bytes",
-			"retransmits", "resets",   "drops",  "rx_msgs", "tx_msgs"};
-
-		for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			jw_knull(w, keys[i]);
+		break;
+	case FS_SYSCALLS:
+		jw_key(w, f->key);
+		jw_arr_begin(w);
+		for (unsigned i = 0; i < p->n_syscalls; i++)
+			json_out_syscall(w, &p->syscalls[i]);
+		jw_arr_end(w);
+		break;
+	case FS_DROP_REASONS:
+		jw_key(w, f->key);
+		jw_obj_begin(w);
+		for (unsigned i = 0; i < p->n_drop_reasons; i++)
+			jw_ku64(w, p->drop_reasons[i].reason, p->drop_reasons[i].count);
 		jw_obj_end(w);
-		goto queue;
-	}
-	jw_ku64(w, "rx_bytes", p->rx_bytes);
-	jw_ku64(w, "tx_bytes", p->tx_bytes);
-	jw_ku64(w, "rx_ops", p->rx_ops);
-	jw_ku64(w, "tx_ops", p->tx_ops);
-	if (p->msgs_known)
-		jw_ku64(w, "rx_msgs", p->rx_msgs);
-	else
-		jw_knull(w, "rx_msgs");
-	if (p->tx_msgs_known)
-		jw_ku64(w, "tx_msgs", p->tx_msgs);
-	else
-		jw_knull(w, "tx_msgs");
-	if (p->backlog_known)
-		jw_ku64(w, "backlog_bytes", p->backlog_bytes);
-	else
-		jw_knull(w, "backlog_bytes");
-	jw_ku64(w, "retransmits", p->retransmits);
-	jw_ku64(w, "resets", p->resets);
-	jw_ku64(w, "drops", p->drops);
-	jw_key(w, "drop_reasons");
-	jw_obj_begin(w);
-	for (unsigned i = 0; i < p->n_drop_reasons; i++)
-		jw_ku64(w, p->drop_reasons[i].reason, p->drop_reasons[i].count);
-	jw_obj_end(w);
-	/* its share of lost.framing_lost (issue 8) */
-	if (p->msgs_known)
-		jw_ku64(w, "framing_lost", p->fr_lost);
-	jw_obj_end(w);
-
-queue:
-	jw_key(w, "queue");
-	if (p->has_queue) {
-		json_out_queue(w, &p->queue);
-		jw_kstr(w, "unit", unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE));
+		break;
+	case FS_UNIT:
+		jw_kstr(w, f->key, unit_name(p->msgs_known ? p->unit : ST_UNIT_RECEIVE));
+		break;
+	case FS_UNITS:
 		json_out_units(w, p);
-		jw_knum(w, "wait_timed_s", p->wait_timed_s);
-		jw_knum(w, "wait_p99_us", us(hist_quantile_ns(&p->wait_hist, 0.99, 0)));
-		jw_knum(w, "service_p99_us", us(hist_quantile_ns(&p->svc_hist, 0.99, 0)));
-		jw_knum(w, "arrival_cv2", p->arrival_cv2);
-		jw_knum(w, "service_cv2", p->service_cv2);
-		json_out_busy(w, p);
-		jw_obj_end(w);
-	} else {
-		jw_null(w);
-	}
-
-	jw_key(w, "forecast");
-	if (p->has_forecast) {
-		jw_obj_begin(w);
-		jw_knum(w, "horizon_s", p->fc_horizon_s);
-		jw_knum(w, "arrival_rate", p->fc_arrival_rate);
-		jw_knum(w, "rho", p->fc_rho);
-		jw_knum(w, "response_s", p->fc_response_s);
-		jw_knum(w, "saturation_eta_s", p->fc_saturation_eta_s);
-		jw_knum(w, "arrival_rate_lo", p->fc_arrival_lo);
-		jw_knum(w, "arrival_rate_hi", p->fc_arrival_hi);
-		jw_kstr(w, "model", "linear trend of λ; ρ and W by M/M/c");
-		jw_obj_end(w);
-	} else {
-		jw_null(w);
-	}
-
-	if (p->has_whatif) {
-		jw_key(w, "what_if");
-		jw_obj_begin(w);
-		jw_kstr(w, "model", "M/M/c");
-		jw_knum(w, "arrival_rate", p->wi_arrival_rate);
-		jw_knum(w, "service_time_s", p->wi_service_time_s);
-		jw_ku64(w, "servers", p->wi_servers);
-		jw_knum(w, "rho", p->wi_rho);
-		jw_knum(w, "response_s", p->wi_response_s);
-		jw_knum(w, "response_p99_s", p->wi_response_p99_s);
-		jw_knum(w, "gg_response_s", p->wi_gg_response_s);
-		jw_obj_end(w);
-	}
-
-	if (s_threads) {
-		jw_key(w, "threads_detail");
-		jw_arr_begin(w);
-		for (unsigned i = 0; i < p->n_thread_views; i++) {
-			const struct thread_view *t = &p->thread_views[i];
-
-			jw_obj_begin(w);
-			jw_ku64(w, "tid", t->tid);
-			jw_key(w, "comm");
-			jw_strn(w, t->comm, sizeof(t->comm));
-			jw_knum(w, "oncpu_s", t->oncpu_s);
-			jw_knum(w, "runq_wait_s", t->runq_wait_s);
-			jw_knum(w, "busy_s", t->busy_s);
-			jw_ku64(w, "ctx_switches", t->switches);
-			jw_ku64(w, "syscalls", t->syscalls);
-			jw_ku64(w, "rx_ops", t->rx_ops);
-			jw_obj_end(w);
+		break;
+	case FS_BUSY_BLOCKED:
+		/* what busy threads were blocked on (docs/queueing.md, "Busy and idle") */
+		jw_key(w, f->key);
+		if (!p->busy_known) {
+			jw_null(w);
+			break;
 		}
-		jw_arr_end(w);
-	}
-	if (s_conns) {
-		jw_key(w, "connections");
-		jw_arr_begin(w);
-		for (unsigned i = 0; i < p->n_conns; i++) {
-			const struct conn_view *c = &p->conns[i];
-
-			jw_obj_begin(w);
-			jw_kstr(w, "proto", c->proto);
-			if (c->local[0])
-				jw_kstr(w, "local", c->local);
-			else
-				jw_knull(w, "local");
-			if (c->remote[0])
-				jw_kstr(w, "remote", c->remote);
-			else
-				jw_knull(w, "remote");
-			jw_ku64(w, "rx_bytes", c->rx_bytes);
-			jw_ku64(w, "rx_ops", c->rx_ops);
-			jw_ku64(w, "tx_bytes", c->tx_bytes);
-			jw_ku64(w, "tx_ops", c->tx_ops);
-			/* the unit of work of each direction: its protocol, turn
-			 * or receive; null while not known (issue 8) */
-			if (c->unit_rx)
-				jw_kstr(w, "unit", unit_name(c->unit_rx));
-			else
-				jw_knull(w, "unit");
-			if (c->unit_tx)
-				jw_kstr(w, "tx_unit", unit_name(c->unit_tx));
-			else
-				jw_knull(w, "tx_unit");
-			jw_ku64(w, "backlog_bytes", c->backlog_bytes);
-			jw_obj_end(w);
-		}
-		jw_arr_end(w);
-	}
-
-	jw_key(w, "stage");
-	if (p->stage)
-		jw_u64(w, p->stage);
-	else
-		jw_null(w);
-	jw_kbool(w, "bottleneck", p->bottleneck);
-
-	jw_key(w, "exit");
-	if (p->exited) {
-		int sig = p->exit_code & 0x7f;
-
 		jw_obj_begin(w);
-		if (sig) {
-			jw_knull(w, "code");
-			jw_kstr(w, "signal", signal_name(sig, buf, sizeof(buf)));
-			jw_kbool(w, "core_dumped", (p->exit_code & 0x80) != 0);
-		} else {
-			jw_ku64(w, "code", (p->exit_code >> 8) & 0xff);
-			jw_knull(w, "signal");
-			jw_kbool(w, "core_dumped", 0);
-		}
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			jw_knum(w, kinds[k], p->blocked_busy_s[k]);
 		jw_obj_end(w);
-	} else {
-		jw_null(w);
+		break;
+	case FS_FC_MODEL:
+		jw_kstr(w, f->key, "linear trend of λ; ρ and W by M/M/c");
+		break;
+	case FS_WI_MODEL:
+		jw_kstr(w, f->key, "M/M/c");
+		break;
+	case FS_THREADS:
+		if (s_threads)
+			json_out_threads(w, p);
+		break;
+	case FS_CONNS:
+		if (s_conns)
+			json_out_conns(w, p);
+		break;
+	case FS_EXIT:
+		json_out_exit(w, p);
+		break;
 	}
+}
+
+/*
+ * The walk over the figure list: the groups (JSON objects) open, innermost
+ * last, each written, all null, or not written at all (null or left out).
+ */
+enum gstate { G_OPEN, G_KEYS_NULL, G_SKIP };
+
+struct walk {
+	struct jw *w;
+	const struct proc_view *p;     /* NULL: a service's queue block alone */
+	const struct queue_figures *q; /* the FB_QUEUE rows' struct */
+	enum fig_group root;	       /* the object the caller opened */
+	unsigned depth;
+	enum fig_group open[4];
+	enum gstate state[4];
+};
+
+static int within(enum fig_group g, enum fig_group outer)
+{
+	for (; g != FG_NONE; g = fig_groups[g].parent)
+		if (g == outer)
+			return 1;
+	return 0;
+}
+
+static enum gstate state(const struct walk *k)
+{
+	return k->depth ? k->state[k->depth - 1] : G_OPEN;
+}
+
+/* Close the groups @g is not in, open those down to it. */
+static void enter(struct walk *k, enum fig_group g)
+{
+	enum fig_group path[4];
+	unsigned n = 0;
+
+	while (k->depth && !within(g, k->open[k->depth - 1])) {
+		k->depth--;
+		if (k->state[k->depth] != G_SKIP)
+			jw_obj_end(k->w);
+	}
+	for (enum fig_group x = g; x != (k->depth ? k->open[k->depth - 1] : k->root) && n < 4;
+	     x = fig_groups[x].parent)
+		path[n++] = x;
+	while (n--) {
+		const struct fig_group_info *gi = &fig_groups[path[n]];
+		enum gstate st = G_SKIP; /* inside a group not written: not written either */
+
+		if (state(k) == G_OPEN) {
+			if (!k->p || fig_known(gi->known, k->p))
+				st = G_OPEN;
+			else if (gi->unknown == FU_KEYS_NULL)
+				st = G_KEYS_NULL;
+			else if (gi->unknown == FU_NULL)
+				jw_knull(k->w, gi->key);
+		}
+		if (st != G_SKIP) {
+			jw_key(k->w, gi->key);
+			jw_obj_begin(k->w);
+		}
+		k->open[k->depth] = path[n];
+		k->state[k->depth++] = st;
+	}
+}
+
+static void json_out_figure(struct walk *k, const struct figure *f, double span_s, int s_threads,
+			    int s_conns)
+{
+	enum gstate st = state(k);
+
+	if (st == G_SKIP || (st == G_KEYS_NULL && (f->section || (f->flags & FF_ABSENT))))
+		return;
+	if (f->section) {
+		json_out_section(k->w, f, k->p, s_threads, s_conns);
+		return;
+	}
+	if (st == G_KEYS_NULL || (k->p && !fig_known(f->known, k->p))) {
+		if (!(f->flags & FF_ABSENT))
+			jw_knull(k->w, f->key);
+		return;
+	}
+	switch (f->type) {
+	case FIG_U64:
+	case FIG_U32:
+		jw_ku64(k->w, f->key, fig_u64(f, k->p, k->q));
+		break;
+	case FIG_BOOL:
+		jw_kbool(k->w, f->key, *(const int *)fig_ptr(f, k->p, k->q));
+		break;
+	case FIG_COMM:
+		jw_key(k->w, f->key);
+		jw_strn(k->w, fig_ptr(f, k->p, k->q), ST_COMM_LEN);
+		break;
+	default:
+		jw_knum(k->w, f->key, fig_value(f, k->p, k->q, span_s));
+		break;
+	}
+}
+
+/* The figures of one process (or, @p NULL, of a service's queue @q) in the
+ * list's order; the enclosing object is the caller's. */
+static void json_out_figures(struct jw *w, const struct proc_view *p, const struct queue_figures *q,
+			     double span_s, int s_threads, int s_conns)
+{
+	struct walk k = {.w = w, .p = p, .q = q, .root = p ? FG_PROC : FG_QUEUE};
+
+	for (unsigned i = 0; i < n_proc_figures; i++) {
+		const struct figure *f = &proc_figures[i];
+
+		if (!f->key || (!p && (f->base != FB_QUEUE || !within(f->group, FG_QUEUE))))
+			continue;
+		enter(&k, f->group);
+		json_out_figure(&k, f, span_s, s_threads, s_conns);
+	}
+	enter(&k, k.root);
+}
+
+static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s, int s_threads,
+			  int s_conns)
+{
+	jw_obj_begin(w);
+	json_out_figures(w, p, NULL, span_s, s_threads, s_conns);
 	jw_obj_end(w);
 }
 
@@ -369,7 +367,8 @@ static void json_out_service(struct jw *w, const struct service_view *v)
 	}
 	jw_key(w, "queue");
 	if (v->has_queue) {
-		json_out_queue(w, &v->queue);
+		jw_obj_begin(w);
+		json_out_figures(w, NULL, &v->queue, 0, 0, 0);
 		jw_ku64(w, "capacity_servers", v->capacity_servers);
 		jw_obj_end(w);
 	} else {

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include "hist.h"
 #include "queue_model.h"
+#include "forecast.h"
+#include "whatif.h"
 #include <linux/types.h>
 #include "bpf/streamtrace.h"
 
@@ -107,15 +109,12 @@ struct proc_view {
 
 	/* forecast: has_forecast 0 until there is a trend to speak of */
 	int has_forecast;
-	double fc_horizon_s, fc_arrival_rate, fc_rho, fc_response_s, fc_saturation_eta_s;
-	double fc_arrival_lo, fc_arrival_hi; /* prediction interval of fc_arrival_rate */
+	struct forecast_figures fc;
 
 	/* what-if (--what-if): the queueing models at a changed load, service
 	 * time or server count, from this span's measured λ, S, c */
 	int has_whatif;
-	double wi_arrival_rate, wi_service_time_s, wi_rho, wi_response_s, wi_response_p99_s;
-	double wi_gg_response_s; /* the same with the measured variability (Allen-Cunneen) */
-	unsigned wi_servers;
+	struct whatif_figures wi;
 
 	/* pipeline: position among traced processes that feed each other
 	 * (0 = not in a pipeline), and whether this stage is the bottleneck */

@@ -21,6 +21,16 @@ const char *syscall_name(unsigned nr)
 	return nr < ST_MAX_SYSCALLS ? syscall_table[nr] : NULL;
 }
 
+const char *syscall_label(unsigned nr, char *buf, unsigned len)
+{
+	const char *name = syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "syscall_%u", nr);
+	return buf;
+}
+
 int syscall_nr(const char *name)
 {
 	for (unsigned i = 0; i < ST_MAX_SYSCALLS; i++)

@@ -7,11 +7,13 @@
  * (NaN) left out rather than written as NaN.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "figures.h"
 #include "names.h"
 #include "procfs.h"
 #include "prom_out.h"
@@ -242,253 +244,43 @@ static const struct proc_view *find_pid(const struct snapshot *s, uint32_t pid)
 	return NULL;
 }
 
-static void syscall_label(const struct syscall_row *r, char *buf, size_t len)
+static void syscall_label_pair(const struct syscall_row *r, char *buf, size_t len)
 {
-	char nbuf[32];
-	const char *name = syscall_name(r->nr);
+	char nbuf[SYSCALL_LABEL_LEN];
+	const char *name = syscall_label(r->nr, nbuf, sizeof(nbuf));
 
-	if (!name) {
-		snprintf(nbuf, sizeof(nbuf), "syscall_%u", r->nr);
-		name = nbuf;
-	}
 	buf[0] = 0;
 	label_append(buf, len, "syscall", name, strlen(name));
 }
 
 /* ---- families -------------------------------------------------------- */
 
-/* Per-process figures: one series per process, from totals (counters) or
- * the latest interval (gauges). */
-enum proc_metric {
-	PM_THREADS,
-	PM_CPU_S,
-	PM_OFFCPU_S,
-	PM_CPU_UTIL,
-	PM_CTX,
-	PM_INVOL,
-	PM_RSS,
-	PM_FAULTS,
-	PM_MAJOR,
-	PM_RX_BYTES,
-	PM_TX_BYTES,
-	PM_RX_OPS,
-	PM_RX_MSGS,
-	PM_TX_MSGS,
-	PM_TX_OPS,
-	PM_BACKLOG,
-	PM_RETRANS,
-	PM_RESETS,
-	PM_DROPS,
-	PM_Q_LAMBDA,
-	PM_Q_X,
-	PM_Q_U,
-	PM_Q_S,
-	PM_Q_MU,
-	PM_Q_C,
-	PM_Q_RHO,
-	PM_Q_L,
-	PM_Q_WQ,
-	PM_Q_W,
-	PM_Q_SAT,
-	PM_Q_WAIT_TIMED,
-	PM_FC_HORIZON,
-	PM_FC_LAMBDA,
-	PM_FC_LAMBDA_LO,
-	PM_FC_LAMBDA_HI,
-	PM_FC_RHO,
-	PM_FC_W,
-	PM_FC_ETA,
-	PM_STAGE,
-	PM_BOTTLENECK,
-};
-
-struct proc_family {
-	enum proc_metric m;
-	enum prom_type type; /* COUNTER: from totals; GAUGE: from the latest interval */
-	const char *name, *help;
-};
-
-static const struct proc_family proc_families[] = {
-	{PM_THREADS, GAUGE, "streamtrace_process_threads", "Live threads of the process."},
-	{PM_CPU_S, COUNTER, "streamtrace_cpu_seconds_total", "Time the process ran on a CPU."},
-	{PM_OFFCPU_S, COUNTER, "streamtrace_offcpu_seconds_total",
-	 "Time the process's threads were switched out (blocked or preempted)."},
-	{PM_CPU_UTIL, GAUGE, "streamtrace_cpu_utilization",
-	 "CPUs the process used over the latest interval (on-CPU seconds per second)."},
-	{PM_CTX, COUNTER, "streamtrace_context_switches_total",
-	 "Context switches of the process's threads."},
-	{PM_INVOL, COUNTER, "streamtrace_involuntary_context_switches_total",
-	 "Context switches where a thread was preempted while runnable."},
-	{PM_RSS, GAUGE, "streamtrace_rss_bytes", "Resident set size of the process."},
-	{PM_FAULTS, COUNTER, "streamtrace_page_faults_total",
-	 "Page faults (minor and major) since tracing began."},
-	{PM_MAJOR, COUNTER, "streamtrace_major_page_faults_total",
-	 "Major page faults (needing I/O) since tracing began."},
-	{PM_RX_BYTES, COUNTER, "streamtrace_net_rx_bytes_total", "Bytes received on sockets."},
-	{PM_TX_BYTES, COUNTER, "streamtrace_net_tx_bytes_total", "Bytes sent on sockets."},
-	{PM_RX_OPS, COUNTER, "streamtrace_net_rx_ops_total",
-	 "Successful socket receives (each message of a recvmmsg counts once)."},
-	{PM_TX_OPS, COUNTER, "streamtrace_net_tx_ops_total",
-	 "Successful socket sends (each message of a sendmmsg counts once)."},
-	{PM_RX_MSGS, COUNTER, "streamtrace_net_rx_msgs_total",
-	 "Messages the process took, in its unit of work (streamtrace_queue_unit_info): "
-	 "application messages where the protocol is recognised, else turns or receives."},
-	{PM_TX_MSGS, COUNTER, "streamtrace_net_tx_msgs_total",
-	 "Application messages the process wrote on connections whose protocol is recognised "
-	 "(absent when none is)."},
-	{PM_BACKLOG, GAUGE, "streamtrace_net_backlog_bytes",
-	 "Unread bytes in the process's input sockets at the end of the latest interval."},
-	{PM_RETRANS, COUNTER, "streamtrace_net_retransmits_total", "TCP retransmits."},
-	{PM_RESETS, COUNTER, "streamtrace_net_resets_total", "TCP resets sent and received."},
-	{PM_DROPS, COUNTER, "streamtrace_net_drops_total",
-	 "Packets dropped on the process's sockets."},
-	{PM_Q_LAMBDA, GAUGE, "streamtrace_queue_arrival_rate",
-	 "Arrival rate lambda: ops per second enqueued to the process's input sockets."},
-	{PM_Q_X, GAUGE, "streamtrace_queue_throughput",
-	 "Throughput X: ops per second the process dequeued."},
-	{PM_Q_U, GAUGE, "streamtrace_queue_utilization",
-	 "Utilization U: mean fraction of time a serving thread is busy (0..1)."},
-	{PM_Q_S, GAUGE, "streamtrace_queue_service_time_seconds",
-	 "Mean service time S: busy time per op (U * servers / X)."},
-	{PM_Q_MU, GAUGE, "streamtrace_queue_service_rate",
-	 "Service rate mu = 1/S, ops per second per server."},
-	{PM_Q_C, GAUGE, "streamtrace_queue_servers",
-	 "Serving threads c: threads that made receives in the interval."},
-	{PM_Q_RHO, GAUGE, "streamtrace_queue_rho",
-	 "Offered load rho = lambda * S / c; at or above 1 the input grows without bound."},
-	{PM_Q_L, GAUGE, "streamtrace_queue_length",
-	 "Time-averaged ops in the process: waiting in its input sockets plus in service."},
-	{PM_Q_WQ, GAUGE, "streamtrace_queue_wait_seconds",
-	 "Mean queue wait Wq: from an op's data being queued to the process dequeuing it."},
-	{PM_Q_W, GAUGE, "streamtrace_queue_response_seconds", "Mean response time W = Wq + S."},
-	{PM_Q_SAT, GAUGE, "streamtrace_queue_saturated",
-	 "1 when rho >= 1 or the input backlog grew through the interval, else 0."},
-	{PM_Q_WAIT_TIMED, GAUGE, "streamtrace_queue_wait_timed_seconds",
-	 "Mean of the queue waits timed one by one (enqueue to dequeue)."},
-	{PM_FC_HORIZON, GAUGE, "streamtrace_forecast_horizon_seconds",
-	 "How far ahead the forecast looks."},
-	{PM_FC_LAMBDA, GAUGE, "streamtrace_forecast_arrival_rate",
-	 "Forecast arrival rate at the horizon, ops per second."},
-	{PM_FC_LAMBDA_LO, GAUGE, "streamtrace_forecast_arrival_rate_lower",
-	 "Lower end of the prediction interval of the forecast arrival rate."},
-	{PM_FC_LAMBDA_HI, GAUGE, "streamtrace_forecast_arrival_rate_upper",
-	 "Upper end of the prediction interval of the forecast arrival rate."},
-	{PM_FC_RHO, GAUGE, "streamtrace_forecast_rho", "Forecast offered load at the horizon."},
-	{PM_FC_W, GAUGE, "streamtrace_forecast_response_seconds",
-	 "Forecast mean response time at the horizon."},
-	{PM_FC_ETA, GAUGE, "streamtrace_forecast_saturation_eta_seconds",
-	 "Seconds until the forecast arrival rate reaches capacity c*mu (absent when flat, "
-	 "falling or too noisy)."},
-	{PM_STAGE, GAUGE, "streamtrace_pipeline_stage",
-	 "Position among traced processes that feed each other (1 = first)."},
-	{PM_BOTTLENECK, GAUGE, "streamtrace_pipeline_bottleneck",
-	 "1 for the pipeline stage that limits the pipeline's throughput, else 0."},
-};
-
-static double proc_value(enum proc_metric m, const struct proc_view *p, double span_s)
-{
-	const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
-	int fc = p->has_forecast;
-
-	switch (m) {
-	case PM_THREADS:
-		return p->exited ? NAN : p->threads;
-	case PM_CPU_S:
-		return p->oncpu_s;
-	case PM_OFFCPU_S:
-		return p->offcpu_s;
-	case PM_CPU_UTIL:
-		return span_s > 0 ? p->oncpu_s / span_s : NAN;
-	case PM_CTX:
-		return (double)p->ctx_switches;
-	case PM_INVOL:
-		return (double)p->invol_switches;
-	case PM_RSS:
-		return p->rss_known && !p->exited ? (double)p->rss_bytes : NAN;
-	case PM_FAULTS:
-		return p->faults_known ? (double)p->page_faults : NAN;
-	case PM_MAJOR:
-		return p->faults_known ? (double)p->major_faults : NAN;
-	case PM_RX_BYTES:
-		return (double)p->rx_bytes;
-	case PM_TX_BYTES:
-		return (double)p->tx_bytes;
-	case PM_RX_OPS:
-		return (double)p->rx_ops;
-	case PM_TX_OPS:
-		return (double)p->tx_ops;
-	case PM_RX_MSGS:
-		return p->msgs_known ? (double)p->rx_msgs : NAN;
-	case PM_TX_MSGS:
-		return p->tx_msgs_known ? (double)p->tx_msgs : NAN;
-	case PM_BACKLOG:
-		return p->backlog_known ? (double)p->backlog_bytes : NAN;
-	case PM_RETRANS:
-		return (double)p->retransmits;
-	case PM_RESETS:
-		return (double)p->resets;
-	case PM_DROPS:
-		return (double)p->drops;
-	case PM_Q_LAMBDA:
-		return q ? q->arrival_rate : NAN;
-	case PM_Q_X:
-		return q ? q->throughput : NAN;
-	case PM_Q_U:
-		return q ? q->utilization : NAN;
-	case PM_Q_S:
-		return q ? q->service_time_s : NAN;
-	case PM_Q_MU:
-		return q ? q->service_rate : NAN;
-	case PM_Q_C:
-		return q ? q->servers : NAN;
-	case PM_Q_RHO:
-		return q ? q->rho : NAN;
-	case PM_Q_L:
-		return q ? q->queue_length : NAN;
-	case PM_Q_WQ:
-		return q ? q->wait_s : NAN;
-	case PM_Q_W:
-		return q ? q->response_s : NAN;
-	case PM_Q_SAT:
-		return q ? (q->saturated ? 1 : 0) : NAN;
-	case PM_Q_WAIT_TIMED:
-		return p->wait_timed_s;
-	case PM_FC_HORIZON:
-		return fc ? p->fc_horizon_s : NAN;
-	case PM_FC_LAMBDA:
-		return fc ? p->fc_arrival_rate : NAN;
-	case PM_FC_LAMBDA_LO:
-		return fc ? p->fc_arrival_lo : NAN;
-	case PM_FC_LAMBDA_HI:
-		return fc ? p->fc_arrival_hi : NAN;
-	case PM_FC_RHO:
-		return fc ? p->fc_rho : NAN;
-	case PM_FC_W:
-		return fc ? p->fc_response_s : NAN;
-	case PM_FC_ETA:
-		return fc ? p->fc_saturation_eta_s : NAN;
-	case PM_STAGE:
-		return p->stage ? p->stage : NAN;
-	case PM_BOTTLENECK:
-		return p->stage ? (p->bottleneck ? 1 : 0) : NAN;
-	}
-	return NAN;
-}
-
+/*
+ * Per-process figures (figures.c): one family each, one series per process,
+ * from the run totals (counters) or the latest interval (gauges), those with
+ * .prom_at in [@from, @to).
+ */
 static void render_proc_families(struct prom_ctx *c, const struct prom_proc *sel, unsigned n,
-				 double latest_span_s)
+				 double latest_span_s, unsigned from, unsigned to)
 {
-	for (size_t i = 0; i < sizeof(proc_families) / sizeof(proc_families[0]); i++) {
-		const struct proc_family *pf = &proc_families[i];
+	const struct figure *order[FIG_MAX_PROM];
+	unsigned n_fams = fig_prom_order(order, FIG_MAX_PROM);
 
-		family(c, pf->name, pf->type, pf->help);
+	for (unsigned i = 0; i < n_fams; i++) {
+		const struct figure *f = order[i];
+		int counter = f->ptype == FIG_COUNTER;
+
+		if (f->prom_at < from || f->prom_at >= to)
+			continue;
+		family(c, f->prom, counter ? COUNTER : GAUGE, f->help);
 		for (unsigned j = 0; j < n; j++) {
-			const struct proc_view *p = pf->type == COUNTER ? sel[j].t : sel[j].l;
+			const struct proc_view *p = counter ? sel[j].t : sel[j].l;
 
 			if (p)
 				sample(c, NULL, sel[j].labels, NULL,
-				       proc_value(pf->m, p,
-						  pf->type == COUNTER ? 0 : latest_span_s));
+				       fig_known(f->known | f->prom_known, p)
+					       ? fig_value(f, p, NULL, counter ? 0 : latest_span_s)
+					       : NAN);
 		}
 	}
 }
@@ -544,7 +336,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->count);
 		}
 	}
@@ -554,7 +346,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->errors);
 		}
 	}
@@ -564,7 +356,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			for (unsigned e = 0; e < r->n_errnos; e++) {
 				const char *name = errno_name(r->errnos[e].err, eb, sizeof(eb));
 
@@ -582,7 +374,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 
 			if (!r->max_known)
 				continue;
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			sample(c, NULL, sel[j].labels, sc, (double)r->max_ns / 1e9);
 		}
 	}
@@ -592,7 +384,7 @@ static void render_syscalls(struct prom_ctx *c, const struct prom_proc *sel, uns
 		for (unsigned k = 0; k < sel[j].n_rows; k++) {
 			const struct syscall_row *r = &sel[j].t->syscalls[sel[j].rows[k]];
 
-			syscall_label(r, sc, sizeof(sc));
+			syscall_label_pair(r, sc, sizeof(sc));
 			snprintf(lab, sizeof(lab), "%s,%s", sel[j].labels, sc);
 			histogram(c, lab, &r->hist, (double)r->total_ns / 1e9);
 		}
@@ -769,13 +561,9 @@ static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 		{"streamtrace_service_processes", "Service: its traced processes.", 11},
 	};
 
-	/* the header goes out with the first sample, if any */
-	family(c, "streamtrace_queue_dispatch_seconds", GAUGE,
-	       "Mean dispatch delay per op: an idle server's wake-up until it runs "
-	       "(latest interval).");
-	for (unsigned k = 0; k < n; k++)
-		if (sel[k].l && sel[k].l->has_queue)
-			sample(c, NULL, sel[k].labels, NULL, sel[k].l->queue.dispatch_s);
+	/* the per-process families that come after the histograms (the
+	 * headers go out with the first sample, if any) */
+	render_proc_families(c, sel, n, latest ? latest->span_s : 0, FIG_PROM_LATE, UINT_MAX);
 	if (!latest || !latest->has_services)
 		return;
 	for (unsigned f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
@@ -886,7 +674,7 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 		used += s->t->n_syscalls;
 	}
 
-	render_proc_families(&c, sel, n_sel, latest ? latest->span_s : 0);
+	render_proc_families(&c, sel, n_sel, latest ? latest->span_s : 0, 1, FIG_PROM_LATE);
 	render_model_family(&c, sel, n_sel);
 	render_unit_family(&c, sel, n_sel);
 	render_syscalls(&c, sel, n_sel);

@@ -124,6 +124,22 @@ double queue_model_gg1_response(double lambda, double s, double ca2, double cs2,
 	return finite_or_nan(wq + s);
 }
 
+double queue_model_rho(double lambda, double s, unsigned c)
+{
+	return ratio(lambda * s, c);
+}
+
+double queue_model_mmc_response_p99(double lambda, double s, unsigned c)
+{
+	double a = lambda * s, C, decay;
+
+	if (!(s > 0) || !c || a >= c)
+		return NAN;
+	C = queue_model_erlang_c(c, a);
+	decay = c / s - lambda;
+	return s + (C > 0.01 ? log(C / 0.01) / decay : 0);
+}
+
 int queue_model_backlog_grew(double start_bytes, double end_bytes)
 {
 	double start = known(start_bytes), end = known(end_bytes), margin;
@@ -194,7 +210,7 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 		s = NAN;
 	out->service_time_s = s;
 	out->service_rate = ratio(1, s);
-	out->rho = ratio(lambda * s, c);
+	out->rho = queue_model_rho(lambda, s, c);
 
 	out->wait_s = known(in->wait_s);
 	out->dispatch_s = d;

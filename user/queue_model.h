@@ -92,6 +92,15 @@ double queue_model_gg1_response(double lambda, double s, double ca2, double cs2,
 /* Mean queue wait Wq of M/M/c (Erlang C); NaN under the same conditions as above. */
 double queue_model_mmc_wait(double lambda, double s, unsigned c);
 
+/* Offered load per server ρ = λS/c; NaN when an input is NaN or c is 0. */
+double queue_model_rho(double lambda, double s, unsigned c);
+/*
+ * p99 of the response under M/M/c: S plus the wait's tail, P(Wq > t) =
+ * C e^{-(cμ - λ)t}; an approximation (service taken at its mean). NaN when
+ * S is not > 0, c is 0 or λS >= c.
+ */
+double queue_model_mmc_response_p99(double lambda, double s, unsigned c);
+
 /* 1 when a byte backlog grew through a window by the rule above, 0 otherwise or if unknown. */
 int queue_model_backlog_grew(double start_bytes, double end_bytes);
 

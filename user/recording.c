@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "errbuf.h"
+#include "figures.h"
 #include "recording.h"
 #include "profile.h"
 #include "services.h"
@@ -49,6 +51,7 @@ static const uint8_t rec_magic[8] = {0x89, 'S', 'T', 'R', 'E', 'C', '\r', '\n'};
 	(sizeof(((struct proc_view *)0)->drop_reasons) / \
 	 sizeof(((struct proc_view *)0)->drop_reasons[0]))
 #define SYNC_EVERY_S 1.0
+_Static_assert(MAX_HIST_WIRE >= HIST_BUCKETS, "a reader takes back the histograms it writes");
 
 enum rec_state {
 	RS_OK = 0,
@@ -178,31 +181,6 @@ static void w_rec_end(struct wbuf *b, size_t at)
 		b->p[at + i] = (uint8_t)(n >> (8 * i));
 }
 
-static void w_queue(struct wbuf *b, const struct queue_figures *q)
-{
-	w_f64(b, q->arrival_rate);
-	w_f64(b, q->throughput);
-	w_f64(b, q->utilization);
-	w_f64(b, q->service_time_s);
-	w_f64(b, q->service_rate);
-	w_u32(b, q->servers);
-	w_f64(b, q->rho);
-	w_f64(b, q->queue_length);
-	w_f64(b, q->wait_s);
-	w_f64(b, q->response_s);
-	w_i32(b, q->saturated);
-	w_f64(b, q->mm1_response_s);
-	w_f64(b, q->mmc_response_s);
-	w_f64(b, q->mg1_response_s);
-	w_f64(b, q->gg1_response_s);
-	w_f64(b, q->mm1_error);
-	w_f64(b, q->mmc_error);
-	w_f64(b, q->mg1_error);
-	w_f64(b, q->gg1_error);
-	w_f64(b, q->little_l_lambda_w);
-	w_f64(b, q->little_error);
-}
-
 static void w_syscall(struct wbuf *b, const struct syscall_row *r)
 {
 	size_t at = w_rec_begin(b);
@@ -224,147 +202,135 @@ static void w_syscall(struct wbuf *b, const struct syscall_row *r)
 	w_rec_end(b, at);
 }
 
-static void w_proc(struct wbuf *b, const struct proc_view *p)
+static void w_list(struct wbuf *b, enum fig_list l, const struct proc_view *p)
 {
-	size_t at = w_rec_begin(b);
+	unsigned n;
 
-	w_u32(b, p->pid);
-	w_u32(b, p->slot);
-	w_bytes(b, p->comm, ST_COMM_LEN);
-	w_u32(b, p->threads);
-	w_i32(b, p->exited);
-	w_i32(b, p->exit_code);
-
-	w_f64(b, p->oncpu_s);
-	w_f64(b, p->offcpu_s);
-	w_f64(b, p->runq_wait_s);
-	w_u64(b, p->runq_count);
-	w_f64(b, p->runq_max_ns);
-	w_hist(b, &p->runq_hist);
-	w_u64(b, p->ctx_switches);
-	w_u64(b, p->invol_switches);
-
-	w_i32(b, p->rss_known);
-	w_u64(b, p->rss_bytes);
-	w_i32(b, p->faults_known);
-	w_u64(b, p->page_faults);
-	w_u64(b, p->major_faults);
-
-	w_i32(b, p->net_known);
-	w_u64(b, p->rx_bytes);
-	w_u64(b, p->tx_bytes);
-	w_u64(b, p->rx_ops);
-	w_u64(b, p->tx_ops);
-	w_i32(b, p->backlog_known);
-	w_u64(b, p->backlog_bytes);
-	w_u64(b, p->retransmits);
-	w_u64(b, p->resets);
-	w_u64(b, p->drops);
-	{
-		unsigned n =
-			p->n_drop_reasons < MAX_DROP_REASONS ? p->n_drop_reasons : MAX_DROP_REASONS;
-
+	switch (l) {
+	case FL_NONE:
+		break;
+	case FL_DROP_REASONS:
+		n = p->n_drop_reasons < MAX_DROP_REASONS ? p->n_drop_reasons : MAX_DROP_REASONS;
 		w_u32(b, n);
 		for (unsigned i = 0; i < n; i++) {
 			w_str(b, p->drop_reasons[i].reason, sizeof(p->drop_reasons[i].reason));
 			w_u64(b, p->drop_reasons[i].count);
 		}
+		break;
+	case FL_SYSCALLS:
+		w_u32(b, p->n_syscalls);
+		for (unsigned i = 0; i < p->n_syscalls; i++)
+			w_syscall(b, &p->syscalls[i]);
+		break;
+	case FL_THREADS:
+		w_u32(b, p->thread_views ? p->n_thread_views : 0);
+		for (unsigned i = 0; p->thread_views && i < p->n_thread_views; i++) {
+			const struct thread_view *t = &p->thread_views[i];
+
+			w_u32(b, t->tid);
+			w_bytes(b, t->comm, ST_COMM_LEN);
+			w_f64(b, t->oncpu_s);
+			w_f64(b, t->runq_wait_s);
+			w_f64(b, t->busy_s);
+			w_u64(b, t->switches);
+			w_u64(b, t->syscalls);
+			w_u64(b, t->rx_ops);
+		}
+		break;
+	case FL_CONNS:
+		w_u32(b, p->conns ? p->n_conns : 0);
+		for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+			const struct conn_view *c = &p->conns[i];
+
+			w_str(b, c->proto, sizeof(c->proto));
+			w_str(b, c->local, sizeof(c->local));
+			w_str(b, c->remote, sizeof(c->remote));
+			w_u64(b, c->rx_bytes);
+			w_u64(b, c->rx_ops);
+			w_u64(b, c->tx_bytes);
+			w_u64(b, c->tx_ops);
+			w_u64(b, c->backlog_bytes);
+		}
+		break;
+	case FL_BLOCKED:
+		for (unsigned k = 0; k < ST_BLK__MAX; k++)
+			w_f64(b, p->blocked_busy_s[k]);
+		break;
+	case FL_UNITS:
+		w_u32(b, p->n_units < ST_UNITS ? p->n_units : ST_UNITS);
+		for (unsigned i = 0; i < p->n_units && i < ST_UNITS; i++) {
+			w_u32(b, p->units[i].unit);
+			w_u64(b, p->units[i].msgs);
+			w_f64(b, p->units[i].arrival_rate);
+			w_f64(b, p->units[i].throughput);
+		}
+		break;
+	case FL_CONN_UNITS:
+		w_u32(b, p->conns ? p->n_conns : 0);
+		for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
+			w_u32(b, p->conns[i].unit_rx);
+			w_u32(b, p->conns[i].unit_tx);
+		}
+		break;
 	}
+}
 
-	w_hist(b, &p->svc_hist);
-	w_i32(b, p->wait_hist_known);
-	w_hist(b, &p->wait_hist);
-	w_f64(b, p->wait_timed_s);
-	w_f64(b, p->arrival_cv2);
-	w_f64(b, p->service_cv2);
+/* One field of the figure list (figures.h), of process @p or queue @q. */
+static void w_field(struct wbuf *b, const struct figure *f, const struct proc_view *p,
+		    const struct queue_figures *q)
+{
+	const void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_ptr(f, p, q);
 
-	w_i32(b, p->has_queue);
-	w_queue(b, &p->queue);
-
-	w_i32(b, p->has_forecast);
-	w_f64(b, p->fc_horizon_s);
-	w_f64(b, p->fc_arrival_rate);
-	w_f64(b, p->fc_rho);
-	w_f64(b, p->fc_response_s);
-	w_f64(b, p->fc_saturation_eta_s);
-	w_f64(b, p->fc_arrival_lo);
-	w_f64(b, p->fc_arrival_hi);
-
-	w_i32(b, p->has_whatif);
-	w_f64(b, p->wi_arrival_rate);
-	w_f64(b, p->wi_service_time_s);
-	w_f64(b, p->wi_rho);
-	w_f64(b, p->wi_response_s);
-	w_f64(b, p->wi_response_p99_s);
-	w_f64(b, p->wi_gg_response_s);
-	w_u32(b, p->wi_servers);
-
-	w_u32(b, p->stage);
-	w_i32(b, p->bottleneck);
-	w_f64(b, p->path_response_s);
-
-	w_u32(b, p->n_syscalls);
-	for (unsigned i = 0; i < p->n_syscalls; i++)
-		w_syscall(b, &p->syscalls[i]);
-
-	w_u32(b, p->thread_views ? p->n_thread_views : 0);
-	for (unsigned i = 0; p->thread_views && i < p->n_thread_views; i++) {
-		const struct thread_view *t = &p->thread_views[i];
-
-		w_u32(b, t->tid);
-		w_bytes(b, t->comm, ST_COMM_LEN);
-		w_f64(b, t->oncpu_s);
-		w_f64(b, t->runq_wait_s);
-		w_f64(b, t->busy_s);
-		w_u64(b, t->switches);
-		w_u64(b, t->syscalls);
-		w_u64(b, t->rx_ops);
+	switch (f->type) {
+	case FIG_F64:
+		w_f64(b, *(const double *)m);
+		break;
+	case FIG_U64:
+		w_u64(b, *(const uint64_t *)m);
+		break;
+	case FIG_U32:
+		w_u32(b, *(const uint32_t *)m);
+		break;
+	case FIG_I32:
+	case FIG_BOOL:
+		w_i32(b, *(const int *)m);
+		break;
+	case FIG_COMM:
+		w_bytes(b, m, ST_COMM_LEN);
+		break;
+	case FIG_HIST:
+		w_hist(b, m);
+		break;
+	case FIG_LIST:
+		w_list(b, f->list, p);
+		break;
+	case FIG_NONE:
+		break;
 	}
-	w_u32(b, p->conns ? p->n_conns : 0);
-	for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
-		const struct conn_view *c = &p->conns[i];
+}
 
-		w_str(b, c->proto, sizeof(c->proto));
-		w_str(b, c->local, sizeof(c->local));
-		w_str(b, c->remote, sizeof(c->remote));
-		w_u64(b, c->rx_bytes);
-		w_u64(b, c->rx_ops);
-		w_u64(b, c->tx_bytes);
-		w_u64(b, c->tx_ops);
-		w_u64(b, c->backlog_bytes);
-	}
-	/* appended fields, read only when the record has them; minor 1: */
-	w_u64(b, p->folded);
-	/* minor 2: busy, idle and dispatch (a reader of a file without them
-	 * leaves them unknown) */
-	w_f64(b, p->queue.dispatch_s);
-	w_i32(b, p->busy_known);
-	w_f64(b, p->busy_s);
-	w_f64(b, p->idle_s);
-	for (unsigned k = 0; k < ST_BLK__MAX; k++)
-		w_f64(b, p->blocked_busy_s[k]);
-	w_u64(b, p->dispatch_count);
-	w_hist(b, &p->dispatch_hist);
-	/* minor 3: messages (issue 8) */
-	w_i32(b, p->msgs_known);
-	w_u64(b, p->rx_msgs);
-	w_i32(b, p->tx_msgs_known);
-	w_u64(b, p->tx_msgs);
-	w_u32(b, p->unit);
-	w_u64(b, p->fr_lost);
-	w_u32(b, p->n_units < ST_UNITS ? p->n_units : ST_UNITS);
-	for (unsigned i = 0; i < p->n_units && i < ST_UNITS; i++) {
-		w_u32(b, p->units[i].unit);
-		w_u64(b, p->units[i].msgs);
-		w_f64(b, p->units[i].arrival_rate);
-		w_f64(b, p->units[i].throughput);
-	}
-	/* the connections' units, in the order of the connection list */
-	w_u32(b, p->conns ? p->n_conns : 0);
-	for (unsigned i = 0; p->conns && i < p->n_conns; i++) {
-		w_u32(b, p->conns[i].unit_rx);
-		w_u32(b, p->conns[i].unit_tx);
-	}
+/* A queue's figures as first recorded (a service's; a process's are in its
+ * record's order) */
+static void w_queue(struct wbuf *b, const struct queue_figures *q)
+{
+	const struct figure *order[FIG_MAX_REC];
+	unsigned n = fig_rec_order(order, FIG_MAX_REC);
+
+	for (unsigned i = 0; i < n; i++)
+		if (order[i] && order[i]->base == FB_QUEUE && !order[i]->minor)
+			w_field(b, order[i], NULL, q);
+}
+
+/* A process: the figure list's recorded fields in .rec order. */
+static void w_proc(struct wbuf *b, const struct proc_view *p)
+{
+	const struct figure *order[FIG_MAX_REC];
+	unsigned n = fig_rec_order(order, FIG_MAX_REC);
+	size_t at = w_rec_begin(b);
+
+	for (unsigned i = 0; i < n; i++)
+		if (order[i])
+			w_field(b, order[i], p, NULL);
 	w_rec_end(b, at);
 }
 
@@ -547,31 +513,6 @@ static int r_rec(struct rbuf *r, struct rbuf *sub)
 	return 1;
 }
 
-static void r_queue(struct rbuf *r, struct queue_figures *q)
-{
-	q->arrival_rate = r_f64(r);
-	q->throughput = r_f64(r);
-	q->utilization = r_f64(r);
-	q->service_time_s = r_f64(r);
-	q->service_rate = r_f64(r);
-	q->servers = r_u32(r);
-	q->rho = r_f64(r);
-	q->queue_length = r_f64(r);
-	q->wait_s = r_f64(r);
-	q->response_s = r_f64(r);
-	q->saturated = r_i32(r);
-	q->mm1_response_s = r_f64(r);
-	q->mmc_response_s = r_f64(r);
-	q->mg1_response_s = r_f64(r);
-	q->gg1_response_s = r_f64(r);
-	q->mm1_error = r_f64(r);
-	q->mmc_error = r_f64(r);
-	q->mg1_error = r_f64(r);
-	q->gg1_error = r_f64(r);
-	q->little_l_lambda_w = r_f64(r);
-	q->little_error = r_f64(r);
-}
-
 static const char *r_syscall(struct rbuf *outer, struct syscall_row *row)
 {
 	struct rbuf r;
@@ -601,212 +542,216 @@ static const char *r_syscall(struct rbuf *outer, struct syscall_row *row)
 	return r.bad;
 }
 
-static const char *r_proc(struct rbuf *outer, struct proc_view *p)
+/* A list's count, checked against @max and against the bytes left at
+ * @min_wire bytes an entry, and (@arr not NULL) its zeroed entries of
+ * @size bytes; the reason when it cannot be. */
+static const char *r_count(struct rbuf *r, uint32_t *n, uint32_t max, size_t min_wire,
+			   const char *too_many, const char *past, void **arr, size_t size)
 {
-	struct rbuf r;
+	*n = r_u32(r);
+	if (r->bad)
+		return r->bad;
+	if (*n > max)
+		return too_many;
+	if (min_wire && *n > (r->len - r->off) / min_wire)
+		return past;
+	if (arr && *n) {
+		*arr = calloc(*n, size);
+		if (!*arr)
+			return "out of memory";
+	}
+	return NULL;
+}
+
+/* A command name: ST_COMM_LEN bytes as they are. */
+static void r_comm(struct rbuf *r, char *dst)
+{
+	if (r_need(r, ST_COMM_LEN, "a record ends early")) {
+		memcpy(dst, r->p + r->off, ST_COMM_LEN);
+		r->off += ST_COMM_LEN;
+	}
+}
+
+static const char *r_list(struct rbuf *r, enum fig_list l, struct proc_view *p)
+{
+	const char *why = NULL;
 	uint32_t n;
 
-	if (!r_rec(outer, &r))
-		return outer->bad;
-	p->pid = r_u32(&r);
-	p->slot = r_u32(&r);
-	if (r_need(&r, ST_COMM_LEN, "a record ends early")) {
-		memcpy(p->comm, r.p + r.off, ST_COMM_LEN);
-		r.off += ST_COMM_LEN;
-	}
-	p->threads = r_u32(&r);
-	p->exited = r_i32(&r);
-	p->exit_code = r_i32(&r);
-
-	p->oncpu_s = r_f64(&r);
-	p->offcpu_s = r_f64(&r);
-	p->runq_wait_s = r_f64(&r);
-	p->runq_count = r_u64(&r);
-	p->runq_max_ns = r_f64(&r);
-	r_hist(&r, &p->runq_hist);
-	p->ctx_switches = r_u64(&r);
-	p->invol_switches = r_u64(&r);
-
-	p->rss_known = r_i32(&r);
-	p->rss_bytes = r_u64(&r);
-	p->faults_known = r_i32(&r);
-	p->page_faults = r_u64(&r);
-	p->major_faults = r_u64(&r);
-
-	p->net_known = r_i32(&r);
-	p->rx_bytes = r_u64(&r);
-	p->tx_bytes = r_u64(&r);
-	p->rx_ops = r_u64(&r);
-	p->tx_ops = r_u64(&r);
-	p->backlog_known = r_i32(&r);
-	p->backlog_bytes = r_u64(&r);
-	p->retransmits = r_u64(&r);
-	p->resets = r_u64(&r);
-	p->drops = r_u64(&r);
-	n = r_u32(&r);
-	if (r.bad)
-		return r.bad;
-	if (n > MAX_DROP_REASONS)
-		return "more drop reasons than allowed";
-	p->n_drop_reasons = n;
-	for (unsigned i = 0; i < n; i++) {
-		r_str(&r, p->drop_reasons[i].reason, sizeof(p->drop_reasons[i].reason));
-		p->drop_reasons[i].count = r_u64(&r);
-	}
-
-	r_hist(&r, &p->svc_hist);
-	p->wait_hist_known = r_i32(&r);
-	r_hist(&r, &p->wait_hist);
-	p->wait_timed_s = r_f64(&r);
-	p->arrival_cv2 = r_f64(&r);
-	p->service_cv2 = r_f64(&r);
-
-	p->has_queue = r_i32(&r);
-	r_queue(&r, &p->queue);
-
-	p->has_forecast = r_i32(&r);
-	p->fc_horizon_s = r_f64(&r);
-	p->fc_arrival_rate = r_f64(&r);
-	p->fc_rho = r_f64(&r);
-	p->fc_response_s = r_f64(&r);
-	p->fc_saturation_eta_s = r_f64(&r);
-	p->fc_arrival_lo = r_f64(&r);
-	p->fc_arrival_hi = r_f64(&r);
-
-	p->has_whatif = r_i32(&r);
-	p->wi_arrival_rate = r_f64(&r);
-	p->wi_service_time_s = r_f64(&r);
-	p->wi_rho = r_f64(&r);
-	p->wi_response_s = r_f64(&r);
-	p->wi_response_p99_s = r_f64(&r);
-	p->wi_gg_response_s = r_f64(&r);
-	p->wi_servers = r_u32(&r);
-
-	p->stage = r_u32(&r);
-	p->bottleneck = r_i32(&r);
-	p->path_response_s = r_f64(&r);
-
-	n = r_u32(&r);
-	if (r.bad)
-		return r.bad;
-	if (n > RECORDING_MAX_SYSCALLS)
-		return "a process has more syscall rows than allowed";
-	if (n > (r.len - r.off) / MIN_SYSCALL_WIRE)
-		return "a syscall list runs past its record";
-	if (n) {
-		p->syscalls = calloc(n, sizeof(*p->syscalls));
-		if (!p->syscalls)
-			return "out of memory";
-	}
-	p->n_syscalls = n;
-	for (unsigned i = 0; i < n; i++) {
-		const char *why = r_syscall(&r, &p->syscalls[i]);
-
+	switch (l) {
+	case FL_NONE:
+		break;
+	case FL_DROP_REASONS:
+		why = r_count(r, &n, MAX_DROP_REASONS, 0, "more drop reasons than allowed", NULL,
+			      NULL, 0);
 		if (why)
 			return why;
-	}
-
-	n = r_u32(&r);
-	if (r.bad)
-		return r.bad;
-	if (n > RECORDING_MAX_VIEWS)
-		return "a process has more thread views than allowed";
-	if (n > (r.len - r.off) / MIN_THREAD_WIRE)
-		return "a thread list runs past its record";
-	if (n) {
-		p->thread_views = calloc(n, sizeof(*p->thread_views));
-		if (!p->thread_views)
-			return "out of memory";
-	}
-	p->n_thread_views = n;
-	for (unsigned i = 0; i < n; i++) {
-		struct thread_view *t = &p->thread_views[i];
-
-		t->tid = r_u32(&r);
-		if (r_need(&r, ST_COMM_LEN, "a record ends early")) {
-			memcpy(t->comm, r.p + r.off, ST_COMM_LEN);
-			r.off += ST_COMM_LEN;
+		p->n_drop_reasons = n;
+		for (unsigned i = 0; i < n; i++) {
+			r_str(r, p->drop_reasons[i].reason, sizeof(p->drop_reasons[i].reason));
+			p->drop_reasons[i].count = r_u64(r);
 		}
-		t->oncpu_s = r_f64(&r);
-		t->runq_wait_s = r_f64(&r);
-		t->busy_s = r_f64(&r);
-		t->switches = r_u64(&r);
-		t->syscalls = r_u64(&r);
-		t->rx_ops = r_u64(&r);
-	}
-	n = r_u32(&r);
-	if (r.bad)
-		return r.bad;
-	if (n > RECORDING_MAX_VIEWS)
-		return "a process has more connections than allowed";
-	if (n > (r.len - r.off) / MIN_CONN_WIRE)
-		return "a connection list runs past its record";
-	if (n) {
-		p->conns = calloc(n, sizeof(*p->conns));
-		if (!p->conns)
-			return "out of memory";
-	}
-	p->n_conns = n;
-	for (unsigned i = 0; i < n; i++) {
-		struct conn_view *c = &p->conns[i];
+		break;
+	case FL_SYSCALLS:
+		why = r_count(r, &n, RECORDING_MAX_SYSCALLS, MIN_SYSCALL_WIRE,
+			      "a process has more syscall rows than allowed",
+			      "a syscall list runs past its record", (void **)&p->syscalls,
+			      sizeof(*p->syscalls));
+		if (why)
+			return why;
+		p->n_syscalls = n;
+		for (unsigned i = 0; i < n && !why; i++)
+			why = r_syscall(r, &p->syscalls[i]);
+		break;
+	case FL_THREADS:
+		why = r_count(r, &n, RECORDING_MAX_VIEWS, MIN_THREAD_WIRE,
+			      "a process has more thread views than allowed",
+			      "a thread list runs past its record", (void **)&p->thread_views,
+			      sizeof(*p->thread_views));
+		if (why)
+			return why;
+		p->n_thread_views = n;
+		for (unsigned i = 0; i < n; i++) {
+			struct thread_view *t = &p->thread_views[i];
 
-		r_str(&r, c->proto, sizeof(c->proto));
-		r_str(&r, c->local, sizeof(c->local));
-		r_str(&r, c->remote, sizeof(c->remote));
-		c->rx_bytes = r_u64(&r);
-		c->rx_ops = r_u64(&r);
-		c->tx_bytes = r_u64(&r);
-		c->tx_ops = r_u64(&r);
-		c->backlog_bytes = r_u64(&r);
-	}
-	/* minor 1 */
-	if (!r.bad && r.len - r.off >= 8)
-		p->folded = r_u64(&r);
-	/* minor 2: busy, idle and dispatch */
-	p->queue.dispatch_s = NAN;
-	p->busy_s = p->idle_s = NAN;
-	if (!r.bad && r.off < r.len) {
-		p->queue.dispatch_s = r_f64(&r);
-		p->busy_known = r_i32(&r);
-		p->busy_s = r_f64(&r);
-		p->idle_s = r_f64(&r);
+			t->tid = r_u32(r);
+			r_comm(r, t->comm);
+			t->oncpu_s = r_f64(r);
+			t->runq_wait_s = r_f64(r);
+			t->busy_s = r_f64(r);
+			t->switches = r_u64(r);
+			t->syscalls = r_u64(r);
+			t->rx_ops = r_u64(r);
+		}
+		break;
+	case FL_CONNS:
+		why = r_count(r, &n, RECORDING_MAX_VIEWS, MIN_CONN_WIRE,
+			      "a process has more connections than allowed",
+			      "a connection list runs past its record", (void **)&p->conns,
+			      sizeof(*p->conns));
+		if (why)
+			return why;
+		p->n_conns = n;
+		for (unsigned i = 0; i < n; i++) {
+			struct conn_view *c = &p->conns[i];
+
+			r_str(r, c->proto, sizeof(c->proto));
+			r_str(r, c->local, sizeof(c->local));
+			r_str(r, c->remote, sizeof(c->remote));
+			c->rx_bytes = r_u64(r);
+			c->rx_ops = r_u64(r);
+			c->tx_bytes = r_u64(r);
+			c->tx_ops = r_u64(r);
+			c->backlog_bytes = r_u64(r);
+		}
+		break;
+	case FL_BLOCKED:
 		for (unsigned k = 0; k < ST_BLK__MAX; k++)
-			p->blocked_busy_s[k] = r_f64(&r);
-		p->dispatch_count = r_u64(&r);
-		r_hist(&r, &p->dispatch_hist);
-	}
-	/* minor 3: messages (issue 8); a record from minor 0 to 2 ends here,
-	 * and its messages stay unknown */
-	if (!r.bad && r.off < r.len) {
-		p->msgs_known = r_i32(&r);
-		p->rx_msgs = r_u64(&r);
-		p->tx_msgs_known = r_i32(&r);
-		p->tx_msgs = r_u64(&r);
-		p->unit = r_u32(&r);
-		p->fr_lost = r_u64(&r);
-		n = r_u32(&r);
-		if (r.bad)
-			return r.bad;
-		if (n > ST_UNITS)
-			return "a process has more units than there are";
+			p->blocked_busy_s[k] = r_f64(r);
+		break;
+	case FL_UNITS:
+		why = r_count(r, &n, ST_UNITS, 0, "a process has more units than there are", NULL,
+			      NULL, 0);
+		if (why)
+			return why;
 		p->n_units = n;
 		for (unsigned i = 0; i < n; i++) {
-			p->units[i].unit = r_u32(&r);
-			p->units[i].msgs = r_u64(&r);
-			p->units[i].arrival_rate = r_f64(&r);
-			p->units[i].throughput = r_f64(&r);
+			p->units[i].unit = r_u32(r);
+			p->units[i].msgs = r_u64(r);
+			p->units[i].arrival_rate = r_f64(r);
+			p->units[i].throughput = r_f64(r);
 		}
-		n = r_u32(&r);
-		if (r.bad)
-			return r.bad;
+		break;
+	case FL_CONN_UNITS:
+		n = r_u32(r);
+		if (r->bad)
+			return r->bad;
 		if (n != p->n_conns)
 			return "a process's connection units do not match its connections";
 		for (unsigned i = 0; i < n; i++) {
-			p->conns[i].unit_rx = r_u32(&r);
-			p->conns[i].unit_tx = r_u32(&r);
+			p->conns[i].unit_rx = r_u32(r);
+			p->conns[i].unit_tx = r_u32(r);
 		}
+		break;
 	}
-	/* anything after is from a newer minor version */
+	return why;
+}
+
+/* One field of the figure list into process @p or queue @q; a list's
+ * problem is returned, a scalar's is left in r->bad. */
+static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_view *p,
+			   struct queue_figures *q)
+{
+	void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_mut(f, p, q);
+
+	switch (f->type) {
+	case FIG_F64:
+		*(double *)m = r_f64(r);
+		break;
+	case FIG_U64:
+		*(uint64_t *)m = r_u64(r);
+		break;
+	case FIG_U32:
+		*(uint32_t *)m = r_u32(r);
+		break;
+	case FIG_I32:
+	case FIG_BOOL:
+		*(int *)m = r_i32(r);
+		break;
+	case FIG_COMM:
+		r_comm(r, m);
+		break;
+	case FIG_HIST:
+		r_hist(r, m);
+		break;
+	case FIG_LIST:
+		return r->bad ? r->bad : r_list(r, f->list, p);
+	case FIG_NONE:
+		break;
+	}
+	return NULL;
+}
+
+static void r_queue(struct rbuf *r, struct queue_figures *q)
+{
+	const struct figure *order[FIG_MAX_REC];
+	unsigned n = fig_rec_order(order, FIG_MAX_REC);
+
+	for (unsigned i = 0; i < n; i++)
+		if (order[i] && order[i]->base == FB_QUEUE && !order[i]->minor)
+			r_field(r, order[i], NULL, q);
+}
+
+/*
+ * A process record, field by field in .rec order. The fields a later minor
+ * version appended are read only when the record has them: a record from
+ * an older file ends before them, and they stay unknown (FF_OLD_NAN: NaN,
+ * else 0). Anything after the last field is from a newer minor version.
+ */
+static const char *r_proc(struct rbuf *outer, struct proc_view *p)
+{
+	const struct figure *order[FIG_MAX_REC];
+	unsigned n = fig_rec_order(order, FIG_MAX_REC), minor = 0, i;
+	struct rbuf r;
+
+	if (!r_rec(outer, &r))
+		return outer->bad;
+	for (i = 0; i < n; i++) {
+		const char *why;
+
+		if (!order[i])
+			continue;
+		if (order[i]->minor > minor) {
+			if (r.bad || r.off >= r.len)
+				break;
+			minor = order[i]->minor;
+		}
+		why = r_field(&r, order[i], p, NULL);
+		if (why)
+			return why;
+	}
+	for (; i < n; i++)
+		if (order[i] && (order[i]->flags & FF_OLD_NAN))
+			*(double *)fig_mut(order[i], p, NULL) = NAN;
 	return r.bad;
 }
 
@@ -964,19 +909,6 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 uint64_t recording_count(const struct recording *rec)
 {
 	return rec->count;
@@ -1123,7 +1055,7 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	struct stat st;
 
 	if (!rec) {
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	rec->writing = 1;
@@ -1131,18 +1063,19 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	/* O_NOFOLLOW: a root tool does not write through a planted symlink */
 	rec->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (rec->fd < 0) {
-		seterr(err, errlen, "%s",
-		       errno == ELOOP ? "is a symlink; refusing to follow it" : strerror(errno));
+		errbuf_set(err, errlen, "%s",
+			   errno == ELOOP ? "is a symlink; refusing to follow it"
+					  : strerror(errno));
 		free(rec);
 		return NULL;
 	}
 	if (fstat(rec->fd, &st) || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "not a regular file");
+		errbuf_set(err, errlen, "not a regular file");
 		goto fail;
 	}
 	/* an existing file keeps its mode through O_TRUNC */
 	if (fchmod(rec->fd, 0600)) {
-		seterr(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
 		goto fail;
 	}
 	memcpy(hdr, rec_magic, sizeof(rec_magic));
@@ -1152,13 +1085,13 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	hdr[11] = RECORDING_VERSION_MINOR >> 8;
 	put_le32(hdr + 12, (uint32_t)crc32(0L, hdr, 12));
 	if (write_all(rec->fd, hdr, sizeof(hdr))) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
 	rec->bytes = sizeof(hdr);
 	w_meta(&b, meta);
 	if (write_frame(rec, TAG_META, &b)) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		free(b.p);
 		goto fail;
 	}
@@ -1361,55 +1294,55 @@ struct recording *recording_open_stream(FILE *f, const char *name, struct record
 	const char *why;
 
 	if (!f) {
-		seterr(err, errlen, "%s", strerror(errno));
+		errbuf_set(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	rec = calloc(1, sizeof(*rec));
 	if (!rec) {
 		fclose(f);
-		seterr(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	rec->f = f;
 	snprintf(rec->name, sizeof(rec->name), "%s", name ? name : "");
 	got = read_upto(f, hdr, sizeof(hdr));
 	if (got < sizeof(rec_magic) || memcmp(hdr, rec_magic, sizeof(rec_magic))) {
-		seterr(err, errlen, "not a streamtrace recording (no magic header)");
+		errbuf_set(err, errlen, "not a streamtrace recording (no magic header)");
 		goto fail;
 	}
 	if (got < sizeof(hdr)) {
-		seterr(err, errlen, "recording is cut short inside its header");
+		errbuf_set(err, errlen, "recording is cut short inside its header");
 		goto fail;
 	}
 	if (get_le32(hdr + 12) != (uint32_t)crc32(0L, hdr, 12)) {
-		seterr(err, errlen, "corrupt recording: the file header fails its checksum");
+		errbuf_set(err, errlen, "corrupt recording: the file header fails its checksum");
 		goto fail;
 	}
 	major = hdr[8] | (unsigned)hdr[9] << 8;
 	minor = hdr[10] | (unsigned)hdr[11] << 8;
 	if (major > RECORDING_VERSION_MAJOR) {
-		seterr(err, errlen,
-		       "recording format %u.%u is newer than this streamtrace reads (%u.x); "
-		       "use a newer streamtrace",
-		       major, minor, RECORDING_VERSION_MAJOR);
+		errbuf_set(err, errlen,
+			   "recording format %u.%u is newer than this streamtrace reads (%u.x); "
+			   "use a newer streamtrace",
+			   major, minor, RECORDING_VERSION_MAJOR);
 		goto fail;
 	}
 	if (major < 1) {
-		seterr(err, errlen, "corrupt recording: format version %u.%u does not exist", major,
-		       minor);
+		errbuf_set(err, errlen, "corrupt recording: format version %u.%u does not exist",
+			   major, minor);
 		goto fail;
 	}
 	rec->minor = minor;
 	rec->offset = sizeof(hdr);
 	if (read_frame(rec, tag, &payload, &plen) != 1) {
 		if (rec->state == RS_TRUNCATED)
-			seterr(err, errlen, "recording is cut short before its metadata");
+			errbuf_set(err, errlen, "recording is cut short before its metadata");
 		else
-			seterr(err, errlen, "%s", rec->err);
+			errbuf_set(err, errlen, "%s", rec->err);
 		goto fail;
 	}
 	if (memcmp(tag, TAG_META, 4)) {
-		seterr(err, errlen, "corrupt recording: it does not start with its metadata");
+		errbuf_set(err, errlen, "corrupt recording: it does not start with its metadata");
 		free(payload);
 		goto fail;
 	}
@@ -1417,7 +1350,7 @@ struct recording *recording_open_stream(FILE *f, const char *name, struct record
 	why = r_meta(&r, meta);
 	free(payload);
 	if (why) {
-		seterr(err, errlen, "corrupt recording: metadata: %s", why);
+		errbuf_set(err, errlen, "corrupt recording: metadata: %s", why);
 		goto fail;
 	}
 	return rec;
@@ -1435,7 +1368,7 @@ struct recording *recording_open(const char *path, struct recording_meta *meta, 
 
 	if (f && (fstat(fileno(f), &st) || S_ISDIR(st.st_mode))) {
 		fclose(f);
-		seterr(err, errlen, "is a directory");
+		errbuf_set(err, errlen, "is a directory");
 		return NULL;
 	}
 	return recording_open_stream(f, path, meta, err, errlen);

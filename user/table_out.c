@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "figures.h"
 #include "table_out.h"
 #include "services.h"
 #include "names.h"
@@ -44,6 +45,37 @@ static void fig(FILE *f, int width, int prec, double v)
 		fprintf(f, " %*s", width - 1, "-");
 }
 
+/* The table's own columns, numbered among the figure list's (figures.h,
+ * .tcol.at): PID, COMM and THR lead; the syscall sums in between. */
+#define TC_SYSC	  6
+#define TC_ERR	  7
+#define MAX_TCOLS 24
+
+struct tcolumn {
+	struct fig_tcol c;
+	const struct figure *fig; /* NULL: one of the own columns */
+};
+
+/* the columns after THR, in .at order */
+static unsigned table_columns(struct tcolumn *t)
+{
+	unsigned n = 0;
+
+	t[n++] = (struct tcolumn){{"SYSC/s", TC_SYSC, 7, 0, 1, 1}, NULL};
+	t[n++] = (struct tcolumn){{"ERR/s", TC_ERR, 6, 0, 1, 1}, NULL};
+	for (unsigned i = 0; i < n_proc_figures && n < MAX_TCOLS; i++)
+		if (proc_figures[i].tcol.head)
+			t[n++] = (struct tcolumn){proc_figures[i].tcol, &proc_figures[i]};
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned k = i; k && t[k - 1].c.at > t[k].c.at; k--) {
+			struct tcolumn x = t[k];
+
+			t[k] = t[k - 1];
+			t[k - 1] = x;
+		}
+	return n;
+}
+
 struct top_sc {
 	const struct proc_view *p;
 	const struct syscall_row *r;
@@ -67,6 +99,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	time_t t = isfinite(s->time) && fabs(s->time) < 1e15 ? (time_t)s->time : 0;
 	struct tm tm;
 	double span = s->span_s > 0 ? s->span_s : 1;
+	struct tcolumn cols[MAX_TCOLS];
+	unsigned n_cols;
 
 	if (!rows)
 		return;
@@ -84,15 +118,17 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			"note: %llu processes found no slot and were not traced: raise "
 			"--max-procs\n",
 			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
-	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
-		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
+	n_cols = table_columns(cols);
+	fprintf(f, "%6s %-14s %3s", "PID", "COMM", "THR");
+	for (unsigned c = 0; c < n_cols; c++)
+		fprintf(f, " %*s", (int)cols[c].c.width - 1, cols[c].c.head);
+	fputc('\n', f);
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 		uint64_t calls = 0, errs = 0;
-		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
 
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			calls += p->syscalls[j].count;
@@ -107,14 +143,16 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			fprintf(f, " %3s", "x");
 		else
 			fprintf(f, " %3u", p->threads);
-		fig(f, 6, 1, 100.0 * p->oncpu_s / span);
-		fig(f, 7, 1, p->runq_wait_s * 1e3);
-		fig(f, 7, 0, (double)calls / span);
-		fig(f, 6, 0, (double)errs / span);
-		fig(f, 7, 0, (double)p->rx_ops / span);
-		fig(f, 7, 0, q ? q->arrival_rate : NAN);
-		fig(f, 6, 2, q ? q->rho : NAN);
-		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
+		for (unsigned c = 0; c < n_cols; c++) {
+			const struct fig_tcol *t = &cols[c].c;
+			const struct figure *g = cols[c].fig;
+			double v = !g ? (double)(t->at == TC_SYSC ? calls : errs)
+				   : fig_known(g->known, p) ? fig_value(g, p, NULL, span)
+							    : NAN;
+
+			fig(f, (int)t->width, (int)t->prec,
+			    t->per_span ? t->scale * v / span : t->scale * v);
+		}
 		fputc('\n', f);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			if (nsc == cap) {
@@ -153,16 +191,16 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 
-		if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
+		if (p->has_forecast && isfinite(p->fc.saturation_eta_s))
 			fprintf(f,
 				"forecast %u %s: at the current growth saturates in %.0f s (λ "
 				"%.0f/s in %.0f s)\n",
-				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s,
-				p->fc_arrival_rate, p->fc_horizon_s);
+				p->pid, safe(p->comm, cb), p->fc.saturation_eta_s,
+				p->fc.arrival_rate, p->fc.horizon_s);
 		if (p->has_whatif)
 			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
-				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi_rho,
-				p->wi_response_s * 1e3, p->wi_response_p99_s * 1e3);
+				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi.rho,
+				p->wi.response_s * 1e3, p->wi.response_p99_s * 1e3);
 	}
 	if (s->pipeline.n_stages) {
 		fprintf(f, "pipeline: %u stages, end-to-end W", s->pipeline.n_stages);

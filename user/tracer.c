@@ -23,6 +23,7 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "errbuf.h"
 #include "btf_probe.h"
 #include "tracer.h"
 #include "streamtrace.skel.h"
@@ -92,15 +93,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * --profile: a CPU-clock perf event per online CPU at profile_hz running the
  * sampler, and the off-CPU programs. Attached after every other program, so
@@ -114,7 +106,7 @@ static int attach_profile(struct tracer *t, char *err, size_t errlen)
 
 	t->prof_links = calloc(cap, sizeof(*t->prof_links));
 	if (!t->prof_links) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	for (int cpu = 0; cpu < t->ncpus; cpu++) {
@@ -133,8 +125,8 @@ static int attach_profile(struct tracer *t, char *err, size_t errlen)
 		if (fd < 0) {
 			if (errno == ENODEV) /* an offline CPU */
 				continue;
-			set_err(err, errlen, "--profile: perf_event_open on CPU %d: %s", cpu,
-				strerror(errno));
+			errbuf_set(err, errlen, "--profile: perf_event_open on CPU %d: %s", cpu,
+				   strerror(errno));
 			return -1;
 		}
 		l = bpf_program__attach_perf_event(t->skel->progs.st_prof_sample, fd);
@@ -142,23 +134,23 @@ static int attach_profile(struct tracer *t, char *err, size_t errlen)
 			int e = errno;
 
 			close(fd);
-			set_err(err, errlen, "--profile: attach the sampler on CPU %d: %s", cpu,
-				strerror(e));
+			errbuf_set(err, errlen, "--profile: attach the sampler on CPU %d: %s", cpu,
+				   strerror(e));
 			return -1;
 		}
 		t->prof_links[t->n_prof_links++] = l;
 		on++;
 	}
 	if (!on) {
-		set_err(err, errlen, "--profile: no CPU to sample on");
+		errbuf_set(err, errlen, "--profile: no CPU to sample on");
 		return -1;
 	}
 	for (unsigned i = 0; i < 2; i++) {
 		struct bpf_link *l = bpf_program__attach(tp[i]);
 
 		if (!l) {
-			set_err(err, errlen, "--profile: attach %s: %s", bpf_program__name(tp[i]),
-				strerror(errno));
+			errbuf_set(err, errlen, "--profile: attach %s: %s",
+				   bpf_program__name(tp[i]), strerror(errno));
 			return -1;
 		}
 		t->prof_links[t->n_prof_links++] = l;
@@ -207,17 +199,17 @@ int tracer_read_prof(struct tracer *t, tracer_prof_fn fn, void *ctx)
 static void explain(char *err, size_t errlen, const char *what, int e)
 {
 	if (e == EPERM || (e == EACCES && geteuid() != 0))
-		set_err(err, errlen,
-			"%s: permission denied (run as root, or grant CAP_BPF and CAP_PERFMON)",
-			what);
+		errbuf_set(err, errlen,
+			   "%s: permission denied (run as root, or grant CAP_BPF and CAP_PERFMON)",
+			   what);
 	else if (e == EACCES || e == EINVAL)
-		set_err(err, errlen,
-			"%s: the kernel's verifier refused a program (-v shows its log)", what);
+		errbuf_set(err, errlen,
+			   "%s: the kernel's verifier refused a program (-v shows its log)", what);
 	else if (e == ENOENT)
-		set_err(err, errlen, "%s: a tracepoint streamtrace needs is missing (%s)", what,
-			strerror(e));
+		errbuf_set(err, errlen, "%s: a tracepoint streamtrace needs is missing (%s)", what,
+			   strerror(e));
 	else
-		set_err(err, errlen, "%s: %s", what, strerror(e));
+		errbuf_set(err, errlen, "%s: %s", what, strerror(e));
 }
 
 /* Tracepoints without which there is nothing to show; the others (socket,
@@ -351,10 +343,10 @@ static int check_floor(const struct btf_probe *btf, char *err, size_t errlen)
 		const struct need *n = &floor_needs[i];
 
 		if (!btf_probe_enum_has(btf, n->enum_name, n->value)) {
-			set_err(err, errlen,
-				"this kernel has no %s (Linux %s+): streamtrace needs Linux %s "
-				"or later",
-				n->what, n->since, ST_KERNEL_FLOOR);
+			errbuf_set(err, errlen,
+				   "this kernel has no %s (Linux %s+): streamtrace needs Linux %s "
+				   "or later",
+				   n->what, n->since, ST_KERNEL_FLOOR);
 			return -1;
 		}
 	}
@@ -390,11 +382,11 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 	int ret = 0, recv_hooked = 0;
 
 	if (btf_probe_read(&btf, btf_path ? btf_path : "/sys/kernel/btf/vmlinux")) {
-		set_err(err, errlen, "cannot read the kernel's BTF from %s: %s",
-			btf_path ? btf_path : "/sys/kernel/btf/vmlinux",
-			errno == EINVAL	 ? "not a BTF file"
-			: errno == EFBIG ? "larger than any kernel's BTF"
-					 : strerror(errno));
+		errbuf_set(err, errlen, "cannot read the kernel's BTF from %s: %s",
+			   btf_path ? btf_path : "/sys/kernel/btf/vmlinux",
+			   errno == EINVAL  ? "not a BTF file"
+			   : errno == EFBIG ? "larger than any kernel's BTF"
+					    : strerror(errno));
 		return -1;
 	}
 	if (check_floor(&btf, err, errlen)) {
@@ -429,8 +421,8 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 			continue;
 		}
 		if (tracepoint_is_core(tp)) {
-			set_err(err, errlen,
-				"the kernel has no %s tracepoint, which streamtrace needs", tp);
+			errbuf_set(err, errlen,
+				   "the kernel has no %s tracepoint, which streamtrace needs", tp);
 			ret = -1;
 			break;
 		}
@@ -507,7 +499,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 
 	*out = NULL;
 	if (!t) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	verbose_libbpf = o->verbose;
@@ -523,7 +515,7 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	}
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
-		set_err(err, errlen, "cannot count CPUs: %s", strerror(-t->ncpus));
+		errbuf_set(err, errlen, "cannot count CPUs: %s", strerror(-t->ncpus));
 		goto fail;
 	}
 
@@ -531,14 +523,14 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 	 * /sys/kernel/btf/vmlinux; also how the tests fake a missing BTF) */
 	btf_path = getenv("STREAMTRACE_BTF");
 	if (btf_path && access(btf_path, R_OK)) {
-		set_err(err, errlen, "no kernel BTF at %s (STREAMTRACE_BTF): %s", btf_path,
-			strerror(errno));
+		errbuf_set(err, errlen, "no kernel BTF at %s (STREAMTRACE_BTF): %s", btf_path,
+			   strerror(errno));
 		goto fail;
 	}
 	if (!btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
-		set_err(err, errlen,
-			"kernel has no BTF (/sys/kernel/btf/vmlinux missing; "
-			"set STREAMTRACE_BTF to a vmlinux BTF file)");
+		errbuf_set(err, errlen,
+			   "kernel has no BTF (/sys/kernel/btf/vmlinux missing; "
+			   "set STREAMTRACE_BTF to a vmlinux BTF file)");
 		goto fail;
 	}
 	open_opts.btf_custom_path = btf_path;
@@ -594,18 +586,18 @@ retry:
 			bpf_map__fd(t->skel->maps.procs), 0);
 	if (t->procs == MAP_FAILED) {
 		t->procs = NULL;
-		set_err(err, errlen, "mmap process table: %s", strerror(errno));
+		errbuf_set(err, errlen, "mmap process table: %s", strerror(errno));
 		goto fail;
 	}
 	for (__u32 s = 0; s < t->max_procs; s++) {
 		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.free_slots), NULL, &s, 0)) {
-			set_err(err, errlen, "fill slot queue: %s", strerror(errno));
+			errbuf_set(err, errlen, "fill slot queue: %s", strerror(errno));
 			goto fail;
 		}
 	}
 	t->percpu_buf = calloc((size_t)t->ncpus * ST_MAX_SYSCALLS, sizeof(struct st_syscall_stat));
 	if (!t->percpu_buf) {
-		set_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		goto fail;
 	}
 
@@ -617,7 +609,7 @@ retry:
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
-		set_err(err, errlen, "ring buffer: %s", strerror(errno));
+		errbuf_set(err, errlen, "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
 	if (t->profile_hz && attach_profile(t, err, errlen))

@@ -8,23 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errbuf.h"
+#include "queue_model.h"
 #include "whatif.h"
 
 #define VALUE_SHOWN 32 /* characters of an offending value quoted in an error */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void trim(const char **b, const char **e)
 {
@@ -51,16 +39,18 @@ static int parse_pct(const char *key, const char *b, const char *e, double *out,
 	int len = (int)(e - b) > VALUE_SHOWN ? VALUE_SHOWN : (int)(e - b);
 
 	if (b == e) {
-		set_err(err, errlen, "%s: missing value (e.g. %s=+30%%)", key, key);
+		errbuf_set(err, errlen, "%s: missing value (e.g. %s=+30%%)", key, key);
 		return -1;
 	}
 	if (*p != '+' && *p != '-') {
 		if (isdigit((unsigned char)*p) || *p == '.')
-			set_err(err, errlen, "%s: '%.*s' needs a sign, e.g. %s=+30%% or %s=-10%%",
-				key, len, b, key, key);
+			errbuf_set(err, errlen,
+				   "%s: '%.*s' needs a sign, e.g. %s=+30%% or %s=-10%%", key, len,
+				   b, key, key);
 		else
-			set_err(err, errlen, "%s: '%.*s' is not a percentage like +30%% or -10%%",
-				key, len, b);
+			errbuf_set(err, errlen,
+				   "%s: '%.*s' is not a percentage like +30%% or -10%%", key, len,
+				   b);
 		return -1;
 	}
 	sign = *p++ == '-' ? -1 : 1;
@@ -73,28 +63,28 @@ static int parse_pct(const char *key, const char *b, const char *e, double *out,
 		}
 	}
 	if (digits == 0 || (p < e && *p != '%')) {
-		set_err(err, errlen, "%s: '%.*s' is not a percentage like +30%% or -10%%", key, len,
-			b);
+		errbuf_set(err, errlen, "%s: '%.*s' is not a percentage like +30%% or -10%%", key,
+			   len, b);
 		return -1;
 	}
 	if (p == e) {
-		set_err(err, errlen, "%s: '%.*s' is missing '%%' (e.g. %s=%.*s%%)", key, len, b,
-			key, len, b);
+		errbuf_set(err, errlen, "%s: '%.*s' is missing '%%' (e.g. %s=%.*s%%)", key, len, b,
+			   key, len, b);
 		return -1;
 	}
 	if (p + 1 != e) {
-		set_err(err, errlen, "%s: unexpected text after '%%' in '%.*s'", key, len, b);
+		errbuf_set(err, errlen, "%s: unexpected text after '%%' in '%.*s'", key, len, b);
 		return -1;
 	}
 	val *= sign;
 	if (val <= -100) {
-		set_err(err, errlen, "%s: %.*s is out of range: it must be above -100%%", key, len,
-			b);
+		errbuf_set(err, errlen, "%s: %.*s is out of range: it must be above -100%%", key,
+			   len, b);
 		return -1;
 	}
 	if (val > WHATIF_MAX_PCT) {
-		set_err(err, errlen, "%s: %.*s is out of range: at most +%g%%", key, len, b,
-			WHATIF_MAX_PCT);
+		errbuf_set(err, errlen, "%s: %.*s is out of range: at most +%g%%", key, len, b,
+			   WHATIF_MAX_PCT);
 		return -1;
 	}
 	*out = val;
@@ -108,25 +98,25 @@ static int parse_servers(const char *b, const char *e, unsigned *out, char *err,
 	int len = (int)(e - b) > VALUE_SHOWN ? VALUE_SHOWN : (int)(e - b);
 
 	if (b == e) {
-		set_err(err, errlen, "servers: missing value (e.g. servers=4)");
+		errbuf_set(err, errlen, "servers: missing value (e.g. servers=4)");
 		return -1;
 	}
 	for (p = b; p < e; p++) {
 		if (!isdigit((unsigned char)*p)) {
-			set_err(err, errlen, "servers: '%.*s' is not a whole number like 4", len,
-				b);
+			errbuf_set(err, errlen, "servers: '%.*s' is not a whole number like 4", len,
+				   b);
 			return -1;
 		}
 		if (val <= WHATIF_MAX_SERVERS)
 			val = val * 10 + (unsigned long)(*p - '0');
 	}
 	if (val == 0) {
-		set_err(err, errlen, "servers: must be at least 1");
+		errbuf_set(err, errlen, "servers: must be at least 1");
 		return -1;
 	}
 	if (val > WHATIF_MAX_SERVERS) {
-		set_err(err, errlen, "servers: %.*s is out of range: at most %d", len, b,
-			WHATIF_MAX_SERVERS);
+		errbuf_set(err, errlen, "servers: %.*s is out of range: at most %d", len, b,
+			   WHATIF_MAX_SERVERS);
 		return -1;
 	}
 	*out = (unsigned)val;
@@ -142,9 +132,9 @@ static int parse_clause(const char *b, const char *e, struct whatif *w, char *er
 	const char *key;
 
 	if (!eq) {
-		set_err(err, errlen,
-			"'%.*s': expected KEY=VALUE, e.g. load=+30%%, service=-20%%, servers=4",
-			len, b);
+		errbuf_set(err, errlen,
+			   "'%.*s': expected KEY=VALUE, e.g. load=+30%%, service=-20%%, servers=4",
+			   len, b);
 		return -1;
 	}
 	ke = eq;
@@ -163,12 +153,12 @@ static int parse_clause(const char *b, const char *e, struct whatif *w, char *er
 	} else {
 		int klen = (int)(ke - kb) > VALUE_SHOWN ? VALUE_SHOWN : (int)(ke - kb);
 
-		set_err(err, errlen, "unknown key '%.*s' (expected load, service or servers)", klen,
-			kb);
+		errbuf_set(err, errlen, "unknown key '%.*s' (expected load, service or servers)",
+			   klen, kb);
 		return -1;
 	}
 	if (w->set & bit) {
-		set_err(err, errlen, "%s: given more than once", key);
+		errbuf_set(err, errlen, "%s: given more than once", key);
 		return -1;
 	}
 	w->set |= bit;
@@ -186,14 +176,14 @@ int whatif_parse(const char *spec, struct whatif *out, char *err, size_t errlen)
 
 	*out = (struct whatif){0};
 	if (!spec) {
-		set_err(err, errlen, "empty what-if spec");
+		errbuf_set(err, errlen, "empty what-if spec");
 		return -1;
 	}
 	p = spec;
 	end = spec + strlen(spec);
 	trim(&p, &end);
 	if (p == end) {
-		set_err(err, errlen, "empty what-if spec");
+		errbuf_set(err, errlen, "empty what-if spec");
 		return -1;
 	}
 	while (p <= end) {
@@ -202,7 +192,7 @@ int whatif_parse(const char *spec, struct whatif *out, char *err, size_t errlen)
 
 		trim(&cb, &ce);
 		if (cb == ce) {
-			set_err(err, errlen, "empty clause in what-if spec (stray ',')");
+			errbuf_set(err, errlen, "empty clause in what-if spec (stray ',')");
 			return -1;
 		}
 		if (parse_clause(cb, ce, &w, err, errlen) < 0)
@@ -245,4 +235,20 @@ int whatif_format(const struct whatif *w, char *buf, size_t len)
 	sep1 = load[0] && (service[0] || servers[0]) ? "," : "";
 	sep2 = service[0] && servers[0] ? "," : "";
 	return snprintf(buf, len, "%s%s%s%s%s", load, sep1, service, sep2, servers);
+}
+
+void whatif_eval(const struct whatif *w, double lambda, double s, unsigned c, double ca2,
+		 double cs2, struct whatif_figures *out)
+{
+	double lam2, s2;
+	unsigned c2;
+
+	whatif_apply(w, lambda, s, c, &lam2, &s2, &c2);
+	out->arrival_rate = lam2;
+	out->service_time_s = s2;
+	out->servers = c2;
+	out->rho = queue_model_rho(lam2, s2, c2);
+	out->response_s = queue_model_mmc_response(lam2, s2, c2);
+	out->response_p99_s = queue_model_mmc_response_p99(lam2, s2, c2);
+	out->gg_response_s = queue_model_gg1_response(lam2, s2, ca2, cs2, c2);
 }

@@ -44,4 +44,19 @@ void whatif_apply(const struct whatif *w, double lambda, double s, unsigned c, d
 /* Canonical text of w, e.g. "load=+30%,servers=4"; returns snprintf's result. */
 int whatif_format(const struct whatif *w, char *buf, size_t len);
 
+/* What a process's what-if says (proc_view.wi): the changed λ, S, c and the
+ * M/M/c figures there, NaN where a model has no steady state. */
+struct whatif_figures {
+	double arrival_rate, service_time_s, rho, response_s, response_p99_s;
+	double gg_response_s; /* the same with the measured variability (Allen-Cunneen) */
+	unsigned servers;
+};
+
+/*
+ * @w applied to the measured @lambda, @s, @c (finite, c > 0), with the
+ * measured squared CVs @ca2, @cs2 (NaN if unknown) for gg_response_s.
+ */
+void whatif_eval(const struct whatif *w, double lambda, double s, unsigned c, double ca2,
+		 double cs2, struct whatif_figures *out);
+
 #endif /* STREAMTRACE_WHATIF_H */

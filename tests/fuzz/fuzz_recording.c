@@ -97,7 +97,7 @@ static void make_seed(void)
 		p.queue.service_time_s = 0.001;
 		p.queue.mm1_response_s = NAN;
 		p.has_forecast = 1;
-		p.fc_horizon_s = 10;
+		p.fc.horizon_s = 10;
 		p.stage = 1;
 		p.svc_hist.b[10] = 5;
 		p.wait_hist_known = 1;

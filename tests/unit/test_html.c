@@ -180,7 +180,7 @@ static void make_interval(struct snapshot *s, unsigned k, int summary)
 		p->rss_known = 1;
 		p->rss_bytes = 10 << 20;
 		p->faults_known = 1;
-		p->fc_saturation_eta_s = NAN;
+		p->fc.saturation_eta_s = NAN;
 		p->runq_max_ns = 0;
 		if (i == 0) {
 			p->oncpu_s = 0.05 * span;
@@ -212,13 +212,13 @@ static void make_interval(struct snapshot *s, unsigned k, int summary)
 		add_syscall(p, "epoll_wait", ops / 2, 1 / lam, ops / 50, EINTR);
 		if (i == 2 && k >= 10) {
 			p->has_forecast = 1;
-			p->fc_horizon_s = 20;
-			p->fc_arrival_rate = lambda_at(t + 20);
-			p->fc_arrival_lo = p->fc_arrival_rate * 0.88;
-			p->fc_arrival_hi = p->fc_arrival_rate * 1.12;
-			p->fc_rho = p->fc_arrival_rate * svc[i];
-			p->fc_response_s = NAN;
-			p->fc_saturation_eta_s = fmax((1 / svc[i] - lam) / 4.5, 0);
+			p->fc.horizon_s = 20;
+			p->fc.arrival_rate = lambda_at(t + 20);
+			p->fc.arrival_lo = p->fc.arrival_rate * 0.88;
+			p->fc.arrival_hi = p->fc.arrival_rate * 1.12;
+			p->fc.rho = p->fc.arrival_rate * svc[i];
+			p->fc.response_s = NAN;
+			p->fc.saturation_eta_s = fmax((1 / svc[i] - lam) / 4.5, 0);
 		}
 	}
 }

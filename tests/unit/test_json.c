@@ -383,11 +383,11 @@ static void fixture_init(struct fixture *fx, int summary)
 		.little_error = 0,
 	};
 	p[0].has_forecast = 1;
-	p[0].fc_horizon_s = 60;
-	p[0].fc_arrival_rate = 110;
-	p[0].fc_rho = 0.22;
-	p[0].fc_response_s = 0.0051;
-	p[0].fc_saturation_eta_s = NAN;
+	p[0].fc.horizon_s = 60;
+	p[0].fc.arrival_rate = 110;
+	p[0].fc.rho = 0.22;
+	p[0].fc.response_s = 0.0051;
+	p[0].fc.saturation_eta_s = NAN;
 
 	/* exited normally with status 1: wait status 0x0100 */
 	p[1].pid = 7;

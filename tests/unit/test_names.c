@@ -140,6 +140,17 @@ static void test_signal_names(void **state)
 	assert_string_equal(signal_name(SIGSEGV, small, sizeof(small)), "SIGS");
 }
 
+/* every output calls a syscall by its name, or syscall_<nr> when unnamed */
+static void test_syscall_label(void **state)
+{
+	char buf[SYSCALL_LABEL_LEN];
+
+	(void)state;
+	assert_string_equal(syscall_label(0, buf, sizeof(buf)), "read");
+	assert_string_equal(syscall_label(ST_MAX_SYSCALLS + 7, buf, sizeof(buf)), "syscall_519");
+	assert_ptr_equal(syscall_label(ST_MAX_SYSCALLS + 7, buf, sizeof(buf)), buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_errno_names),
 		cmocka_unit_test(test_errno_unknown),
 		cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_syscall_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

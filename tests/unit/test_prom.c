@@ -95,7 +95,7 @@ static void init_proc(struct proc_view *p, uint32_t pid, const char *comm)
 		.mg1_response_s = NAN,
 		.gg1_response_s = 0.0011,
 	};
-	p->fc_saturation_eta_s = NAN;
+	p->fc.saturation_eta_s = NAN;
 	add_row(p, "read", 1000, 0);
 	add_row(p, "write", 1000, 3);
 	p->syscalls[1].n_errnos = 1;
@@ -130,13 +130,13 @@ static void make_run(struct snapshot *totals, struct snapshot *latest)
 	latest->procs[0].rx_ops = 10; /* an interval's count: must not be the counter */
 	latest->procs[0].queue.rho = 0.75;
 	latest->procs[0].has_forecast = 1;
-	latest->procs[0].fc_horizon_s = 60;
-	latest->procs[0].fc_arrival_rate = 600;
-	latest->procs[0].fc_arrival_lo = NAN;
-	latest->procs[0].fc_arrival_hi = NAN;
-	latest->procs[0].fc_rho = 0.9;
-	latest->procs[0].fc_response_s = 0.004;
-	latest->procs[0].fc_saturation_eta_s = 240;
+	latest->procs[0].fc.horizon_s = 60;
+	latest->procs[0].fc.arrival_rate = 600;
+	latest->procs[0].fc.arrival_lo = NAN;
+	latest->procs[0].fc.arrival_hi = NAN;
+	latest->procs[0].fc.rho = 0.9;
+	latest->procs[0].fc.response_s = 0.004;
+	latest->procs[0].fc.saturation_eta_s = 240;
 	latest->procs[1].has_queue = 0;
 }
 
@@ -466,7 +466,7 @@ static void test_nan_skipped(void **state)
 	assert_null(strstr(out, "streamtrace_queue_rho{pid=\"43\""));
 	assert_null(strstr(out, "NaN"));
 	/* a forecast with an unknown ETA leaves only the ETA out */
-	l.procs[0].fc_saturation_eta_s = NAN;
+	l.procs[0].fc.saturation_eta_s = NAN;
 	free(out);
 	out = render(&t, &l, NULL);
 	assert_null(strstr(out, "streamtrace_forecast_saturation_eta_seconds{"));

@@ -217,6 +217,36 @@ static void test_apply(void **state)
 	assert_int_equal(c2, 3);
 }
 
+/*
+ * whatif_eval: load +50% on λ = 1/s, S = 1 s, c = 2. Reference values
+ * computed apart with python3's math module: λ' = 1.5, a = 1.5 Erlangs,
+ * Erlang C = (a^2/2! * 2/(2-a)) / (1 + a + a^2/2! * 2/(2-a)) = 4.5/7,
+ * W = S + C S / (c - a) = 2.2857142857, ρ = 0.75, and the M/M/c p99
+ * S + ln(C / 0.01) / (c/S - λ') = 9.3266748674.
+ */
+static void test_eval(void **state)
+{
+	struct whatif w = {.set = WHATIF_LOAD, .load_pct = 50};
+	struct whatif_figures f;
+
+	(void)state;
+	whatif_eval(&w, 1.0, 1.0, 2, NAN, NAN, &f);
+	assert_float_equal(f.arrival_rate, 1.5, 1e-12);
+	assert_float_equal(f.service_time_s, 1.0, 1e-12);
+	assert_int_equal(f.servers, 2);
+	assert_float_equal(f.rho, 0.75, 1e-12);
+	assert_float_equal(f.response_s, 2.2857142857142856, 1e-9);
+	assert_float_equal(f.response_p99_s, 9.326674867418104, 1e-9);
+	/* no measured variability: no G/G/c figure */
+	assert_true(isnan(f.gg_response_s));
+	/* twice the load: λ' S = 2 = c, no steady state */
+	w.load_pct = 100;
+	whatif_eval(&w, 1.0, 1.0, 2, NAN, NAN, &f);
+	assert_true(isnan(f.response_s));
+	assert_true(isnan(f.response_p99_s));
+	assert_float_equal(f.rho, 1.0, 1e-12);
+}
+
 static void test_format_round_trip(void **state)
 {
 	static const char *const specs[] = {
@@ -249,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_parse_single), cmocka_unit_test(test_parse_combined),
 		cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_parse_err_buffer),
 		cmocka_unit_test(test_apply),	     cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_eval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
