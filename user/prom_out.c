@@ -666,6 +666,16 @@ static void render_http_conns(struct prom_ctx *c, const struct prom_self *self)
 	sample(c, NULL, NULL, NULL, (double)self->http_conns_open);
 }
 
+/* Processes counted so far: one a row, or the members of a folded row. */
+static uint64_t prom_procs_seen(const struct snapshot *totals)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < totals->n_procs; i++)
+		n += totals->procs[i].folded ? totals->procs[i].folded : 1;
+	return n;
+}
+
 static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 			  const struct snapshot *latest, const struct prom_self *self,
 			  uint64_t dropped_procs, uint64_t dropped_rows)
@@ -692,7 +702,7 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	sample(c, NULL, NULL, NULL, live);
 	family(c, "streamtrace_processes_seen_total", COUNTER,
 	       "Processes traced since the start (running or exited).");
-	sample(c, NULL, NULL, NULL, totals->n_procs);
+	sample(c, NULL, NULL, NULL, (double)prom_procs_seen(totals));
 	family(c, "streamtrace_series_dropped_total", COUNTER,
 	       "What the series cap left out of this exposition: processes, and syscall rows "
 	       "of processes beyond the per-process cap.");
@@ -839,7 +849,7 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	unsigned max_rows = lim && lim->max_syscalls ? lim->max_syscalls : PROM_OUT_MAX_SYSCALLS;
 	const struct proc_view **order = NULL;
 	struct prom_proc *sel = NULL;
-	unsigned *rows = NULL, n_sel = 0, n_rows_all = 0;
+	unsigned *rows = NULL, n_sel = 0, n_rows_all = 0, n_own = 0;
 	uint64_t dropped_procs = 0, dropped_rows = 0;
 	int ret = -1;
 
@@ -854,9 +864,12 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	for (unsigned i = 0; i < totals->n_procs; i++) {
 		order[i] = &totals->procs[i];
 		n_rows_all += totals->procs[i].n_syscalls;
-		/* counted over every process, so the count only grows */
+		/* counted over every process, so the count only grows (a
+		 * folded row carries what its members had over the default cap) */
 		if (totals->procs[i].n_syscalls > max_rows)
 			dropped_rows += totals->procs[i].n_syscalls - max_rows;
+		if (max_rows == PROM_OUT_MAX_SYSCALLS)
+			dropped_rows += totals->procs[i].folded_rows_over_cap;
 	}
 	if (n_rows_all) {
 		rows = calloc(n_rows_all, sizeof(*rows));
@@ -866,7 +879,11 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	if (totals->n_procs)
 		qsort(order, totals->n_procs, sizeof(*order), cmp_proc_rank);
 	n_sel = totals->n_procs < max_procs ? totals->n_procs : max_procs;
-	dropped_procs = totals->n_procs - n_sel;
+	/* processes not shown as themselves: beyond the cap, or folded into
+	 * their name's row (shown or not); it only grows, as rows are folded */
+	for (unsigned i = 0; i < n_sel; i++)
+		n_own += !order[i]->folded;
+	dropped_procs = prom_procs_seen(totals) - n_own;
 	for (unsigned i = 0, used = 0; i < n_sel; i++) {
 		struct prom_proc *s = &sel[i];
 		char pid[16];

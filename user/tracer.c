@@ -791,9 +791,16 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__poll(t->rb, timeout_ms), m;
 
-	return n == -EINTR ? 0 : n;
+	/* events are submitted without a wake-up (BPF_RB_NO_WAKEUP), so epoll
+	 * never reports them: read what is there after each wait, or the ring
+	 * fills (in about a minute of 100 processes a second) and every later
+	 * event is counted as lost.ringbuf_full */
+	if (n == -EINTR)
+		n = 0;
+	m = ring_buffer__consume(t->rb);
+	return n < 0 ? n : m < 0 ? m : n + m;
 }
 
 unsigned tracer_max_procs(const struct tracer *t)
