@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "utf8.h"
 #include "diff.h"
 #include "wavg.h"
 #include "json_writer.h"
@@ -418,8 +419,8 @@ struct sc_agg {
 };
 
 struct entity {
-	char key[48];
-	char label[48];
+	char key[64];
+	char label[64]; /* a name shown by the rule of utf8.h: up to 45 bytes */
 	char comm[ST_COMM_LEN + 1];
 	unsigned stage;
 	int matched; /* index + 1 of its match on the other side */
@@ -470,13 +471,10 @@ struct side {
 
 static void entity_key(const struct proc_view *p, char *key, size_t n, char *label, size_t ln)
 {
-	char comm[ST_COMM_LEN + 1];
+	char comm[UTF8_SHOWN_LEN(ST_COMM_LEN)];
 
-	memcpy(comm, p->comm, ST_COMM_LEN);
-	comm[ST_COMM_LEN] = 0;
-	for (char *c = comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	/* as every output shows a name (utf8.h) */
+	utf8_shown(p->comm, ST_COMM_LEN, comm, sizeof(comm));
 	if (p->stage) {
 		snprintf(key, n, "stage:%u", p->stage);
 		snprintf(label, ln, "stage %u (%s)", p->stage, comm);
@@ -582,7 +580,7 @@ static int side_from_summary(struct side *s, const struct snapshot *sum)
 		return -1;
 	for (unsigned i = 0; i < sum->n_procs; i++) {
 		const struct proc_view *p = &sum->procs[i];
-		char key[48], label[48];
+		char key[64], label[64];
 		unsigned idx;
 		struct entity *e;
 
@@ -838,7 +836,7 @@ enum unit {
 };
 
 struct row {
-	char entity[48];
+	char entity[64];
 	unsigned stage;
 	enum diff_metric m;
 	char what[48];	    /* "response time", "p99 read", "errors: close" */

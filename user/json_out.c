@@ -133,7 +133,7 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 			jw_knull(w, "exited_processes");
 	}
 	jw_key(w, "comm");
-	jw_strn(w, p->comm, sizeof(p->comm));
+	jw_comm(w, p->comm, sizeof(p->comm));
 	jw_ku64(w, "threads", p->threads);
 
 	jw_key(w, "cpu");
@@ -266,7 +266,7 @@ queue:
 			jw_obj_begin(w);
 			jw_ku64(w, "tid", t->tid);
 			jw_key(w, "comm");
-			jw_strn(w, t->comm, sizeof(t->comm));
+			jw_comm(w, t->comm, sizeof(t->comm));
 			jw_knum(w, "oncpu_s", t->oncpu_s);
 			jw_knum(w, "runq_wait_s", t->runq_wait_s);
 			jw_knum(w, "busy_s", t->busy_s);
@@ -345,7 +345,8 @@ queue:
 static void json_out_service(struct jw *w, const struct service_view *v)
 {
 	jw_obj_begin(w);
-	jw_kstr(w, "name", v->name);
+	jw_key(w, "name");
+	jw_comm(w, v->name, sizeof(v->name));
 	jw_key(w, "pids");
 	jw_arr_begin(w);
 	for (unsigned i = 0; i < v->n_pids; i++)

@@ -107,9 +107,11 @@ static void sample(struct prom_ctx *c, const char *suffix, const char *labels, c
 
 /*
  * Append name="value" to dst (at most n bytes of value, stopping at NUL).
- * Label values must be UTF-8: backslash, quote and newline are escaped as the
- * format says, and a byte that does not start a valid UTF-8 sequence (a comm
- * cut in the middle of a character, or binary junk) becomes U+FFFD.
+ * Label values must be UTF-8: backslash and quote are escaped as the format
+ * says, and the rest is shown as every output shows a command name
+ * (utf8_shown in utf8.h): a byte that is not part of a valid UTF-8 sequence
+ * (a comm cut in the middle of a character, or binary junk), or a control
+ * character, becomes U+FFFD.
  */
 static void label_append(char *dst, size_t dstlen, const char *name, const char *value, size_t n)
 {
@@ -138,23 +140,12 @@ static void label_append(char *dst, size_t dstlen, const char *name, const char 
 			i++;
 			continue;
 		}
-		if (ch == '\n') {
-			PUT('\\');
-			PUT('n');
-			i++;
-			continue;
-		}
-		if (ch < 0x80) {
-			PUT(ch);
-			i++;
-			continue;
-		}
-		k = utf8_seq_len(s + i, len - i);
+		k = utf8_shown_len(s + i, len - i);
 		if (!k) {
 			PUT(0xef);
 			PUT(0xbf);
 			PUT(0xbd);
-			i++;
+			i += utf8_bad_len(s + i, len - i);
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)

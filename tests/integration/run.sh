@@ -505,6 +505,78 @@ test_output_errors() {
 	wait $pid 2>/dev/null
 }
 
+# A command name that is not valid UTF-8 (issue 11, item 8): a process can
+# name itself any bytes but NUL (here by exec of a symlink so named: bytes
+# that start no sequence, an escape sequence, a sequence cut short, a C0
+# control). Every output shows it by one rule (user/utf8.h), checked against
+# python3's own decoder: bytes.decode("utf-8", "replace") with control
+# characters then replaced by U+FFFD too. Every output stays valid: the JSON
+# lines parse, the exposition parses (python3-prometheus-client, else a
+# strict regex), the table and the HTML are UTF-8 with no escape byte.
+test_invalid_utf8_comm() {
+	local name=$'st\xff\x1b[1m\xc3\xa9\xe2\x82\x01' f=$OUT/u8.json port=25081 stp wl
+	local py=python3
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with prometheus_client
+	ln -sf "$SYSLOAD" "$OUT/$name"
+	"$ST" --json -i 0.3 -c "$name" --listen 127.0.0.1:$port >"$f" 2>"$OUT/u8.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	"$OUT/$name" --loops $N --hold-ms 1500 &
+	wl=$!
+	sleep 0.9
+	curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/u8.prom" || bad "scrape failed"
+	wait "$wl"
+	sleep 0.4
+	kill -INT "$stp"
+	wait "$stp"
+	eq "$?" 0 "SIGINT stops cleanly"
+	"$ST" -i 0.3 -- "$OUT/$name" --loops $N --hold-ms 400 >"$OUT/u8.txt" 2>/dev/null
+	eq "$?" 0 "table run"
+	"$ST" record -o "$OUT/u8.strec" -i 0.3 -- "$OUT/$name" --loops $N --hold-ms 400 \
+		>/dev/null 2>&1
+	"$ST" report "$OUT/u8.strec" --json >"$OUT/u8r.json" 2>/dev/null
+	eq "$?" 0 "report --json"
+	"$ST" report "$OUT/u8.strec" >"$OUT/u8r.txt" 2>/dev/null
+	"$ST" report "$OUT/u8.strec" --html "$OUT/u8.html" >/dev/null 2>&1
+	eq "$?" 0 "report --html"
+	"$py" - "$OUT" "$name" <<'PYEOF' >"$OUT/u8.check" 2>&1 || bad "$(cat "$OUT/u8.check")"
+import json, re, sys
+out, raw = sys.argv[1], sys.argv[2].encode("utf-8", "surrogateescape")[:15]
+want = "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c
+               for c in raw.decode("utf-8", "replace"))
+errs = []
+def text(path):
+    b = open(f"{out}/{path}", "rb").read()
+    if b"\x1b" in b:
+        errs.append(f"{path}: an escape byte reached the output")
+    try:
+        return b.decode("utf-8")  # strict
+    except UnicodeDecodeError as e:
+        errs.append(f"{path}: not UTF-8 at byte {e.start}: {b[max(0, e.start - 60):e.start + 8]!r}")
+        return b.decode("utf-8", "replace")
+for path in ("u8.json", "u8r.json"):
+    objs = [json.loads(l) for l in text(path).splitlines() if l.strip()]
+    comms = {p["comm"] for o in objs for p in o.get("processes", [])}
+    if comms != {want}:
+        errs.append(f"{path}: comm {comms!r}, want {want!r}")
+prom = text("u8.prom")
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+    comms = {s.labels["comm"] for fam in text_string_to_metric_families(prom)
+             for s in fam.samples if "comm" in s.labels}
+except ImportError:
+    lab = re.compile(r'comm="((?:[^"\\\n]|\\.)*)"')
+    comms = {m.group(1) for m in lab.finditer(prom)}
+if comms != {want}:
+    errs.append(f"u8.prom: comm labels {comms!r}, want {want!r}")
+for path in ("u8.txt", "u8r.txt", "u8.html"):
+    if want not in text(path):
+        errs.append(f"{path}: {want!r} not shown")
+print("; ".join(errs) if errs else "ok", end="")
+sys.exit(1 if errs else 0)
+PYEOF
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
