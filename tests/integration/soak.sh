@@ -36,7 +36,7 @@
 #
 # usage: SOAK_S=180 tests/integration/soak.sh; SOAK_MD=docs/soak.md writes
 # the figures (make soak). SOAK_RATE (default 25 per workload), SOAK_PORT
-# (default 25080).
+# (default 25080), SOAK_ST (the binary; default build/streamtrace).
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +45,7 @@ SOAK_RATE=${SOAK_RATE:-25}
 SOAK_PORT=${SOAK_PORT:-25080}
 SOAK_MD=${SOAK_MD:-}
 CHURN=$ROOT/build/tests/churn
+ST=${SOAK_ST:-$ST} # make soak: a copy, so that a rebuild meanwhile does not touch it
 # python3-prometheus-client is Debian's (scripts/install-deps.sh): the
 # system python, not a virtualenv's
 PY=python3

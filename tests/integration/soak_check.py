@@ -136,13 +136,6 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
         fails.append(msg)
         print("    FAIL: " + msg)
 
-    objs = [json.loads(ln) for ln in open(jsonf) if ln.strip()]
-    ivs = [o for o in objs if o.get("type") == "interval"]
-    sums = [o for o in objs if o.get("type") == "summary"]
-    if len(sums) != 1:
-        bad(f"{len(sums)} summary objects, want 1")
-        return 1
-    s = sums[0]
     sc = json.load(open(scrapef))
     kids_a, tot_a = load_truth(ta)
     kids_b, tot_b = load_truth(tb)
@@ -155,6 +148,8 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
     by_pid = {}
     for k in kids:
         by_pid.setdefault(k["pid"], []).append(k)
+    for lives in by_pid.values():  # a reused pid: its lives in order
+        lives.sort(key=lambda k: k["start"])
     for p, t in parents.items():
         by_pid.setdefault(p, []).append({"pid": p, "start": t["start"] - 5, "end": t["end"] + 5,
                                          "getppid": 0})
@@ -167,7 +162,17 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
     slack = 1.5
     phantoms = 0
     listed = set()
-    for iv in ivs:
+    sums = []
+    n_ivs = 0
+    # one line at a time: an hour's run is about 700 MB of JSON
+    for ln in open(jsonf):
+        if not ln.strip():
+            continue
+        iv = json.loads(ln)
+        if iv.get("type") == "summary":
+            sums.append(iv)
+            continue
+        n_ivs += 1
         end = iv["time"]
         beg = end - iv["span_s"]
         seen = set()
@@ -190,6 +195,10 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
                 if phantoms <= 5:
                     bad(f"pid {pid} listed in [{beg:.2f}, {end:.2f}] but alive only in "
                         f"[{lives[0]['start']:.2f}, {lives[0]['end']:.2f}]")
+    if len(sums) != 1:
+        bad(f"{len(sums)} summary objects, want 1")
+        return 1
+    s = sums[0]
     # the summary: every pid once, every one the workload's
     spids = [p["pid"] for p in s["processes"] if p["pid"] is not None]
     if len(spids) != len(set(spids)):
@@ -222,7 +231,7 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
         if p["pid"] is None or p["pid"] in parents:
             continue
         lives = by_pid.get(p["pid"], [])
-        want = lives[-1]["getppid"] if lives else None
+        want = lives[-1]["getppid"] if lives else None  # the kept are the latest
         got = sum(c["count"] for c in p["syscalls"] if c["name"] == "getppid")
         per_n += 1
         if lost_events == 0 and got != want:
@@ -264,7 +273,7 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
         "started": started, "threads": tot_a["threads"] + tot_b["threads"],
         "counted": counted, "lost_procs": lost_procs, "lost_events": lost_events,
         "kept_one_by_one": len(spids), "getppid_truth": truth_calls, "getppid_traced": calls,
-        "intervals": len(ivs), "phantoms": phantoms, "pids_listed": len(listed),
+        "intervals": n_ivs, "phantoms": phantoms, "pids_listed": len(listed),
         "per_process_checked": per_n,
         "scrapes": sc["scrapes"], "scrape_failures": sc["n_failures"],
         "counters_backwards": len(back), "counter_resets_reused_pid": len(sc["backwards"]) - len(back),
