@@ -177,6 +177,15 @@ static void thread_cb(void *ctx, const struct st_thread_rec *r)
 		views_add_thread(s->views, p->tgid, r);
 }
 
+/* A thread that exited: its process may be gone from the slot table by now
+ * (released early), so it is filed under the pid it had. */
+static void thread_exit_cb(void *ctx, const struct st_thread_rec *r)
+{
+	struct session *s = ctx;
+
+	views_add_thread_final(s->views, r->tgid, r);
+}
+
 static void busy_cb(void *ctx, const struct st_busy_rec *r)
 {
 	busy_add(ctx, r);
@@ -251,8 +260,11 @@ static void read_all(struct session *s)
 	tracer_read_drops(s->tr, drop_cb, s->col);
 	if (s->views) {
 		views_begin(s->views);
-		if (s->o->threads)
+		if (s->o->threads) {
 			tracer_read_threads(s->tr, thread_cb, s);
+			/* after the live ones: threads that exited, to their end */
+			tracer_read_thread_exits(s->tr, thread_exit_cb, s);
+		}
 		for (uint32_t i = 0; s->o->connections && i < tracer_max_procs(s->tr); i++) {
 			const volatile struct st_proc *p = tracer_proc(s->tr, i);
 
@@ -673,7 +685,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	struct tracer_opts to = {.max_procs = o->max_procs,
 				 .comms = o->comms,
 				 .n_comms = o->n_comms,
-				 .verbose = o->verbose};
+				 .verbose = o->verbose,
+				 .thread_exits = o->threads};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;

@@ -449,6 +449,7 @@ retry:
 	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
+	t->skel->rodata->thread_exits_on = o->thread_exits ? 1 : 0;
 	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
 		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
 	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;
@@ -615,6 +616,25 @@ static int read_iter(struct bpf_program *prog, size_t recsize,
 	close(fd);
 	bpf_link__destroy(link);
 	return n < 0 ? -1 : 0;
+}
+
+int tracer_read_thread_exits(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			     void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.thread_exits);
+	unsigned max = bpf_map__max_entries(t->skel->maps.thread_exits);
+	struct st_thread_rec r;
+	__u32 tid;
+
+	/* the first key each time, then delete it: bounded by the table's size
+	 * (a thread exiting meanwhile waits for the next call) */
+	for (unsigned i = 0; i < max && !bpf_map_get_next_key(fd, NULL, &tid); i++) {
+		if (!bpf_map_lookup_elem(fd, &tid, &r))
+			fn(ctx, &r);
+		if (bpf_map_delete_elem(fd, &tid))
+			return -1;
+	}
+	return 0;
 }
 
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),

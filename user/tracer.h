@@ -20,7 +20,8 @@ struct tracer_opts {
 	unsigned max_procs;	  /* process slots, 1..ST_MAX_PROCS */
 	const char *const *comms; /* -c: trace processes exec'ing these names */
 	unsigned n_comms;
-	int verbose; /* libbpf debug output */
+	int verbose;	  /* libbpf debug output */
+	int thread_exits; /* --threads: keep each traced thread's last figures at its exit */
 };
 
 /* Called from tracer_poll() for each process event. */
@@ -77,6 +78,10 @@ int tracer_read_edges(struct tracer *t,
 /* The thread and connection views: one call of fn per record. */
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
 			void *ctx);
+/* Threads that exited since the last call, with their last figures (each
+ * once: the kernel's table is emptied as it is read). */
+int tracer_read_thread_exits(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			     void *ctx);
 /* The busy iterator: one record per serving thread, open periods included. */
 int tracer_read_busy(struct tracer *t, void (*fn)(void *ctx, const struct st_busy_rec *r),
 		     void *ctx);

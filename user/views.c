@@ -18,6 +18,7 @@ struct trec {
 	uint32_t pid;
 	struct st_thread_rec base, last; /* at the interval start; latest */
 	int seen;
+	int final; /* last holds its figures at its exit */
 };
 
 struct crec {
@@ -50,7 +51,7 @@ void views_begin(struct views *v)
 		v->c[i].seen = 0;
 }
 
-void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+static void add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r, int final)
 {
 	unsigned i;
 
@@ -65,8 +66,21 @@ void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec 
 		v->t[i].base.tid = r->tid;
 		v->nt++;
 	}
+	if (v->t[i].final)
+		return;
 	v->t[i].last = *r;
 	v->t[i].seen = 1;
+	v->t[i].final = final;
+}
+
+void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+{
+	add_thread(v, pid, r, 0);
+}
+
+void views_add_thread_final(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+{
+	add_thread(v, pid, r, 1);
 }
 
 void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)

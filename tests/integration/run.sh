@@ -577,6 +577,77 @@ sys.exit(1 if errs else 0)
 PYEOF
 }
 
+# --threads (issue 11, item 8): a process that exits mid-run reports its
+# threads' last figures in the interval it exited, and in the summary (the
+# task iterator reads live threads only: these threads, done within one
+# interval, were never listed). Truth by construction: each of sysload's 4
+# worker threads makes exactly 4 x N syscalls in its loops (getppid, chdir,
+# close, umask), plus the few of a thread's own start and end (rseq,
+# set_robust_list, madvise, exit...; at most 16 allowed). Each thread's
+# intervals add up to its summary figure, and the threads' figures to the
+# process's exact count (the two are read at slightly different moments, so
+# only over the whole run). Known separately: on this shared host a run now
+# and then counts fewer syscalls of such threads, in the process's counters
+# too (not the views); then the 4 x N floor is reported, not judged.
+test_threads_exit_last_interval() {
+	local f=$OUT/thx.json n=20000 stp
+	cp "$SYSLOAD" "$OUT/st-thx"
+	"$ST" --json --threads -i 0.5 -c st-thx -d 3 >"$f" 2>"$OUT/thx.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	"$OUT/st-thx" --loops $n --threads 4 &
+	local wl=$!
+	wait "$wl"
+	wait "$stp"
+	eq "$?" 0 "the run ends at -d"
+	python3 - "$f" "$wl" "$n" <<'PYEOF' >"$OUT/thx.check" 2>&1 || bad "$(cat "$OUT/thx.check")"
+import json, sys
+f, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+objs = [json.loads(l) for l in open(f) if l.strip()]
+errs, notes = [], []
+per_iv = {}
+summary = None
+for o in objs:
+    for p in o["processes"]:
+        if p["pid"] != pid:
+            continue
+        th = p.get("threads_detail")
+        if th is None:
+            errs.append(f"{o['type']}: no threads_detail")
+        elif o["type"] == "summary":
+            summary = (p, th)
+        else:
+            for t in th:
+                per_iv[t["tid"]] = per_iv.get(t["tid"], 0) + t["syscalls"]
+if summary is None:
+    errs.append("the process is not in the summary")
+else:
+    p, th = summary
+    total = sum(c["count"] for c in p["syscalls"])
+    getppid = sum(c["count"] for c in p["syscalls"] if c["name"] == "getppid")
+    if sum(t["syscalls"] for t in th) != total:
+        errs.append(f"summary: threads' syscalls {sum(t['syscalls'] for t in th)} != the process's {total}")
+    workers = [t for t in th if t["tid"] != pid]
+    if len(workers) != 4:
+        errs.append(f"summary: {len(workers)} worker threads listed, want 4")
+    for t in th:
+        if per_iv.get(t["tid"], 0) != t["syscalls"]:
+            errs.append(f"thread {t['tid']}: intervals add up to {per_iv.get(t['tid'], 0)}, "
+                        f"summary {t['syscalls']} (its last interval lost?)")
+    for t in workers:
+        if t["syscalls"] > 4 * n + 16:
+            errs.append(f"thread {t['tid']} made {t['syscalls']}, at most {4 * n + 16}")
+        elif t["syscalls"] < 4 * n:
+            (errs if getppid == 4 * n else notes).append(
+                f"thread {t['tid']} made {t['syscalls']}, at least {4 * n}")
+    if getppid != 4 * n:
+        notes.append(f"getppid {getppid} of {4 * n} counted (syscalls missed, not the views)")
+print("; ".join(errs) if errs else "ok" + (" (NOTE: " + "; ".join(notes) + ")" if notes else ""), end="")
+sys.exit(1 if errs else 0)
+PYEOF
+	msg "$(cat "$OUT/thx.check")"
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
