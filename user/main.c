@@ -186,6 +186,13 @@ static void thread_exit_cb(void *ctx, const struct st_thread_rec *r)
 	views_add_thread_final(s->views, r->tgid, r);
 }
 
+static void conn_exit_cb(void *ctx, const struct st_conn_rec *r, uint32_t tgid)
+{
+	struct session *s = ctx;
+
+	views_add_conn_final(s->views, tgid, r);
+}
+
 static void busy_cb(void *ctx, const struct st_busy_rec *r)
 {
 	busy_add(ctx, r);
@@ -271,6 +278,9 @@ static void read_all(struct session *s)
 			if (p->state == ST_PROC_LIVE)
 				tracer_read_conns(s->tr, (pid_t)p->tgid, i, conn_cb, s);
 		}
+		/* after the live ones: connections closed since, to their end */
+		if (s->o->connections)
+			tracer_read_conn_exits(s->tr, conn_exit_cb, s);
 	}
 	if (!tracer_read_lost(s->tr, &lost))
 		collector_set_lost(s->col, &lost);
@@ -686,7 +696,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 				 .comms = o->comms,
 				 .n_comms = o->n_comms,
 				 .verbose = o->verbose,
-				 .thread_exits = o->threads};
+				 .thread_exits = o->threads,
+				 .conn_exits = o->connections};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;

@@ -450,6 +450,7 @@ retry:
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
 	t->skel->rodata->thread_exits_on = o->thread_exits ? 1 : 0;
+	t->skel->rodata->conn_exits_on = o->conn_exits ? 1 : 0;
 	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
 		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
 	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;
@@ -632,6 +633,24 @@ int tracer_read_thread_exits(struct tracer *t, void (*fn)(void *ctx, const struc
 		if (!bpf_map_lookup_elem(fd, &tid, &r))
 			fn(ctx, &r);
 		if (bpf_map_delete_elem(fd, &tid))
+			return -1;
+	}
+	return 0;
+}
+
+int tracer_read_conn_exits(struct tracer *t,
+			   void (*fn)(void *ctx, const struct st_conn_rec *r, uint32_t tgid),
+			   void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.conn_exits);
+	unsigned max = bpf_map__max_entries(t->skel->maps.conn_exits);
+	struct st_conn_exit e;
+	__u64 cookie;
+
+	for (unsigned i = 0; i < max && !bpf_map_get_next_key(fd, NULL, &cookie); i++) {
+		if (!bpf_map_lookup_elem(fd, &cookie, &e))
+			fn(ctx, &e.r, e.tgid);
+		if (bpf_map_delete_elem(fd, &cookie))
 			return -1;
 	}
 	return 0;

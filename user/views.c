@@ -25,6 +25,7 @@ struct crec {
 	uint32_t pid;
 	struct st_conn_rec base, last;
 	int seen;
+	int final; /* last holds its figures at its close */
 };
 
 struct views {
@@ -83,7 +84,7 @@ void views_add_thread_final(struct views *v, uint32_t pid, const struct st_threa
 	add_thread(v, pid, r, 1);
 }
 
-void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+static void add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r, int final)
 {
 	unsigned i;
 
@@ -97,8 +98,21 @@ void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
 		v->c[i].pid = pid;
 		v->nc++;
 	}
+	if (v->c[i].final)
+		return;
 	v->c[i].last = *r;
 	v->c[i].seen = 1;
+	v->c[i].final = final;
+}
+
+void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+{
+	add_conn(v, pid, r, 0);
+}
+
+void views_add_conn_final(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+{
+	add_conn(v, pid, r, 1);
 }
 
 void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len)

@@ -648,6 +648,77 @@ PYEOF
 	msg "$(cat "$OUT/thx.check")"
 }
 
+# --connections (issue 11, item 8): a connection closed by a process that
+# then exits reports its last figures in the interval it closed, and the
+# summary has them whole (its socket is gone before the next reading: it
+# was never listed, or lost its last interval). Truth by construction: the
+# server takes K requests of 100 bytes and answers each with 50 on one TCP
+# connection, all within one interval, then closes it and exits.
+test_connections_exit_last_interval() {
+	local f=$OUT/cx.json k=300 port=25083 srv stp
+	python3 -c 'import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(1)
+open(sys.argv[3], "w").write("ready")
+c, _ = l.accept()
+for _ in range(int(sys.argv[2])):
+    got = 0
+    while got < 100:
+        b = c.recv(100 - got)
+        if not b:
+            sys.exit(1)
+        got += len(b)
+    c.sendall(b"y" * 50)
+c.close()' "$port" "$k" "$OUT/cx.ready" &
+	srv=$!
+	wait_file "$OUT/cx.ready" || bad "the server did not start"
+	timeout 20 "$ST" --json --connections -i 0.5 -p "$srv" >"$f" 2>"$OUT/cx.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(int(sys.argv[2])):
+    s.sendall(b"x" * 100)
+    got = 0
+    while got < 50:
+        got += len(s.recv(50 - got))
+s.close()' "$port" "$k" || bad "the client failed"
+	wait "$srv"
+	eq "$?" 0 "the server's status"
+	wait "$stp"
+	eq "$?" 0 "the -p run stops by itself once the server exits"
+	python3 - "$f" "$srv" "$k" "$port" <<'PYEOF' >"$OUT/cx.check" 2>&1 || bad "$(cat "$OUT/cx.check")"
+import json, sys
+f, pid, k, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+objs = [json.loads(l) for l in open(f) if l.strip()]
+errs = []
+iv = {"rx_bytes": 0, "tx_bytes": 0}
+summ = None
+for o in objs:
+    for p in o["processes"]:
+        if p["pid"] != pid:
+            continue
+        conns = [c for c in p.get("connections") or [] if (c["local"] or "").endswith(":" + port)
+                 and c["remote"]]
+        if o["type"] == "summary":
+            summ = conns
+        else:
+            for c in conns:
+                iv["rx_bytes"] += c["rx_bytes"]
+                iv["tx_bytes"] += c["tx_bytes"]
+if not summ:
+    errs.append("the summary lists no connection on port " + port)
+else:
+    c = summ[0]
+    if (c["rx_bytes"], c["tx_bytes"]) != (100 * k, 50 * k):
+        errs.append(f"summary: rx {c['rx_bytes']} tx {c['tx_bytes']}, want {100 * k} and {50 * k}")
+if (iv["rx_bytes"], iv["tx_bytes"]) != (100 * k, 50 * k):
+    errs.append(f"intervals: rx {iv['rx_bytes']} tx {iv['tx_bytes']}, want {100 * k} and {50 * k}")
+print("; ".join(errs) if errs else "ok", end="")
+sys.exit(1 if errs else 0)
+PYEOF
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null
