@@ -245,6 +245,36 @@ static void test_escape_utf8_strictness(void **state)
 	expect_str("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 
+/* jw_comm: the rule every output shows a command name by (utf8.h): each
+ * ill-formed maximal subpart and each control character (C0, DEL, C1) is
+ * one U+FFFD, as python3's decode(errors="replace") and then controls. */
+static void test_comm_rule(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"st\xff\x1b[1m\xc3\xa9\xe2\x82\x01", "\"st\xef\xbf\xbd\xef\xbf\xbd[1m\xc3\xa9"
+						      "\xef\xbf\xbd\xef\xbf\xbd\""},
+		{"a\xc2\x85z", "\"a\xef\xbf\xbdz\""},		      /* C1 NEL: one */
+		{"\xf0\x9f\x98", "\"\xef\xbf\xbd\""},		      /* 4-byte, cut: one */
+		{"q\"\\", "\"q\\\"\\\\\""},			      /* JSON escapes */
+		{"\xc2\xa0\xe2\x82\xac", "\"\xc2\xa0\xe2\x82\xac\""}, /* NBSP and euro kept */
+	};
+	struct sink s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got;
+
+		sink_open(&s);
+		jw_comm(&s.w, cases[i].in, 16);
+		got = sink_close(&s);
+		if (strcmp(got, cases[i].want))
+			fail_msg("jw_comm case %zu: got <%s>, want <%s>", i, got, cases[i].want);
+		free(s.buf);
+	}
+}
+
 static void test_strn_limits(void **state)
 {
 	static const char comm16[16] = "0123456789abcdef"; /* no NUL */
@@ -862,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_str_null),
 		cmocka_unit_test(test_escape_invalid_utf8),
 		cmocka_unit_test(test_escape_utf8_strictness),
+		cmocka_unit_test(test_comm_rule),
 		cmocka_unit_test(test_strn_limits),
 		cmocka_unit_test(test_snapshot_figures),
 		cmocka_unit_test(test_snapshot_msgs),
