@@ -2,10 +2,10 @@
 # The soak test (issue 11): streamtrace as a long-running agent under process
 # and thread churn, scraped throughout.
 #
-# The agent runs `--json -i 0.5 -c st-soak --cgroup DIR --listen
+# The agent runs `--json -i 0.5 -c soakPIDa --cgroup DIR --listen
 # 127.0.0.1:PORT`. Two churn workloads (tests/workload/churn.c) start
 # SOAK_RATE short-lived processes a second each, with 0-3 threads apiece:
-# st-soak, found by its name, and st-soakcg, which moves itself into DIR (a
+# soakPIDa, found by its name, and soakPIDc, which moves itself into DIR (a
 # cgroup v2 directory this test creates and removes) and is found by the
 # cgroup rescan; their children are followed by fork. Each workload writes
 # its truth: every child's pid, when it was started and reaped, and the
@@ -36,13 +36,13 @@
 #
 # usage: SOAK_S=180 tests/integration/soak.sh; SOAK_MD=docs/soak.md writes
 # the figures (make soak). SOAK_RATE (default 25 per workload), SOAK_PORT
-# (default 25080), SOAK_ST (the binary; default build/streamtrace).
+# (default 25100 + pid % 800), SOAK_ST (the binary; default build/streamtrace).
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 SOAK_S=${SOAK_S:-180}
 SOAK_RATE=${SOAK_RATE:-25}
-SOAK_PORT=${SOAK_PORT:-25080}
+SOAK_PORT=${SOAK_PORT:-$((25100 + $$ % 800))} # another checkout's soak may run meanwhile
 SOAK_MD=${SOAK_MD:-}
 CHURN=$ROOT/build/tests/churn
 ST=${SOAK_ST:-$ST} # make soak: a copy, so that a rebuild meanwhile does not touch it
@@ -53,14 +53,16 @@ PY=python3
 
 test_soak() {
 	local root cg f=$OUT/soak.json stp scr wa wb warm
+	# names of this run only (a soak of another checkout may run meanwhile)
+	local na=soak$$a nb=soak$$c
 	[ -x "$CHURN" ] || { bad "build first (make): no $CHURN"; return; }
 	root=$(awk '$3=="cgroup2" {print $2; exit}' /proc/mounts)
 	[ -n "$root" ] || { skip "no cgroup2 mount"; return; }
 	cg=$root/streamtrace-soak-$$
 	mkdir "$cg" || { bad "cannot create $cg"; return; }
-	cp "$CHURN" "$OUT/st-soak"
-	cp "$CHURN" "$OUT/st-soakcg"
-	"$ST" --json -i 0.5 -c st-soak --cgroup "$cg" --listen 127.0.0.1:$SOAK_PORT \
+	cp "$CHURN" "$OUT/$na"
+	cp "$CHURN" "$OUT/$nb"
+	"$ST" --json -i 0.5 -c "$na" --cgroup "$cg" --listen 127.0.0.1:$SOAK_PORT \
 		>"$f" 2>"$OUT/soak.err" &
 	stp=$!
 	if ! wait_lines "$f" 1 15; then
@@ -75,7 +77,7 @@ test_soak() {
 	scr=$!
 	# the cgroup workload first: it joins, then waits until the agent has
 	# found it (a rescan each interval) before starting children
-	"$OUT/st-soakcg" --cgroup "$cg" --start-signal --pidfile "$OUT/b.pid" --rate "$SOAK_RATE" \
+	"$OUT/$nb" --cgroup "$cg" --start-signal --pidfile "$OUT/b.pid" --rate "$SOAK_RATE" \
 		--duration "$SOAK_S" --truth "$OUT/truth-b.jsonl" 2>"$OUT/b.err" &
 	wb=$!
 	wait_file "$OUT/b.pid" || bad "the cgroup workload did not start"
@@ -86,7 +88,7 @@ test_soak() {
 		[ $i -gt 100 ] && { bad "the agent did not find the cgroup's process within 10 s"; break; }
 	done
 	kill -USR1 "$wb"
-	"$OUT/st-soak" --rate "$SOAK_RATE" --duration "$SOAK_S" --truth "$OUT/truth-a.jsonl" \
+	"$OUT/$na" --rate "$SOAK_RATE" --duration "$SOAK_S" --truth "$OUT/truth-a.jsonl" \
 		2>"$OUT/a.err" &
 	wa=$!
 	msg "running for $SOAK_S s at $SOAK_RATE processes/s per workload (two workloads)"

@@ -302,7 +302,7 @@ def write_md(path, figs, rss, warmup, fails):
     with open(path, "w") as f:
         f.write("# Soak: an agent under process and thread churn\n\n")
         f.write("Written by `make soak` (tests/integration/soak.sh, SOAK_S=3600); `make check` runs\n"
-                "the same test for 3 minutes. The agent runs `--json -i 0.5 -c st-soak --cgroup DIR\n"
+                "the same test for 3 minutes. The agent runs `--json -i 0.5 -c NAME --cgroup DIR\n"
                 "--listen 127.0.0.1:PORT` while two churn workloads (tests/workload/churn.c), one\n"
                 "found by name and one in the cgroup, start short-lived processes with 0-3\n"
                 "threads each; /metrics is scraped every 0.5 s.\n\n")
