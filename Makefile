@@ -65,7 +65,7 @@ WL_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 .DELETE_ON_ERROR:
 .PHONY: all clean check unit integration format format-check demo bench install uninstall \
-	deps static help workloads fuzz fuzz-short check-kernels
+	deps static help workloads fuzz fuzz-short check-kernels soak
 
 all: streamtrace workloads
 
@@ -74,6 +74,7 @@ help:
 	@echo "make check      install missing packages, build, run every test (root for BPF tests)"
 	@echo "make demo       install, build, and trace the bundled workload live"
 	@echo "make check-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and test inside"
+	@echo "make soak       the agent under process churn for an hour (writes docs/soak.md)"
 	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
 	@echo "make static     a fully static binary (./streamtrace-static, no --listen)"
@@ -200,9 +201,17 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus kernel busy servers msgs profile
+# soak: about 3 minutes of an agent under process and thread churn (SOAK_S)
+INTEGRATION := run queue record prometheus kernel busy servers msgs profile soak
+SOAK_S ?= 180
 integration: all
-	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
+	$(Q)rc=0; for s in $(INTEGRATION); do SOAK_S=$(SOAK_S) tests/integration/$$s.sh || rc=1; done; \
+		exit $$rc
+
+# the soak test for an hour; its figures go to docs/soak.md
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SOAK_S=3600 SOAK_MD=$(CURDIR)/docs/soak.md tests/integration/soak.sh
 
 format:
 	$(Q)$(CLANG_FMT) -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c tests/workload/*.c \

@@ -8,6 +8,7 @@
  */
 #include "common.bpf.h"
 #include "busy.bpf.h"
+#include "views.bpf.h"
 
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h */
 
@@ -146,6 +147,7 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 	if (t->sys_enter_ns)
 		st_syscall_done(t, now, 0);
 	st_busy_exit(t, now);
+	st_thread_exit(p, t, now); /* --threads: its last figures */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0; /* other threads of the group live on */
 	proc = bpf_map_lookup_elem(&procs, &t->slot);

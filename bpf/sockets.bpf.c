@@ -1240,4 +1240,65 @@ int BPF_PROG(st_udp_fail_queue_rcv_skb, int rc, struct sock *sk)
 	return 0;
 }
 
+/* --connections: a TCP connection's last figures when its owner closes it
+ * (from ESTABLISHED or CLOSE_WAIT to FIN_WAIT1 or LAST_ACK, or CLOSE on an
+ * abort), read and emptied by the
+ * loader each interval (struct st_conn_exit). A full table counts as lost
+ * storage. Off the hot path: state changes only. */
+const volatile __u32 conn_exits_on = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64); /* socket cookie */
+	__type(value, struct st_conn_exit);
+} conn_exits SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(st_conn_close, struct sock *sk, int oldstate, int newstate)
+{
+	struct st_conn_exit e = {};
+	struct st_proc *p;
+	struct st_sock *s;
+
+	/* the close itself, not the states after it (by TCP_CLOSE after
+	 * TIME_WAIT the local port is given back: 0) */
+	if (!conn_exits_on ||
+	    (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE) ||
+	    (oldstate != TCP_ESTABLISHED && oldstate != TCP_CLOSE_WAIT && oldstate != TCP_SYN_RECV))
+		return 0;
+	s = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (!s || !s->last_t)
+		return 0;
+	p = bpf_map_lookup_elem(&procs, &s->slot);
+	if (!p || p->generation != s->generation)
+		return 0;
+	e.tgid = p->tgid;
+	e.r.slot = s->slot;
+	e.r.generation = s->generation;
+	e.r.family = sk->__sk_common.skc_family;
+	e.r.proto = sk->sk_protocol;
+	e.r.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* network order, and both targets (x86, arm64) are little-endian */
+	e.r.dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e.r.family == 2 /* AF_INET */) {
+		__builtin_memcpy(e.r.saddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(e.r.daddr, &sk->__sk_common.skc_daddr, 4);
+	} else {
+		bpf_probe_read_kernel(e.r.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(e.r.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+	e.r.cookie = bpf_get_socket_cookie(sk);
+	e.r.rx_bytes = s->rx_bytes;
+	e.r.rx_ops = s->rx_ops;
+	e.r.tx_bytes = s->tx_bytes;
+	e.r.tx_ops = s->tx_ops;
+	e.r.backlog = s->gauge_bytes;
+	e.r.unit_rx = s->unit[0];
+	e.r.unit_tx = s->unit[1];
+	if (bpf_map_update_elem(&conn_exits, &e.r.cookie, &e, BPF_ANY))
+		st_lost(ST_LOST_STORAGE);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -358,4 +358,13 @@ struct st_prof_task {
 	__s32 ustack, kstack;
 };
 
+/* --connections (issue 11): a TCP connection's last figures, kept when its
+ * owner closed it (the state change the close makes), so that a connection
+ * closed between two readings, or by a process that exited, reports its last
+ * interval. tgid: the owner's, whose slot may be given back by then. */
+struct st_conn_exit {
+	struct st_conn_rec r;
+	__u32 tgid, pad;
+};
+
 #endif /* STREAMTRACE_H */

@@ -6,6 +6,7 @@
  * iter/bpf_sk_storage_map program is refused on some locked-down kernels.)
  */
 #include "common.bpf.h"
+#include "views.bpf.h"
 
 SEC("iter/task")
 int st_thread_iter(struct bpf_iter__task *ctx)
@@ -19,23 +20,7 @@ int st_thread_iter(struct bpf_iter__task *ctx)
 	t = bpf_task_storage_get(&tasks, task, 0, 0);
 	if (!t)
 		return 0;
-	r.tid = task->pid;
-	r.tgid = task->tgid;
-	r.slot = t->slot;
-	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), task->comm);
-	r.oncpu_ns = t->th_oncpu_ns;
-	r.runq_ns = t->th_runq_ns;
-	r.switches = t->th_switches;
-	r.syscalls = t->th_syscalls;
-	r.rx_ops = t->th_rx_ops;
-	r.busy_ns = t->th_busy_ns;
-	/* the busy period open now (busy.bpf.h) */
-	if (t->bz_since) {
-		__u64 now = bpf_ktime_get_ns(), since = t->bz_since;
-
-		if (now > since)
-			r.busy_ns += now - since;
-	}
+	st_thread_fill(task, t, &r);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -15,7 +15,8 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
 libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio \
-redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server linux-perf"
+redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server \
+linux-perf python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

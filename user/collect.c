@@ -14,6 +14,7 @@
 #include "busy.h"
 #include "forecast.h"
 #include "whatif.h"
+#include "prom_out.h"
 
 #define MAX_ERRS 16
 /* Processes kept for the summary once their slot is reused. */
@@ -123,6 +124,7 @@ struct proc_acc {
 	unsigned i_active, t_active; /* serving threads busy in the span / the run */
 	unsigned i_never_idle;	     /* serving threads that never waited for input in it */
 	unsigned run_never_idle;     /* live ones that never waited since they began */
+	uint64_t rows_over_cap;	     /* folded rows: proc_view.folded_rows_over_cap */
 };
 
 struct collector {
@@ -499,6 +501,12 @@ void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code)
 /* The whole-run figures of exited process p added into row a. */
 static void proc_acc_fold(struct proc_acc *a, const struct proc_acc *p)
 {
+	unsigned rows = 0;
+
+	for (unsigned i = 0; i < p->n_sc; i++)
+		rows += p->sc[i].t_count > 0;
+	a->rows_over_cap += p->rows_over_cap +
+			    (rows > PROM_OUT_MAX_SYSCALLS ? rows - PROM_OUT_MAX_SYSCALLS : 0);
 	for (size_t i = 0; i < STAT_U64S; i++)
 		a->t_stat[i] = i == STAT_MAX_IDX ? a->t_stat[i] : a->t_stat[i] + p->t_stat[i];
 	if (p->runq_max > a->runq_max)
@@ -1159,6 +1167,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 		fill_view(&out->procs[n], c->folded[i], 1, span_s);
 		out->procs[n].net_known = !c->net_unknown;
 		out->procs[n].folded = c->folded[i]->folded;
+		out->procs[n].folded_rows_over_cap = c->folded[i]->rows_over_cap;
 		n++;
 	}
 	out->n_procs = n;

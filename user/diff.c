@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "utf8.h"
 #include "diff.h"
 #include "diff_int.h"
 #include "profile_out.h"
@@ -201,13 +202,10 @@ static int samples_push(struct samples *s, double v)
 
 static void entity_key(const struct proc_view *p, char *key, size_t n, char *label, size_t ln)
 {
-	char comm[ST_COMM_LEN + 1];
+	char comm[UTF8_SHOWN_LEN(ST_COMM_LEN)];
 
-	memcpy(comm, p->comm, ST_COMM_LEN);
-	comm[ST_COMM_LEN] = 0;
-	for (char *c = comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	/* as every output shows a name (utf8.h) */
+	utf8_shown(p->comm, ST_COMM_LEN, comm, sizeof(comm));
 	if (p->stage) {
 		snprintf(key, n, "stage:%u", p->stage);
 		snprintf(label, ln, "stage %u (%s)", p->stage, comm);
@@ -313,7 +311,7 @@ static int side_from_summary(struct side *s, const struct snapshot *sum)
 		return -1;
 	for (unsigned i = 0; i < sum->n_procs; i++) {
 		const struct proc_view *p = &sum->procs[i];
-		char key[48], label[48];
+		char key[64], label[64];
 		unsigned idx;
 		struct entity *e;
 

@@ -42,8 +42,8 @@ struct sc_agg {
 };
 
 struct entity {
-	char key[48];
-	char label[48];
+	char key[64];
+	char label[64]; /* a name shown by the rule of utf8.h: up to 45 bytes */
 	char comm[ST_COMM_LEN + 1];
 	unsigned stage;
 	int matched; /* index + 1 of its match on the other side */
@@ -104,7 +104,7 @@ enum unit {
 };
 
 struct row {
-	char entity[48];
+	char entity[64];
 	unsigned stage;
 	enum diff_metric m;
 	char what[48];	    /* "response time", "p99 read", "errors: close" */

@@ -98,14 +98,17 @@ void html_escape(FILE *f, const char *str, size_t maxlen)
 			fputs("&#39;", f);
 			break;
 		default:
+			/* the rule of utf8.h: the same as every output */
 			if (c >= 0x20 && c < 0x7f) {
 				fputc(c, f);
-			} else if (c >= 0x80 && (l = utf8_seq_len(s + i, n - i))) {
+			} else if (c >= 0x80 && (l = utf8_shown_len(s + i, n - i))) {
 				fwrite(s + i, 1, l, f);
 				i += l;
 				continue;
 			} else {
-				fputs("\xef\xbf\xbd", f); /* U+FFFD */
+				fputs(UTF8_REPLACEMENT, f);
+				i += utf8_bad_len(s + i, n - i);
+				continue;
 			}
 		}
 		i++;

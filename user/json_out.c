@@ -70,7 +70,7 @@ static void json_out_threads(struct jw *w, const struct proc_view *p)
 		jw_obj_begin(w);
 		jw_ku64(w, "tid", t->tid);
 		jw_key(w, "comm");
-		jw_strn(w, t->comm, sizeof(t->comm));
+		jw_comm(w, t->comm, sizeof(t->comm));
 		jw_knum(w, "oncpu_s", t->oncpu_s);
 		jw_knum(w, "runq_wait_s", t->runq_wait_s);
 		jw_knum(w, "busy_s", t->busy_s);
@@ -306,7 +306,7 @@ static void json_out_figure(struct walk *k, const struct figure *f, double span_
 		break;
 	case FIG_COMM:
 		jw_key(k->w, f->key);
-		jw_strn(k->w, fig_ptr(f, k->p, k->q), ST_COMM_LEN);
+		jw_comm(k->w, fig_ptr(f, k->p, k->q), ST_COMM_LEN);
 		break;
 	default:
 		jw_knum(k->w, f->key, fig_value(f, k->p, k->q, span_s));
@@ -344,7 +344,8 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 static void json_out_service(struct jw *w, const struct service_view *v)
 {
 	jw_obj_begin(w);
-	jw_kstr(w, "name", v->name);
+	jw_key(w, "name");
+	jw_comm(w, v->name, sizeof(v->name));
 	jw_key(w, "pids");
 	jw_arr_begin(w);
 	for (unsigned i = 0; i < v->n_pids; i++)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * JSON writer used by every JSON output. Strings are escaped per RFC 8259;
- * bytes >= 0x80 that are not valid UTF-8 (a comm can hold anything) are
- * written as \u00XX so the output always parses.
+ * bytes >= 0x80 that are not part of valid UTF-8 are written as U+FFFD so
+ * the output always parses; command names go through jw_comm (utf8.h).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -93,11 +93,37 @@ void jw_strn(struct jw *w, const char *str, size_t n)
 				i += ul;
 				continue;
 			}
-			fprintf(w->f, "\\u%04x", c);
+			fputs(UTF8_REPLACEMENT, w->f);
+			i += utf8_bad_len(s + i, avail);
+			continue;
 		} else {
 			fputc(c, w->f);
 		}
 		i++;
+	}
+	fputc('"', w->f);
+}
+
+void jw_comm(struct jw *w, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, len = strnlen(str, n);
+
+	jw_sep(w);
+	fputc('"', w->f);
+	while (i < len) {
+		size_t k = utf8_shown_len(s + i, len - i);
+
+		if (!k) {
+			fputs(UTF8_REPLACEMENT, w->f);
+			k = utf8_bad_len(s + i, len - i);
+		} else if (s[i] == '"' || s[i] == '\\') {
+			fputc('\\', w->f);
+			fputc(s[i], w->f);
+		} else {
+			fwrite(s + i, 1, k, w->f);
+		}
+		i += k;
 	}
 	fputc('"', w->f);
 }

@@ -25,6 +25,8 @@ void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s);
 /* at most n bytes of s (stops at NUL) */
 void jw_strn(struct jw *w, const char *s, size_t n);
+/* a command name, as every output shows it (utf8_shown in utf8.h) */
+void jw_comm(struct jw *w, const char *s, size_t n);
 void jw_u64(struct jw *w, uint64_t v);
 void jw_i64(struct jw *w, int64_t v);
 void jw_num(struct jw *w, double v);

@@ -154,6 +154,10 @@ struct proc_view {
 	double blocked_busy_s[ST_BLK__MAX]; /* of busy: blocked off-CPU, by kind */
 	uint64_t dispatch_count;	    /* ops that found a server idle */
 	struct hist dispatch_hist;	    /* their dispatch delays */
+	/* a folded row (folded > 0): the syscall rows its members had beyond
+	 * PROM_OUT_MAX_SYSCALLS, so that the exposition's count of rows left
+	 * out does not fall when a process is folded */
+	uint64_t folded_rows_over_cap;
 };
 
 struct service_view;

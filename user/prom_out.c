@@ -109,9 +109,11 @@ static void sample(struct prom_ctx *c, const char *suffix, const char *labels, c
 
 /*
  * Append name="value" to dst (at most n bytes of value, stopping at NUL).
- * Label values must be UTF-8: backslash, quote and newline are escaped as the
- * format says, and a byte that does not start a valid UTF-8 sequence (a comm
- * cut in the middle of a character, or binary junk) becomes U+FFFD.
+ * Label values must be UTF-8: backslash and quote are escaped as the format
+ * says, and the rest is shown as every output shows a command name
+ * (utf8_shown in utf8.h): a byte that is not part of a valid UTF-8 sequence
+ * (a comm cut in the middle of a character, or binary junk), or a control
+ * character, becomes U+FFFD.
  */
 static void label_append(char *dst, size_t dstlen, const char *name, const char *value, size_t n)
 {
@@ -140,23 +142,12 @@ static void label_append(char *dst, size_t dstlen, const char *name, const char 
 			i++;
 			continue;
 		}
-		if (ch == '\n') {
-			PUT('\\');
-			PUT('n');
-			i++;
-			continue;
-		}
-		if (ch < 0x80) {
-			PUT(ch);
-			i++;
-			continue;
-		}
-		k = utf8_seq_len(s + i, len - i);
+		k = utf8_shown_len(s + i, len - i);
 		if (!k) {
 			PUT(0xef);
 			PUT(0xbf);
 			PUT(0xbd);
-			i++;
+			i += utf8_bad_len(s + i, len - i);
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)
@@ -458,6 +449,16 @@ static void render_http_conns(struct prom_ctx *c, const struct prom_self *self)
 	sample(c, NULL, NULL, NULL, (double)self->http_conns_open);
 }
 
+/* Processes counted so far: one a row, or the members of a folded row. */
+static uint64_t prom_procs_seen(const struct snapshot *totals)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < totals->n_procs; i++)
+		n += totals->procs[i].folded ? totals->procs[i].folded : 1;
+	return n;
+}
+
 static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 			  const struct snapshot *latest, const struct prom_self *self,
 			  uint64_t dropped_procs, uint64_t dropped_rows)
@@ -484,7 +485,7 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	sample(c, NULL, NULL, NULL, live);
 	family(c, "streamtrace_processes_seen_total", COUNTER,
 	       "Processes traced since the start (running or exited).");
-	sample(c, NULL, NULL, NULL, totals->n_procs);
+	sample(c, NULL, NULL, NULL, (double)prom_procs_seen(totals));
 	family(c, "streamtrace_series_dropped_total", COUNTER,
 	       "What the series cap left out of this exposition: processes, and syscall rows "
 	       "of processes beyond the per-process cap.");
@@ -627,7 +628,7 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	unsigned max_rows = lim && lim->max_syscalls ? lim->max_syscalls : PROM_OUT_MAX_SYSCALLS;
 	const struct proc_view **order = NULL;
 	struct prom_proc *sel = NULL;
-	unsigned *rows = NULL, n_sel = 0, n_rows_all = 0;
+	unsigned *rows = NULL, n_sel = 0, n_rows_all = 0, n_own = 0;
 	uint64_t dropped_procs = 0, dropped_rows = 0;
 	int ret = -1;
 
@@ -642,9 +643,12 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	for (unsigned i = 0; i < totals->n_procs; i++) {
 		order[i] = &totals->procs[i];
 		n_rows_all += totals->procs[i].n_syscalls;
-		/* counted over every process, so the count only grows */
+		/* counted over every process, so the count only grows (a
+		 * folded row carries what its members had over the default cap) */
 		if (totals->procs[i].n_syscalls > max_rows)
 			dropped_rows += totals->procs[i].n_syscalls - max_rows;
+		if (max_rows == PROM_OUT_MAX_SYSCALLS)
+			dropped_rows += totals->procs[i].folded_rows_over_cap;
 	}
 	if (n_rows_all) {
 		rows = calloc(n_rows_all, sizeof(*rows));
@@ -654,7 +658,11 @@ int prom_out_render(FILE *f, const struct snapshot *totals, const struct snapsho
 	if (totals->n_procs)
 		qsort(order, totals->n_procs, sizeof(*order), cmp_proc_rank);
 	n_sel = totals->n_procs < max_procs ? totals->n_procs : max_procs;
-	dropped_procs = totals->n_procs - n_sel;
+	/* processes not shown as themselves: beyond the cap, or folded into
+	 * their name's row (shown or not); it only grows, as rows are folded */
+	for (unsigned i = 0; i < n_sel; i++)
+		n_own += !order[i]->folded;
+	dropped_procs = prom_procs_seen(totals) - n_own;
 	for (unsigned i = 0, used = 0; i < n_sel; i++) {
 		struct prom_proc *s = &sel[i];
 		char pid[16];

@@ -22,14 +22,26 @@
 #include "recording.h"
 #include "report.h"
 #include "table_out.h"
+#include "utf8.h"
 
 /* Text from a recording on a terminal: no control bytes (no escape sequences). */
-static void put_clean(FILE *f, const char *s, size_t max)
+/* Text from the recording, shown by the rule of every output (utf8.h): no
+ * control character reaches the terminal, and the text stays UTF-8. */
+static void put_clean(FILE *f, const char *str, size_t max)
 {
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max);
 
-		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_shown_len(s + i, n - i);
+
+		if (k) {
+			fwrite(s + i, 1, k, f);
+			i += k;
+		} else {
+			fputs(UTF8_REPLACEMENT, f);
+			i += utf8_bad_len(s + i, n - i);
+		}
 	}
 }
 

@@ -190,6 +190,22 @@ static void thread_cb(void *ctx, const struct st_thread_rec *r)
 		views_add_thread(s->views, p->tgid, r);
 }
 
+/* A thread that exited: its process may be gone from the slot table by now
+ * (released early), so it is filed under the pid it had. */
+static void thread_exit_cb(void *ctx, const struct st_thread_rec *r)
+{
+	struct session *s = ctx;
+
+	views_add_thread_final(s->views, r->tgid, r);
+}
+
+static void conn_exit_cb(void *ctx, const struct st_conn_rec *r, uint32_t tgid)
+{
+	struct session *s = ctx;
+
+	views_add_conn_final(s->views, tgid, r);
+}
+
 static void busy_cb(void *ctx, const struct st_busy_rec *r)
 {
 	busy_add(ctx, r);
@@ -264,14 +280,20 @@ static void read_all(struct session *s)
 	tracer_read_drops(s->tr, drop_cb, s->col);
 	if (s->views) {
 		views_begin(s->views);
-		if (s->o->threads)
+		if (s->o->threads) {
 			tracer_read_threads(s->tr, thread_cb, s);
+			/* after the live ones: threads that exited, to their end */
+			tracer_read_thread_exits(s->tr, thread_exit_cb, s);
+		}
 		for (uint32_t i = 0; s->o->connections && i < tracer_max_procs(s->tr); i++) {
 			const volatile struct st_proc *p = tracer_proc(s->tr, i);
 
 			if (p->state == ST_PROC_LIVE)
 				tracer_read_conns(s->tr, (pid_t)p->tgid, i, conn_cb, s);
 		}
+		/* after the live ones: connections closed since, to their end */
+		if (s->o->connections)
+			tracer_read_conn_exits(s->tr, conn_exit_cb, s);
 	}
 	prof_live_read(s->prof, s->tr); /* --profile: stacks named while alive */
 	if (!tracer_read_lost(s->tr, &lost))
@@ -703,7 +725,9 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 				 .comms = o->comms,
 				 .n_comms = o->n_comms,
 				 .verbose = o->verbose,
-				 .profile_hz = o->profile_hz};
+				 .profile_hz = o->profile_hz,
+				 .thread_exits = o->threads,
+				 .conn_exits = o->connections};
 	struct sigaction sa = {.sa_handler = on_signal};
 	char err[256];
 	int e;

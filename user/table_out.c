@@ -11,19 +11,45 @@
 #include "table_out.h"
 #include "services.h"
 #include "names.h"
+#include "utf8.h"
 
 #define MAX_ROWS 20
 
-/* A comm made safe for a terminal: a process names itself, and an escape
- * sequence in its name must not reach the screen. */
+/* A comm made safe for a terminal (a process names itself, and an escape
+ * sequence in its name must not reach the screen), shown by the rule of
+ * every output (utf8_shown in utf8.h). buf: COMM_BUF bytes. */
+#define COMM_BUF     UTF8_SHOWN_LEN(ST_COMM_LEN)
+#define COMM_COL_BUF (COMM_BUF + 16) /* and up to 16 columns of padding */
 static const char *safe(const char *comm, char *buf)
 {
-	unsigned i;
-
-	for (i = 0; i < ST_COMM_LEN - 1 && comm[i]; i++)
-		buf[i] = (unsigned char)comm[i] < 0x20 || comm[i] == 0x7f ? '?' : comm[i];
-	buf[i] = 0;
+	utf8_shown(comm, ST_COMM_LEN, buf, COMM_BUF);
 	return buf;
+}
+
+/* s (at most n bytes) shown in a column of w characters (not bytes): cut
+ * to w, then (pad) padded to w, with `mark` after the name if not 0; buf
+ * holds buflen bytes */
+static const char *shown_col(const char *s, size_t n, unsigned w, int pad, char mark, char *buf,
+			     size_t buflen)
+{
+	size_t o = 0, len = utf8_shown(s, n, buf, buflen);
+	unsigned chars = 0;
+
+	while (o < len && chars < w) {
+		o += utf8_seq_len((const unsigned char *)buf + o, len - o);
+		chars++;
+	}
+	buf[o] = 0;
+	if (mark && o + 1 < buflen)
+		buf[o++] = mark, buf[o] = 0, chars++;
+	while (pad && chars++ < w + !!mark && o + 1 < buflen)
+		buf[o++] = ' ', buf[o] = 0;
+	return buf;
+}
+
+static const char *safe_col(const char *comm, unsigned w, char *buf)
+{
+	return shown_col(comm, ST_COMM_LEN, w, 1, 0, buf, COMM_COL_BUF);
 }
 
 static int cmp_busiest(const void *a, const void *b)
@@ -92,7 +118,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 {
 	const struct proc_view **rows = calloc(s->n_procs ? s->n_procs : 1, sizeof(*rows));
 	struct top_sc *sc = NULL;
-	char cb[ST_COMM_LEN];
+	char cb[COMM_COL_BUF];
 	unsigned nsc = 0, cap = 0;
 	char tbuf[32];
 	/* a recording may hold anything: no undefined cast of NaN or huge */
@@ -135,10 +161,10 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			errs += p->syscalls[j].errors;
 		}
 		if (p->pid)
-			fprintf(f, "%6u %-13.13s%c", p->pid, safe(p->comm, cb),
+			fprintf(f, "%6u %s%c", p->pid, safe_col(p->comm, 13, cb),
 				p->bottleneck ? '*' : ' ');
 		else /* exited processes folded into one row by name */
-			fprintf(f, "%6s %-13.13s%c", "exited", safe(p->comm, cb), ' ');
+			fprintf(f, "%6s %s%c", "exited", safe_col(p->comm, 13, cb), ' ');
 		if (p->exited)
 			fprintf(f, " %3s", "x");
 		else
@@ -236,7 +262,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			for (unsigned j = 0; j < p->n_thread_views && j < 8; j++) {
 				const struct thread_view *t = &p->thread_views[j];
 
-				fprintf(f, "%6u %7u %-13.13s", p->pid, t->tid, safe(t->comm, cb));
+				fprintf(f, "%6u %7u %s", p->pid, t->tid, safe_col(t->comm, 13, cb));
 				fig(f, 7, 1, 100.0 * t->oncpu_s / span);
 				fig(f, 8, 1, t->runq_wait_s * 1e3);
 				fig(f, 7, 1, 100.0 * t->busy_s / span);
@@ -273,13 +299,12 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			const struct service_view *v = &s->services[i];
 			const struct queue_figures *q = &v->queue;
 			int sat = (v->has_queue && q->saturated) || v->cpu_saturated;
-			char name[24];
+			char name[UTF8_SHOWN_LEN(sizeof(v->name)) + 24];
 
-			snprintf(name, sizeof(name), "%.19s%s", v->name, sat ? "*" : "");
-			for (char *c = name; *c; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
-					*c = '?';
-			fprintf(f, "%-20s %5u", name, v->n_pids);
+			/* 19 characters and the mark, shown as every output (utf8.h) */
+			shown_col(v->name, sizeof(v->name), 19, 1, sat ? '*' : 0, name,
+				  sizeof(name));
+			fprintf(f, "%s%s %5u", name, sat ? "" : " ", v->n_pids);
 			if (v->has_queue)
 				fprintf(f, " %4u %4u", q->servers, v->capacity_servers);
 			else

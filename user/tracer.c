@@ -548,6 +548,8 @@ retry:
 	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
+	t->skel->rodata->thread_exits_on = o->thread_exits ? 1 : 0;
+	t->skel->rodata->conn_exits_on = o->conn_exits ? 1 : 0;
 	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
 		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
 	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;
@@ -738,6 +740,43 @@ static int read_iter(struct bpf_program *prog, size_t recsize,
 	return n < 0 ? -1 : 0;
 }
 
+int tracer_read_thread_exits(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			     void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.thread_exits);
+	unsigned max = bpf_map__max_entries(t->skel->maps.thread_exits);
+	struct st_thread_rec r;
+	__u32 tid;
+
+	/* the first key each time, then delete it: bounded by the table's size
+	 * (a thread exiting meanwhile waits for the next call) */
+	for (unsigned i = 0; i < max && !bpf_map_get_next_key(fd, NULL, &tid); i++) {
+		if (!bpf_map_lookup_elem(fd, &tid, &r))
+			fn(ctx, &r);
+		if (bpf_map_delete_elem(fd, &tid))
+			return -1;
+	}
+	return 0;
+}
+
+int tracer_read_conn_exits(struct tracer *t,
+			   void (*fn)(void *ctx, const struct st_conn_rec *r, uint32_t tgid),
+			   void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.conn_exits);
+	unsigned max = bpf_map__max_entries(t->skel->maps.conn_exits);
+	struct st_conn_exit e;
+	__u64 cookie;
+
+	for (unsigned i = 0; i < max && !bpf_map_get_next_key(fd, NULL, &cookie); i++) {
+		if (!bpf_map_lookup_elem(fd, &cookie, &e))
+			fn(ctx, &e.r, e.tgid);
+		if (bpf_map_delete_elem(fd, &cookie))
+			return -1;
+	}
+	return 0;
+}
+
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
 			void *ctx)
 {
@@ -912,9 +951,16 @@ int tracer_attach_pids(struct tracer *t, const pid_t *pids, size_t n, uint32_t *
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__poll(t->rb, timeout_ms), m;
 
-	return n == -EINTR ? 0 : n;
+	/* events are submitted without a wake-up (BPF_RB_NO_WAKEUP), so epoll
+	 * never reports them: read what is there after each wait, or the ring
+	 * fills (in about a minute of 100 processes a second) and every later
+	 * event is counted as lost.ringbuf_full */
+	if (n == -EINTR)
+		n = 0;
+	m = ring_buffer__consume(t->rb);
+	return n < 0 ? n : m < 0 ? m : n + m;
 }
 
 unsigned tracer_max_procs(const struct tracer *t)

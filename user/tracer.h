@@ -22,6 +22,8 @@ struct tracer_opts {
 	unsigned n_comms;
 	int verbose;	     /* libbpf debug output */
 	unsigned profile_hz; /* --profile: samples a second per CPU; 0 off (nothing attached) */
+	int thread_exits;    /* --threads: keep each traced thread's last figures at its exit */
+	int conn_exits;	     /* --connections: keep a TCP connection's last figures at its close */
 };
 
 /* Called from tracer_poll() for each process event. */
@@ -78,6 +80,15 @@ int tracer_read_edges(struct tracer *t,
 /* The thread and connection views: one call of fn per record. */
 int tracer_read_threads(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
 			void *ctx);
+/* Threads that exited since the last call, with their last figures (each
+ * once: the kernel's table is emptied as it is read). */
+int tracer_read_thread_exits(struct tracer *t, void (*fn)(void *ctx, const struct st_thread_rec *r),
+			     void *ctx);
+/* TCP connections their owners closed since the last call, with their last
+ * figures and the owner's pid (each once). */
+int tracer_read_conn_exits(struct tracer *t,
+			   void (*fn)(void *ctx, const struct st_conn_rec *r, uint32_t tgid),
+			   void *ctx);
 /* The busy iterator: one record per serving thread, open periods included. */
 int tracer_read_busy(struct tracer *t, void (*fn)(void *ctx, const struct st_busy_rec *r),
 		     void *ctx);

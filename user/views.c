@@ -18,12 +18,14 @@ struct trec {
 	uint32_t pid;
 	struct st_thread_rec base, last; /* at the interval start; latest */
 	int seen;
+	int final; /* last holds its figures at its exit */
 };
 
 struct crec {
 	uint32_t pid;
 	struct st_conn_rec base, last;
 	int seen;
+	int final; /* last holds its figures at its close */
 };
 
 struct views {
@@ -50,7 +52,7 @@ void views_begin(struct views *v)
 		v->c[i].seen = 0;
 }
 
-void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+static void add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r, int final)
 {
 	unsigned i;
 
@@ -65,11 +67,24 @@ void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec 
 		v->t[i].base.tid = r->tid;
 		v->nt++;
 	}
+	if (v->t[i].final)
+		return;
 	v->t[i].last = *r;
 	v->t[i].seen = 1;
+	v->t[i].final = final;
 }
 
-void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+{
+	add_thread(v, pid, r, 0);
+}
+
+void views_add_thread_final(struct views *v, uint32_t pid, const struct st_thread_rec *r)
+{
+	add_thread(v, pid, r, 1);
+}
+
+static void add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r, int final)
 {
 	unsigned i;
 
@@ -83,8 +98,21 @@ void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
 		v->c[i].pid = pid;
 		v->nc++;
 	}
+	if (v->c[i].final)
+		return;
 	v->c[i].last = *r;
 	v->c[i].seen = 1;
+	v->c[i].final = final;
+}
+
+void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+{
+	add_conn(v, pid, r, 0);
+}
+
+void views_add_conn_final(struct views *v, uint32_t pid, const struct st_conn_rec *r)
+{
+	add_conn(v, pid, r, 1);
 }
 
 void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len)

@@ -20,6 +20,11 @@ void views_free(struct views *v);
 void views_begin(struct views *v);
 /* pid is the record's process (the slot's tgid at the time of reading). */
 void views_add_thread(struct views *v, uint32_t pid, const struct st_thread_rec *r);
+/* A thread's figures at its exit: its last; later readings of it (a zombie
+ * leader the task iterator still sees) are ignored. */
+void views_add_thread_final(struct views *v, uint32_t pid, const struct st_thread_rec *r);
+/* The same for a connection at its close. */
+void views_add_conn_final(struct views *v, uint32_t pid, const struct st_conn_rec *r);
 void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r);
 /* Attach the views to s's processes (interval deltas, or totals for a
  * summary); the interval baseline moves on after an interval. */

@@ -505,6 +505,220 @@ test_output_errors() {
 	wait $pid 2>/dev/null
 }
 
+# A command name that is not valid UTF-8 (issue 11, item 8): a process can
+# name itself any bytes but NUL (here by exec of a symlink so named: bytes
+# that start no sequence, an escape sequence, a sequence cut short, a C0
+# control). Every output shows it by one rule (user/utf8.h), checked against
+# python3's own decoder: bytes.decode("utf-8", "replace") with control
+# characters then replaced by U+FFFD too. Every output stays valid: the JSON
+# lines parse, the exposition parses (python3-prometheus-client, else a
+# strict regex), the table and the HTML are UTF-8 with no escape byte.
+test_invalid_utf8_comm() {
+	local name=$'st\xff\x1b[1m\xc3\xa9\xe2\x82\x01' f=$OUT/u8.json port=25081 stp wl
+	local py=python3
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with prometheus_client
+	ln -sf "$SYSLOAD" "$OUT/$name"
+	"$ST" --json -i 0.3 -c "$name" --listen 127.0.0.1:$port >"$f" 2>"$OUT/u8.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	"$OUT/$name" --loops $N --hold-ms 1500 &
+	wl=$!
+	sleep 0.9
+	curl -sf "http://127.0.0.1:$port/metrics" >"$OUT/u8.prom" || bad "scrape failed"
+	wait "$wl"
+	sleep 0.4
+	kill -INT "$stp"
+	wait "$stp"
+	eq "$?" 0 "SIGINT stops cleanly"
+	"$ST" -i 0.3 -- "$OUT/$name" --loops $N --hold-ms 400 >"$OUT/u8.txt" 2>/dev/null
+	eq "$?" 0 "table run"
+	"$ST" record -o "$OUT/u8.strec" -i 0.3 -- "$OUT/$name" --loops $N --hold-ms 400 \
+		>/dev/null 2>&1
+	"$ST" report "$OUT/u8.strec" --json >"$OUT/u8r.json" 2>/dev/null
+	eq "$?" 0 "report --json"
+	"$ST" report "$OUT/u8.strec" >"$OUT/u8r.txt" 2>/dev/null
+	"$ST" report "$OUT/u8.strec" --html "$OUT/u8.html" >/dev/null 2>&1
+	eq "$?" 0 "report --html"
+	"$py" - "$OUT" "$name" <<'PYEOF' >"$OUT/u8.check" 2>&1 || bad "$(cat "$OUT/u8.check")"
+import json, re, sys
+out, raw = sys.argv[1], sys.argv[2].encode("utf-8", "surrogateescape")[:15]
+want = "".join("\ufffd" if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 else c
+               for c in raw.decode("utf-8", "replace"))
+errs = []
+def text(path):
+    b = open(f"{out}/{path}", "rb").read()
+    if b"\x1b" in b:
+        errs.append(f"{path}: an escape byte reached the output")
+    try:
+        return b.decode("utf-8")  # strict
+    except UnicodeDecodeError as e:
+        errs.append(f"{path}: not UTF-8 at byte {e.start}: {b[max(0, e.start - 60):e.start + 8]!r}")
+        return b.decode("utf-8", "replace")
+for path in ("u8.json", "u8r.json"):
+    objs = [json.loads(l) for l in text(path).splitlines() if l.strip()]
+    comms = {p["comm"] for o in objs for p in o.get("processes", [])}
+    if comms != {want}:
+        errs.append(f"{path}: comm {comms!r}, want {want!r}")
+prom = text("u8.prom")
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+    comms = {s.labels["comm"] for fam in text_string_to_metric_families(prom)
+             for s in fam.samples if "comm" in s.labels}
+except ImportError:
+    lab = re.compile(r'comm="((?:[^"\\\n]|\\.)*)"')
+    comms = {m.group(1) for m in lab.finditer(prom)}
+if comms != {want}:
+    errs.append(f"u8.prom: comm labels {comms!r}, want {want!r}")
+for path in ("u8.txt", "u8r.txt", "u8.html"):
+    if want not in text(path):
+        errs.append(f"{path}: {want!r} not shown")
+print("; ".join(errs) if errs else "ok", end="")
+sys.exit(1 if errs else 0)
+PYEOF
+}
+
+# --threads (issue 11, item 8): a process that exits mid-run reports its
+# threads' last figures in the interval it exited, and in the summary (the
+# task iterator reads live threads only: these threads, done within one
+# interval, were never listed). Truth by construction: each of sysload's 4
+# worker threads makes exactly 4 x N syscalls in its loops (getppid, chdir,
+# close, umask), plus the few of a thread's own start and end (rseq,
+# set_robust_list, madvise, exit...; at most 16 allowed). Each thread's
+# intervals add up to its summary figure, and the threads' figures to the
+# process's exact count (the two are read at slightly different moments, so
+# only over the whole run). Known separately: on this shared host a run now
+# and then counts fewer syscalls of such threads, in the process's counters
+# too (not the views); then the 4 x N floor is reported, not judged.
+test_threads_exit_last_interval() {
+	local f=$OUT/thx.json n=20000 stp
+	cp "$SYSLOAD" "$OUT/st-thx"
+	"$ST" --json --threads -i 0.5 -c st-thx -d 3 >"$f" 2>"$OUT/thx.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	"$OUT/st-thx" --loops $n --threads 4 &
+	local wl=$!
+	wait "$wl"
+	wait "$stp"
+	eq "$?" 0 "the run ends at -d"
+	python3 - "$f" "$wl" "$n" <<'PYEOF' >"$OUT/thx.check" 2>&1 || bad "$(cat "$OUT/thx.check")"
+import json, sys
+f, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+objs = [json.loads(l) for l in open(f) if l.strip()]
+errs, notes = [], []
+per_iv = {}
+summary = None
+for o in objs:
+    for p in o["processes"]:
+        if p["pid"] != pid:
+            continue
+        th = p.get("threads_detail")
+        if th is None:
+            errs.append(f"{o['type']}: no threads_detail")
+        elif o["type"] == "summary":
+            summary = (p, th)
+        else:
+            for t in th:
+                per_iv[t["tid"]] = per_iv.get(t["tid"], 0) + t["syscalls"]
+if summary is None:
+    errs.append("the process is not in the summary")
+else:
+    p, th = summary
+    total = sum(c["count"] for c in p["syscalls"])
+    getppid = sum(c["count"] for c in p["syscalls"] if c["name"] == "getppid")
+    if sum(t["syscalls"] for t in th) != total:
+        errs.append(f"summary: threads' syscalls {sum(t['syscalls'] for t in th)} != the process's {total}")
+    workers = [t for t in th if t["tid"] != pid]
+    if len(workers) != 4:
+        errs.append(f"summary: {len(workers)} worker threads listed, want 4")
+    for t in th:
+        if per_iv.get(t["tid"], 0) != t["syscalls"]:
+            errs.append(f"thread {t['tid']}: intervals add up to {per_iv.get(t['tid'], 0)}, "
+                        f"summary {t['syscalls']} (its last interval lost?)")
+    for t in workers:
+        if t["syscalls"] > 4 * n + 16:
+            errs.append(f"thread {t['tid']} made {t['syscalls']}, at most {4 * n + 16}")
+        elif t["syscalls"] < 4 * n:
+            (errs if getppid == 4 * n else notes).append(
+                f"thread {t['tid']} made {t['syscalls']}, at least {4 * n}")
+    if getppid != 4 * n:
+        notes.append(f"getppid {getppid} of {4 * n} counted (syscalls missed, not the views)")
+print("; ".join(errs) if errs else "ok" + (" (NOTE: " + "; ".join(notes) + ")" if notes else ""), end="")
+sys.exit(1 if errs else 0)
+PYEOF
+	msg "$(cat "$OUT/thx.check")"
+}
+
+# --connections (issue 11, item 8): a connection closed by a process that
+# then exits reports its last figures in the interval it closed, and the
+# summary has them whole (its socket is gone before the next reading: it
+# was never listed, or lost its last interval). Truth by construction: the
+# server takes K requests of 100 bytes and answers each with 50 on one TCP
+# connection, all within one interval, then closes it and exits.
+test_connections_exit_last_interval() {
+	local f=$OUT/cx.json k=300 port=25083 srv stp
+	python3 -c 'import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(1)
+open(sys.argv[3], "w").write("ready")
+c, _ = l.accept()
+for _ in range(int(sys.argv[2])):
+    got = 0
+    while got < 100:
+        b = c.recv(100 - got)
+        if not b:
+            sys.exit(1)
+        got += len(b)
+    c.sendall(b"y" * 50)
+c.close()' "$port" "$k" "$OUT/cx.ready" &
+	srv=$!
+	wait_file "$OUT/cx.ready" || bad "the server did not start"
+	timeout 20 "$ST" --json --connections -i 0.5 -p "$srv" >"$f" 2>"$OUT/cx.err" &
+	stp=$!
+	wait_lines "$f" 1 10 || bad "no interval within 10 s"
+	python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(int(sys.argv[2])):
+    s.sendall(b"x" * 100)
+    got = 0
+    while got < 50:
+        got += len(s.recv(50 - got))
+s.close()' "$port" "$k" || bad "the client failed"
+	wait "$srv"
+	eq "$?" 0 "the server's status"
+	wait "$stp"
+	eq "$?" 0 "the -p run stops by itself once the server exits"
+	python3 - "$f" "$srv" "$k" "$port" <<'PYEOF' >"$OUT/cx.check" 2>&1 || bad "$(cat "$OUT/cx.check")"
+import json, sys
+f, pid, k, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+objs = [json.loads(l) for l in open(f) if l.strip()]
+errs = []
+iv = {"rx_bytes": 0, "tx_bytes": 0}
+summ = None
+for o in objs:
+    for p in o["processes"]:
+        if p["pid"] != pid:
+            continue
+        conns = [c for c in p.get("connections") or [] if (c["local"] or "").endswith(":" + port)
+                 and c["remote"]]
+        if o["type"] == "summary":
+            summ = conns
+        else:
+            for c in conns:
+                iv["rx_bytes"] += c["rx_bytes"]
+                iv["tx_bytes"] += c["tx_bytes"]
+if not summ:
+    errs.append("the summary lists no connection on port " + port)
+else:
+    c = summ[0]
+    if (c["rx_bytes"], c["tx_bytes"]) != (100 * k, 50 * k):
+        errs.append(f"summary: rx {c['rx_bytes']} tx {c['tx_bytes']}, want {100 * k} and {50 * k}")
+if (iv["rx_bytes"], iv["tx_bytes"]) != (100 * k, 50 * k):
+    errs.append(f"intervals: rx {iv['rx_bytes']} tx {iv['tx_bytes']}, want {100 * k} and {50 * k}")
+print("; ".join(errs) if errs else "ok", end="")
+sys.exit(1 if errs else 0)
+PYEOF
+}
+
 # The live table: 80 columns, plain text when not a terminal.
 test_table_plain() {
 	"$ST" -i 0.2 -- "$SYSLOAD" --loops $N --hold-ms 500 >"$OUT/tab.txt" 2>/dev/null

@@ -210,38 +210,69 @@ static void test_str_null(void **state)
 	free(s.buf);
 }
 
-/* Valid UTF-8 passes through; a byte that starts no valid sequence is written
- * as \u00XX, the writer's documented mapping. */
+/* Valid UTF-8 passes through; an ill-formed sequence (its maximal subpart,
+ * as Unicode recommends and python3's errors="replace" does) is written as
+ * U+FFFD, the rule of every output (utf8.h). */
 static void test_escape_invalid_utf8(void **state)
 {
 	(void)state;
 	expect_str("\xc3\xa9", "\"\xc3\xa9\"");			/* é, 2 bytes */
 	expect_str("\xe2\x82\xac", "\"\xe2\x82\xac\"");		/* €, 3 bytes */
 	expect_str("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""); /* U+1F600, 4 bytes */
-	expect_str("\xff", "\"\\u00ff\"");
-	expect_str("\x80", "\"\\u0080\"");	      /* lone continuation byte */
-	expect_str("a\xc3", "\"a\\u00c3\"");	      /* sequence cut by the end */
-	expect_str("\xc3(", "\"\\u00c3(\"");	      /* lead byte without continuation */
-	expect_str("\xc0\xaf", "\"\\u00c0\\u00af\""); /* C0/C1 are never valid */
-	expect_str("\xe2\x82", "\"\\u00e2\\u0082\""); /* 3-byte lead, 2 bytes left */
+	expect_str("\xff", "\"\xef\xbf\xbd\"");
+	expect_str("\x80", "\"\xef\xbf\xbd\"");			/* lone continuation byte */
+	expect_str("a\xc3", "\"a\xef\xbf\xbd\"");		/* sequence cut by the end */
+	expect_str("\xc3(", "\"\xef\xbf\xbd(\"");		/* lead byte without continuation */
+	expect_str("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""); /* C0/C1 are never valid */
+	expect_str("\xe2\x82", "\"\xef\xbf\xbd\"");		/* 3-byte lead, 2 bytes left: one */
 }
 
 /*
  * Sequences whose bytes look right but that RFC 3629 forbids: a strict
- * decoder (python3's, Go's, any browser's) rejects the whole line. Each must
- * be escaped byte by byte like any other invalid byte.
+ * decoder (python3's, Go's, any browser's) rejects the whole line. Each byte
+ * is its own maximal subpart: one U+FFFD each, as python3 replaces them.
  */
 static void test_escape_utf8_strictness(void **state)
 {
 	(void)state;
 	/* surrogate U+D800 encoded as if a character */
-	expect_str("\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"");
+	expect_str("\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 	/* overlong 3-byte '/' */
-	expect_str("\xe0\x80\xaf", "\"\\u00e0\\u0080\\u00af\"");
+	expect_str("\xe0\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 	/* overlong 4-byte '/' */
-	expect_str("\xf0\x80\x80\xaf", "\"\\u00f0\\u0080\\u0080\\u00af\"");
+	expect_str("\xf0\x80\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 	/* U+110000, past the last code point */
-	expect_str("\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"");
+	expect_str("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+/* jw_comm: the rule every output shows a command name by (utf8.h): each
+ * ill-formed maximal subpart and each control character (C0, DEL, C1) is
+ * one U+FFFD, as python3's decode(errors="replace") and then controls. */
+static void test_comm_rule(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"st\xff\x1b[1m\xc3\xa9\xe2\x82\x01", "\"st\xef\xbf\xbd\xef\xbf\xbd[1m\xc3\xa9"
+						      "\xef\xbf\xbd\xef\xbf\xbd\""},
+		{"a\xc2\x85z", "\"a\xef\xbf\xbdz\""},		      /* C1 NEL: one */
+		{"\xf0\x9f\x98", "\"\xef\xbf\xbd\""},		      /* 4-byte, cut: one */
+		{"q\"\\", "\"q\\\"\\\\\""},			      /* JSON escapes */
+		{"\xc2\xa0\xe2\x82\xac", "\"\xc2\xa0\xe2\x82\xac\""}, /* NBSP and euro kept */
+	};
+	struct sink s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got;
+
+		sink_open(&s);
+		jw_comm(&s.w, cases[i].in, 16);
+		got = sink_close(&s);
+		if (strcmp(got, cases[i].want))
+			fail_msg("jw_comm case %zu: got <%s>, want <%s>", i, got, cases[i].want);
+		free(s.buf);
+	}
 }
 
 static void test_strn_limits(void **state)
@@ -257,7 +288,8 @@ static void test_strn_limits(void **state)
 	jw_strn(&s.w, "\xc3\xa9", 1); /* the limit cuts the sequence */
 	jw_strn(&s.w, comm16, sizeof(comm16));
 	jw_arr_end(&s.w);
-	assert_string_equal(sink_close(&s), "[\"abc\",\"ab\",\"\\u00c3\",\"0123456789abcdef\"]");
+	assert_string_equal(sink_close(&s),
+			    "[\"abc\",\"ab\",\"\xef\xbf\xbd\",\"0123456789abcdef\"]");
 	free(s.buf);
 }
 
@@ -745,8 +777,11 @@ static void test_weird_comm_parses(void **state)
 	fixture_init(&fx, 0);
 	memcpy(fx.procs[0].comm, weird_comm, sizeof(weird_comm));
 	out = render_snapshot(&fx.snap, &len);
-	assert_non_null(strstr(out, "\"comm\":\"\\\"\\\\\\n\\u0001\\u007f\\u00ff\\u00c3x) "
-				    "(\\t\\u0080\xc3\xa9\\u000d\",\"threads\":3,"));
+	/* a name: controls too are U+FFFD, as in every output (utf8.h) */
+	assert_non_null(strstr(
+		out,
+		"\"comm\":\"\\\"\\\\\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx) "
+		"(\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\",\"threads\":3,"));
 	assert_true(utf8_valid((unsigned char *)out, len));
 	assert_no_raw_controls(out, len);
 	if (!have_python3()) {
@@ -857,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_str_null),
 		cmocka_unit_test(test_escape_invalid_utf8),
 		cmocka_unit_test(test_escape_utf8_strictness),
+		cmocka_unit_test(test_comm_rule),
 		cmocka_unit_test(test_strn_limits),
 		cmocka_unit_test(test_snapshot_figures),
 		cmocka_unit_test(test_snapshot_msgs),

@@ -433,8 +433,10 @@ static void test_label_escaping(void **state)
 	init_proc(&t.procs[1], 2, "x\xffy\xc3");
 	init_proc(&t.procs[2], 3, "caf\xc3\xa9");
 	out = render(&t, NULL, NULL);
-	assert_non_null(
-		strstr(out, "streamtrace_cpu_seconds_total{pid=\"1\",comm=\"a\\\"b\\\\c\\nd\"} "));
+	/* a newline is a control character: U+FFFD, as in every output */
+	assert_non_null(strstr(out, "streamtrace_cpu_seconds_total{pid=\"1\",comm=\"a\\\"b\\\\c"
+				    "\xef\xbf\xbd"
+				    "d\"} "));
 	assert_non_null(strstr(out, "{pid=\"2\",comm=\"x\xef\xbf\xbdy\xef\xbf\xbd\"} "));
 	assert_non_null(strstr(out, "{pid=\"3\",comm=\"caf\xc3\xa9\"} "));
 	free(out);
@@ -518,6 +520,50 @@ static void test_series_cap(void **state)
 	assert_float_equal(value_of(out, "streamtrace_series_dropped_total{kind=\"process\"}"), 3,
 			   0);
 	free(out);
+	snapshot_free(&t);
+}
+
+/* Issue 11: a run whose exited processes were folded into one row per name
+ * (the long-running agent). processes_seen_total counts the members, and
+ * the series dropped count what the members had, so neither falls when a
+ * process is folded (the soak test saw both go backwards). */
+static void test_folded_counts(void **state)
+{
+	struct prom_limits lim = {.max_procs = 2};
+	struct snapshot t;
+	double procs_before, rows_before;
+	char *out;
+
+	(void)state;
+	/* before: 3 processes, one running (pid 9), two exited (7, 8) */
+	snap_init(&t, 1, 3);
+	init_proc(&t.procs[0], 9, "w");
+	init_proc(&t.procs[1], 7, "w");
+	init_proc(&t.procs[2], 8, "w");
+	t.procs[1].exited = t.procs[2].exited = 1;
+	out = render(&t, NULL, &lim);
+	assert_float_equal(value_of(out, "streamtrace_processes_seen_total"), 3, 0);
+	procs_before = value_of(out, "streamtrace_series_dropped_total{kind=\"process\"}");
+	rows_before = value_of(out, "streamtrace_series_dropped_total{kind=\"syscall\"}");
+	assert_float_equal(procs_before, 1, 0);
+	free(out);
+	/* after: 7 and 8 folded into one row of 2 (with 3 rows over the cap
+	 * between them), and 20 more folded earlier */
+	t.procs[1].pid = 0;
+	t.procs[1].folded = 22;
+	t.procs[1].folded_rows_over_cap = 3;
+	t.n_procs = 2;
+	out = render(&t, NULL, &lim);
+	assert_float_equal(value_of(out, "streamtrace_processes_seen_total"), 23, 0);
+	/* only pid 9 is shown as itself */
+	assert_float_equal(value_of(out, "streamtrace_series_dropped_total{kind=\"process\"}"), 22,
+			   0);
+	assert_true(value_of(out, "streamtrace_series_dropped_total{kind=\"syscall\"}") >=
+		    rows_before);
+	assert_true(value_of(out, "streamtrace_series_dropped_total{kind=\"process\"}") >=
+		    procs_before);
+	free(out);
+	t.n_procs = 3;
 	snapshot_free(&t);
 }
 
@@ -606,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_nan_skipped),
 		cmocka_unit_test(test_series_cap),
+		cmocka_unit_test(test_folded_counts),
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_services_families),
 	};
