@@ -44,6 +44,18 @@ WEB_LIBS   := -lcrypt
 endif
 endif
 LDLIBS     += $(WEB_LIBS)
+# streamtrace top's full-screen view (user/tui.c); the static build keeps it
+# when libncursesw.a is installed (libncurses-dev has it) and prints the
+# plain table without it
+TUI_LIBS   := -lncursesw -ltinfo
+ifeq ($(STATIC),1)
+ifeq ($(wildcard $(shell $(CC) -print-file-name=libncursesw.a)),)
+$(info static build: no libncursesw.a, so no full-screen view (apt-get install libncurses-dev))
+ST_CFLAGS  += -DST_NO_TUI
+TUI_LIBS   :=
+endif
+endif
+LDLIBS     += $(TUI_LIBS)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -53,7 +65,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config
+	      utf8 outfile web_config tui_model
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -188,7 +200,7 @@ bpf-unit: $(BPFU)/framing_run
 	$(Q)$(BPFU)/framing_run
 integration: bpf-unit
 
-INTEGRATION := run queue record prometheus kernel busy servers msgs
+INTEGRATION := run queue record prometheus kernel busy servers msgs tui
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do tests/integration/$$s.sh || rc=1; done; exit $$rc
 

@@ -97,6 +97,7 @@ enum {
 	OPT_THRESHOLD,
 	OPT_ALL,
 	OPT_WEB_CONFIG,
+	OPT_NO_TUI,
 };
 
 static const struct option long_opts[] = {
@@ -111,6 +112,7 @@ static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"html", required_argument, NULL, OPT_HTML},
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"no-tui", no_argument, NULL, OPT_NO_TUI},
 	{"horizon", required_argument, NULL, OPT_HORIZON},
 	{"what-if", required_argument, NULL, OPT_WHATIF},
 	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
@@ -307,6 +309,9 @@ comm_done:
 			break;
 		case OPT_HTML:
 			o->html = optarg;
+			break;
+		case OPT_NO_TUI:
+			o->no_tui = 1;
 			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;

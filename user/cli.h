@@ -48,6 +48,7 @@ struct cli_options {
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
 	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	int no_tui;   /* --no-tui: the plain table even on a terminal */
 };
 
 /* --services grouping; the values are services.h's enum services_by */

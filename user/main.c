@@ -29,6 +29,7 @@
 #include "procfs.h"
 #include "prom_out.h"
 #include "table_out.h"
+#include "tui.h"
 #include "tracer.h"
 #include "diff.h"
 #include "recording.h"
@@ -114,6 +115,10 @@ struct session {
 	struct prom_self self;
 	double t0;
 	struct web_config *web; /* --web-config, or NULL */
+	/* streamtrace top on a terminal (user/tui.c), or NULL; the views it
+	 * turned on for its detail screen, left out of the summary */
+	struct tui *tui;
+	int tui_threads, tui_conns;
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -418,6 +423,13 @@ static void emit(struct session *s, struct snapshot *snap)
 		attach_services(s, snap);
 	if (s->views)
 		views_attach(s->views, snap, s->o->threads, s->o->connections);
+	if (snap->is_summary && s->tui) {
+		/* the summary goes where it always went: the terminal, as text */
+		tui_stop(s->tui);
+		s->tui = NULL;
+		snap->has_threads &= !s->tui_threads;
+		snap->has_conns &= !s->tui_conns;
+	}
 	if (s->http && !snap->is_summary)
 		publish_metrics(s, snap);
 	if (s->rec && !s->rec_errno) {
@@ -433,6 +445,8 @@ static void emit(struct session *s, struct snapshot *snap)
 	else if (s->out == OUT_OK) {
 		if (s->o->json)
 			json_out_snapshot(stdout, snap);
+		else if (s->tui)
+			tui_update(s->tui, snap);
 		else
 			table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
 		s->out = out_flush(stdout);
@@ -667,6 +681,13 @@ static int drop_privileges(struct session *s)
 	return 0;
 }
 
+/* streamtrace top, on a terminal (keys come from stdin), asked for a view */
+static int tui_wanted(const struct cli_options *o)
+{
+	return o->cmd == CMD_TOP && !o->json && !o->quiet && !o->no_tui && isatty(STDIN_FILENO) &&
+	       isatty(STDOUT_FILENO);
+}
+
 static int run_session(struct cli_options *o, int argc, char **argv)
 {
 	struct session s = {.o = o};
@@ -697,6 +718,12 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
+	if (tui_wanted(o)) {
+		/* its detail screen shows threads and connections */
+		s.tui_threads = !o->threads;
+		s.tui_conns = !o->connections;
+		o->threads = o->connections = 1;
+	}
 	if (o->listen) {
 		/* before anything else: a bad address is a usage error (exit 2), and
 		 * so is a bad --web-config, like any other input file */
@@ -782,6 +809,16 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	}
 	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
+	if (tui_wanted(o)) {
+		const char *nc = getenv("NO_COLOR");
+
+		s.tui = tui_start(!o->no_color && !(nc && *nc));
+		if (!s.tui) { /* no terminfo for $TERM, or built without ncurses */
+			o->threads &= !s.tui_threads;
+			o->connections &= !s.tui_conns;
+			s.tui_threads = s.tui_conns = 0;
+		}
+	}
 
 	next = t0 + o->interval_s;
 	t_last = t0;
@@ -812,6 +849,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 
 			tracer_poll(s.tr, (int)fmin(exited_pending(&s) ? POLL_RELEASE_MS : POLL_MS,
 						    fmax(0, wait * 1e3)));
+			if (s.tui && tui_keys(s.tui) && !stop_signal)
+				stop_signal = SIGINT; /* q: as Ctrl-C */
 			release_dead(&s);
 			continue;
 		}
@@ -867,6 +906,7 @@ out:
 			ret = fail("-o %s: closing the recording failed: %s", o->output,
 				   strerror(errno));
 	}
+	tui_stop(s.tui); /* a failure before the summary */
 	http_server_stop(s.http);
 	web_config_free(s.web);
 	tracer_destroy(s.tr);
