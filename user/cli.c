@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"      --web-config FILE    TLS and basic auth for --listen, in the format of\n"
 	"                           Prometheus' exporter-toolkit (docs/prometheus.md)\n"
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
-	"  -o, --output FILE        (record) the recording to write\n"
+	"  -o, --output FILE        (record) the recording to write (- for stdout)\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
 	"      --threshold M=V      (diff) when a metric regresses: response=+20%,\n"
 	"                           service=+1ms, throughput=-10%, p99=+100%, errors=+5,\n"
@@ -433,6 +433,12 @@ comm_done:
 	case CMD_RECORD:
 		if (!o->output)
 			return usage_error(err, "record needs -o FILE%s%s", "", "");
+		/* -o -: the recording is standard output, which JSON cannot share */
+		if (!strcmp(o->output, "-") && o->json)
+			return usage_error(err,
+					   "-o - writes the recording to stdout: no room for "
+					   "--json there%s%s",
+					   "", "");
 		/* fall through */
 	case CMD_TOP:
 		if (o->web_config && !o->listen)

@@ -119,6 +119,7 @@ struct session {
 	 * turned on for its detail screen, left out of the summary */
 	struct tui *tui;
 	int tui_threads, tui_conns;
+	int color; /* stdout is a terminal, and neither NO_COLOR nor --no-color */
 };
 
 static void on_event(void *ctx, const struct st_event *e)
@@ -448,7 +449,8 @@ static void emit(struct session *s, struct snapshot *snap)
 		else if (s->tui)
 			tui_update(s->tui, snap);
 		else
-			table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+			table_out_snapshot_color(stdout, snap, s->refresh && !snap->is_summary,
+						 s->color);
 		s->out = out_flush(stdout);
 		if (s->out != OUT_OK) {
 			s->out_errno = errno;
@@ -718,6 +720,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s.refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
+	s.color = s.refresh && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	if (tui_wanted(o)) {
 		/* its detail screen shows threads and connections */
 		s.tui_threads = !o->threads;
@@ -741,6 +744,10 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			web_config_free(s.web);
 			return ret;
 		}
+		/* the port it took (--listen HOST:0 picks a free one) */
+		fprintf(stderr, "streamtrace: serving on %.*s:%u\n",
+			(int)(strrchr(o->listen, ':') ? strrchr(o->listen, ':') - o->listen : 0),
+			o->listen, http_server_port(s.http));
 		prom_self_init(&s.self);
 		s.self.version = ST_VERSION;
 		s.self.start_time = now_unix();
@@ -810,9 +817,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	if (!o->json && !o->quiet && !s.refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
 	if (tui_wanted(o)) {
-		const char *nc = getenv("NO_COLOR");
-
-		s.tui = tui_start(!o->no_color && !(nc && *nc));
+		s.tui = tui_start(s.color);
 		if (!s.tui) { /* no terminfo for $TERM, or built without ncurses */
 			o->threads &= !s.tui_threads;
 			o->connections &= !s.tui_conns;

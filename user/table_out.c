@@ -38,6 +38,9 @@ static int cmp_busiest(const void *a, const void *b)
 /* a figure in a fixed width, "-" when unknown */
 static void fig(FILE *f, int width, int prec, double v)
 {
+	/* a figure wider than its column drops its decimals first */
+	if (isfinite(v) && prec && snprintf(NULL, 0, "%.*f", prec, v) > width - 1)
+		prec = 0;
 	if (isfinite(v))
 		fprintf(f, " %*.*f", width - 1, prec, v);
 	else
@@ -57,6 +60,11 @@ static int cmp_top_sc(const void *a, const void *b)
 }
 
 void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
+{
+	table_out_snapshot_color(f, s, refresh, 0);
+}
+
+void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, int color)
 {
 	const struct proc_view **rows = calloc(s->n_procs ? s->n_procs : 1, sizeof(*rows));
 	struct top_sc *sc = NULL;
@@ -84,8 +92,9 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			"note: %llu processes found no slot and were not traced: raise "
 			"--max-procs\n",
 			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
+	/* RUNQ%: run-queue wait over the span, a rate like the other columns */
 	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
-		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
+		"RUNQ%", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)
 		rows[i] = &s->procs[i];
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
@@ -98,6 +107,9 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
+		/* a terminal: the bottleneck yellow, a saturated queue red */
+		if (color && (p->bottleneck || (q && q->saturated)))
+			fputs(p->bottleneck ? "\033[1;33m" : "\033[1;31m", f);
 		if (p->pid)
 			fprintf(f, "%6u %-13.13s%c", p->pid, safe(p->comm, cb),
 				p->bottleneck ? '*' : ' ');
@@ -108,13 +120,15 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		else
 			fprintf(f, " %3u", p->threads);
 		fig(f, 6, 1, 100.0 * p->oncpu_s / span);
-		fig(f, 7, 1, p->runq_wait_s * 1e3);
+		fig(f, 7, 1, 100.0 * p->runq_wait_s / span);
 		fig(f, 7, 0, (double)calls / span);
 		fig(f, 6, 0, (double)errs / span);
 		fig(f, 7, 0, (double)p->rx_ops / span);
 		fig(f, 7, 0, q ? q->arrival_rate : NAN);
 		fig(f, 6, 2, q ? q->rho : NAN);
 		fig(f, 8, 2, q ? q->response_s * 1e3 : NAN);
+		if (color && (p->bottleneck || (q && q->saturated)))
+			fputs("\033[0m", f);
 		fputc('\n', f);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			if (nsc == cap) {
@@ -154,13 +168,14 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 		const struct proc_view *p = rows[i];
 
 		if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
-			fprintf(f,
-				"forecast %u %s: at the current growth saturates in %.0f s (λ "
-				"%.0f/s in %.0f s)\n",
+			/* within 80 columns: comm cut to 13, figures to 3 digits */
+			fprintf(f, "forecast %u %.13s: saturates in %.3g s (trend λ %.3g/s)\n",
 				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s,
-				p->fc_arrival_rate, p->fc_horizon_s);
+				p->fc_arrival_rate);
 		if (p->has_whatif)
-			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
+			fprintf(f,
+				"what-if %.24s, %u %.13s:\n  rho %.3g, W %.4g ms, p99 ~%.4g ms "
+				"(M/M/c)\n",
 				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi_rho,
 				p->wi_response_s * 1e3, p->wi_response_p99_s * 1e3);
 	}
@@ -191,7 +206,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (s->has_threads) {
 		fprintf(f, "\n%6s %7s %-13s %6s %7s %6s %7s %8s\n", "PID", "TID", "COMM", "CPU%",
-			"RUNQms", "BUSY%", "RX/s", "SYSC/s");
+			"RUNQ%", "BUSY%", "RX/s", "SYSC/s");
 		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 			const struct proc_view *p = rows[i];
 
@@ -200,7 +215,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 
 				fprintf(f, "%6u %7u %-13.13s", p->pid, t->tid, safe(t->comm, cb));
 				fig(f, 7, 1, 100.0 * t->oncpu_s / span);
-				fig(f, 8, 1, t->runq_wait_s * 1e3);
+				fig(f, 8, 1, 100.0 * t->runq_wait_s / span);
 				fig(f, 7, 1, 100.0 * t->busy_s / span);
 				fig(f, 8, 0, (double)t->rx_ops / span);
 				fig(f, 9, 0, (double)t->syscalls / span);
