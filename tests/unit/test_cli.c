@@ -219,7 +219,8 @@ static void test_help_version(void **state)
 			unsigned n = 0;
 
 			for (const char *c = l; c < nl; c++)
-				n += ((unsigned char)*c & 0xc0) != 0x80; /* UTF-8: count characters */
+				n += ((unsigned char)*c & 0xc0) !=
+				     0x80; /* UTF-8: count characters */
 			if (n > 80)
 				fail_msg("a --help line of %u columns: %.*s", n, (int)(nl - l), l);
 			if (ex && l > ex && l[0] == ' ' && nl > l + 2) {
