@@ -167,7 +167,11 @@ void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, in
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 
-		if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
+		/* a summary is of a run that has ended: its trend, not a future */
+		if (s->is_summary && p->has_forecast && isfinite(p->fc_saturation_eta_s))
+			fprintf(f, "trend %u %.13s: at the end, λ rising to ρ = 1 in %.3g s\n",
+				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s);
+		else if (p->has_forecast && isfinite(p->fc_saturation_eta_s))
 			/* within 80 columns: comm cut to 13, figures to 3 digits */
 			fprintf(f, "forecast %u %.13s: saturates in %.3g s (trend λ %.3g/s)\n",
 				p->pid, safe(p->comm, cb), p->fc_saturation_eta_s,

@@ -103,6 +103,24 @@ static void test_80_columns(void **state)
 	free(out);
 }
 
+/* a summary is of a finished run: no "saturates in", the trend instead */
+static void test_summary_trend(void **state)
+{
+	char *out;
+
+	(void)state;
+	setup_snap();
+	snap.is_summary = 1;
+	out = render(0);
+	assert_null(strstr(out, "saturates in"));
+	assert_non_null(strstr(out, "trend 4194304 abcdefghijklm: at the end"));
+	free(out);
+	snap.is_summary = 0;
+	out = render(0);
+	assert_non_null(strstr(out, "saturates in"));
+	free(out);
+}
+
 static void test_runq_rate(void **state)
 {
 	char *out;
@@ -138,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_80_columns),
 		cmocka_unit_test(test_runq_rate),
+		cmocka_unit_test(test_summary_trend),
 		cmocka_unit_test(test_colour_only_when_asked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
