@@ -19,7 +19,7 @@ static const char *const col_names[TC__N] = {
 	"PID", "COMM", "THR", "CPU%", "RUNQ%", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)",
 };
 /* widths on screen: 80 columns in all with the separating spaces */
-static const int col_width[TC__N] = {6, 13, 4, 6, 6, 6, 5, 6, 6, 5, 7};
+static const int col_width[TC__N] = {6, 17, 3, 5, 5, 6, 5, 6, 6, 5, 6};
 static const int col_prec[TC__N] = {0, 0, 0, 1, 1, 0, 0, 0, 0, 2, 2};
 
 const char tui_footer_table[] = "q quit  ? help  Up/Down pick  Enter details/open group  "
@@ -429,12 +429,12 @@ void tui_fmt_row(char *buf, size_t len, const struct tui_row *r)
 	else
 		snprintf(pid, sizeof(pid), "exited");
 	/* + a closed group, - an open one, a member indented; * the bottleneck */
-	snprintf(comm, sizeof(comm), "%s%.*s%s",
+	snprintf(comm, sizeof(comm), "%s%s%s",
 		 r->kind == TR_GROUP	? (r->open ? "-" : "+")
 		 : r->kind == TR_MEMBER ? " "
 					: "",
-		 r->kind == TR_PROC ? 12 : 11, r->comm, r->bottleneck ? "*" : "");
-	snprintf(buf, len, "%6s %-13s", pid, comm);
+		 r->comm, r->bottleneck ? "*" : "");
+	snprintf(buf, len, "%6s %-17s", pid, comm);
 	at = strlen(buf);
 	for (unsigned c = TC_THR; c < TC__N; c++) {
 		if (c == TC_THR && r->exited) {

@@ -36,10 +36,16 @@ has() {
 # start_top COLS ROWS ARGS...: streamtrace top in a detached tmux window;
 # its exit status lands in $OUT/rc
 start_top() {
-	local cols=$1 rows=$2
+	local cols=$1 rows=$2 i
 	shift 2
 	rm -f "$OUT/rc"
-	$TM kill-session -t $SES 2>/dev/null
+	# a fresh server each time: a new session on a server still closing its
+	# last one can fail
+	$TM kill-server 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		$TM has-session 2>/dev/null || break
+		sleep 0.1
+	done
 	$TM new-session -d -s $SES -x "$cols" -y "$rows" \
 		"env TERM=screen $* ; echo \$? > $OUT/rc; sleep 60"
 }
@@ -193,6 +199,35 @@ test_tui_colour() {
 		kill $(pgrep -P $qb) $qb 2>/dev/null
 		wait $qb 2>/dev/null
 	done
+}
+
+# The demo's question, answered from the screen alone: qbench's pipeline
+# (source -> A -> B -> sink), B built 4x slower than A and offered more than
+# it can serve; p names B (its pid from qbench's own pidfile) as the
+# bottleneck, with why; its table row is marked * and yellow.
+test_tui_pipeline() {
+	local pidf=$OUT/pl.pids
+	rm -f "$pidf"
+	"$QBENCH" pipeline --rate 700 --stage-service-us 400,1600 --duration 30 --start-signal \
+		--pidfile "$pidf" >/dev/null 2>&1 &
+	local qb=$!
+	wait_file "$pidf" || { bad "qbench pipeline did not start"; return; }
+	local src a b sink
+	read -r src a b sink <"$pidf"
+	start_top 100 30 "$ST" -i 0.5 -p "$src,$a,$b,$sink"
+	wait_screen "PID COMM" 10 || bad "no table within 10 s"
+	kill -USR1 $qb
+	has " $b qbench-stageB*" "stage B marked * in the table"
+	$TM capture-pane -e -p -t $SES | grep "qbench-stageB\*" | grep -q $'\033\\[[0-9;]*33m' ||
+		bad "stage B's row is not yellow"
+	keys p
+	has "pipeline: 4 stages" "p shows the pipeline"
+	has "bottleneck: $b qbench-stageB" "the bottleneck named: stage B, pid $b"
+	has "why: each op keeps a server busy" "and why"
+	keys q
+	eq "$(exited)" 0 "q exits 0"
+	kill $(pgrep -P $qb) $qb 2>/dev/null
+	wait $qb 2>/dev/null
 }
 
 # Not a terminal: today's plain table, no escape sequence, no full screen.

@@ -167,6 +167,14 @@ static void test_formatting_widths(void **state)
 	/* RUNQ%: 0.1 s of 2 s is 5% */
 	tui_fmt_row(buf, sizeof(buf), &f.rows[2]);
 	assert_non_null(strstr(buf, "   5.0 "));
+	/* a 15-character comm in full (qbench-stageA and -stageB must differ),
+	 * even as an open group's bottleneck, within 80 columns */
+	memcpy(f.rows[1].comm, "abcdefghijklmno", 16);
+	f.rows[1].bottleneck = 1;
+	f.rows[1].v[TC_SYSC] = 123456;
+	tui_fmt_row(buf, sizeof(buf), &f.rows[1]);
+	assert_non_null(strstr(buf, "+abcdefghijklmno* "));
+	assert_true(strlen(buf) <= 80);
 	tui_fmt_num(num, sizeof(num), 6, 0, 1234567);
 	assert_string_equal(num, " 1235k");
 	tui_fmt_num(num, sizeof(num), 4, 0, 1234567);
