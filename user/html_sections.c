@@ -182,24 +182,33 @@ void html_section_whatif(FILE *f, const struct snapshot *o)
 
 int html_keep_last(struct snapshot *last, const struct snapshot *s)
 {
-	struct proc_view *p = calloc(s->n_procs ? s->n_procs : 1, sizeof(*p));
-
-	if (!p)
-		return -1;
-	free(last->procs);
-	*last = *s;
-	last->procs = p;
-	last->services = NULL;
-	last->n_services = 0;
-	last->attach = NULL;
+	/* per pid, its last interval with arrivals and a trend: the run's very
+	 * last interval is often its shutdown, with nothing arriving */
 	for (unsigned i = 0; i < s->n_procs; i++) {
-		p[i] = s->procs[i];
-		p[i].syscalls = NULL;
-		p[i].n_syscalls = 0;
-		p[i].thread_views = NULL;
-		p[i].n_thread_views = 0;
-		p[i].conns = NULL;
-		p[i].n_conns = 0;
+		const struct proc_view *p = &s->procs[i];
+		struct proc_view *d = NULL;
+
+		if (!p->has_forecast || !p->has_queue || !(p->queue.arrival_rate > 0))
+			continue;
+		for (unsigned k = 0; k < last->n_procs && !d; k++)
+			if (last->procs[k].pid == p->pid)
+				d = &last->procs[k];
+		if (!d) {
+			struct proc_view *n =
+				realloc(last->procs, (last->n_procs + 1) * sizeof(*last->procs));
+
+			if (!n)
+				return -1;
+			last->procs = n;
+			d = &last->procs[last->n_procs++];
+		}
+		*d = *p;
+		d->syscalls = NULL;
+		d->n_syscalls = 0;
+		d->thread_views = NULL;
+		d->n_thread_views = 0;
+		d->conns = NULL;
+		d->n_conns = 0;
 	}
 	return 0;
 }
@@ -216,8 +225,8 @@ void html_section_trend(FILE *f, const struct snapshot *o)
 	      "ended: nothing here is a prediction about now. Each line says where the arrival "
 	      "rate was heading when the recording stopped (a straight line fitted to the last "
 	      "intervals' λ, carried forward by the forecast horizon), and whether, had it "
-	      "gone on, the process would have reached ρ = 1, from the last interval's "
-	      "figures.</p>\n<ul id='trend-list'>\n",
+	      "gone on, the process would have reached ρ = 1, from each process's last "
+	      "interval with arrivals.</p>\n<ul id='trend-list'>\n",
 	      f);
 	for (unsigned i = 0; i < o->n_procs; i++) {
 		const struct proc_view *p = &o->procs[i];
@@ -229,23 +238,26 @@ void html_section_trend(FILE *f, const struct snapshot *o)
 		html_escape(f, p->comm, ST_COMM_LEN);
 		fprintf(f, " [%u]: λ ", p->pid);
 		if (isfinite(lam))
-			fprintf(f, "%.1f/s in the last interval, ", lam);
+			fprintf(f, "%.1f/s in its last interval with arrivals, ", lam);
 		if (isfinite(lam) && p->fc_arrival_rate > lam * 1.05)
 			fputs("rising", f);
 		else if (isfinite(lam) && p->fc_arrival_rate < lam * 0.95)
 			fputs("falling", f);
 		else
 			fputs("trending", f);
-		fprintf(f, " toward %.1f/s %.0f s past the end", p->fc_arrival_rate,
+		fprintf(f, " toward %.1f/s %.0f s past it", fmax(0, p->fc_arrival_rate),
 			p->fc_horizon_s);
+		/* a rate is never below 0, whatever a straight line says */
 		if (isfinite(p->fc_arrival_lo) && isfinite(p->fc_arrival_hi))
-			fprintf(f, " (likely %.1f–%.1f/s)", p->fc_arrival_lo, p->fc_arrival_hi);
+			fprintf(f, " (likely %.1f–%.1f/s)",
+				fmax(0, fmin(p->fc_arrival_lo, p->fc_arrival_hi)),
+				fmax(0, fmax(p->fc_arrival_lo, p->fc_arrival_hi)));
 		if (isfinite(p->fc_saturation_eta_s) && p->fc_saturation_eta_s < 1)
-			fputs("; it was at ρ = 1 already when the run ended", f);
+			fputs("; it was at ρ = 1 already then", f);
 		else if (isfinite(p->fc_saturation_eta_s))
 			fprintf(f,
-				"; at that trend ρ would have reached 1 about %.0f s after the "
-				"end",
+				"; at that trend ρ would have reached 1 about %.0f s after "
+				"it",
 				p->fc_saturation_eta_s);
 		else if (isfinite(p->fc_rho))
 			fprintf(f, "; ρ would have been %.2f then", p->fc_rho);

@@ -18,12 +18,13 @@ void html_section_threads(FILE *f, const struct snapshot *o);
 void html_section_connections(FILE *f, const struct snapshot *o);
 /* --what-if: the change modelled and what M/M/c says of it, per process. */
 void html_section_whatif(FILE *f, const struct snapshot *o);
-/* The forecasts of a finished run (last: its last interval): what the trend
+/* The forecasts of a finished run (last: html_keep_last's): what the trend
  * was at its end, never a "saturates in" about a future that did not happen
  * while recorded. */
 void html_section_trend(FILE *f, const struct snapshot *last);
-/* Keep s's processes in *last (their arrays left out: NULL). 0, or -1 out of
- * memory. */
+/* Keep, per pid, s's processes that had arrivals and a trend in *last
+ * (their arrays left out: NULL); fed every interval in order. 0, or -1 out
+ * of memory. */
 int html_keep_last(struct snapshot *last, const struct snapshot *s);
 /* What every figure, mark (⚠) and chart of the page means. */
 void html_section_reading(FILE *f);

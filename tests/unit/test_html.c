@@ -447,7 +447,7 @@ static void test_html_has_charts(void **state)
 	assert_non_null(strstr(html, "id='trend'"));
 	/* stage B ends at λ 569/s against 1/S = 476/s: saturated already */
 	assert_non_null(strstr(html, "rising toward"));
-	assert_non_null(strstr(html, "it was at ρ = 1 already when the run ended"));
+	assert_non_null(strstr(html, "it was at ρ = 1 already then"));
 	assert_null(strstr(html, "saturates in"));
 	assert_null(strstr(html, "later: "));
 	assert_non_null(strstr(html, "id='warn-mark'"));
