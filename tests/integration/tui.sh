@@ -135,7 +135,8 @@ test_tui_keys() {
 }
 
 # A smaller window: every line within its width, the footer on its last line,
-# and the rows cut to the height; then the window grows and the view follows.
+# and the rows cut to the height; then the window grows and the view follows;
+# Ctrl-C ends it as q does.
 test_tui_resize() {
 	start_sysload || return
 	start_top 100 40 "$ST" -i 0.5 -p "$SL"
@@ -157,8 +158,11 @@ test_tui_resize() {
 	$TM resize-window -t $SES -x 100 -y 40
 	has "4x -sysload" "the view grows back"
 	eq "$(screen | grep -c ' sysload ')" 4 "its 4 members shown again"
-	keys q
-	eq "$(exited)" 0 "q exits 0"
+	# Ctrl-C (SIGINT, the terminal's): as q, the summary after the view
+	keys C-c
+	eq "$(exited)" 0 "Ctrl-C exits 0"
+	has "SUMMARY over" "the summary after Ctrl-C"
+	eq "$($TM display -p -t $SES '#{alternate_on}')" 0 "the terminal is back after Ctrl-C"
 	stop_sysload
 }
 
