@@ -275,6 +275,9 @@ void tui_update(struct tui *t, const struct snapshot *s)
 	if (tui_model_load(&t->m, s))
 		return;
 	rebuild_rows(t);
+	/* repaint it all once an interval: what a traced command or a warning
+	 * on stderr wrote over the screen goes away */
+	clearok(curscr, TRUE);
 	draw(t);
 }
 
