@@ -22,11 +22,12 @@ static const char *const col_names[TC__N] = {
 static const int col_width[TC__N] = {6, 17, 3, 5, 5, 6, 5, 6, 6, 5, 6};
 static const int col_prec[TC__N] = {0, 0, 0, 1, 1, 0, 0, 0, 0, 2, 2};
 
-const char tui_footer_table[] = "q quit  ? help  Up/Down pick  Enter details/open group  "
-				"< > sort  r reverse  s services  p pipeline";
-const char tui_footer_detail[] = "q quit  ? help  Esc/Left back  Up/Down scroll  s services  "
-				 "p pipeline";
-const char tui_footer_other[] = "q quit  ? help  Esc/Left back  Up/Down scroll";
+/* within 80 columns: the first thing cut on a narrow terminal is the end */
+const char tui_footer_table[] = "q:quit  ?:help  Enter:open  <>:sort  r:reverse  s:services  "
+				"p:pipeline";
+const char tui_footer_detail[] = "q:quit  ?:help  Esc:back  Up/Down:scroll  s:services  "
+				 "p:pipeline";
+const char tui_footer_other[] = "q:quit  ?:help  Esc:back  Up/Down:scroll";
 
 const char *tui_col_name(enum tui_col c)
 {

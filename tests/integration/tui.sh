@@ -151,7 +151,7 @@ test_tui_resize() {
 	scr=$(screen)
 	eq "$(echo "$scr" | awk 'length > 60' | wc -l)" 0 "no line wider than 60 columns"
 	eq "$(echo "$scr" | wc -l)" 5 "5 lines"
-	echo "$scr" | tail -1 | grep -q "^q quit" || bad "the footer is not the last line: $scr"
+	echo "$scr" | tail -1 | grep -q "^q:quit" || bad "the footer is not the last line: $scr"
 	# 5 lines: title, heading, 1 row, the "rows" line, footer (the selection
 	# is the group, row 1)
 	echo "$scr" | grep -q "rows 1-1 of 5" || bad "the rows cut to the height are not said: $scr"

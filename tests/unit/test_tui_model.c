@@ -175,6 +175,8 @@ static void test_formatting_widths(void **state)
 	tui_fmt_row(buf, sizeof(buf), &f.rows[1]);
 	assert_non_null(strstr(buf, "+abcdefghijklmno* "));
 	assert_true(strlen(buf) <= 80);
+	assert_true(strlen(tui_footer_table) <= 80);
+	assert_true(strlen(tui_footer_detail) <= 80);
 	tui_fmt_num(num, sizeof(num), 6, 0, 1234567);
 	assert_string_equal(num, " 1235k");
 	tui_fmt_num(num, sizeof(num), 4, 0, 1234567);
@@ -254,6 +256,14 @@ static void test_screens(void **state)
 	assert_int_equal(f.m.n_svc, 3);
 	assert_true(has_line(l, n, "nginx"));
 	n = tui_help_lines(l, 256);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned cols = 0;
+
+		for (const char *c = l[i].text; *c; c++)
+			cols += ((unsigned char)*c & 0xc0) != 0x80;
+		if (cols > 80)
+			fail_msg("help line of %u columns: %s", cols, l[i].text);
+	}
 	assert_true(has_line(l, n, "RUNQ%"));
 	assert_true(has_line(l, n, "NO_COLOR"));
 	tui_model_free(&f.m);
