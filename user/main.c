@@ -744,10 +744,15 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 			web_config_free(s.web);
 			return ret;
 		}
-		/* the port it took (--listen HOST:0 picks a free one) */
-		fprintf(stderr, "streamtrace: serving on %.*s:%u\n",
-			(int)(strrchr(o->listen, ':') ? strrchr(o->listen, ':') - o->listen : 0),
-			o->listen, http_server_port(s.http));
+		/* the port it took (--listen HOST:0 picks a free one); no host
+		 * (":9640", "9640") is loopback */
+		{
+			const char *colon = strrchr(o->listen, ':');
+			int hl = colon ? (int)(colon - o->listen) : 0;
+
+			fprintf(stderr, "streamtrace: serving on %.*s:%u\n", hl ? hl : 9,
+				hl ? o->listen : "127.0.0.1", http_server_port(s.http));
+		}
 		prom_self_init(&s.self);
 		s.self.version = ST_VERSION;
 		s.self.start_time = now_unix();
