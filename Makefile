@@ -46,6 +46,18 @@ WEB_LIBS   := -lcrypt
 endif
 endif
 LDLIBS     += $(WEB_LIBS)
+# streamtrace top's full-screen view (user/tui.c); the static build keeps it
+# when libncursesw.a is installed (libncurses-dev has it) and prints the
+# plain table without it
+TUI_LIBS   := -lncursesw -ltinfo
+ifeq ($(STATIC),1)
+ifeq ($(wildcard $(shell $(CC) -print-file-name=libncursesw.a)),)
+$(info static build: no libncursesw.a, so no full-screen view (apt-get install libncurses-dev))
+ST_CFLAGS  += -DST_NO_TUI
+TUI_LIBS   :=
+endif
+endif
+LDLIBS     += $(TUI_LIBS)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -55,7 +67,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services figures stats errbuf units diff_out svg hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config symbols profile profile_out
+	      utf8 outfile web_config symbols profile profile_out tui_model html_sections
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -65,20 +77,27 @@ WL_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 
 .DELETE_ON_ERROR:
 .PHONY: all clean check unit integration format format-check demo bench install uninstall \
-	deps static help workloads fuzz fuzz-short check-kernels soak
+	deps static help workloads fuzz fuzz-short check-kernels soak docs-check
 
 all: streamtrace workloads
 
 help:
-	@echo "make            build ./streamtrace and the test workloads"
-	@echo "make check      install missing packages, build, run every test (root for BPF tests)"
-	@echo "make demo       install, build, and trace the bundled workload live"
-	@echo "make check-kernels  boot Debian's 6.1 and 6.12 kernels under qemu and test inside"
-	@echo "make soak       the agent under process churn for an hour (writes docs/soak.md)"
-	@echo "make bench      overhead benchmark against bpftrace (writes bench/results.md)"
-	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/bin (PREFIX=$(PREFIX))"
-	@echo "make static     a fully static binary (./streamtrace-static, no --listen)"
-	@echo "make V=1        show the commands"
+	@echo "make               build ./streamtrace and the test workloads"
+	@echo "make check         install missing packages, build, run every test (root for BPF tests)"
+	@echo "make unit          the unit tests (no root), under ASan/UBSan"
+	@echo "make integration   the BPF test suites (root): tests/integration/*.sh"
+	@echo "make docs-check    the man page renders without warnings; docs name every flag"
+	@echo "make format        clang-format the sources (make format-check: only check)"
+	@echo "make demo          install, build, and trace the bundled workload live"
+	@echo "make check-kernels boot Debian's 6.1 and 6.12 kernels under qemu and test inside"
+	@echo "make soak          the agent under process churn for an hour (writes docs/soak.md)"
+	@echo "make bench         overhead benchmark against bpftrace (writes bench/results.md)"
+	@echo "make fuzz          libFuzzer on the recording reader (FUZZ_TIME=600 s)"
+	@echo "make static        a fully static binary (./streamtrace-static, no --listen)"
+	@echo "make install       binary, man page, bash completion, systemd unit under"
+	@echo "                   \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX)); make uninstall"
+	@echo "make clean         remove build/"
+	@echo "make V=1 ...       show the commands"
 
 $(BUILD)/bpf $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/tests/san:
 	$(Q)mkdir -p $@
@@ -202,7 +221,7 @@ bpf-unit: $(BPFU)/framing_run
 integration: bpf-unit
 
 # soak: about 3 minutes of an agent under process and thread churn (SOAK_S)
-INTEGRATION := run queue record prometheus kernel busy servers msgs profile soak
+INTEGRATION := run queue record prometheus kernel busy servers msgs profile soak tui
 SOAK_S ?= 180
 integration: all
 	$(Q)rc=0; for s in $(INTEGRATION); do SOAK_S=$(SOAK_S) tests/integration/$$s.sh || rc=1; done; \
@@ -229,6 +248,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory docs-check
 	$(Q)$(MAKE) --no-print-directory fuzz-short
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory check-kernels
@@ -254,12 +274,28 @@ bench: deps
 	$(Q)scripts/bench-net.sh
 	$(Q)scripts/bench-profile.sh
 
+# what `make install` puts where (the unit's ExecStart follows PREFIX)
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 install: $(BUILD)/streamtrace
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/streamtrace $(DESTDIR)$(PREFIX)/bin/streamtrace
+	install -m 0644 docs/streamtrace.1 $(DESTDIR)$(MANDIR)/man1/streamtrace.1
+	install -m 0644 completion/streamtrace.bash $(DESTDIR)$(BASHCOMPDIR)/streamtrace
+	sed 's|/usr/local/bin/streamtrace|$(PREFIX)/bin/streamtrace|' deploy/streamtrace.service \
+		> $(DESTDIR)$(UNITDIR)/streamtrace.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/streamtrace.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/streamtrace
+	rm -f $(DESTDIR)$(PREFIX)/bin/streamtrace $(DESTDIR)$(MANDIR)/man1/streamtrace.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/streamtrace $(DESTDIR)$(UNITDIR)/streamtrace.service
+
+# the man page (groff -ww), and every flag and variable named in it, in --help
+# and in the completion; make install into a scratch folder (about 2 s)
+docs-check: $(BUILD)/streamtrace
+	$(Q)tests/docs.sh
 
 clean:
 	$(Q)rm -rf $(BUILD) streamtrace streamtrace-static

@@ -11,9 +11,11 @@ set -eu
 # postgresql/postgresql-contrib), nginx, mosquitto and nats-server on its own
 # ports and data dirs; the services that the packages install are not used.
 # linux-perf: make bench runs perf record beside --profile (scripts/bench-profile.sh)
+# libncurses-dev: streamtrace top (user/tui.c); tmux drives it in tests/integration/tui.sh;
+# groff-base and man-db: the man page is checked (groff -ww) and read with man -l
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
-libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
+libcmocka-dev libyaml-dev libcrypt-dev libncurses-dev tmux groff-base man-db openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio \
 redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server \
 linux-perf python3-prometheus-client"

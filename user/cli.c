@@ -48,21 +48,22 @@ static const char usage_text[] =
 	"      --web-config FILE    TLS and basic auth for --listen, in the format of\n"
 	"                           Prometheus' exporter-toolkit (docs/prometheus.md)\n"
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
-	"  -o, --output FILE        (record) the recording to write\n"
+	"  -o, --output FILE        (record) the recording to write (- for stdout)\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
 	"      --threshold M=V      (diff) when a metric regresses: response=+20%,\n"
 	"                           service=+1ms, throughput=-10%, p99=+100%, errors=+5,\n"
 	"                           wait=off, alpha=0.001 (repeatable; docs/ci.md)\n"
 	"      --all                (diff) every row, not only the interesting ones\n"
-	"      --threads            per-thread figures too (CPU, run queue, busy, receives)\n"
-	"      --connections        per-connection figures too (addresses, ports, traffic)\n"
+	"      --threads            per-thread figures too (CPU, run queue, busy, rx)\n"
+	"      --connections        per-connection figures (addresses, ports, traffic)\n"
 	"      --services[=BY]      roll processes up into services, BY comm (default),\n"
 	"                           port (lowest listening TCP port) or cgroup\n"
-	"      --profile[=HZ]       sample on-CPU stacks of traced threads (default 99 Hz)\n"
+	"      --profile[=HZ]       sample on-CPU stacks of traced threads (HZ: 99)\n"
 	"                           and time off-CPU stacks of messages in service\n"
 	"      --folded FILE        write the profile as folded stacks at the end\n"
 	"                           (implies --profile; report: to OUT or stdout)\n"
-	"      --no-color           plain table even on a terminal\n"
+	"      --no-color           no colour (also NO_COLOR=1 in the environment)\n"
+	"      --no-tui             the plain table even on a terminal (no full screen)\n"
 	"      --horizon SECS       forecast this far ahead (default 60)\n"
 	"      --forecast-window N  intervals the trend is fitted over (default 30)\n"
 	"      --what-if SPEC       model a change: load=+30%, service=-20%, servers=4\n"
@@ -72,19 +73,38 @@ static const char usage_text[] =
 	"  -h, --help               this help\n"
 	"  -V, --version            version\n"
 	"\n"
-	"EXAMPLES:\n"
-	"  streamtrace -p $(pidof consumer)           live view of a running consumer\n"
-	"  streamtrace -c kafka-consumer -i 5         every process of that name, 5 s steps\n"
-	"  streamtrace --json -d 30 -p 1234 > out.jsonl\n"
-	"  streamtrace -- ./pipeline --rate 1000     trace a command from its start\n"
-	"  streamtrace --cgroup /sys/fs/cgroup/app.slice\n"
-	"  streamtrace -p 1234 --what-if load=+30%      what 30% more load would do\n"
-	"  streamtrace record -o base.strec -- ./bench  record a run for report/diff\n"
-	"  streamtrace report base.strec --html r.html  charts for an incident doc\n"
-	"  streamtrace diff base.strec new.strec        exit 1 if new regressed\n"
+	"THE LIVE VIEW (full screen on a terminal; keys: ? help, q quit, Enter details,\n"
+	"< > sort, s services, p pipeline). Columns, each over the last interval:\n"
+	"  PID    process id (Nx: N processes of one name, folded; Enter opens them)\n"
+	"  COMM   command name; * the pipeline's bottleneck\n"
+	"  THR    threads alive (x: exited)\n"
+	"  CPU%   on-CPU time / interval (100 = one CPU)\n"
+	"  RUNQ%  run-queue wait / interval: runnable, waiting for a CPU\n"
+	"  SYSC/s syscalls a second;  ERR/s  of them failed;  RX/s  receives a second\n"
+	"  ARR/s  λ, ops arriving a second at its input queues\n"
+	"  RHO    ρ = λS/c, utilization of its c serving threads (1: saturated)\n"
+	"  W(ms)  response time per op: dispatch + queue wait + service\n"
+	"Red rows are saturated, yellow the bottleneck. Full legend: man streamtrace.\n"
 	"\n"
-	"Exit status: 0 success; 1 runtime failure; 2 usage error. Needs root (or\n"
-	"CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n";
+	"EXAMPLES:\n"
+	"  streamtrace -p $(pidof consumer)            live view of a running process\n"
+	"  streamtrace -c consumer -i 5                every consumer, 5 s steps\n"
+	"  streamtrace --json -d 30 -p 1234 >o.jsonl   JSON lines for 30 s\n"
+	"  streamtrace -- ./pipeline --rate 1000       trace a command from its start\n"
+	"  streamtrace --cgroup /sys/fs/cgroup/a.slice a cgroup's processes\n"
+	"  streamtrace -p 1234 --what-if load=+30%     what 30% more load would do\n"
+	"  streamtrace record -o base.strec -- ./bench record a run for report/diff\n"
+	"  streamtrace report base.strec --html r.html charts for an incident doc\n"
+	"  streamtrace diff base.strec new.strec       exit 1 if new regressed\n"
+	"\n"
+	"ENVIRONMENT:\n"
+	"  STREAMTRACE_BTF=FILE     the kernel's BTF from FILE, for kernels without\n"
+	"                           /sys/kernel/btf/vmlinux\n"
+	"  STREAMTRACE_DISABLE=TP,... treat these tracepoints as missing (testing)\n"
+	"  NO_COLOR=1               no colour (as --no-color)\n"
+	"\n"
+	"Exit status: 0 success; 1 runtime failure; 2 usage error; with -- COMMAND,\n"
+	"the command's. Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n";
 
 enum {
 	OPT_JSON = 1000,
@@ -104,6 +124,7 @@ enum {
 	OPT_WEB_CONFIG,
 	OPT_PROFILE,
 	OPT_FOLDED,
+	OPT_NO_TUI,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +139,7 @@ static const struct option long_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"html", required_argument, NULL, OPT_HTML},
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"no-tui", no_argument, NULL, OPT_NO_TUI},
 	{"horizon", required_argument, NULL, OPT_HORIZON},
 	{"what-if", required_argument, NULL, OPT_WHATIF},
 	{"forecast-window", required_argument, NULL, OPT_FC_WINDOW},
@@ -318,6 +340,9 @@ comm_done:
 		case OPT_HTML:
 			o->html = optarg;
 			break;
+		case OPT_NO_TUI:
+			o->no_tui = 1;
+			break;
 		case OPT_NO_COLOR:
 			o->no_color = 1;
 			break;
@@ -467,6 +492,12 @@ comm_done:
 	case CMD_RECORD:
 		if (!o->output)
 			return usage_error(err, "record needs -o FILE%s%s", "", "");
+		/* -o -: the recording is standard output, which JSON cannot share */
+		if (!strcmp(o->output, "-") && o->json)
+			return usage_error(err,
+					   "-o - writes the recording to stdout: no room for "
+					   "--json there%s%s",
+					   "", "");
 		/* fall through */
 	case CMD_TOP:
 		if (o->web_config && !o->listen)

@@ -59,6 +59,7 @@ struct cli_options {
 	 * valid when whatif is not NULL; diff holds every --threshold given */
 	struct whatif whatif_set;
 	struct diff_options diff;
+	int no_tui; /* --no-tui: the plain table even on a terminal */
 };
 
 #define CLI_PROFILE_HZ	   99

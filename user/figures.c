@@ -95,7 +95,7 @@ const struct figure proc_figures[] = {
 	 GAUGE("streamtrace_cpu_utilization", 4,
 	       "CPUs the process used over the latest interval (on-CPU seconds per second)."),
 	 COLUMN("CPU (cores)", 4, FMT_PLAIN)},
-	{FG_CPU, "runq_wait_s", F64(runq_wait_s), .rec = 9, TCOL("RUNQms", 5, 7, 1, 1e3, 0)},
+	{FG_CPU, "runq_wait_s", F64(runq_wait_s), .rec = 9, TCOL("RUNQ%", 5, 7, 1, 100, 1)},
 	{FG_CPU, "runq_p99_us", .type = FIG_NONE, .get = runq_p99_us},
 	{FG_CPU, "ctx_switches", U64(ctx_switches), .rec = 13,
 	 COUNTER("streamtrace_context_switches_total", 5,

@@ -19,6 +19,7 @@
 #include "units.h"
 #include "html_out.h"
 #include "profile_out.h"
+#include "html_sections.h"
 #include "wavg.h"
 #include "utf8.h"
 #include "names.h"
@@ -68,6 +69,9 @@ struct html_report {
 	double origin; /* UNIX time of the run's start */
 	int have_origin;
 	uint64_t intervals;
+	/* the last interval's processes, without their arrays: their forecasts
+	 * are what the trend was at the end (html_section_trend) */
+	struct snapshot last;
 };
 
 /* ---- text ---------------------------------------------------------------- */
@@ -364,6 +368,8 @@ int html_report_add(struct html_report *h, const struct snapshot *s)
 	h->t1[c] = end;
 	if (++h->pending >= h->group)
 		h->pending = 0;
+	if (html_keep_last(&h->last, s))
+		return -1;
 	for (unsigned k = 0; k < h->n_ch; k++) {
 		struct charted *ch = &h->ch[k];
 
@@ -382,6 +388,7 @@ void html_report_free(struct html_report *h)
 		return;
 	for (unsigned k = 0; k < h->n_ch; k++)
 		free(h->ch[k].cols);
+	free(h->last.procs);
 	free(h);
 }
 
@@ -469,6 +476,16 @@ static struct svg_axis time_axis(const struct html_report *h, const struct colva
 	return a;
 }
 
+/* Is any forecast point inside the chart (else no legend for it)? */
+static int fc_drawn(const struct svg_axis *xa, const struct colvals *v)
+{
+	for (unsigned i = 0; i < v->n_fc; i++)
+		if (isfinite(v->fx[i]) && isfinite(v->fmid[i]) && v->fx[i] >= xa->lo &&
+		    v->fx[i] <= xa->hi)
+			return 1;
+	return 0;
+}
+
 /* λ and X (ops/s, left), ρ (right), the forecast band of λ. */
 static void chart_rates(FILE *f, const struct html_report *h, const struct charted *ch,
 			const struct colvals *v)
@@ -530,11 +547,11 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 			fmt_count(v->flo[v->n_fc - 1], b2, sizeof(b2));
 			fmt_count(v->fhi[v->n_fc - 1], b3, sizeof(b3));
 			fmt_elapsed(v->fx[v->n_fc - 1] - h->t1[h->n_cols - 1], hz, sizeof(hz));
+			/* the run has ended: what its trend was, not a future */
 			fprintf(f,
-				"<text x='%d' y='%d' text-anchor='end' fill='%s'>forecast λ %s "
-				"later: "
-				"%s/s (%s–%s) →</text>\n",
-				PR, PT - 8, C_BLUE, hz, b1, b2, b3);
+				"<text x='%d' y='%d' text-anchor='end' fill='%s'>trend at the end: "
+				"λ %s/s (%s–%s) %s past it, not observed →</text>\n",
+				PR, PT - 8, C_BLUE, b1, b2, b3, hz);
 		}
 	}
 	{
@@ -557,7 +574,7 @@ static void chart_rates(FILE *f, const struct html_report *h, const struct chart
 	svg_legend_item(f, &lx, "arrival rate λ", C_BLUE, NULL, 0);
 	svg_legend_item(f, &lx, "throughput X", C_GREEN, "7 3", 0);
 	svg_legend_item(f, &lx, "ρ = λS/c (right axis)", C_RED, NULL, 0);
-	if (v->n_fc) {
+	if (fc_drawn(&xa, v)) {
 		svg_legend_item(f, &lx, "forecast λ", C_BLUE, "2 4", 0);
 		svg_legend_item(f, &lx, "forecast band", C_SKY, NULL, 1);
 	}
@@ -1083,7 +1100,11 @@ static void own_cell(FILE *f, enum pcol at, const struct proc_view *p)
 		break;
 	case PC_STAGE:
 		if (p->stage)
-			fprintf(f, "<td>%u%s</td>", p->stage, p->bottleneck ? " ⚠" : "");
+			fprintf(f, "<td%s>%u%s</td>",
+				p->bottleneck ? " title='the bottleneck: this stage limits the "
+						"pipeline'"
+					      : "",
+				p->stage, p->bottleneck ? " ⚠" : "");
 		else
 			fputs("<td></td>", f);
 		break;
@@ -1128,6 +1149,7 @@ static void section_processes(FILE *f, const struct snapshot *o)
 	const struct proc_view **order = calloc(o->n_procs ? o->n_procs : 1, sizeof(*order));
 	struct pcolumn cols[MAX_COLS];
 	unsigned n_cols = process_columns(cols);
+	int marked = 0;
 
 	if (!order)
 		return;
@@ -1159,6 +1181,13 @@ static void section_processes(FILE *f, const struct snapshot *o)
 	fputs("</tbody></table>\n", f);
 	if (o->n_procs > rows)
 		fprintf(f, "<p class='note'>… and %u more processes.</p>\n", o->n_procs - rows);
+	for (unsigned i = 0; i < rows && !marked; i++)
+		marked = order[i]->stage && order[i]->bottleneck;
+	if (marked) /* a ⚠ was shown: say what it is */
+		fputs("<p class='note' id='warn-mark'>⚠ after a stage number: the pipeline's "
+		      "bottleneck, the stage whose capacity limits what the whole pipeline "
+		      "carries (see <a href='#reading'>Reading this report</a>).</p>\n",
+		      f);
 	free(order);
 }
 
@@ -1289,7 +1318,7 @@ int html_report_write(struct html_report *h, FILE *f)
 			      "to the process's sockets; throughput X where the process reads it. "
 			      "ρ = λS/c: above 1 the input backlog grows.",
 			      f);
-			if (v.n_fc)
+			if (fc_drawn(&xa, &v))
 				fputs(" The band is the forecast of λ, drawn at the time it is "
 				      "for.",
 				      f);
@@ -1334,8 +1363,16 @@ int html_report_write(struct html_report *h, FILE *f)
 		profile_out_html(f, o); /* --profile: flame graphs (issue 13) */
 	if (o)
 		section_syscalls(f, o);
-	fputs("<footer>Written by streamtrace from a recording; figures are defined in "
-	      "docs/queueing.md. Unknown figures show as –.</footer>\n</body></html>\n",
+	if (o) {
+		html_section_trend(f, &h->last);
+		html_section_whatif(f, o);
+		html_section_threads(f, o);
+		html_section_connections(f, o);
+	}
+	html_section_reading(f);
+	fputs("<footer>Written by streamtrace from a recording. Unknown figures show as –; "
+	      "every figure and chart is explained under <a href='#reading'>Reading this "
+	      "report</a>.</footer>\n</body></html>\n",
 	      f);
 	fflush(f);
 	return ferror(f) ? -1 : 0;

@@ -1060,6 +1060,18 @@ struct recording *recording_create(const char *path, const struct recording_meta
 	}
 	rec->writing = 1;
 	snprintf(rec->name, sizeof(rec->name), "%s", path);
+	/* "-": standard output (a pipe, a socket, a terminal: no checks of a
+	 * regular file's, and it is not ours to chmod) */
+	if (!strcmp(path, "-")) {
+		snprintf(rec->name, sizeof(rec->name), "%s", "(stdout)");
+		rec->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+		if (rec->fd < 0) {
+			errbuf_set(err, errlen, "%s", strerror(errno));
+			free(rec);
+			return NULL;
+		}
+		goto header;
+	}
 	/* O_NOFOLLOW: a root tool does not write through a planted symlink */
 	rec->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (rec->fd < 0) {
@@ -1078,6 +1090,7 @@ struct recording *recording_create(const char *path, const struct recording_meta
 		errbuf_set(err, errlen, "cannot make it mode 0600: %s", strerror(errno));
 		goto fail;
 	}
+header:
 	memcpy(hdr, rec_magic, sizeof(rec_magic));
 	hdr[8] = RECORDING_VERSION_MAJOR & 0xff;
 	hdr[9] = RECORDING_VERSION_MAJOR >> 8;

@@ -32,6 +32,7 @@
 #include "procfs.h"
 #include "prom_out.h"
 #include "table_out.h"
+#include "tui.h"
 #include "tracer.h"
 #include "diff.h"
 #include "recording.h"
@@ -121,6 +122,11 @@ struct session {
 	struct web_config *web; /* --web-config, or NULL */
 	struct prof_live *prof; /* --profile, or NULL */
 	FILE *folded;		/* --folded FILE, opened before privileges go */
+	/* streamtrace top on a terminal (user/tui.c), or NULL; the views it
+	 * turned on for its detail screen, left out of the summary */
+	struct tui *tui;
+	int tui_threads, tui_conns;
+	int color; /* stdout is a terminal, and neither NO_COLOR nor --no-color */
 	/* the command held at its gate until the tracer is ready */
 	int gate_w, err_r;
 	int opened;	     /* there is something for session_close to undo */
@@ -466,6 +472,13 @@ static void finish(struct session *s, struct snapshot *snap)
  * recording, stdout (JSON lines or the table); then freed. */
 static void emit(struct session *s, struct snapshot *snap)
 {
+	if (snap->is_summary && s->tui) {
+		/* the summary goes where it always went: the terminal, as text */
+		tui_stop(s->tui);
+		s->tui = NULL;
+		snap->has_threads &= !s->tui_threads;
+		snap->has_conns &= !s->tui_conns;
+	}
 	if (s->http && !snap->is_summary)
 		publish_metrics(s, snap);
 	if (s->rec && !s->rec_errno) {
@@ -481,8 +494,11 @@ static void emit(struct session *s, struct snapshot *snap)
 	else if (s->out == OUT_OK) {
 		if (s->o->json)
 			json_out_snapshot(stdout, snap);
+		else if (s->tui)
+			tui_update(s->tui, snap);
 		else
-			table_out_snapshot(stdout, snap, s->refresh && !snap->is_summary);
+			table_out_snapshot_color(stdout, snap, s->refresh && !snap->is_summary,
+						 s->color);
 		s->out = out_flush(stdout);
 		if (s->out != OUT_OK) {
 			s->out_errno = errno;
@@ -718,6 +734,13 @@ static int drop_privileges(struct session *s)
 	return 0;
 }
 
+/* streamtrace top, on a terminal (keys come from stdin), asked for a view */
+static int tui_wanted(const struct cli_options *o)
+{
+	return o->cmd == CMD_TOP && !o->json && !o->quiet && !o->no_tui && isatty(STDIN_FILENO) &&
+	       isatty(STDOUT_FILENO);
+}
+
 struct session *session_open(struct cli_options *o, int argc, char **argv, int *status)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -764,6 +787,13 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s->refresh = !o->json && !o->no_color && isatty(STDOUT_FILENO);
+	s->color = s->refresh && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	if (tui_wanted(o)) {
+		/* its detail screen shows threads and connections */
+		s->tui_threads = !o->threads;
+		s->tui_conns = !o->connections;
+		o->threads = o->connections = 1;
+	}
 	if (o->listen) {
 		/* before anything else: a bad address is a usage error (exit 2), and
 		 * so is a bad --web-config, like any other input file */
@@ -781,6 +811,15 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 			fail("%s", err);
 			web_config_free(s->web);
 			goto early_status;
+		}
+		/* the port it took (--listen HOST:0 picks a free one); no host
+		 * (":9640", "9640") is loopback */
+		{
+			const char *colon = strrchr(o->listen, ':');
+			int hl = colon ? (int)(colon - o->listen) : 0;
+
+			fprintf(stderr, "streamtrace: serving on %.*s:%u\n", hl ? hl : 9,
+				hl ? o->listen : "127.0.0.1", http_server_port(s->http));
 		}
 		prom_self_init(&s->self);
 		s->self.version = ST_VERSION;
@@ -854,6 +893,14 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 	}
 	if (!o->json && !o->quiet && !s->refresh)
 		fprintf(stderr, "streamtrace: tracing; Ctrl-C to stop\n");
+	if (tui_wanted(o)) {
+		s->tui = tui_start(s->color);
+		if (!s->tui) { /* no terminfo for $TERM, or built without ncurses */
+			o->threads &= !s->tui_threads;
+			o->connections &= !s->tui_conns;
+			s->tui_threads = s->tui_conns = 0;
+		}
+	}
 	s->next = s->t0 + o->interval_s;
 	s->t_last = s->t0;
 	return s;
@@ -896,6 +943,8 @@ int session_wait(struct session *s)
 
 			tracer_poll(s->tr, (int)fmin(exited_pending(s) ? POLL_RELEASE_MS : POLL_MS,
 						     fmax(0, wait * 1e3)));
+			if (s->tui && tui_keys(s->tui) && !stop_signal)
+				stop_signal = SIGINT; /* q: as Ctrl-C */
 			release_dead(s);
 			prof_live_poll(s->prof, s->tr); /* --profile: mappings of new processes */
 			continue;
@@ -990,6 +1039,7 @@ int session_close(struct session *s, int status)
 			ret = fail("-o %s: closing the recording failed: %s", s->o->output,
 				   strerror(errno));
 	}
+	tui_stop(s->tui); /* a failure before the summary */
 	http_server_stop(s->http);
 	web_config_free(s->web);
 	tracer_destroy(s->tr);

@@ -65,6 +65,9 @@ static int cmp_busiest(const void *a, const void *b)
 /* a figure in a fixed width, "-" when unknown */
 static void fig(FILE *f, int width, int prec, double v)
 {
+	/* a figure wider than its column drops its decimals first */
+	if (isfinite(v) && prec && snprintf(NULL, 0, "%.*f", prec, v) > width - 1)
+		prec = 0;
 	if (isfinite(v))
 		fprintf(f, " %*.*f", width - 1, prec, v);
 	else
@@ -116,6 +119,11 @@ static int cmp_top_sc(const void *a, const void *b)
 
 void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 {
+	table_out_snapshot_color(f, s, refresh, 0);
+}
+
+void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, int color)
+{
 	const struct proc_view **rows = calloc(s->n_procs ? s->n_procs : 1, sizeof(*rows));
 	struct top_sc *sc = NULL;
 	char cb[COMM_COL_BUF];
@@ -154,12 +162,16 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	qsort(rows, s->n_procs, sizeof(*rows), cmp_busiest);
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
+		const struct queue_figures *q = p->has_queue ? &p->queue : NULL;
 		uint64_t calls = 0, errs = 0;
 
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			calls += p->syscalls[j].count;
 			errs += p->syscalls[j].errors;
 		}
+		/* a terminal: the bottleneck yellow, a saturated queue red */
+		if (color && (p->bottleneck || (q && q->saturated)))
+			fputs(p->bottleneck ? "\033[1;33m" : "\033[1;31m", f);
 		if (p->pid)
 			fprintf(f, "%6u %s%c", p->pid, safe_col(p->comm, 13, cb),
 				p->bottleneck ? '*' : ' ');
@@ -179,6 +191,8 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			fig(f, (int)t->width, (int)t->prec,
 			    t->per_span ? t->scale * v / span : t->scale * v);
 		}
+		if (color && (p->bottleneck || (q && q->saturated)))
+			fputs("\033[0m", f);
 		fputc('\n', f);
 		for (unsigned j = 0; j < p->n_syscalls; j++) {
 			if (nsc == cap) {
@@ -217,14 +231,19 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 		const struct proc_view *p = rows[i];
 
-		if (p->has_forecast && isfinite(p->fc.saturation_eta_s))
-			fprintf(f,
-				"forecast %u %s: at the current growth saturates in %.0f s (λ "
-				"%.0f/s in %.0f s)\n",
+		/* a summary is of a run that has ended: its trend, not a future */
+		if (s->is_summary && p->has_forecast && isfinite(p->fc.saturation_eta_s))
+			fprintf(f, "trend %u %.13s: at the end, λ rising to ρ = 1 in %.3g s\n",
+				p->pid, safe(p->comm, cb), p->fc.saturation_eta_s);
+		else if (p->has_forecast && isfinite(p->fc.saturation_eta_s))
+			/* within 80 columns: comm cut to 13, figures to 3 digits */
+			fprintf(f, "forecast %u %.13s: saturates in %.3g s (trend λ %.3g/s)\n",
 				p->pid, safe(p->comm, cb), p->fc.saturation_eta_s,
-				p->fc.arrival_rate, p->fc.horizon_s);
+				p->fc.arrival_rate);
 		if (p->has_whatif)
-			fprintf(f, "what-if %s, %u %s: rho %.2f, W %.2f ms, p99 ~%.2f ms (M/M/c)\n",
+			fprintf(f,
+				"what-if %.24s, %u %.13s:\n  rho %.3g, W %.4g ms, p99 ~%.4g ms "
+				"(M/M/c)\n",
 				s->whatif_spec, p->pid, safe(p->comm, cb), p->wi.rho,
 				p->wi.response_s * 1e3, p->wi.response_p99_s * 1e3);
 	}
@@ -255,7 +274,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 	}
 	if (s->has_threads) {
 		fprintf(f, "\n%6s %7s %-13s %6s %7s %6s %7s %8s\n", "PID", "TID", "COMM", "CPU%",
-			"RUNQms", "BUSY%", "RX/s", "SYSC/s");
+			"RUNQ%", "BUSY%", "RX/s", "SYSC/s");
 		for (unsigned i = 0; i < s->n_procs && i < MAX_ROWS; i++) {
 			const struct proc_view *p = rows[i];
 
@@ -264,7 +283,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 
 				fprintf(f, "%6u %7u %s", p->pid, t->tid, safe_col(t->comm, 13, cb));
 				fig(f, 7, 1, 100.0 * t->oncpu_s / span);
-				fig(f, 8, 1, t->runq_wait_s * 1e3);
+				fig(f, 8, 1, 100.0 * t->runq_wait_s / span);
 				fig(f, 7, 1, 100.0 * t->busy_s / span);
 				fig(f, 8, 0, (double)t->rx_ops / span);
 				fig(f, 9, 0, (double)t->syscalls / span);

@@ -8,5 +8,8 @@
 
 /* refresh: clear the screen first (a terminal). */
 void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh);
+/* color: the bottleneck's row yellow, a saturated one red (a terminal that
+ * was not told NO_COLOR or --no-color) */
+void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, int color);
 
 #endif

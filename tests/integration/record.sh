@@ -371,15 +371,22 @@ find_chromium() {
 
 test_html_renders() {
 	local html=$OUT/report.html png=$OUT/report.png chrome
-	record pipe -i 0.25 -- "$QBENCH" pipeline --rate 300 --duration 4 --stage-service-us 300,1500 ||
+	record pipe -i 0.25 --threads --connections --what-if load=+20% -- "$QBENCH" pipeline \
+		--rate 300 --duration 4 --stage-service-us 300,1500 ||
 		bad "record pipeline: $(head -c 300 "$OUT/pipe.stderr")"
 	"$ST" report --html "$html" "$OUT/pipe.str" >"$OUT/html.out" 2>&1
 	eq "$?" 0 "report --html exit status"
 	eq "$(stat -c %a "$html" 2>/dev/null)" 600 "HTML file mode"
 	for id in "id='process-table'" "id='chart-rates-" "id='chart-response-" "id='heat-queue-" \
-		"id='heat-syscalls-" "id='syscalls-top'" "id='pipeline-stages'"; do
-		has "$html" "$id" "chart $id"
+		"id='heat-syscalls-" "id='syscalls-top'" "id='pipeline-stages'" \
+		"id='threads'" "id='connections'" "id='whatif-table'" "id='reading'"; do
+		has "$html" "$id" "section $id"
 	done
+	# the views recorded are shown: qbench-stageB's worker threads and its
+	# loopback connection; no pointer to docs a reader of the page lacks
+	has "$html" "qbench-stageB \\[" "the stage's views"
+	has "$html" "127.0.0.1:" "a loopback address"
+	! grep -q "docs/queueing.md\|saturates in" "$html" || bad "the page points at docs/ or forecasts a finished run"
 	! grep -qiE '<script|https?://|<link' "$html" || bad "the HTML is not self-contained"
 	cp "$html" "$ROOT/build/record-report.html" 2>/dev/null
 	chrome=$(find_chromium)

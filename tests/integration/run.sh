@@ -730,4 +730,40 @@ test_table_plain() {
 	[ "$w" -le 80 ] || bad "table is $w columns wide"
 }
 
+# --listen 127.0.0.1:0 takes a free port and says which (stderr): that port
+# then answers /metrics, and it is the one the kernel lists for our pid.
+test_listen_port_zero() {
+	command -v curl >/dev/null || { skip "curl not installed"; return; }
+	timeout 30 "$ST" --listen 127.0.0.1:0 -q -i 0.3 -d 6 -- "$SYSLOAD" --loops 200 \
+		--hold-ms 5000 >/dev/null 2>"$OUT/lz.err" &
+	local stp=$! port="" i
+	for ((i = 0; i < 100; i++)); do
+		port=$(sed -n 's/^streamtrace: serving on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$OUT/lz.err")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { bad "no 'serving on 127.0.0.1:PORT' line: $(head -3 "$OUT/lz.err")"; wait $stp; return; }
+	ge "$port" 1 "a real port, not 0"
+	# $stp is timeout(1); streamtrace is its child
+	ss -ltnpH "sport = :$port" | grep -q "\"streamtrace\",pid=$(pgrep -P $stp)," || bad "port $port is not streamtrace's: $(ss -ltnpH "sport = :$port")"
+	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q '^streamtrace_' ||
+		bad "port $port does not serve /metrics"
+	wait $stp
+	eq "$?" 0 "exit status"
+}
+
+# record -o - writes the recording to stdout (no file named "-"), and it
+# reads back with sysload's exact counts.
+test_record_to_stdout() {
+	local f=$OUT/so.str
+	(cd "$OUT" && "$ST" record -i 0.2 -o - -- "$SYSLOAD" --loops $N 2>"$OUT/so.err" | cat >"$f")
+	eq "${PIPESTATUS[0]}" 0 "exit status"
+	[ -e "$OUT/-" ] && bad "a file named '-' was created"
+	"$ST" report --json "$f" >"$OUT/so.jsonl" 2>"$OUT/so.rep.err" ||
+		bad "report of the piped recording: $(head -2 "$OUT/so.rep.err")"
+	eq "$(q "$OUT/so.jsonl" 'sc("getppid")')" $N "getppid count read back"
+	"$ST" record --json -o - -p 1 >/dev/null 2>"$OUT/so2.err"
+	eq "$?" 2 "-o - with --json: a usage error"
+}
+
 run_all integration

@@ -203,6 +203,47 @@ static void test_help_version(void **state)
 		assert_non_null(strstr(r->out, "--listen"));
 		run_free(r);
 	}
+	/* issue 14: a legend of the columns, the environment, 80 columns, and
+	 * the examples' explanations in one column */
+	r = RUN("--help");
+	for (const char *k = "RUNQ%\0ARR/s\0W(ms)\0STREAMTRACE_BTF\0NO_COLOR\0--no-tui\0"; *k;
+	     k += strlen(k) + 1)
+		if (!strstr(r->out, k))
+			fail_msg("--help does not mention %s", k);
+	{
+		const char *l = r->out, *ex = strstr(r->out, "EXAMPLES:\n");
+		int col = -1;
+
+		while (*l) {
+			const char *nl = strchr(l, '\n');
+			unsigned n = 0;
+
+			for (const char *c = l; c < nl; c++)
+				n += ((unsigned char)*c & 0xc0) !=
+				     0x80; /* UTF-8: count characters */
+			if (n > 80)
+				fail_msg("a --help line of %u columns: %.*s", n, (int)(nl - l), l);
+			if (ex && l > ex && l[0] == ' ' && nl > l + 2) {
+				/* "  streamtrace ARGS   what it does": the first line says
+				 * where "what" starts; every other has a word there */
+				if (col < 0) {
+					const char *w = strstr(l + 2, "  ");
+
+					assert_non_null(w);
+					while (*w == ' ')
+						w++;
+					col = (int)(w - l);
+				}
+				if (nl - l <= col || l[col - 1] != ' ' || l[col] == ' ')
+					fail_msg("example not aligned at column %d: %.*s", col,
+						 (int)(nl - l), l);
+			}
+			if (ex && l > ex && *l == '\n')
+				ex = NULL; /* the examples end at a blank line */
+			l = nl + 1;
+		}
+	}
+	run_free(r);
 	r = RUN("--version");
 	assert_int_equal(r->r, CLI_EXIT_OK);
 	assert_int_equal(r->err_len, 0);

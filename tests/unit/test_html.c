@@ -220,6 +220,40 @@ static void make_interval(struct snapshot *s, unsigned k, int summary)
 			p->fc.response_s = NAN;
 			p->fc.saturation_eta_s = fmax((1 / svc[i] - lam) / 4.5, 0);
 		}
+		/* the summary carries the views and the what-if (issue 14) */
+		if (summary) {
+			p->n_thread_views = 2;
+			p->thread_views = calloc(2, sizeof(*p->thread_views));
+			assert_non_null(p->thread_views);
+			for (unsigned j = 0; j < 2; j++) {
+				p->thread_views[j].tid = p->pid * 10 + j;
+				snprintf(p->thread_views[j].comm, ST_COMM_LEN, "worker-%u", j);
+				p->thread_views[j].oncpu_s = 0.25 * span;
+				p->thread_views[j].rx_ops = ops / 2;
+			}
+			p->n_conns = 1;
+			p->conns = calloc(1, sizeof(*p->conns));
+			assert_non_null(p->conns);
+			snprintf(p->conns[0].proto, sizeof(p->conns[0].proto), "tcp");
+			snprintf(p->conns[0].local, sizeof(p->conns[0].local), "127.0.0.1:%u",
+				 7000 + i);
+			snprintf(p->conns[0].remote, sizeof(p->conns[0].remote), "127.0.0.1:%u",
+				 6000 + i);
+			p->conns[0].rx_ops = ops;
+			p->conns[0].backlog_bytes = 4096 * i;
+			p->has_whatif = 1;
+			p->wi.arrival_rate = lam * 1.3;
+			p->wi.service_time_s = svc[i];
+			p->wi.servers = 1;
+			p->wi.rho = lam * 1.3 * svc[i];
+			p->wi.response_s = p->wi.rho < 1 ? svc[i] / (1 - p->wi.rho) : NAN;
+			p->wi.response_p99_s = NAN;
+			p->wi.gg_response_s = NAN;
+		}
+	}
+	if (summary) {
+		s->has_threads = s->has_conns = 1;
+		snprintf(s->whatif_spec, sizeof(s->whatif_spec), "load=+30%%");
 	}
 }
 
@@ -401,6 +435,26 @@ static void test_html_has_charts(void **state)
 	assert_non_null(strstr(html, "&lt;b&gt;x&lt;/b&gt;&amp;&quot;&#39;\xef\xbf\xbd"));
 	assert_null(strstr(html, "example<script>"));
 	assert_non_null(strstr(html, "db-7.example&lt;script&gt;"));
+	/* issue 14: every recorded view, the what-if, the trend in the past
+	 * tense, an explanation of ⚠ and of every figure in the page itself */
+	assert_non_null(strstr(html, "id='threads'"));
+	assert_non_null(strstr(html, "worker-1"));
+	assert_non_null(strstr(html, "id='connections'"));
+	assert_non_null(strstr(html, "127.0.0.1:7002"));
+	assert_non_null(strstr(html, "<td>8192</td>")); /* stage B's backlog */
+	assert_non_null(strstr(html, "id='whatif-table'"));
+	assert_non_null(strstr(html, "What if: load=+30%"));
+	assert_non_null(strstr(html, "id='trend'"));
+	/* stage B ends at λ 569/s against 1/S = 476/s: saturated already */
+	assert_non_null(strstr(html, "rising toward"));
+	assert_non_null(strstr(html, "it was at ρ = 1 already then"));
+	assert_null(strstr(html, "saturates in"));
+	assert_null(strstr(html, "later: "));
+	assert_non_null(strstr(html, "id='warn-mark'"));
+	assert_non_null(strstr(html, "<dt>stage, ⚠</dt>"));
+	assert_non_null(strstr(html, "id='reading'"));
+	assert_null(strstr(html, "docs/"));
+	assert_false(has_bad_number(html));
 	free(html);
 	run_free(&r);
 }

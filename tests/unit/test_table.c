@@ -52,7 +52,7 @@ static void test_rows(void **state)
 		 .comm = "server",
 		 .threads = 3,
 		 .oncpu_s = 1.0,
-		 .runq_wait_s = 0.0125,
+		 .runq_wait_s = 0.25, /* over 2 s: RUNQ% 12.5 */
 		 .rx_ops = 500,
 		 .n_syscalls = 2,
 		 .syscalls = sc,
