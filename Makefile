@@ -185,12 +185,12 @@ fuzz: $(BUILD)/fuzz/fuzz_recording
 	$(Q)cd $(BUILD)/fuzz && ./fuzz_recording -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 		-print_final_stats=1 corpus
 
-# the test binaries run side by side (one per core unless -j says), each into
-# its log, printed whole when it ends
+# the test binaries are built and run side by side (one per core unless -j
+# says), each run into its log, printed whole when it ends
 UNIT_JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
 UNIT_RUNS  := $(patsubst %,%.run,$(UNIT_BINS))
 .PHONY: unit-run $(UNIT_RUNS)
-unit: $(UNIT_BINS)
+unit:
 	$(Q)$(MAKE) --no-print-directory $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(UNIT_JOBS)) unit-run
 unit-run: $(UNIT_RUNS)
 $(UNIT_RUNS): %.run: %
