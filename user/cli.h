@@ -47,7 +47,8 @@ struct cli_options {
 	int connections; /* --connections: the per-connection view */
 	/* --web-config FILE: TLS and basic auth for --listen */
 	const char *web_config;
-	int services; /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	int services;	 /* --services[=BY]: 0 off, else CLI_SERVICES_* */
+	unsigned sample; /* --sample N: time every Nth syscall per thread (1: all) */
 };
 
 /* --services grouping; the values are services.h's enum services_by */

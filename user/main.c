@@ -341,6 +341,7 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 
 	if (collector_summary(s->col, now_unix(), t - s->t0, &tot))
 		return;
+	tot.sample_every = s->o->sample;
 	prom_self_sample(&s->self);
 	http_server_stats(s->http, &hs);
 	s->self.http_requests[PROM_HTTP_200] = hs.ok;
@@ -409,6 +410,7 @@ static void attach_services(struct session *s, struct snapshot *snap)
 
 static void emit(struct session *s, struct snapshot *snap)
 {
+	snap->sample_every = s->o->sample;
 	pipeline_assign(snap, s->edges);
 	/* how the kernel was hooked, in a live summary (a recording does not
 	 * carry it: report --json must print what record --json printed) */
@@ -673,7 +675,8 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 	struct tracer_opts to = {.max_procs = o->max_procs,
 				 .comms = o->comms,
 				 .n_comms = o->n_comms,
-				 .verbose = o->verbose};
+				 .verbose = o->verbose,
+				 .sample_every = o->sample};
 	struct sigaction sa = {.sa_handler = on_signal};
 	int gate_w = -1, err_r = -1, ret = 0, e;
 	double t0, next, t_last;
@@ -686,6 +689,7 @@ static int run_session(struct cli_options *o, int argc, char **argv)
 		struct recording_meta meta;
 
 		recording_meta_init(&meta, argc, argv, ST_VERSION, o->interval_s);
+		meta.sample_every = o->sample;
 		s.rec = recording_create(o->output, &meta, err, sizeof(err));
 		if (!s.rec)
 			return fail("-o %s: %s", o->output, err);

@@ -197,6 +197,9 @@ struct snapshot {
 	int has_services;
 	unsigned n_services;
 	struct service_view *services;
+	/* --sample N: syscall times and histograms estimated from every Nth
+	 * syscall per thread (0 or 1: all timed) */
+	unsigned sample_every;
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

@@ -10,6 +10,7 @@
 #include "table_out.h"
 #include "services.h"
 #include "names.h"
+#include "sample_out.h"
 
 #define MAX_ROWS 20
 
@@ -84,6 +85,7 @@ void table_out_snapshot(FILE *f, const struct snapshot *s, int refresh)
 			"note: %llu processes found no slot and were not traced: raise "
 			"--max-procs\n",
 			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
+	table_out_sample_note(f, s);
 	fprintf(f, "%6s %-14s %3s %5s %6s %6s %5s %6s %6s %5s %7s\n", "PID", "COMM", "THR", "CPU%",
 		"RUNQms", "SYSC/s", "ERR/s", "RX/s", "ARR/s", "RHO", "W(ms)");
 	for (unsigned i = 0; i < s->n_procs; i++)

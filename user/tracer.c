@@ -449,6 +449,7 @@ retry:
 	bpf_map__set_max_entries(t->skel->maps.sys_stats, t->max_procs * ST_SYSCALL_BLOCKS);
 	bpf_map__set_max_entries(t->skel->maps.attach_tgids, t->max_procs);
 	t->skel->rodata->max_procs = t->max_procs;
+	t->skel->rodata->sample_every = o->sample_every > 1 ? o->sample_every : 1;
 	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
 		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
 	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;

@@ -20,7 +20,8 @@ struct tracer_opts {
 	unsigned max_procs;	  /* process slots, 1..ST_MAX_PROCS */
 	const char *const *comms; /* -c: trace processes exec'ing these names */
 	unsigned n_comms;
-	int verbose; /* libbpf debug output */
+	int verbose;	       /* libbpf debug output */
+	unsigned sample_every; /* --sample N (0 or 1: time every syscall) */
 };
 
 /* Called from tracer_poll() for each process event. */
