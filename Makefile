@@ -227,8 +227,22 @@ $(BUILD)/bench/pingpong: bench/pingpong.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -o $@
 
+# the floor: empty programs on streamtrace's hooks (bench only)
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux/$(ARCH) \
+		-c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -I$(BUILD)/bench $< -o $@ -lbpf -lelf -lz
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong $(BUILD)/bench/floor
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-net.sh
 
