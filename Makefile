@@ -245,6 +245,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong $(BUILD)/bench/floor
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-net.sh
+	$(Q)scripts/bench-flood.sh
 
 install: $(BUILD)/streamtrace
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -435,6 +435,10 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		goto fail;
 	}
 	open_opts.btf_custom_path = btf_path;
+	/* -v: the verifier's statistics per program (instructions processed,
+	 * time), what start-up mostly spends */
+	if (o->verbose)
+		open_opts.kernel_log_level = 4;
 	phase(o->verbose, "start");
 	t->allow_fallback = 1;
 retry:
