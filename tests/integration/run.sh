@@ -54,6 +54,8 @@ test_sample_exact_counts() {
 	"$ST" record -q --sample 16 -o "$rec" -- "$SYSLOAD" --loops 100 >/dev/null 2>&1
 	"$ST" report "$rec" --json >"$OUT/sample.rep.json" 2>/dev/null
 	eq "$(q "$OUT/sample.rep.json" 'all(o["sample"] == 16 for o in ivs + [s])')" true "report: sample 16"
+	"$ST" report "$rec" --html "$OUT/sample.html" 2>/dev/null
+	eq "$(grep -c 'one syscall in 16 timed' "$OUT/sample.html")" 1 "report --html: sampled"
 	"$ST" -- "$SYSLOAD" --loops 100 >"$OUT/sample.tab" 2>/dev/null
 	"$ST" --sample 4 -- "$SYSLOAD" --loops 100 >"$OUT/sample4.tab" 2>/dev/null
 	eq "$(grep -c 'SUMMARY' "$OUT/sample4.tab")" 1 "a summary table"
