@@ -67,7 +67,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services figures stats errbuf units diff_out svg hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config symbols profile profile_out tui_model html_sections
+	      utf8 outfile web_config symbols profile profile_out tui_model html_sections sample_out
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \
@@ -268,11 +268,26 @@ $(BUILD)/bench/pingpong: bench/pingpong.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -o $@
 
+# the floor: empty programs on streamtrace's hooks (bench only)
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(Q)mkdir -p $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux/$(ARCH) \
+		-c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -I$(BUILD)/bench $< -o $@ -lbpf -lelf -lz
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench/pingpong $(BUILD)/bench/floor
 	$(Q)scripts/bench.sh
 	$(Q)scripts/bench-net.sh
 	$(Q)scripts/bench-profile.sh
+	$(Q)scripts/bench-flood.sh
 
 # what `make install` puts where (the unit's ExecStart follows PREFIX)
 MANDIR     ?= $(PREFIX)/share/man

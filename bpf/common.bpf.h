@@ -102,6 +102,11 @@ struct {
 const volatile char target_comms[ST_MAX_COMMS][ST_COMM_LEN] __weak = {};
 const volatile __u32 n_target_comms __weak = 0;
 const volatile __u32 max_procs __weak = ST_DEFAULT_PROCS;
+/* --sample N: time every Nth syscall per thread (on average: the gaps are
+ * drawn at random so that no syscall of a periodic pattern is always
+ * skipped); counts and errors stay exact, times and histograms are counted
+ * with weight N, so the maps keep meaning "estimated totals". */
+const volatile __u32 sample_every __weak = 1;
 /* Interval epoch, bumped by the loader at each interval boundary. */
 __u32 epoch __weak;
 
@@ -204,6 +209,23 @@ static __always_inline struct st_proc_stat *st_proc_stat_of(__u32 slot)
 	return bpf_map_lookup_elem(&proc_stats, &slot);
 }
 
+/* The time of one timed syscall, with weight w (--sample N: w = N). */
+static __always_inline void st_syscall_time(struct st_syscall_stat *s, __u64 delta, __u32 w)
+{
+	__u32 ep = epoch, i = ep & 1;
+
+	s->total_ns += delta * w;
+	if (delta > s->max_ns)
+		s->max_ns = delta;
+	if (s->ep_tag[i] != ep) {
+		s->ep_tag[i] = ep;
+		s->ep_max_ns[i] = delta;
+	} else if (delta > s->ep_max_ns[i]) {
+		s->ep_max_ns[i] = delta;
+	}
+	s->hist[st_log2_bucket(delta)] += w;
+}
+
 /* Account one finished syscall of thread t; ret is its return value. */
 static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long ret)
 {
@@ -211,8 +233,16 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 	__u64 delta = now - t->sys_enter_ns;
 	struct st_syscall_block *blk;
 	struct st_syscall_stat *s;
-	__u32 idx, ep, i;
+	__u32 idx, w = 1;
 
+	if (sample_every > 1) {
+		if (t->sys_enter_ns == ST_SYS_UNTIMED) {
+			w = 0; /* counted, not timed */
+		} else {
+			w = sample_every;
+			t->sys_skip = bpf_get_prandom_u32() % (2 * sample_every - 1);
+		}
+	}
 	t->sys_enter_ns = 0;
 	t->th_syscalls++;
 	if (nr >= ST_MAX_SYSCALLS) {
@@ -227,18 +257,8 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 		return;
 	}
 	s->count++;
-	s->total_ns += delta;
-	if (delta > s->max_ns)
-		s->max_ns = delta;
-	ep = epoch;
-	i = ep & 1;
-	if (s->ep_tag[i] != ep) {
-		s->ep_tag[i] = ep;
-		s->ep_max_ns[i] = delta;
-	} else if (delta > s->ep_max_ns[i]) {
-		s->ep_max_ns[i] = delta;
-	}
-	s->hist[st_log2_bucket(delta)]++;
+	if (w)
+		st_syscall_time(s, delta, w);
 
 	if (ret < 0 && ret >= -4095) {
 		struct st_errno_key k = {.slot = t->slot, .nr = nr, .err = -ret};

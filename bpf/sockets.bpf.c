@@ -24,13 +24,32 @@ struct {
 	__type(value, struct st_sock);
 } socks SEC(".maps");
 
-/* The receive backlog of sk now: unread bytes for TCP (rcv_nxt - copied_seq),
- * queued messages for the others. */
-static __always_inline __u64 st_backlog(struct sock *sk, int is_tcp, __u64 *gauge_bytes)
+/* A TCP socket's receive sequence numbers, read once per event: one helper
+ * call and two plain loads, where BPF_CORE_READ costs a helper call (a
+ * probe read) per field, and the receive path needs them three times. */
+struct st_seq {
+	__u32 rcv_nxt, copied;
+};
+
+static __always_inline void st_seq_read(struct sock *sk, int is_tcp, struct st_seq *q)
+{
+	struct tcp_sock *tp = is_tcp ? bpf_skc_to_tcp_sock(sk) : 0;
+
+	if (tp) {
+		q->rcv_nxt = tp->rcv_nxt;
+		q->copied = tp->copied_seq;
+	} else {
+		q->rcv_nxt = q->copied = 0;
+	}
+}
+
+/* The receive backlog of sk now: unread bytes for TCP (rcv_nxt - copied_seq,
+ * from q), queued messages for the others. */
+static __always_inline __u64 st_backlog(struct sock *sk, int is_tcp, const struct st_seq *q,
+					__u64 *gauge_bytes)
 {
 	if (is_tcp) {
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-		__u32 unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+		__u32 unread = q->rcv_nxt - q->copied;
 
 		/* a negative difference is a transient of a racing reader */
 		if ((__s32)unread < 0)
@@ -52,9 +71,9 @@ static __always_inline __u64 st_backlog(struct sock *sk, int is_tcp, __u64 *gaug
 /* Integrate the old backlog up to now, then take the new one. */
 static __always_inline void st_backlog_step(struct st_sock *s, struct sock *sk,
 					    struct st_proc_stat *ps, struct st_proc *proc,
-					    __u64 now)
+					    const struct st_seq *q, __u64 now)
 {
-	__u64 gauge, b = st_backlog(sk, s->is_tcp, &gauge);
+	__u64 gauge, b = st_backlog(sk, s->is_tcp, q, &gauge);
 	__u64 area;
 
 	/* the enqueue side (the sender's CPU) and the reader race on one socket:
@@ -81,6 +100,7 @@ static __always_inline struct st_sock *st_sock_own(struct sock *sk, struct st_ta
 {
 	struct st_sock *s = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	struct st_proc *proc;
+	struct st_seq q;
 
 	if (!s) {
 		st_lost(ST_LOST_STORAGE);
@@ -104,9 +124,9 @@ static __always_inline struct st_sock *st_sock_own(struct sock *sk, struct st_ta
 	s->slot = t->slot;
 	s->generation = proc->generation;
 	s->is_tcp = BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP_;
-	if (s->is_tcp)
-		s->last_rcv_nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
-	s->backlog = st_backlog(sk, s->is_tcp, &s->gauge_bytes);
+	st_seq_read(sk, s->is_tcp, &q);
+	s->last_rcv_nxt = q.rcv_nxt;
+	s->backlog = st_backlog(sk, s->is_tcp, &q, &s->gauge_bytes);
 	__sync_fetch_and_add(&proc->backlog_bytes, (__s64)s->gauge_bytes);
 	s->last_t = now;
 	return s;
@@ -163,16 +183,22 @@ static int st_wait_pop_one(__u32 i, void *data)
  * receive takes one message. bpf_loop (5.17+) keeps the verifier from
  * walking the ring's 32 iterations in every state of the caller: that alone
  * took longer than the rest of the start-up. */
-static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps, struct sock *sk,
-					__u64 now)
+static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps,
+					const struct st_seq *q, __u64 now)
 {
 	struct st_wait_pop_ctx c = {
 		.s = s,
 		.ps = ps,
-		.copied = s->is_tcp ? BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) : 0,
+		.copied = q->copied,
 		.now = now,
 	};
+	__u32 tail = s->ring_tail;
 
+	/* nothing done yet (a read that ends inside the oldest arrival, as
+	 * most do under a flood of small messages): no loop at all */
+	if (tail == s->ring_head ||
+	    (s->is_tcp && (__s32)(c.copied - s->ring_seq[tail & (ST_WAIT_RING - 1)]) < 0))
+		return;
 	bpf_loop(ST_WAIT_RING, st_wait_pop_one, &c, 0);
 }
 
@@ -317,7 +343,7 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 
 	if (!regs || !t->sys_enter_ns)
 		return 0;
-	ptr = BPF_CORE_READ(regs, si);
+	ptr = regs->si; /* a BTF pointer: a plain load, no probe read */
 	switch (t->sys_nr) {
 	case 0:	 /* read */
 	case 1:	 /* write */
@@ -338,7 +364,7 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 	}
 	case 19: /* readv */
 	case 20: /* writev */
-		niov = BPF_CORE_READ(regs, dx);
+		niov = regs->dx;
 		break;
 	default:
 		return 0;
@@ -576,7 +602,7 @@ static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, in
  * receive now. */
 static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
 				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
-				       int *lost)
+				       __u32 copied, int *lost)
 {
 	__u32 zero = 0;
 	struct st_fr_loop l = {
@@ -694,9 +720,13 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 	}
 	if (dir == ST_DIR_RX && s->msg_timed) {
 		c->timed = 1;
-		c->seq0 = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - c->len;
+		c->seq0 = copied - c->len;
 	}
-	bpf_loop(ST_FR_STEPS / ST_FR_BATCH, st_fr_step, &l, 0);
+	/* the first batch called directly: most syscalls (a header, a whole
+	 * payload passed over) end within it, and the loop's callback costs
+	 * more than the batch */
+	if (!st_fr_step_g(c, s, w, ps))
+		bpf_loop(ST_FR_STEPS / ST_FR_BATCH - 1, st_fr_step, &l, 0);
 	*lost = c->err || c->pos < c->len;
 	return c->msgs;
 }
@@ -726,7 +756,8 @@ static __always_inline void st_fr_lost(struct st_sock *s, struct st_proc_stat *p
 
 /* A receive of len bytes by the socket's owner (before its ring is popped). */
 static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, struct st_task *t,
-					struct st_proc_stat *ps, __u32 len, __u64 now)
+					struct st_proc_stat *ps, __u32 len, __u64 now,
+					const struct st_seq *q)
 {
 	__u8 u;
 	__u32 n;
@@ -735,7 +766,7 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 	st_msg_sock_init(s, sk);
 	u = s->unit[ST_DIR_RX];
 	if (s->is_stream && (!u || st_framed(u))) {
-		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, &lost);
+		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, q->copied, &lost);
 		if (lost == 2) {
 			/* not known yet: as a turn or a receive, counted if it
 			 * turns out not to be framed (its bytes are framed if it is) */
@@ -821,7 +852,7 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	u = s->unit[ST_DIR_TX];
 	if (!s->is_stream || (u && !st_framed(u)))
 		return;
-	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, &lost);
+	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, 0, &lost);
 	if (lost >= 2)
 		return;
 	u = s->unit[ST_DIR_TX];
@@ -899,9 +930,12 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 			ps->rx_tcp_bytes += ret;
 		}
 		if (s->slot == t->slot) {
-			st_msg_recv(s, sk, t, ps, ret, now);
-			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), now);
-			st_wait_pop(s, ps, sk, now);
+			struct st_seq q;
+
+			st_seq_read(sk, s->is_tcp, &q);
+			st_msg_recv(s, sk, t, ps, ret, now, &q);
+			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
+			st_wait_pop(s, ps, &q, now);
 		}
 	}
 	/* a serving thread: count it once per epoch and once per run */
@@ -973,6 +1007,7 @@ static __always_inline int st_on_send(struct sock *sk, int ret)
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
 	struct st_sock *s;
+	__u64 now;
 
 	if (!t || ret <= 0)
 		return 0;
@@ -981,10 +1016,11 @@ static __always_inline int st_on_send(struct sock *sk, int ret)
 		return 0;
 	ps->tx_ops++;
 	ps->tx_bytes += ret;
-	st_busy_answer(t, ps, bpf_ktime_get_ns());
-	s = st_sock_own(sk, t, bpf_ktime_get_ns());
+	now = bpf_ktime_get_ns(); /* one clock read serves the whole event */
+	st_busy_answer(t, ps, now);
+	s = st_sock_own(sk, t, now);
 	if (s && s->slot == t->slot)
-		st_msg_send(s, sk, t, ps, ret, bpf_ktime_get_ns());
+		st_msg_send(s, sk, t, ps, ret, now);
 	if (s) {
 		s->tx_ops++;
 		s->tx_bytes += ret;
@@ -1032,7 +1068,9 @@ static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, stru
 {
 	struct st_sock *s;
 
-	if (!sk)
+	/* most sockets on a machine have no BPF storage at all: a plain load
+	 * spares them the helper call */
+	if (!sk || !sk->sk_bpf_storage)
 		return 0;
 	s = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
 	if (!s || !s->last_t)
@@ -1070,6 +1108,7 @@ static __always_inline int st_on_data_ready(struct sock *sk)
 	struct st_proc *proc;
 	struct st_sock *s = st_sock_owned(sk, &proc);
 	__u64 now, last;
+	struct st_seq q;
 
 	if (!s)
 		return 0;
@@ -1077,8 +1116,9 @@ static __always_inline int st_on_data_ready(struct sock *sk)
 	if (!ps)
 		return 0;
 	now = bpf_ktime_get_ns();
+	st_seq_read(sk, s->is_tcp, &q);
 	if (s->is_tcp) {
-		__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
+		__u32 nxt = q.rcv_nxt;
 
 		if (nxt == s->last_rcv_nxt)
 			return 0; /* woken without new data (e.g. a FIN) */
@@ -1100,7 +1140,7 @@ static __always_inline int st_on_data_ready(struct sock *sk)
 		ps->arr_gap_sq += g * g;
 		ps->arr_gap_count++;
 	}
-	st_backlog_step(s, sk, ps, proc, now);
+	st_backlog_step(s, sk, ps, proc, &q, now);
 	st_edge(s->slot);
 	return 0;
 }

@@ -48,6 +48,10 @@ enum st_lost_kind {
 #define ST_SYSCALLS_PER_BLOCK 128
 #define ST_SYSCALL_BLOCKS     (ST_MAX_SYSCALLS / ST_SYSCALLS_PER_BLOCK)
 
+/* --sample N: st_task.sys_enter_ns of a syscall that is counted but not
+ * timed (no clock read); a real timestamp is never this small. */
+#define ST_SYS_UNTIMED 1
+
 /* One (process slot, syscall) row of the per-CPU syscall array. The interval
  * maximum is double-buffered by epoch parity (see syscalls.bpf.c). */
 struct st_syscall_stat {
@@ -246,6 +250,10 @@ struct st_task {
 	__u32 bz_exited;  /* exited: its totals are in st_busy_stat */
 	__u32 bz_blk_svc; /* blocked with a message in service (bz_svc_gen's) */
 	__u32 bz_oneway;  /* the message in service came on a one-way connection */
+	/* --sample N: syscalls left before the next timed one (0: time the
+	 * next); drawn uniformly from 0..2N-2 after each timed one */
+	__u32 sys_skip;
+	__u32 pad_sample;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */

@@ -17,6 +17,16 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 
 	if (!t)
 		return 0;
+	if (sample_every > 1 && t->sys_skip) {
+		/* --sample: counted at exit, not timed; a sink's service still
+		 * ends when the thread comes back for input */
+		t->sys_skip--;
+		t->sys_nr = id;
+		t->sys_enter_ns = ST_SYS_UNTIMED;
+		if (t->svc_since && st_is_input_wait(id))
+			st_busy_sys_enter(t, id, bpf_ktime_get_ns());
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	t->sys_nr = id;
 	t->sys_enter_ns = now;
@@ -34,7 +44,7 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 	/* no enter seen: the execve that made the task traced, or attach time */
 	if (!t || !t->sys_enter_ns)
 		return 0;
-	st_syscall_done(t, bpf_ktime_get_ns(), ret);
+	st_syscall_done(t, t->sys_enter_ns == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret);
 	return 0;
 }
 

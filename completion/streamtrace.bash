@@ -49,14 +49,14 @@ _streamtrace()
 		COMPREPLY=($(compgen -W "load= service= servers=" -- "$cur"))
 		return 0
 		;;
-	-i | --interval | -d | --duration | --max-procs | --horizon | --forecast-window | --listen)
+	-i | --interval | -d | --duration | --max-procs | --horizon | --forecast-window | --listen | --sample)
 		return 0
 		;;
 	esac
 
 	local live="-p --pid -c --comm --cgroup -i --interval -d --duration --json --listen
 		--web-config --max-procs --threads --connections --services --profile --folded
-		--no-color --no-tui
+		--sample --no-color --no-tui
 		--horizon --forecast-window --what-if -q --quiet -v --verbose -h --help -V --version"
 	case $sub in
 	report)

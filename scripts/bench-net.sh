@@ -16,6 +16,17 @@ tmp=$(mktemp -d /tmp/streamtrace-bnet.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 
+# until_file FILE PATTERN SECS: wait for PATTERN in FILE, at most SECS
+until_file() {
+	local i
+	for i in $(seq $(($3 * 20))); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench-net: no '$2' in $1 after $3 s" >&2
+	return 1
+}
+
 # run_one MODE -> ns per round trip
 run_one() {
 	local mode=$1 gate=$tmp/gate out=$tmp/pp.out err=$tmp/pp.err tr=""
@@ -26,19 +37,19 @@ run_one() {
 	fi
 	"$PP" -g "$gate" "$N" >"$out" 2>"$err" &
 	local pp=$!
-	while ! grep -q server "$err" 2>/dev/null; do sleep 0.01; done
+	until_file "$err" server 10 || { kill -KILL "$pp" 2>/dev/null; wait "$pp" 2>/dev/null; return; }
 	local client server
 	client=$(sed -n 's/.*client \([0-9]*\) server.*/\1/p' "$err")
 	server=$(sed -n 's/.*server \([0-9]*\).*/\1/p' "$err")
 	if [ "$mode" = streamtrace ]; then
 		"$ST" --json -i 0.2 -p "$client,$server" >"$tmp/st.out" 2>/dev/null &
 		tr=$!
-		while [ ! -s "$tmp/st.out" ]; do sleep 0.01; done
+		until_file "$tmp/st.out" . 20
 	else
 		bpftrace -e "tracepoint:sock:sock_recv_length /pid == $client || pid == $server/ { @[pid] = count(); }" \
 			>"$tmp/bt.out" 2>&1 &
 		tr=$!
-		while ! grep -q Attaching "$tmp/bt.out" 2>/dev/null; do sleep 0.05; done
+		until_file "$tmp/bt.out" Attaching 30
 	fi
 	touch "$gate"
 	wait "$pp"

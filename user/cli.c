@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"      --web-config FILE    TLS and basic auth for --listen, in the format of\n"
 	"                           Prometheus' exporter-toolkit (docs/prometheus.md)\n"
 	"      --max-procs N        processes traced at once (default 64, max 4096)\n"
+	"      --sample N           time every Nth syscall per thread (default 1: all);\n"
+	"                           counts stay exact, times are scaled by N\n"
 	"  -o, --output FILE        (record) the recording to write (- for stdout)\n"
 	"      --html OUT           (report) write a self-contained HTML report\n"
 	"      --threshold M=V      (diff) when a metric regresses: response=+20%,\n"
@@ -125,6 +127,7 @@ enum {
 	OPT_PROFILE,
 	OPT_FOLDED,
 	OPT_NO_TUI,
+	OPT_SAMPLE,
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +154,7 @@ static const struct option long_opts[] = {
 	{"web-config", required_argument, NULL, OPT_WEB_CONFIG},
 	{"profile", optional_argument, NULL, OPT_PROFILE},
 	{"folded", optional_argument, NULL, OPT_FOLDED},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -247,6 +251,7 @@ enum cli_result cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
 	diff_options_init(&o->diff);
 	o->interval_s = 1.0;
 	o->max_procs = ST_DEFAULT_PROCS;
+	o->sample = 1;
 	o->horizon_s = 60;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -366,6 +371,12 @@ comm_done:
 						   "");
 			o->web_config = optarg;
 			break;
+		case OPT_SAMPLE:
+			if (cli_parse_uint(optarg, 1, 65536, &ul))
+				return usage_error(err, "--sample: '%s' is not in 1..65536%s",
+						   optarg, "");
+			o->sample = (unsigned)ul;
+			break;
 		case OPT_THREADS:
 			o->threads = 1;
 			break;
@@ -477,9 +488,11 @@ comm_done:
 		return usage_error(
 			err, "-q and --json contradict each other (-q prints nothing)%s%s", "", "");
 	if ((o->cmd == CMD_REPORT || o->cmd == CMD_DIFF) &&
-	    (o->n_pids || o->n_comms || o->cgroup || o->command || o->listen || o->quiet))
-		return usage_error(err, "%s reads recordings: it takes no target, --listen or -q%s",
-				   o->cmd == CMD_REPORT ? "report" : "diff", "");
+	    (o->n_pids || o->n_comms || o->cgroup || o->command || o->listen || o->quiet ||
+	     o->sample != 1))
+		return usage_error(
+			err, "%s reads recordings: it takes no target, --listen, -q or --sample%s",
+			o->cmd == CMD_REPORT ? "report" : "diff", "");
 	switch (o->cmd) {
 	case CMD_REPORT:
 		if (o->n_files != 1)

@@ -59,7 +59,8 @@ struct cli_options {
 	 * valid when whatif is not NULL; diff holds every --threshold given */
 	struct whatif whatif_set;
 	struct diff_options diff;
-	int no_tui; /* --no-tui: the plain table even on a terminal */
+	int no_tui;	 /* --no-tui: the plain table even on a terminal */
+	unsigned sample; /* --sample N: time every Nth syscall per thread (1: all) */
 };
 
 #define CLI_PROFILE_HZ	   99

@@ -1224,6 +1224,11 @@ static void section_meta(FILE *f, const struct html_report *h)
 		 (unsigned long long)h->intervals);
 	meta_row(f, "intervals", b, sizeof(b));
 	meta_row(f, "recorded by", m->version[0] ? m->version : "?", sizeof(m->version));
+	if (m->sample_every > 1) { /* --sample N */
+		snprintf(b, sizeof(b), "one syscall in %u timed (--sample %u); counts exact",
+			 m->sample_every, m->sample_every);
+		meta_row(f, "syscall times", b, sizeof(b));
+	}
 	if (o) {
 		uint64_t lost = lost_total(&o->lost);
 

@@ -12,6 +12,7 @@
 #include "figures.h"
 #include "json_writer.h"
 #include "names.h"
+#include "sample_out.h"
 
 static double us(double ns)
 {
@@ -399,6 +400,7 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 	jw_key(&w, "time");
 	jw_time(&w, s->time);
 	jw_knum(&w, "span_s", s->span_s);
+	json_out_sample(&w, s);
 	jw_key(&w, "lost");
 	jw_obj_begin(&w);
 	jw_ku64(&w, "events", lost_total(&s->lost));

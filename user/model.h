@@ -204,6 +204,9 @@ struct snapshot {
 	/* --profile: the run's stack profile (summary only; user/profile.h), or
 	 * NULL; owned like procs: snapshot_free frees it */
 	struct profile *profile;
+	/* --sample N: syscall times and histograms estimated from every Nth
+	 * syscall per thread (0 or 1: all timed) */
+	unsigned sample_every;
 };
 
 /* Units of work: the values of enum st_proto (bpf/framing.h), and mixed. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "figures.h"
 #include "names.h"
+#include "sample_out.h"
 #include "procfs.h"
 #include "prom_out.h"
 #include "services.h"
@@ -459,6 +460,15 @@ static uint64_t prom_procs_seen(const struct snapshot *totals)
 	return n;
 }
 
+/* --sample N: 1 when every syscall was timed */
+static void render_sample_every(struct prom_ctx *c, const struct snapshot *totals)
+{
+	family(c, "streamtrace_sample_every", GAUGE,
+	       "Syscalls per thread per timed one (--sample N; 1: all timed). Counts are exact; "
+	       "syscall times and histograms are estimated, scaled by N.");
+	sample(c, NULL, NULL, NULL, sample_every_of(totals));
+}
+
 static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 			  const struct snapshot *latest, const struct prom_self *self,
 			  uint64_t dropped_procs, uint64_t dropped_rows)
@@ -502,6 +512,7 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	}
 	family(c, "streamtrace_run_seconds", GAUGE, "Time traced so far.");
 	sample(c, NULL, NULL, NULL, totals->span_s);
+	render_sample_every(c, totals);
 	if (!self)
 		return;
 	if (self->version) {

@@ -77,6 +77,7 @@ struct recording {
 	char name[256];
 	char err[256];
 	struct profile *profile; /* --profile: the PROF frame read (profile_out.c) */
+	unsigned sample_every;	 /* reader: the metadata's, given to every snapshot read */
 };
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -394,6 +395,13 @@ static void w_snapshot(struct wbuf *b, const struct snapshot *s)
 	w_services(b, s);
 }
 
+/* Appended to the metadata (--sample N): a reader that stops before it
+ * skips it, a file that ends before it was not sampled. */
+static void w_meta_sample(struct wbuf *b, const struct recording_meta *m)
+{
+	w_u32(b, m->sample_every > 1 ? m->sample_every : 1);
+}
+
 static void w_meta(struct wbuf *b, const struct recording_meta *m)
 {
 	w_str(b, m->host, sizeof(m->host));
@@ -403,6 +411,7 @@ static void w_meta(struct wbuf *b, const struct recording_meta *m)
 	w_str(b, m->cmdline, sizeof(m->cmdline));
 	w_f64(b, m->start_time);
 	w_f64(b, m->interval_s);
+	w_meta_sample(b, m);
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -875,6 +884,15 @@ static const char *r_snapshot(struct rbuf *r, struct snapshot *s)
 	return r_services(r, s);
 }
 
+static void r_meta_sample(struct rbuf *r, struct recording_meta *m)
+{
+	m->sample_every = 1;
+	if (!r->bad && r->len - r->off >= 4)
+		m->sample_every = r_u32(r);
+	if (!m->sample_every)
+		m->sample_every = 1;
+}
+
 static const char *r_meta(struct rbuf *r, struct recording_meta *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -885,6 +903,7 @@ static const char *r_meta(struct rbuf *r, struct recording_meta *m)
 	r_str(r, m->cmdline, sizeof(m->cmdline));
 	m->start_time = r_f64(r);
 	m->interval_s = r_f64(r);
+	r_meta_sample(r, m);
 	return r->bad;
 }
 
@@ -1361,6 +1380,7 @@ struct recording *recording_open_stream(FILE *f, const char *name, struct record
 	}
 	r = (struct rbuf){.p = payload, .len = plen};
 	why = r_meta(&r, meta);
+	rec->sample_every = meta->sample_every;
 	free(payload);
 	if (why) {
 		errbuf_set(err, errlen, "corrupt recording: metadata: %s", why);
@@ -1415,6 +1435,7 @@ int recording_next(struct recording *rec, struct snapshot *out)
 		r = (struct rbuf){.p = payload, .len = plen};
 		if (!memcmp(tag, TAG_SNAP, 4)) {
 			why = r_snapshot(&r, out);
+			out->sample_every = rec->sample_every;
 			free(payload);
 			if (why) {
 				snapshot_free(out);

@@ -34,6 +34,8 @@ struct recording_meta {
 	char cmdline[4096];
 	double start_time; /* UNIX seconds when tracing began */
 	double interval_s;
+	unsigned sample_every; /* --sample N; 1 (or 0: taken as 1) when every syscall was timed;
+				* files written before it read as 1 */
 };
 
 /* One open recording, being written or being read. */

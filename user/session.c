@@ -384,6 +384,7 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 
 	if (collector_summary(s->col, now_unix(), t - s->t0, &tot))
 		return;
+	tot.sample_every = s->o->sample;
 	prom_self_sample(&s->self);
 	http_server_stats(s->http, &hs);
 	s->self.http_requests[PROM_HTTP_200] = hs.ok;
@@ -472,6 +473,7 @@ static void finish(struct session *s, struct snapshot *snap)
  * recording, stdout (JSON lines or the table); then freed. */
 static void emit(struct session *s, struct snapshot *snap)
 {
+	snap->sample_every = s->o->sample;
 	if (snap->is_summary && s->tui) {
 		/* the summary goes where it always went: the terminal, as text */
 		tui_stop(s->tui);
@@ -749,6 +751,7 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 				 .n_comms = o->n_comms,
 				 .verbose = o->verbose,
 				 .profile_hz = o->profile_hz,
+				 .sample_every = o->sample,
 				 .thread_exits = o->threads,
 				 .conn_exits = o->connections};
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -770,6 +773,7 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 		struct recording_meta meta;
 
 		recording_meta_init(&meta, argc, argv, ST_VERSION, o->interval_s);
+		meta.sample_every = o->sample;
 		s->rec = recording_create(o->output, &meta, err, sizeof(err));
 		if (!s->rec) {
 			fail("-o %s: %s", o->output, err);

@@ -12,6 +12,7 @@
 #include "services.h"
 #include "names.h"
 #include "utf8.h"
+#include "sample_out.h"
 
 #define MAX_ROWS 20
 
@@ -152,6 +153,7 @@ void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, in
 			"note: %llu processes found no slot and were not traced: raise "
 			"--max-procs\n",
 			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
+	table_out_sample_note(f, s);
 	n_cols = table_columns(cols);
 	fprintf(f, "%6s %-14s %3s", "PID", "COMM", "THR");
 	for (unsigned c = 0; c < n_cols; c++)

@@ -534,6 +534,10 @@ int tracer_start(struct tracer **out, const struct tracer_opts *o, tracer_event_
 		goto fail;
 	}
 	open_opts.btf_custom_path = btf_path;
+	/* -v: the verifier's statistics per program (instructions processed,
+	 * time), what start-up mostly spends */
+	if (o->verbose)
+		open_opts.kernel_log_level = 4;
 	phase(o->verbose, "start");
 	t->allow_fallback = 1;
 retry:
@@ -550,6 +554,7 @@ retry:
 	t->skel->rodata->max_procs = t->max_procs;
 	t->skel->rodata->thread_exits_on = o->thread_exits ? 1 : 0;
 	t->skel->rodata->conn_exits_on = o->conn_exits ? 1 : 0;
+	t->skel->rodata->sample_every = o->sample_every > 1 ? o->sample_every : 1;
 	for (unsigned i = 0; i < o->n_comms && i < ST_MAX_COMMS; i++)
 		strncpy((char *)t->skel->rodata->target_comms[i], o->comms[i], ST_COMM_LEN - 1);
 	t->skel->rodata->n_target_comms = o->n_comms < ST_MAX_COMMS ? o->n_comms : ST_MAX_COMMS;

@@ -24,6 +24,7 @@ struct tracer_opts {
 	unsigned profile_hz; /* --profile: samples a second per CPU; 0 off (nothing attached) */
 	int thread_exits;    /* --threads: keep each traced thread's last figures at its exit */
 	int conn_exits;	     /* --connections: keep a TCP connection's last figures at its close */
+	unsigned sample_every; /* --sample N (0 or 1: time every syscall) */
 };
 
 /* Called from tracer_poll() for each process event. */

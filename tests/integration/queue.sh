@@ -29,7 +29,8 @@ qbench_traced() {
 	local qb=$!
 	wait_file "$pidf" || { bad "qbench did not start: $(cat "$OUT/$name.qb.err")"; return 1; }
 	SERVER=$(cat "$pidf")
-	timeout 60 "$ST" --json -i 1 -p "$SERVER" >"$OUT/$name.json" 2>"$OUT/$name.st.err" &
+	# shellcheck disable=SC2086 # ST_EXTRA: extra options, word-split on purpose
+	timeout 60 "$ST" --json -i 1 ${ST_EXTRA:-} -p "$SERVER" >"$OUT/$name.json" 2>"$OUT/$name.st.err" &
 	local stp=$!
 	wait_lines "$OUT/$name.json" 1 10 || bad "no interval within 10 s"
 	kill -USR1 "$qb"
@@ -55,6 +56,17 @@ qcheck() { # qcheck NAME ARGS...: queue_check against the run's truth
 test_mm1_rho05() {
 	qbench_traced mm1a --rate 500 --service-us 1000 --duration 8 --warmup 1 || return
 	qcheck mm1a --servers 1 --exact --model-near mm1 0.25
+}
+
+# --sample 16 times one syscall in 16: the queueing figures come from the
+# socket and scheduler hooks and the syscall counts stay exact, so the same
+# tolerances hold (the M/M/1 run at ρ ≈ 0.5 above, sampled).
+test_mm1_sample16() {
+	ST_EXTRA="--sample 16" qbench_traced mm1s --rate 500 --service-us 1000 --duration 8 \
+		--warmup 1 || return
+	qcheck mm1s --servers 1 --exact --model-near mm1 0.25
+	eq "$(q "$OUT/mm1s.json" 'all(o["sample"] == 16 for o in ivs + [s])')" true \
+		"every line says sample 16"
 }
 
 # M/M/1 at ρ ≈ 0.8.

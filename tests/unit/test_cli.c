@@ -125,6 +125,7 @@ static void test_defaults(void **state)
 	(void)state;
 	r = RUN("-p", "42");
 	expect_ok(r);
+	assert_int_equal(r->o.sample, 1);
 	assert_int_equal(r->o.cmd, CMD_TOP);
 	assert_int_equal(r->o.n_pids, 1);
 	assert_int_equal(r->o.pids[0], 42);
@@ -169,11 +170,12 @@ static void test_all_options(void **state)
 	run_free(r);
 
 	/* attached forms: -i0.25, --interval=2, --max-procs=1 */
-	r = RUN("-c", "x", "-i0.25", "--duration=3", "--max-procs=1");
+	r = RUN("-c", "x", "-i0.25", "--duration=3", "--max-procs=1", "--sample=16");
 	expect_ok(r);
 	assert_true(r->o.interval_s == 0.25);
 	assert_true(r->o.duration_s == 3);
 	assert_int_equal(r->o.max_procs, 1);
+	assert_int_equal(r->o.sample, 16);
 	run_free(r);
 
 	/* the smallest interval allowed, 10 ms; a 15-character comm */
@@ -476,6 +478,11 @@ static void test_bad_numbers(void **state)
 	expect_usage(RUN("-p", "1", "--max-procs", "-1"), "--max-procs");
 	expect_usage(RUN("-p", "1", "--max-procs", "abc"), "--max-procs");
 	expect_usage(RUN("-p", "1", "--max-procs", "18446744073709551616"), "--max-procs");
+	expect_usage(RUN("-p", "1", "--sample", "0"), "--sample");
+	expect_usage(RUN("-p", "1", "--sample", "-3"), "--sample");
+	expect_usage(RUN("-p", "1", "--sample", "x"), "--sample");
+	expect_usage(RUN("-p", "1", "--sample", "65537"), "--sample");
+	expect_usage(RUN("report", "f.str", "--sample", "4"), "--sample");
 	expect_usage(RUN("-c", ""), "-c");
 	expect_usage(RUN("-c", "abcdefghijklmnop"), "-c"); /* 16 > 15 */
 }

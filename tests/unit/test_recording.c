@@ -1018,6 +1018,38 @@ static void test_meta_long_cmdline(void **state)
 	assert_string_equal(m.cmdline, "");
 }
 
+/* --sample N rides in the metadata and comes back on every snapshot read;
+ * a run that was not sampled reads as 1. */
+static void test_meta_sample(void **state)
+{
+	unsigned want[] = {16, 0, 1};
+
+	(void)state;
+	make_run();
+	for (unsigned i = 0; i < 3; i++) {
+		struct recording_meta m, got;
+		struct recording *rec;
+		struct snapshot s;
+		char path[128], err[256];
+
+		tmp_path(path, sizeof(path), "sample.str");
+		make_meta(&m);
+		m.sample_every = want[i];
+		rec = recording_create(path, &m, err, sizeof(err));
+		assert_non_null(rec);
+		assert_int_equal(recording_write(rec, &snaps[0]), 0);
+		assert_int_equal(recording_close(rec), 0);
+		rec = recording_open(path, &got, err, sizeof(err));
+		assert_non_null(rec);
+		assert_int_equal(got.sample_every, want[i] ? want[i] : 1);
+		assert_int_equal(recording_next(rec, &s), 1);
+		assert_int_equal(s.sample_every, want[i] ? want[i] : 1);
+		snapshot_free(&s);
+		recording_close(rec);
+	}
+	free_run();
+}
+
 /*
  * recording.c writes every field of these structs by name. A new field in
  * user/model.h changes their size: add it to w_proc/r_proc (or
@@ -1035,8 +1067,9 @@ static void test_model_unchanged(void **state)
 	/* 192 + attach, a live run's pointer that is deliberately not recorded
 	 * (JSON "tracer" key: live summaries only), + services: not recorded,
 	 * + the lost kind framing_lost, + the profile's three lost kinds and
-	 * its pointer (recorded in its own PROF frame) */
-	assert_int_equal(sizeof(struct snapshot), 256);
+	 * its pointer (recorded in its own PROF frame), + sample_every (in the
+	 * metadata) */
+	assert_int_equal(sizeof(struct snapshot), 264);
 	assert_int_equal(sizeof(struct thread_view), 72);
 	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);
@@ -1055,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_many_processes),
 		cmocka_unit_test(test_create_mode_and_symlink),
 		cmocka_unit_test(test_meta_long_cmdline),
+		cmocka_unit_test(test_meta_sample),
 		cmocka_unit_test(test_model_unchanged),
 	};
 
