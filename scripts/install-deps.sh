@@ -10,9 +10,11 @@ set -eu
 # redis-server, PostgreSQL (pgbench and pg_stat_statements come with
 # postgresql/postgresql-contrib), nginx, mosquitto and nats-server on its own
 # ports and data dirs; the services that the packages install are not used.
+# linux-perf: the servers and busy suites read a thread's CPU with perf stat
+# (task-clock), bpftrace its wait after preemptions
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libmicrohttpd-dev libgnutls28-dev \
-libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace python3 procps iproute2 prometheus curl \
+libcmocka-dev libyaml-dev libcrypt-dev openssl clang-format strace bpftrace linux-perf python3 procps iproute2 prometheus curl \
 libclang-rt-14-dev chromium nftables busybox-static qemu-system-x86 cpio \
 redis-server redis-tools postgresql postgresql-contrib nginx wrk mosquitto mosquitto-clients nats-server"
 

@@ -43,14 +43,14 @@ PS_PORT=21250
 
 COUNT_TOL=0.03 # λ, X and messages against the server's own count
 UTIL_TOL=0.05  # U against the serving thread's (on-CPU + run-queue) share
-# S against the serving thread's CPU per message: issue 15 asks for ±10%, and
-# at high load S is there; at low load (every message wakes an idle server)
-# the dispatch streamtrace measures (wake-up to on-CPU) exceeds schedstat's
-# run-queue time per message, and S (which leaves dispatch out) comes out 10%
-# to 33% short of CPU per message (mosquitto at 3000/s the worst, and it
-# varies from run to run). A known, open gap (tests/servers/README.md): ±40%
-# here, so that gross errors (a factor of 2) still fail, until it is closed.
-SVC_TOL=0.40
+# S against the serving thread's CPU per message, plus the run-queue wait of
+# a message preempted in service (busy: the machine is shared), the issue's
+# ±10%. CPU is perf's task-clock, not schedstat's: schedstat reads the run
+# queue's clock, which the kernel does not update again between a wake-up and
+# the switch to the woken thread, so each wake-up's switch latency counts as
+# the thread's CPU (8-20 µs here: a third of mosquitto's CPU per message at
+# 3000/s). tests/servers/README.md has the measurements.
+SVC_TOL=0.10
 
 now_s() { date +%s.%N; }
 # calc EXPR: awk arithmetic; "null" when an operand is null
@@ -118,6 +118,31 @@ st_start() {
 		return 1
 	}
 }
+# cpu_truth_start NAME TID: the serving thread's CPU by perf (task-clock,
+# read at the context switches) and its run-queue wait after preemptions by
+# bpftrace (preempt.bt) over the window; started before streamtrace attaches
+# and stopped (cpu_truth_stop) after it stops, as schedstat is read
+cpu_truth_start() {
+	CT_PERF=$OUT/$1.perf
+	CT_PRE=$OUT/$1.pre
+	timeout 120 perf stat -x, -e task-clock -t "$2" -o "$CT_PERF" 2>/dev/null &
+	CT_PP=$!
+	timeout 120 bpftrace "$ROOT/tests/servers/preempt.bt" "$2" >"$CT_PRE" 2>/dev/null &
+	CT_BP=$!
+	CT_LIVE="$CT_PP $CT_BP"
+	wait_lines "$CT_PRE" 1 20 || bad "preempt.bt did not attach within 20 s"
+}
+# cpu_truth_stop: sets CT_CPU (s on the CPU) and CT_PREEMPT (s waiting after
+# preemptions), "null" when unknown
+cpu_truth_stop() {
+	kill -INT $CT_LIVE 2>/dev/null
+	wait $CT_LIVE
+	CT_LIVE=""
+	CT_CPU=$(awk -F, '$3 ~ /^task-clock/ && $1 ~ /^[0-9.]+$/ { printf "%.9f", $1 / 1e3 }' "$CT_PERF")
+	CT_PREEMPT=$(awk '$1 == "preempt_ns" { printf "%.9f", $2 / 1e9 }' "$CT_PRE")
+	: "${CT_CPU:=null}" "${CT_PREEMPT:=null}"
+}
+
 # st_stop: SIGINT (unless it already stopped by itself), then the summary
 st_stop() {
 	kill -INT "$STP" 2>/dev/null
@@ -151,8 +176,11 @@ check_busy() {
 	read -r oncpu runq _ <<<"$(sched_delta "$s0" "$s1")"
 	row "utilization (busy / run)" "$(calc "($oncpu + $runq) / $wall")" "$(calc "$F_busy_s / $wall")" \
 		abs $UTIL_TOL
-	row "service_time_s (CPU / msg)" "$(calc "$oncpu / $msgs")" "$F_svc" rel $SVC_TOL
-	row "(truth: on-CPU s; run-queue s)" "$oncpu" "$runq" info
+	row "service_time_s ((CPU + preempted) / msg)" "$(calc "($CT_CPU + $CT_PREEMPT) / $msgs")" \
+		"$F_svc" rel $SVC_TOL
+	row "(truth: perf CPU s; preempted wait s)" "$CT_CPU" "$CT_PREEMPT" info
+	row "(truth: schedstat on-CPU s; run-queue s)" "$oncpu" "$runq" info
+	row "(schedstat CPU / msg; S)" "$(calc "$oncpu / $msgs")" "$F_svc" info
 	tb=F_thread_busy_$tid
 	row "(thread busy_s; schedstat oncpu+runq)" "$(calc "$oncpu + $runq")" "${!tb:-null}" info
 	row "(queue.utilization as reported)" "" "$F_util" info
@@ -183,6 +211,7 @@ redis_bench() {
 	t0=$(redis_calls $REDIS_PORT)
 	c0=$(redis_calls $REDIS_PORT "$cmd")
 	s0=$(sched_read "$REDIS_PID" "$REDIS_PID")
+	cpu_truth_start "$name" "$REDIS_PID"
 	st_start "$name" "$REDIS_PID" --threads || return
 	[ $# -gt 0 ] || set -- -t "$cmd"
 	w0=$(now_s)
@@ -191,6 +220,7 @@ redis_bench() {
 	rc=$?
 	w1=$(now_s)
 	st_stop
+	cpu_truth_stop
 	s1=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	t1=$(redis_calls $REDIS_PORT)
 	c1=$(redis_calls $REDIS_PORT "$cmd")
@@ -288,12 +318,14 @@ nginx_wrk() {
 	ensure_nginx || return
 	r0=$(nginx_requests $NGINX_PORT)
 	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
+	cpu_truth_start "$name" "$NGINX_WORKER"
 	st_start "$name" "$NGINX_WORKER" --threads || return
 	w0=$(now_s)
 	timeout 30 taskset -c "$CLI_CPU" wrk -t1 -c"$c" -d2s "http://127.0.0.1:$NGINX_PORT/" >"$OUT/$name.wrk" 2>&1 ||
 		bad "wrk failed: $(tail -1 "$OUT/$name.wrk")"
 	w1=$(now_s)
 	st_stop
+	cpu_truth_stop
 	s1=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	r1=$(nginx_requests $NGINX_PORT)
 	truth=$((r1 - r0 - 1)) # the second status request counts itself
@@ -324,6 +356,7 @@ mqtt_case() {
 	ensure_mosquitto || return
 	read -r a0 p0 <<<"$(mqtt_received $MQTT_PORT)"
 	s0=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
+	cpu_truth_start "$name" "$MOSQ_PID"
 	st_start "$name" "$MOSQ_PID" --threads || return
 	v0=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
 	w0=$(now_s)
@@ -332,6 +365,7 @@ mqtt_case() {
 	w1=$(now_s)
 	v1=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
 	st_stop
+	cpu_truth_stop
 	s1=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	read -r a1 p1 <<<"$(mqtt_received $MQTT_PORT)"
 	pubs=$(json_key "$OUT/$name.pub" publishes)
