@@ -168,9 +168,12 @@ check_msgs() {
 
 # check_busy TID SCHED0 SCHED1 WALL_S MSGS: issue 15's figures of a
 # single-threaded server against its serving thread's schedstat. The
-# schedstat window spans streamtrace's whole span, and the server is idle
-# outside the client's run, so both sides' busy seconds cover the same work;
-# both are shown as a share of the client's run (WALL_S).
+# schedstat window is the client's run, inside streamtrace's span, and the
+# server is idle outside that run, so both sides' busy seconds cover the same
+# work; both are shown as a share of the client's run (WALL_S). (Not a wider
+# window: attaching perf, bpftrace and streamtrace takes seconds on a loaded
+# machine and delays the idle server's few wake-ups meanwhile: mosquitto
+# waited 0.07 s on the run queue outside a 2 s run, -0.03 of U.)
 check_busy() {
 	local tid=$1 s0=$2 s1=$3 wall=$4 msgs=$5 oncpu runq tb
 	read -r oncpu runq _ <<<"$(sched_delta "$s0" "$s1")"
@@ -210,18 +213,18 @@ redis_bench() {
 	ensure_redis || return
 	t0=$(redis_calls $REDIS_PORT)
 	c0=$(redis_calls $REDIS_PORT "$cmd")
-	s0=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	cpu_truth_start "$name" "$REDIS_PID"
 	st_start "$name" "$REDIS_PID" --threads || return
+	s0=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	[ $# -gt 0 ] || set -- -t "$cmd"
 	w0=$(now_s)
 	timeout -s INT 4 taskset -c "$CLI_CPU" redis-benchmark -p $REDIS_PORT -c "$c" -P "$p" -n "$n" -q "$@" \
 		>"$OUT/$name.bench" 2>&1
 	rc=$?
 	w1=$(now_s)
+	s1=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	st_stop
 	cpu_truth_stop
-	s1=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	t1=$(redis_calls $REDIS_PORT)
 	c1=$(redis_calls $REDIS_PORT "$cmd")
 	case $rc in
@@ -317,16 +320,16 @@ nginx_wrk() {
 	local name=$1 c=$2 r0 r1 s0 s1 w0 w1 wrk_done truth
 	ensure_nginx || return
 	r0=$(nginx_requests $NGINX_PORT)
-	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	cpu_truth_start "$name" "$NGINX_WORKER"
 	st_start "$name" "$NGINX_WORKER" --threads || return
+	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	w0=$(now_s)
 	timeout 30 taskset -c "$CLI_CPU" wrk -t1 -c"$c" -d2s "http://127.0.0.1:$NGINX_PORT/" >"$OUT/$name.wrk" 2>&1 ||
 		bad "wrk failed: $(tail -1 "$OUT/$name.wrk")"
 	w1=$(now_s)
+	s1=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	st_stop
 	cpu_truth_stop
-	s1=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	r1=$(nginx_requests $NGINX_PORT)
 	truth=$((r1 - r0 - 1)) # the second status request counts itself
 	wrk_done=$(awk '/requests in/ { print $1 }' "$OUT/$name.wrk")
@@ -355,18 +358,18 @@ mqtt_case() {
 	shift
 	ensure_mosquitto || return
 	read -r a0 p0 <<<"$(mqtt_received $MQTT_PORT)"
-	s0=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	cpu_truth_start "$name" "$MOSQ_PID"
 	st_start "$name" "$MOSQ_PID" --threads || return
+	s0=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	v0=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
 	w0=$(now_s)
 	timeout 30 taskset -c "$CLI_CPU" "$W/mqttpub" --port $MQTT_PORT "$@" >"$OUT/$name.pub" 2>&1 ||
 		bad "mqttpub: $(tail -1 "$OUT/$name.pub")"
 	w1=$(now_s)
 	v1=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
+	s1=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	st_stop
 	cpu_truth_stop
-	s1=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	read -r a1 p1 <<<"$(mqtt_received $MQTT_PORT)"
 	pubs=$(json_key "$OUT/$name.pub" publishes)
 	row "truth: PUBLISH received = sent" "$pubs" "$((p1 - p0))" eq
