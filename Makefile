@@ -53,7 +53,7 @@ USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # pure modules: no libbpf, unit-tested without root
 PURE       := busy services hist names json_writer json_out model queue_model forecast whatif cli \
 	      procfs collect table_out pipeline views btf_probe recording report html_out diff prom_out \
-	      utf8 outfile web_config
+	      utf8 outfile web_config diff_services
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WORKLOADS  := $(patsubst tests/workload/%.c,$(BUILD)/tests/%,$(wildcard tests/workload/*.c)) \

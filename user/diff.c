@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <time.h>
 #include "diff.h"
+#include "diff_services.h"
 #include "wavg.h"
 #include "json_writer.h"
 #include "model.h"
@@ -285,6 +286,11 @@ static double mwu_samples(const double *a, unsigned na, const double *b, unsigne
 	if (!(var > 0))
 		return 0.5;
 	return norm_sf((dir * (u - mean) - 0.5) / sqrt(var));
+}
+
+double diff_mwu(const double *a, unsigned na, const double *b, unsigned nb, int dir)
+{
+	return mwu_samples(a, na, b, nb, dir);
 }
 
 /* The same over two log2 histograms: samples in one bucket are ties. */
@@ -1361,7 +1367,7 @@ static void json_side(struct jw *w, const char *k, const struct side *s)
 }
 
 static void print_json(FILE *f, const struct side *bs, const struct side *ns, struct rows *rs,
-		       const struct diff_options *o, int status)
+		       const struct diff_options *o, int status, const struct diff_services *ds)
 {
 	struct jw w;
 	char name[160];
@@ -1422,6 +1428,7 @@ static void print_json(FILE *f, const struct side *bs, const struct side *ns, st
 			jw_str(&w, name);
 		}
 	jw_arr_end(&w);
+	diff_services_json(&w, ds);
 	jw_ku64(&w, "status", (uint64_t)status);
 	jw_obj_end(&w);
 	fputc('\n', f);
@@ -1434,6 +1441,7 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	struct rows rs = {0};
 	unsigned matched = 0, regressed = 0, few = 0;
 	int status = 0;
+	struct diff_services *ds = NULL;
 
 	if (side_load(&bs, base, err)) {
 		side_free(&bs);
@@ -1483,12 +1491,15 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	}
 	for (unsigned i = 0; i < rs.n; i++)
 		regressed += rs.r[i].v == V_REGRESSED;
-	status = regressed ? 1 : 0;
+	/* --services in both runs: each service compared as one station */
+	ds = diff_services_compare(base, new_file, o);
+	status = regressed || diff_services_regressed(ds) ? 1 : 0;
 	if (o->json) {
-		print_json(out, &bs, &ns, &rs, o, status);
+		print_json(out, &bs, &ns, &rs, o, status, ds);
 		goto out;
 	}
 	print_table(out, &bs, &ns, &rs, o);
+	diff_services_table(out, ds, o);
 	for (unsigned i = 0; i < bs.n_ent; i++)
 		if (!bs.ent[i].matched)
 			fprintf(out, "only in base: %s\n", bs.ent[i].label);
@@ -1528,7 +1539,12 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 			"note: fewer than %d intervals a run: response and wait are judged on "
 			"thresholds alone, throughput on op counts (record with a shorter -i)\n",
 			MIN_INTERVALS);
-	if (!regressed) {
+	if (diff_services_regressed(ds))
+		fprintf(out, "diff: %u service row%s regressed (above)\n",
+			diff_services_regressed(ds), diff_services_regressed(ds) == 1 ? "" : "s");
+	if (!regressed && diff_services_regressed(ds)) {
+		/* said above */
+	} else if (!regressed) {
 		fputs("diff: no regression beyond thresholds\n", out);
 	} else {
 		unsigned k = 0;
@@ -1549,6 +1565,7 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	}
 out:
 	fflush(out);
+	diff_services_free(ds);
 	free(rs.r);
 	side_free(&bs);
 	side_free(&ns);
