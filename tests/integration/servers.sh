@@ -274,6 +274,68 @@ test_redis_openloop_below() {
 	done
 }
 
+# The models against an open-loop client at ρ 0.3-0.7 (issue 15): a Lua
+# loop (EVALSHA, about 40 µs of CPU on an idle machine) at Poisson arrivals,
+# OL_RATE a second (default: 0.6 of a closed-loop client's rate, measured
+# just before, so that ρ lands near 0.5 on a machine of any load). The inputs are judged against truth: λ against what the
+# client sent, S against perf's CPU plus the preempted wait per message;
+# ρ, Ca² (and the client's own send gaps' Ca²: a sender that runs late on a
+# busy machine bunches them), Cs², W and each model's response and error are
+# shown over the full intervals (tests/servers/models.py). The models are not
+# judged: on this shared 2-CPU machine the server's CPU is taken away for
+# milliseconds at a time (dispatch per wake-up, heavy-tailed: p99 8-27 ms),
+# the messages that queue behind such a wait are queueing no model here has
+# a term for, and every model ran 55-95% under the measured W in every run
+# (docs/queueing.md, "The models on a shared CPU").
+test_redis_openloop_models() {
+	local name=redis_ol_models t0 t1 sent sha rate=${OL_RATE:-2000} m
+	ensure_redis || return
+	sha=$(redis-cli -p $REDIS_PORT SCRIPT LOAD "for i=1,8000 do end") || { bad "SCRIPT LOAD"; return; }
+	# ρ near 0.5 whatever the machine's load, unless OL_RATE is given: 1.8 x
+	# what one closed-loop client gets (ρ 0.16 at 0.6 x: each command waits for
+	# the reply to the one before, and the client is slow on a loaded CPU)
+	if [ -z "${OL_RATE:-}" ]; then
+		local c0 c1 w0 w1
+		c0=$(redis_calls $REDIS_PORT evalsha)
+		w0=$(now_s)
+		timeout 20 taskset -c "$CLI_CPU" redis-benchmark -p $REDIS_PORT -c 1 -n 2000 -q \
+			EVALSHA "$sha" 0 >/dev/null 2>&1
+		w1=$(now_s)
+		c1=$(redis_calls $REDIS_PORT evalsha)
+		rate=$(awk -v c=$((c1 - c0)) -v t="$(calc "$w1 - $w0")" 'BEGIN {
+			r = c > 0 && t > 0 ? 1.8 * c / t : 2000
+			r = r < 200 ? 200 : r
+			r = (r > 20000) ? 20000 : r
+			printf("%d", r) }')
+	fi
+	row "(open-loop rate /s)" "" "$rate" info
+	t0=$(redis_calls $REDIS_PORT evalsha)
+	cpu_truth_start "$name" "$REDIS_PID"
+	st_start $name "$REDIS_PID" || return
+	taskset -c "$CLI_CPU" "$W/openloop" --port $REDIS_PORT --rate "$rate" --duration 4 \
+		--command "EVALSHA $sha 0" >"$OUT/$name.ol" 2>&1 || bad "openloop: $(tail -1 "$OUT/$name.ol")"
+	st_stop
+	cpu_truth_stop
+	t1=$(redis_calls $REDIS_PORT evalsha)
+	sent=$(json_key "$OUT/$name.ol" sent)
+	row "truth: EVALSHA calls = client sent" "$sent" "$((t1 - t0))" eq
+	figures "$REDIS_PID"
+	row "arrival_rate x span = sent" "$sent" "$F_l_count" rel $COUNT_TOL
+	row "service_time_s ((CPU + preempted) / msg)" "$(calc "($CT_CPU + $CT_PREEMPT) / $sent")" \
+		"$F_svc" rel $SVC_TOL
+	eval "$(python3 "$ROOT/tests/servers/models.py" "$STF" "$REDIS_PID")"
+	row "(full intervals; rho)" "$M_n" "$M_rho" info
+	row "(client's send gaps Ca2; arrival_cv2)" "$(json_key "$OUT/$name.ol" send_gap_cv2)" "$M_ca2" info
+	row "(service_cv2; dispatch_s)" "$M_cs2" "$M_disp" info
+	row "(client latency; response_s)" "$(json_key "$OUT/$name.ol" latency_mean_s)" "$M_resp" info
+	for m in mm1 mmc mg1 gg1; do
+		local v=M_$m e=M_err_$m
+		row "(model $m response; error)" "${!v}" "${!e}" info
+	done
+	local be=M_err_$M_best
+	row "(best model; issue 15 asks within 25%)" "$M_best" "${!be:-null}" info
+}
+
 # Open loop above capacity: DEBUG SLEEP 0.002 caps the server at 500
 # commands/s by construction; 1000/s arrive. streamtrace is stopped when the
 # sending ends (the queue then drains, untraced): λ > X (≈ 2 X at the socket,
