@@ -183,4 +183,40 @@ PY
 	[ $rc = 0 ] || bad "services of three servers on one CPU"
 }
 
+# The pipeline over services (qbench pipeline: source -> A -> B -> sink, one
+# process each, B given 5 times A's service time by construction): with
+# --services, four services in four stages, each service's stage that of its
+# process, and the bottleneck service is stage B's. About 4 s.
+test_services_pipeline() {
+	local f=$OUT/svcpipe.json
+	# (qbench's own report lines go elsewhere: sh execs it with stdout moved)
+	timeout 30 "$ST" --json -i 1 --services -d 4 -- sh -c 'exec "$0" pipeline --rate 200 \
+		--stage-service-us 200,1000 --duration 3 --port 21430 >/dev/null' \
+		"$ROOT/build/tests/qbench" >"$f" 2>"$OUT/svcpipe.err" ||
+		{ bad "streamtrace: $(tail -1 "$OUT/svcpipe.err")"; return; }
+	contract_ok "$f"
+	python3 - "$f" <<'PY' >"$OUT/svcpipe.check" 2>&1
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+fails = 0
+def check(ok, what):
+    global fails
+    print(("ok   " if ok else "FAIL ") + what)
+    fails += not ok
+pl = s["pipeline"] or {}
+stage = {p["comm"]: p["stage"] for p in s["processes"]}
+svc = {v["name"]: v for v in s["services"]}
+check(pl.get("stages") == 4 and pl.get("service_stages") == 4,
+      f"stages: processes {pl.get('stages')}, services {pl.get('service_stages')} (4 by construction)")
+for name, v in svc.items():
+    check(v["stage"] == stage.get(name), f"service {name}: stage {v['stage']} = its process's {stage.get(name)}")
+check(pl.get("bottleneck_service") == "qbench-stageB",
+      f"bottleneck service {pl.get('bottleneck_service')} (stage B: 1000 us against 200 us)")
+sys.exit(1 if fails else 0)
+PY
+	local rc=$?
+	sed 's/^/    /' "$OUT/svcpipe.check"
+	[ $rc = 0 ] || bad "pipeline over services"
+}
+
 run_all busy
