@@ -283,7 +283,7 @@ test_redis_openloop_below() {
 # busy machine bunches them), Cs², W and each model's response and error are
 # shown over the full intervals (tests/servers/models.py). The models are not
 # judged: on this shared 2-CPU machine the CPU the server may use comes and
-# goes within a run (ρ landed anywhere from 0.16 to 1.2 over 9 runs at the
+# goes within a run (ρ landed anywhere from 0.16 to 1.2 over 10 runs at the
 # same setting), and the messages that queue behind a server waiting for its
 # CPU are queueing no model here has a term for (docs/queueing.md, "The
 # models on a shared CPU", has the runs).
