@@ -113,9 +113,12 @@ static __always_inline int st_busy_in_service(struct st_task *t, struct st_proc_
 #define ST_ONEWAY_MIN	16
 #define ST_ONEWAY_RATIO 16
 
-/* A receive returned on t (on socket state s, if any): it takes a message. */
+/* A receive returned on t (on socket state s, if any): it takes a message.
+ * first_arr: when the oldest
+ * arrival it took came (the socket's ring, read before the receive popped
+ * it), 0 when unknown. */
 static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat *ps,
-					 const struct st_sock *s, __u64 now)
+					 const struct st_sock *s, __u64 first_arr, __u64 now)
 {
 	struct st_proc *proc;
 
@@ -124,17 +127,15 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 	if (t->bz_woke_at) {
 		/* the first message taken after a wake-up from idle: the delay
 		 * until the thread ran is dispatch, counted from the wake-up or,
-		 * for a message that arrived after it (another thread took the
-		 * one that woke this one, on a shared queue), from its arrival:
-		 * the last arrival this receive dequeued, in the socket's ring */
+		 * when even the oldest message it took arrived after it (another
+		 * thread took the one that woke this one, on a shared queue),
+		 * from that arrival. Not from the newest: a single thread that
+		 * finds a second message come in while it waited to run was
+		 * still woken by the first. */
 		__u64 start = t->bz_woke_at, run = t->bz_woke_at + t->bz_disp_ns, d;
 
-		if (s && s->slot == t->slot && s->ring_tail) {
-			__u64 arr = s->ring_t[(s->ring_tail - 1) & (ST_WAIT_RING - 1)];
-
-			if (arr > start && arr < now)
-				start = arr;
-		}
+		if (first_arr > start && first_arr < now)
+			start = first_arr;
 		d = run > start ? run - start : 0;
 		ps->bz.disp_ns += d;
 		ps->bz.disp_count++;

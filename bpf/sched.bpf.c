@@ -9,6 +9,13 @@
 
 static __always_inline void st_runq_enter(struct st_task *t, __u64 now)
 {
+	/* A wake-up of a thread that is still on its CPU (it set itself
+	 * asleep and was woken before it switched out: the kernel's
+	 * ttwu_runnable) does not queue it; it runs on. Counting a run-queue
+	 * wait from here would make its next switch-in count its running and
+	 * blocked time since as run-queue wait. */
+	if (t->oncpu_since)
+		return;
 	if (t->offcpu_since) {
 		struct st_proc_stat *ps = st_proc_stat_of(t->slot);
 
@@ -70,6 +77,7 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			pt->runq_since = now;
 		} else {
 			pt->offcpu_since = now;
+			pt->runq_since = 0; /* asleep: its run-queue wait starts at the wake-up */
 			/* a serving thread blocked waiting for input with nothing
 			 * in service is idle; blocked otherwise, it is busy */
 			st_busy_block(pt, ps, now);

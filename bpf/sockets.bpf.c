@@ -910,7 +910,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
 	struct st_sock *s;
-	__u64 now;
+	__u64 now, first_arr = 0;
 	__u32 ep;
 
 	if (!t || ret <= 0 || (flags & MSG_PEEK))
@@ -932,6 +932,9 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		if (s->slot == t->slot) {
 			struct st_seq q;
 
+			/* the oldest arrival this receive takes (busy.bpf.h) */
+			if (s->ring_tail != s->ring_head)
+				first_arr = s->ring_t[s->ring_tail & (ST_WAIT_RING - 1)];
 			st_seq_read(sk, s->is_tcp, &q);
 			st_msg_recv(s, sk, t, ps, ret, now, &q);
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
@@ -954,7 +957,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		t->rx_seen = 1;
 		ps->servers_run++;
 	}
-	st_busy_take(t, ps, s, now);
+	st_busy_take(t, ps, s, first_arr, now);
 	t->th_rx_ops++;
 	return 0;
 }

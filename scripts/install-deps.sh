@@ -10,7 +10,9 @@ set -eu
 # redis-server, PostgreSQL (pgbench and pg_stat_statements come with
 # postgresql/postgresql-contrib), nginx, mosquitto and nats-server on its own
 # ports and data dirs; the services that the packages install are not used.
-# linux-perf: make bench runs perf record beside --profile (scripts/bench-profile.sh)
+# linux-perf: make bench runs perf record beside --profile (scripts/bench-profile.sh);
+# the servers and busy suites read a thread's CPU with perf stat (task-clock),
+# bpftrace its wait after preemptions
 # libncurses-dev: streamtrace top (user/tui.c); tmux drives it in tests/integration/tui.sh;
 # groff-base and man-db: the man page is checked (groff -ww) and read with man -l
 # libmicrohttpd-dev brings the header and libmicrohttpd12, which --listen dlopens

@@ -24,6 +24,7 @@
 #include "utf8.h"
 #include "diff.h"
 #include "diff_int.h"
+#include "diff_services.h"
 #include "profile_out.h"
 #include "names.h"
 #include "stats.h"
@@ -866,6 +867,7 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	struct rows rs = {0};
 	unsigned matched = 0, regressed = 0, few = 0;
 	int status = 0;
+	struct diff_services *ds = NULL;
 
 	if (side_load(&bs, base, err)) {
 		side_free(&bs);
@@ -915,16 +917,24 @@ int diff_main(const char *base, const char *new_file, const struct diff_options 
 	}
 	for (unsigned i = 0; i < rs.n; i++)
 		regressed += rs.r[i].v == V_REGRESSED;
-	status = regressed ? 1 : 0;
+	/* --services in both runs: each service compared as one station */
+	ds = diff_services_compare(base, new_file, o);
+	status = regressed || diff_services_regressed(ds) ? 1 : 0;
 	if (o->json) {
-		diff_print_json(out, &bs, &ns, &rs, o, status);
+		diff_print_json(out, &bs, &ns, &rs, o, status, ds);
 		goto out;
 	}
 	diff_print_text(out, &bs, &ns, &rs, o, few);
+	diff_services_table(out, ds, o);
 	profile_out_diff(out, base, new_file); /* --profile: frames that grew (issue 13) */
-	diff_print_verdict(out, &rs, o, regressed);
+	if (diff_services_regressed(ds))
+		fprintf(out, "diff: %u service row%s regressed (above)\n",
+			diff_services_regressed(ds), diff_services_regressed(ds) == 1 ? "" : "s");
+	if (regressed || !diff_services_regressed(ds))
+		diff_print_verdict(out, &rs, o, regressed);
 out:
 	fflush(out);
+	diff_services_free(ds);
 	free(rs.r);
 	side_free(&bs);
 	side_free(&ns);

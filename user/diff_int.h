@@ -134,7 +134,8 @@ void diff_print_text(FILE *f, const struct side *bs, const struct side *ns, stru
 void diff_print_verdict(FILE *f, const struct rows *rs, const struct diff_options *o,
 			unsigned regressed);
 /* One JSON object: both sides, the thresholds, every row, the status. */
+struct diff_services;
 void diff_print_json(FILE *f, const struct side *bs, const struct side *ns, struct rows *rs,
-		     const struct diff_options *o, int status);
+		     const struct diff_options *o, int status, const struct diff_services *ds);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "diff_int.h"
+#include "diff_services.h"
 #include "json_writer.h"
 #include "names.h"
 #include "units.h"
@@ -211,7 +212,7 @@ static void json_side(struct jw *w, const char *k, const struct side *s)
 }
 
 void diff_print_json(FILE *f, const struct side *bs, const struct side *ns, struct rows *rs,
-		     const struct diff_options *o, int status)
+		     const struct diff_options *o, int status, const struct diff_services *ds)
 {
 	struct jw w;
 	char name[160];
@@ -272,6 +273,7 @@ void diff_print_json(FILE *f, const struct side *bs, const struct side *ns, stru
 			jw_str(&w, name);
 		}
 	jw_arr_end(&w);
+	diff_services_json(&w, ds);
 	jw_ku64(&w, "status", (uint64_t)status);
 	jw_obj_end(&w);
 	fputc('\n', f);

@@ -20,6 +20,7 @@
 #include "html_out.h"
 #include "profile_out.h"
 #include "html_sections.h"
+#include "services.h"
 #include "wavg.h"
 #include "utf8.h"
 #include "names.h"
@@ -1191,6 +1192,56 @@ static void section_processes(FILE *f, const struct snapshot *o)
 	free(order);
 }
 
+/* --services: one row per service, each one station (docs/queueing.md,
+ * "Services"): its processes, serving threads and the servers its CPUs
+ * allow, λ, U, S, ρ, D, W, its CPU contention, and its pipeline stage. */
+static void section_services(FILE *f, const struct snapshot *o)
+{
+	unsigned rows = o->n_services < MAX_ROWS ? o->n_services : MAX_ROWS;
+
+	if (!o->has_services || !o->n_services)
+		return;
+	fputs("<h2 id='services'>Services</h2>\n<p class='note'>Processes rolled up into "
+	      "services (--services): each service is one station, its capacity bounded by "
+	      "the CPUs its processes may use. Run-queue share: the members' wait for a CPU "
+	      "over the CPU time they wanted.</p>\n<table class='num' id='service-table'>"
+	      "<thead><tr><th>service</th><th>processes</th><th>stage</th><th>threads</th>"
+	      "<th>capacity</th><th>λ (ops/s)</th><th>U</th><th>S</th><th>ρ</th><th>D</th>"
+	      "<th>W</th><th>CPUs</th><th>run-queue share</th><th>status</th></tr></thead>"
+	      "<tbody>\n",
+	      f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct service_view *v = &o->services[i];
+		const struct queue_figures *q = v->has_queue ? &v->queue : NULL;
+		int sat = (q && q->saturated) || v->cpu_saturated;
+
+		fputs("<tr><td class='l'>", f);
+		html_escape(f, v->name, sizeof(v->name));
+		fprintf(f, "</td><td>%u</td>", v->n_pids);
+		if (v->stage)
+			fprintf(f, "<td>%u%s</td>", v->stage, v->bottleneck ? " ⚠" : "");
+		else
+			fputs("<td></td>", f);
+		td_num(f, q ? (double)q->servers : NAN, fmt_count);
+		td_num(f, q ? (double)v->capacity_servers : NAN, fmt_count);
+		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
+		td_num(f, q ? q->utilization : NAN, fmt_plain);
+		td_num(f, q ? q->service_time_s : NAN, fmt_time_s);
+		td_num(f, q ? q->rho : NAN, fmt_plain);
+		td_num(f, q ? q->dispatch_s : NAN, fmt_time_s);
+		td_num(f, q ? q->response_s : NAN, fmt_time_s);
+		td_num(f, v->cpus, fmt_plain);
+		td_num(f, v->runq_share, fmt_plain);
+		fprintf(f, "<td class='l%s'>%s</td></tr>\n", sat ? " bad" : "",
+			v->cpu_saturated ? "CPU-saturated"
+			: sat		 ? "saturated"
+					 : "");
+	}
+	fputs("</tbody></table>\n", f);
+	if (o->n_services > rows)
+		fprintf(f, "<p class='note'>… and %u more services.</p>\n", o->n_services - rows);
+}
+
 static void meta_row(FILE *f, const char *k, const char *v, size_t max)
 {
 	fprintf(f, "<tr><th>%s</th><td>", k);
@@ -1282,6 +1333,8 @@ int html_report_write(struct html_report *h, FILE *f)
 	section_meta(f, h);
 	if (o)
 		section_processes(f, o);
+	if (o)
+		section_services(f, o);
 	if (o)
 		section_pipeline(f, o);
 	if (h->n_ch) {

@@ -341,6 +341,49 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_obj_end(w);
 }
 
+/* A service's place in the pipeline over services (added keys): its stage
+ * (null when it is in none), bottleneck, and the slowest path's response
+ * from a source through it. */
+static void json_out_service_stage(struct jw *w, const struct service_view *v)
+{
+	jw_key(w, "stage");
+	if (v->stage)
+		jw_u64(w, v->stage);
+	else
+		jw_null(w);
+	jw_kbool(w, "bottleneck", v->bottleneck);
+	jw_knum(w, "path_response_s", v->stage ? v->path_response_s : NAN);
+}
+
+/* The pipeline over services, in the pipeline object (added keys; only
+ * with --services and when services feed each other). */
+static void json_out_service_pipeline(struct jw *w, const struct snapshot *s)
+{
+	unsigned stages = 0;
+	int bott = -1;
+	double e2e = NAN;
+
+	for (unsigned i = 0; s->has_services && i < s->n_services; i++) {
+		const struct service_view *v = &s->services[i];
+
+		if (!v->stage)
+			continue;
+		stages = v->stage > stages ? v->stage : stages;
+		if (v->bottleneck)
+			bott = (int)i;
+		if (!isfinite(e2e) || v->path_response_s > e2e)
+			e2e = v->path_response_s;
+	}
+	if (!stages)
+		return;
+	jw_ku64(w, "service_stages", stages);
+	if (bott >= 0)
+		jw_kstr(w, "bottleneck_service", s->services[bott].name);
+	else
+		jw_knull(w, "bottleneck_service");
+	jw_knum(w, "services_end_to_end_response_s", e2e);
+}
+
 /* One service of --services: name, member pids, net, queue, forecast. */
 static void json_out_service(struct jw *w, const struct service_view *v)
 {
@@ -387,6 +430,7 @@ static void json_out_service(struct jw *w, const struct service_view *v)
 	jw_obj_end(w);
 	/* no trend is kept per service yet */
 	jw_knull(w, "forecast");
+	json_out_service_stage(w, v);
 	jw_obj_end(w);
 }
 
@@ -432,6 +476,7 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 		else
 			jw_knull(&w, "bottleneck_pid");
 		jw_knum(&w, "end_to_end_response_s", s->pipeline.e2e_response_s);
+		json_out_service_pipeline(&w, s);
 		jw_obj_end(&w);
 	} else {
 		jw_null(&w);

@@ -34,4 +34,11 @@ void pipeline_edges_add(struct pipeline_edges *set, uint32_t from_pid, uint32_t 
  */
 void pipeline_assign(struct snapshot *s, const struct pipeline_edges *set);
 
+/*
+ * The same over services (--services): a service is one stage, fed by the
+ * services whose processes feed its processes (edges inside a service are
+ * not stages). Fills each service's stage, bottleneck and path_response_s.
+ */
+void pipeline_assign_services(struct snapshot *s, const struct pipeline_edges *set);
+
 #endif

@@ -543,6 +543,26 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	render_http_conns(c, self);
 }
 
+/* The service figures added after the first twelve (render_services). */
+static double service_more(const struct service_view *v, int which)
+{
+	const struct queue_figures *q = &v->queue;
+
+	switch (which) {
+	case 12:
+		return v->has_queue ? q->dispatch_s : NAN;
+	case 13:
+		return v->has_queue ? q->wait_s : NAN;
+	case 14:
+		return v->has_queue ? q->queue_length : NAN;
+	case 15:
+		return v->stage ? v->stage : NAN;
+	case 16:
+		return v->stage ? (v->bottleneck ? 1 : 0) : NAN;
+	}
+	return NAN;
+}
+
 /* --services: one gauge family per figure, labelled by service, from the
  * latest interval; and the dispatch delay of each process. */
 static void render_services(struct prom_ctx *c, const struct snapshot *latest,
@@ -571,6 +591,17 @@ static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 		{"streamtrace_service_cpu_demand",
 		 "Service: on-CPU plus run-queue time over its CPUs x span.", 10},
 		{"streamtrace_service_processes", "Service: its traced processes.", 11},
+		{"streamtrace_service_dispatch_seconds",
+		 "Service: mean dispatch delay per op (an idle server's wake-up until it runs).",
+		 12},
+		{"streamtrace_service_wait_seconds",
+		 "Service: mean queue wait per op (Wq), less dispatch.", 13},
+		{"streamtrace_service_queue_length",
+		 "Service: time-averaged ops waiting in its sockets plus in service.", 14},
+		{"streamtrace_service_pipeline_stage",
+		 "Service: its stage in the pipeline over services (absent if in none).", 15},
+		{"streamtrace_service_pipeline_bottleneck",
+		 "Service: 1 for the stage that limits the pipeline over services, else 0.", 16},
 	};
 
 	/* the per-process families that come after the histograms (the
@@ -623,6 +654,9 @@ static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 				break;
 			case 11:
 				x = v->n_pids;
+				break;
+			default:
+				x = service_more(v, fams[f].which);
 				break;
 			}
 			sample(c, NULL, labels, NULL, x);

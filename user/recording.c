@@ -370,6 +370,10 @@ static void w_services(struct wbuf *b, const struct snapshot *s)
 		w_f64(b, v->cpu_demand);
 		w_f64(b, v->runq_share);
 		w_i32(b, v->cpu_saturated);
+		/* appended: the pipeline over services */
+		w_u32(b, v->stage);
+		w_i32(b, v->bottleneck);
+		w_f64(b, v->path_response_s);
 		w_rec_end(b, at);
 	}
 }
@@ -821,6 +825,12 @@ static const char *r_services(struct rbuf *r, struct snapshot *s)
 		v->cpu_demand = r_f64(&sub);
 		v->runq_share = r_f64(&sub);
 		v->cpu_saturated = r_i32(&sub);
+		v->path_response_s = NAN;
+		if (!sub.bad && sub.off < sub.len) { /* written since it was appended */
+			v->stage = r_u32(&sub);
+			v->bottleneck = r_i32(&sub);
+			v->path_response_s = r_f64(&sub);
+		}
 		if (sub.bad)
 			return sub.bad;
 	}

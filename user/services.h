@@ -55,6 +55,10 @@ struct service_view {
 	double cpu_demand;	   /* (on-CPU + run-queue) / (cpus × span) */
 	double runq_share;	   /* run-queue / (on-CPU + run-queue) */
 	int cpu_saturated;
+	/* the pipeline over services (pipeline_assign_services): 0 = not in one */
+	unsigned stage;
+	int bottleneck;
+	double path_response_s; /* slowest path from a source through it */
 };
 
 /* Group s's processes by attrs (matched by pid; a process without one is

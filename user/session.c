@@ -449,6 +449,7 @@ static void attach_services(struct session *s, struct snapshot *snap)
 	if (!services_build(snap, attrs, snap->n_procs, &snap->services, &snap->n_services))
 		snap->has_services = 1;
 	free(attrs);
+	pipeline_assign_services(snap, s->edges);
 }
 
 /*

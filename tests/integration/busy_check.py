@@ -5,8 +5,19 @@ usage: busy_check.py TRUTH JSON PID cpu|block|saturated [BLOCK_KIND]
 
 The truth is the server's own: its thread's CPU and run-queue time from
 /proc/self/task/TID/schedstat over its serving span, its request count, the
-time it spent in its blocks (measured around them). Tolerances are stated at
-each check. "Inner" intervals are the full intervals of the load: from the
+time it spent in its blocks (measured around them); and the thread's CPU as
+perf counts it (TRUTH with .perf for .truth: perf stat -e task-clock -t TID).
+
+Why two CPU truths: schedstat splits a thread's time between CPU and run
+queue with the run queue's clock, and that clock is not read again when a
+wake-up is followed by the switch to the woken thread (the kernel skips the
+back-to-back clock update), so the thread's CPU starts at its wake-up: each
+wake-up's latency to the switch (8-20 µs per switch on this 2-CPU VM, with
+the CPU shared) counts as CPU, not run-queue wait. Their sum is right.
+perf's task-clock is read at the context switches themselves, as the
+scheduler tracepoints are: it is the truth for CPU, and so for S; schedstat's
+CPU + run-queue is the truth for busy + dispatch and U. Tolerances are
+stated at each check. "Inner" intervals are the full intervals of the load: from the
 second interval with answers to the one before the last with answers (the
 first and last are cut by the load's start and end).
 """
@@ -40,6 +51,22 @@ def main():
     inner = [ivs[i] for i in served[1:-1]]
     q = summ["queue"]
     n = summ["net"]["rx_ops"]
+    perf_cpu = None
+    try:
+        for line in open(sys.argv[1].rsplit(".", 1)[0] + ".perf"):
+            f = line.split(",")
+            if len(f) > 2 and f[2].startswith("task-clock") and f[0].replace(".", "").isdigit():
+                perf_cpu = float(f[0]) / 1e3  # msec
+    except OSError:
+        pass
+    preempt = None  # the thread's run-queue wait after preemptions (preempt.bt)
+    try:
+        for line in open(sys.argv[1].rsplit(".", 1)[0] + ".pre"):
+            f = line.split()
+            if len(f) == 4 and f[0] == "preempt_ns":
+                preempt = (int(f[1]) / 1e9, int(f[3]))
+    except OSError:
+        pass
     print(f"     truth: {truth['requests']} requests, cpu {truth['cpu_s']:.4f} s, runq "
           f"{truth['runq_s']:.4f} s, blocked {truth['blocked_s']:.4f} s over {truth['span_s']:.3f} s;"
           f" {len(inner)} inner intervals")
@@ -59,8 +86,33 @@ def main():
         sd = q["service_time_s"] + q["dispatch_s"]
         check(abs(sd - per) <= 0.10 * per,
               f"S + D {sd * 1e6:.1f} µs vs (cpu + runq) per request {per * 1e6:.1f} µs (within 10%)")
-        print(f"     S {q['service_time_s'] * 1e6:.1f} µs, CPU per request "
+        print(f"     S {q['service_time_s'] * 1e6:.1f} µs, schedstat CPU per request "
               f"{truth['cpu_s'] / truth['requests'] * 1e6:.1f} µs, D {q['dispatch_s'] * 1e6:.1f} µs")
+        # S against CPU per request, the issue's 10%: on this shared
+        # machine S also holds the run-queue wait of a request preempted
+        # in service (busy: it is in service), so the truth is perf's CPU
+        # plus bpftrace's preempted wait, per request (both over the
+        # thread's whole life: accept and close outside the truth's span
+        # are well under 1% here)
+        check(perf_cpu is not None and preempt is not None, "perf task-clock and preempt.bt read")
+        if perf_cpu is not None and preempt is not None:
+            pc = (perf_cpu + preempt[0]) / truth["requests"]
+            s = q["service_time_s"]
+            check(abs(s - pc) <= 0.10 * pc,
+                  f"S {s * 1e6:.1f} µs vs (perf CPU {perf_cpu / truth['requests'] * 1e6:.1f} + "
+                  f"preempted wait {preempt[0] / truth['requests'] * 1e6:.1f} in {preempt[1]} "
+                  f"preemptions) per request {pc * 1e6:.1f} µs (within 10%)")
+            # the thread's on-CPU and run-queue time (cpu.*, wake-up or
+            # preemption to running, as runqlat counts it) against perf's
+            # CPU, and their sum against schedstat's: 5% (spans differ by
+            # the thread's life outside the load)
+            c = summ["cpu"]
+            check(abs(c["oncpu_s"] - perf_cpu) <= 0.05 * perf_cpu,
+                  f"cpu.oncpu_s {c['oncpu_s']:.4f} s vs perf task-clock {perf_cpu:.4f} s (within 5%)")
+            tot = c["oncpu_s"] + c["runq_wait_s"]
+            check(abs(tot - want) <= 0.05 * want,
+                  f"cpu.oncpu_s + runq_wait_s {tot:.4f} s vs schedstat cpu + runq {want:.4f} s "
+                  f"(within 5%)")
         # utilization over the inner intervals against the truth's share
         # of the span: ±0.05 (absolute), the issue's tolerance. U counts
         # dispatch (a woken thread waiting to run is not idle), as the

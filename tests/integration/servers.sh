@@ -43,14 +43,14 @@ PS_PORT=21250
 
 COUNT_TOL=0.03 # λ, X and messages against the server's own count
 UTIL_TOL=0.05  # U against the serving thread's (on-CPU + run-queue) share
-# S against the serving thread's CPU per message: issue 15 asks for ±10%, and
-# at high load S is there; at low load (every message wakes an idle server)
-# the dispatch streamtrace measures (wake-up to on-CPU) exceeds schedstat's
-# run-queue time per message, and S (which leaves dispatch out) comes out 10%
-# to 33% short of CPU per message (mosquitto at 3000/s the worst, and it
-# varies from run to run). A known, open gap (tests/servers/README.md): ±40%
-# here, so that gross errors (a factor of 2) still fail, until it is closed.
-SVC_TOL=0.40
+# S against the serving thread's CPU per message, plus the run-queue wait of
+# a message preempted in service (busy: the machine is shared), the issue's
+# ±10%. CPU is perf's task-clock, not schedstat's: schedstat reads the run
+# queue's clock, which the kernel does not update again between a wake-up and
+# the switch to the woken thread, so each wake-up's switch latency counts as
+# the thread's CPU (8-20 µs here: a third of mosquitto's CPU per message at
+# 3000/s). tests/servers/README.md has the measurements.
+SVC_TOL=0.10
 
 now_s() { date +%s.%N; }
 # calc EXPR: awk arithmetic; "null" when an operand is null
@@ -118,6 +118,31 @@ st_start() {
 		return 1
 	}
 }
+# cpu_truth_start NAME TID: the serving thread's CPU by perf (task-clock,
+# read at the context switches) and its run-queue wait after preemptions by
+# bpftrace (preempt.bt) over the window; started before streamtrace attaches
+# and stopped (cpu_truth_stop) after it stops, as schedstat is read
+cpu_truth_start() {
+	CT_PERF=$OUT/$1.perf
+	CT_PRE=$OUT/$1.pre
+	timeout 120 perf stat -x, -e task-clock -t "$2" -o "$CT_PERF" 2>/dev/null &
+	CT_PP=$!
+	timeout 120 bpftrace "$ROOT/tests/servers/preempt.bt" "$2" >"$CT_PRE" 2>/dev/null &
+	CT_BP=$!
+	CT_LIVE="$CT_PP $CT_BP"
+	wait_lines "$CT_PRE" 1 20 || bad "preempt.bt did not attach within 20 s"
+}
+# cpu_truth_stop: sets CT_CPU (s on the CPU) and CT_PREEMPT (s waiting after
+# preemptions), "null" when unknown
+cpu_truth_stop() {
+	kill -INT $CT_LIVE 2>/dev/null
+	wait $CT_LIVE
+	CT_LIVE=""
+	CT_CPU=$(awk -F, '$3 ~ /^task-clock/ && $1 ~ /^[0-9.]+$/ { printf "%.9f", $1 / 1e3 }' "$CT_PERF")
+	CT_PREEMPT=$(awk '$1 == "preempt_ns" { printf "%.9f", $2 / 1e9 }' "$CT_PRE")
+	: "${CT_CPU:=null}" "${CT_PREEMPT:=null}"
+}
+
 # st_stop: SIGINT (unless it already stopped by itself), then the summary
 st_stop() {
 	kill -INT "$STP" 2>/dev/null
@@ -143,16 +168,22 @@ check_msgs() {
 
 # check_busy TID SCHED0 SCHED1 WALL_S MSGS: issue 15's figures of a
 # single-threaded server against its serving thread's schedstat. The
-# schedstat window spans streamtrace's whole span, and the server is idle
-# outside the client's run, so both sides' busy seconds cover the same work;
-# both are shown as a share of the client's run (WALL_S).
+# schedstat window is the client's run, inside streamtrace's span, and the
+# server is idle outside that run, so both sides' busy seconds cover the same
+# work; both are shown as a share of the client's run (WALL_S). (Not a wider
+# window: attaching perf, bpftrace and streamtrace takes seconds on a loaded
+# machine and delays the idle server's few wake-ups meanwhile: mosquitto
+# waited 0.07 s on the run queue outside a 2 s run, -0.03 of U.)
 check_busy() {
 	local tid=$1 s0=$2 s1=$3 wall=$4 msgs=$5 oncpu runq tb
 	read -r oncpu runq _ <<<"$(sched_delta "$s0" "$s1")"
 	row "utilization (busy / run)" "$(calc "($oncpu + $runq) / $wall")" "$(calc "$F_busy_s / $wall")" \
 		abs $UTIL_TOL
-	row "service_time_s (CPU / msg)" "$(calc "$oncpu / $msgs")" "$F_svc" rel $SVC_TOL
-	row "(truth: on-CPU s; run-queue s)" "$oncpu" "$runq" info
+	row "service_time_s ((CPU + preempted) / msg)" "$(calc "($CT_CPU + $CT_PREEMPT) / $msgs")" \
+		"$F_svc" rel $SVC_TOL
+	row "(truth: perf CPU s; preempted wait s)" "$CT_CPU" "$CT_PREEMPT" info
+	row "(truth: schedstat on-CPU s; run-queue s)" "$oncpu" "$runq" info
+	row "(schedstat CPU / msg; S)" "$(calc "$oncpu / $msgs")" "$F_svc" info
 	tb=F_thread_busy_$tid
 	row "(thread busy_s; schedstat oncpu+runq)" "$(calc "$oncpu + $runq")" "${!tb:-null}" info
 	row "(queue.utilization as reported)" "" "$F_util" info
@@ -182,16 +213,18 @@ redis_bench() {
 	ensure_redis || return
 	t0=$(redis_calls $REDIS_PORT)
 	c0=$(redis_calls $REDIS_PORT "$cmd")
-	s0=$(sched_read "$REDIS_PID" "$REDIS_PID")
+	cpu_truth_start "$name" "$REDIS_PID"
 	st_start "$name" "$REDIS_PID" --threads || return
+	s0=$(sched_read "$REDIS_PID" "$REDIS_PID")
 	[ $# -gt 0 ] || set -- -t "$cmd"
 	w0=$(now_s)
 	timeout -s INT 4 taskset -c "$CLI_CPU" redis-benchmark -p $REDIS_PORT -c "$c" -P "$p" -n "$n" -q "$@" \
 		>"$OUT/$name.bench" 2>&1
 	rc=$?
 	w1=$(now_s)
-	st_stop
 	s1=$(sched_read "$REDIS_PID" "$REDIS_PID")
+	st_stop
+	cpu_truth_stop
 	t1=$(redis_calls $REDIS_PORT)
 	c1=$(redis_calls $REDIS_PORT "$cmd")
 	case $rc in
@@ -241,6 +274,68 @@ test_redis_openloop_below() {
 	done
 }
 
+# The models against an open-loop client at ρ 0.3-0.7 (issue 15): a Lua
+# loop (EVALSHA, about 40 µs of CPU on an idle machine) at Poisson arrivals,
+# OL_RATE a second (default: 0.6 of a closed-loop client's rate, measured
+# just before, so that ρ lands near 0.5 on a machine of any load). The inputs are judged against truth: λ against what the
+# client sent, S against perf's CPU plus the preempted wait per message;
+# ρ, Ca² (and the client's own send gaps' Ca²: a sender that runs late on a
+# busy machine bunches them), Cs², W and each model's response and error are
+# shown over the full intervals (tests/servers/models.py). The models are not
+# judged: on this shared 2-CPU machine the CPU the server may use comes and
+# goes within a run (ρ landed anywhere from 0.16 to 1.2 over 10 runs at the
+# same setting), and the messages that queue behind a server waiting for its
+# CPU are queueing no model here has a term for (docs/queueing.md, "The
+# models on a shared CPU", has the runs).
+test_redis_openloop_models() {
+	local name=redis_ol_models t0 t1 sent sha rate=${OL_RATE:-2000} m
+	ensure_redis || return
+	sha=$(redis-cli -p $REDIS_PORT SCRIPT LOAD "for i=1,8000 do end") || { bad "SCRIPT LOAD"; return; }
+	# ρ near 0.5 whatever the machine's load, unless OL_RATE is given: 1.8 x
+	# what one closed-loop client gets (ρ 0.16 at 0.6 x: each command waits for
+	# the reply to the one before, and the client is slow on a loaded CPU)
+	if [ -z "${OL_RATE:-}" ]; then
+		local c0 c1 w0 w1
+		c0=$(redis_calls $REDIS_PORT evalsha)
+		w0=$(now_s)
+		timeout 20 taskset -c "$CLI_CPU" redis-benchmark -p $REDIS_PORT -c 1 -n 2000 -q \
+			EVALSHA "$sha" 0 >/dev/null 2>&1
+		w1=$(now_s)
+		c1=$(redis_calls $REDIS_PORT evalsha)
+		rate=$(awk -v c=$((c1 - c0)) -v t="$(calc "$w1 - $w0")" 'BEGIN {
+			r = c > 0 && t > 0 ? 1.8 * c / t : 2000
+			r = r < 200 ? 200 : r
+			r = (r > 20000) ? 20000 : r
+			printf("%d", r) }')
+	fi
+	row "(open-loop rate /s)" "" "$rate" info
+	t0=$(redis_calls $REDIS_PORT evalsha)
+	cpu_truth_start "$name" "$REDIS_PID"
+	st_start $name "$REDIS_PID" || return
+	taskset -c "$CLI_CPU" "$W/openloop" --port $REDIS_PORT --rate "$rate" --duration 4 \
+		--command "EVALSHA $sha 0" >"$OUT/$name.ol" 2>&1 || bad "openloop: $(tail -1 "$OUT/$name.ol")"
+	st_stop
+	cpu_truth_stop
+	t1=$(redis_calls $REDIS_PORT evalsha)
+	sent=$(json_key "$OUT/$name.ol" sent)
+	row "truth: EVALSHA calls = client sent" "$sent" "$((t1 - t0))" eq
+	figures "$REDIS_PID"
+	row "arrival_rate x span = sent" "$sent" "$F_l_count" rel $COUNT_TOL
+	row "service_time_s ((CPU + preempted) / msg)" "$(calc "($CT_CPU + $CT_PREEMPT) / $sent")" \
+		"$F_svc" rel $SVC_TOL
+	eval "$(python3 "$ROOT/tests/servers/models.py" "$STF" "$REDIS_PID")"
+	row "(full intervals; rho)" "$M_n" "$M_rho" info
+	row "(client's send gaps Ca2; arrival_cv2)" "$(json_key "$OUT/$name.ol" send_gap_cv2)" "$M_ca2" info
+	row "(service_cv2; dispatch_s)" "$M_cs2" "$M_disp" info
+	row "(client latency; response_s)" "$(json_key "$OUT/$name.ol" latency_mean_s)" "$M_resp" info
+	for m in mm1 mmc mg1 gg1; do
+		local v=M_$m e=M_err_$m
+		row "(model $m response; error)" "${!v}" "${!e}" info
+	done
+	local be=M_err_$M_best
+	row "(best model; issue 15 asks within 25%)" "$M_best" "${!be:-null}" info
+}
+
 # Open loop above capacity: DEBUG SLEEP 0.002 caps the server at 500
 # commands/s by construction; 1000/s arrive. streamtrace is stopped when the
 # sending ends (the queue then drains, untraced): λ > X (≈ 2 X at the socket,
@@ -287,14 +382,16 @@ nginx_wrk() {
 	local name=$1 c=$2 r0 r1 s0 s1 w0 w1 wrk_done truth
 	ensure_nginx || return
 	r0=$(nginx_requests $NGINX_PORT)
-	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
+	cpu_truth_start "$name" "$NGINX_WORKER"
 	st_start "$name" "$NGINX_WORKER" --threads || return
+	s0=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
 	w0=$(now_s)
 	timeout 30 taskset -c "$CLI_CPU" wrk -t1 -c"$c" -d2s "http://127.0.0.1:$NGINX_PORT/" >"$OUT/$name.wrk" 2>&1 ||
 		bad "wrk failed: $(tail -1 "$OUT/$name.wrk")"
 	w1=$(now_s)
-	st_stop
 	s1=$(sched_read "$NGINX_WORKER" "$NGINX_WORKER")
+	st_stop
+	cpu_truth_stop
 	r1=$(nginx_requests $NGINX_PORT)
 	truth=$((r1 - r0 - 1)) # the second status request counts itself
 	wrk_done=$(awk '/requests in/ { print $1 }' "$OUT/$name.wrk")
@@ -323,16 +420,18 @@ mqtt_case() {
 	shift
 	ensure_mosquitto || return
 	read -r a0 p0 <<<"$(mqtt_received $MQTT_PORT)"
-	s0=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
+	cpu_truth_start "$name" "$MOSQ_PID"
 	st_start "$name" "$MOSQ_PID" --threads || return
+	s0=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
 	v0=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
 	w0=$(now_s)
 	timeout 30 taskset -c "$CLI_CPU" "$W/mqttpub" --port $MQTT_PORT "$@" >"$OUT/$name.pub" 2>&1 ||
 		bad "mqttpub: $(tail -1 "$OUT/$name.pub")"
 	w1=$(now_s)
 	v1=$(vol_switches "$MOSQ_PID" "$MOSQ_PID")
-	st_stop
 	s1=$(sched_read "$MOSQ_PID" "$MOSQ_PID")
+	st_stop
+	cpu_truth_stop
 	read -r a1 p1 <<<"$(mqtt_received $MQTT_PORT)"
 	pubs=$(json_key "$OUT/$name.pub" publishes)
 	row "truth: PUBLISH received = sent" "$pubs" "$((p1 - p0))" eq

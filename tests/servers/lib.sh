@@ -26,6 +26,7 @@ PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 # clients' lines) in DIR
 servers_cleanup() {
 	[ -n "${ST_LIVE:-}" ] && stop_pid "$ST_LIVE"
+	for p in ${CT_LIVE:-}; do stop_pid "$p"; done
 	stop_servers
 	if [ -n "${SERVERS_KEEP:-}" ]; then
 		mkdir -p "$SERVERS_KEEP" && cp -r "$OUT"/. "$SERVERS_KEEP"/

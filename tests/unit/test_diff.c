@@ -28,6 +28,7 @@
 #include "diff.h"
 #include "model.h"
 #include "names.h"
+#include "services.h"
 #include "recording.h"
 
 static char tmpdir[64];
@@ -88,6 +89,7 @@ struct workload {
 	const char *server_comm;
 	unsigned stage; /* the server's pipeline stage, 0 for none */
 	uint64_t seed;
+	int services; /* recorded with --services (by command name) */
 };
 
 static const struct workload base_wl = {
@@ -258,6 +260,7 @@ static void make_summary(const struct workload *wl, const struct acc *t, struct 
 	srv->queue.response_s = t->w_sum / t->ops;
 	srv->queue.wait_s = t->wq_sum / t->ops;
 	srv->queue.servers = 1;
+	srv->queue.utilization = t->svc_sum / span; /* a service's S is U·c/X */
 	srv->n_syscalls = 2;
 	srv->syscalls = calloc(2, sizeof(*srv->syscalls));
 	assert_non_null(srv->syscalls);
@@ -270,6 +273,15 @@ static void make_summary(const struct workload *wl, const struct acc *t, struct 
 	wrk->syscalls = calloc(1, sizeof(*wrk->syscalls));
 	assert_non_null(wrk->syscalls);
 	wrk->syscalls[0] = t->openat;
+}
+
+/* --services: the snapshot's processes as services by command name */
+static void with_services(const struct workload *wl, struct snapshot *s)
+{
+	if (!wl->services)
+		return;
+	assert_int_equal(services_build(s, NULL, 0, &s->services, &s->n_services), 0);
+	s->has_services = 1;
 }
 
 static void record(const struct workload *wl, const char *name, char *path, size_t len)
@@ -291,10 +303,12 @@ static void record(const struct workload *wl, const char *name, char *path, size
 	row_init(&tot.openat, "openat");
 	for (unsigned k = 0; k < wl->intervals; k++) {
 		make_interval(wl, k, &s, &tot);
+		with_services(wl, &s);
 		assert_int_equal(recording_write(rec, &s), 0);
 		snapshot_free(&s);
 	}
 	make_summary(wl, &tot, &s);
+	with_services(wl, &s);
 	assert_int_equal(recording_write(rec, &s), 0);
 	snapshot_free(&s);
 	assert_int_equal(recording_close(rec), 0);
@@ -425,6 +439,60 @@ static void test_service_slower_fails(void **state)
 	/* the other way round is an improvement, not a failure */
 	diff_expect(&n, &b, 0, &r);
 	assert_true(row_says(r.out, "qb-server", "service time", "improved"));
+	result_free(&r);
+}
+
+/*
+ * With --services in both runs each service is compared too: a slower server
+ * regresses as a service (named in the SERVICE rows and in the JSON), the
+ * same workload does not, and a run without services has no SERVICE rows.
+ */
+static void test_services_compared(void **state)
+{
+	struct workload b = base_wl, n = base_wl;
+	struct diff_options o;
+	struct result r;
+
+	(void)state;
+	b.services = n.services = 1;
+	n.seed = 2;
+	diff_expect(&b, &n, 0, &r);
+	assert_non_null(strstr(r.out, "\nSERVICE "));
+	assert_true(row_says(r.out, "qb-server", "service time", "ok"));
+	assert_null(strstr(r.out, "regressed (above)"));
+	result_free(&r);
+
+	n.service_s *= 1.3;
+	diff_expect(&b, &n, 1, &r);
+	assert_non_null(strstr(r.out, "regressed (above)"));
+	{
+		const char *sv = strstr(r.out, "\nSERVICE ");
+
+		assert_non_null(sv);
+		if (!row_says(sv, "qb-server", "service time", "regressed (p="))
+			fail_msg("%s", sv);
+	}
+	result_free(&r);
+
+	char pb[512], pn[512];
+
+	record(&b, "svc-b.strec", pb, sizeof(pb));
+	record(&n, "svc-n.strec", pn, sizeof(pn));
+	diff_options_init(&o);
+	o.json = 1;
+	run_diff(&r, pb, pn, &o);
+	assert_int_equal(r.status, 1);
+	{
+		const char *sr = strstr(r.out, "\"service_regressions\":[");
+
+		assert_non_null(sr);
+		assert_non_null(strstr(sr, "\"qb-server service time\""));
+	}
+	result_free(&r);
+
+	b.services = 0;
+	diff_expect(&b, &n, 1, &r);
+	assert_null(strstr(r.out, "\nSERVICE "));
 	result_free(&r);
 }
 
@@ -738,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_noisy_workload_passes),
 		cmocka_unit_test(test_service_slower_fails),
 		cmocka_unit_test(test_small_change_passes),
+		cmocka_unit_test(test_services_compared),
 		cmocka_unit_test(test_throughput_drop_fails),
 		cmocka_unit_test(test_error_rise_fails),
 		cmocka_unit_test(test_p99_shift),

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "html_out.h"
+#include "services.h"
 #include "json_out.h"
 #include "model.h"
 #include "names.h"
@@ -281,6 +282,11 @@ static void write_run(const char *path, unsigned cut_after, long *cut_at, char *
 		struct snapshot s;
 
 		make_interval(&s, k, k == N_IV);
+		if (k == N_IV) { /* --services: the summary's Services table */
+			assert_int_equal(services_build(&s, NULL, 0, &s.services, &s.n_services),
+					 0);
+			s.has_services = 1;
+		}
 		assert_int_equal(recording_write(rec, &s), 0);
 		if (lf)
 			json_out_snapshot(lf, &s);
@@ -413,6 +419,7 @@ static void test_html_has_charts(void **state)
 	assert_non_null(strstr(html, "id='pipeline-stages'"));
 	assert_non_null(strstr(html, "id='syscalls-top'"));
 	assert_non_null(strstr(html, "id='process-table'"));
+	assert_non_null(strstr(html, "id='service-table'"));
 	/* the stage with wait_hist shows queue wait, the other says service time */
 	assert_non_null(strstr(html, "Queue wait per op"));
 	assert_non_null(strstr(html, "Service time per op (queue wait was not measured"));

@@ -590,7 +590,9 @@ static void test_busy_dispatch_and_services(void **state)
 	assert_non_null(sv);
 	assert_non_null(strstr(sv, "\"capacity_servers\":2"));
 	assert_non_null(strstr(sv, "\"cpu\":{\"cpus\":null,"));
-	assert_non_null(strstr(sv, "\"forecast\":null}"));
+	/* in no pipeline (no edges): stage null, and no path response */
+	assert_non_null(strstr(sv, "\"forecast\":null,\"stage\":null,\"bottleneck\":false,"
+				   "\"path_response_s\":null}"));
 	assert_non_null(strstr(out, "{\"name\":\"short\",\"pids\":[7],"));
 	free(out);
 	services_free(fx.snap.services, fx.snap.n_services);

@@ -637,6 +637,16 @@ static void test_services_families(void **state)
 	assert_true(value_of(out, "streamtrace_queue_dispatch_seconds{pid=\"42\",comm=\"srv\"}") ==
 		    25e-6);
 	assert_int_equal(count_lines_with(out, "# TYPE streamtrace_queue_dispatch_seconds"), 1);
+	/* the service's own D; no pipeline stage series until it is in one */
+	assert_true(fabs(value_of(out, "streamtrace_service_dispatch_seconds{service=\"srv\"}") -
+			 25e-6) < 1e-12);
+	assert_true(isnan(value_of(out, "streamtrace_service_pipeline_stage{service=\"srv\"}")));
+	free(out);
+	l.services[0].stage = 2;
+	l.services[0].bottleneck = 1;
+	out = render(&t, &l, NULL);
+	assert_true(value_of(out, "streamtrace_service_pipeline_stage{service=\"srv\"}") == 2);
+	assert_true(value_of(out, "streamtrace_service_pipeline_bottleneck{service=\"srv\"}") == 1);
 	free(out);
 	snapshot_free(&t);
 	snapshot_free(&l);

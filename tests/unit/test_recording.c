@@ -382,6 +382,10 @@ static void make_run(void)
 						&snaps[k].n_services),
 				 0);
 		snaps[k].has_services = 1;
+		/* a pipeline stage over services: appended to the service record */
+		snaps[k].services[0].stage = k;
+		snaps[k].services[0].bottleneck = 1;
+		snaps[k].services[0].path_response_s = 0.25 * k;
 	}
 }
 

@@ -3,7 +3,8 @@
  * command name), the station's figures from the members' totals (λ, X, busy,
  * waits weighted by arrivals, dispatch by completions), the capacity bounded
  * by the CPUs the members may use, CPU contention and its saturation rule,
- * and the parsers of cpu.max, /proc/PID/cgroup and /proc/net/tcp lines.
+ * the parsers of cpu.max, /proc/PID/cgroup and /proc/net/tcp lines, and the
+ * pipeline over services.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "pipeline.h"
 #include "services.h"
 
 static void assert_close(double got, double want, double tol)
@@ -234,6 +236,57 @@ static void test_parsers(void **state)
 		services_parse_tcp_listen("  sl  local_address rem_address   st", &port, &ino), -1);
 }
 
+/*
+ * The pipeline over services: "front" (pid 1) feeds two "back" processes
+ * (2, 3), which feed each other (inside the service: no stage) and "db" (4).
+ * Three stages; the bottleneck is the highest ρ (back as one station: 100/s,
+ * S 8 ms, 2 threads: ρ 0.4; front 0.1, db 0.2); the slowest path's response
+ * is the sum of the three services' W.
+ */
+static void test_pipeline_over_services(void **state)
+{
+	static struct pipeline_edges e; /* large: not on the stack */
+	struct snapshot s;
+	struct proc_view p[4];
+	double w[3];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(&e, 0, sizeof(e));
+	s.span_s = 10;
+	proc(&p[0], 1, "front", 200, 1, 1, 1e-3, 0, 1, 0);
+	proc(&p[1], 2, "back", 50, 4, 1, 2e-3, 0, 4, 0);
+	proc(&p[2], 3, "back", 50, 4, 1, 2e-3, 0, 4, 0);
+	proc(&p[3], 4, "db", 100, 2, 1, 1e-3, 0, 2, 0);
+	s.procs = p;
+	s.n_procs = 4;
+	pipeline_edges_add(&e, 1, 2, 10);
+	pipeline_edges_add(&e, 1, 3, 10);
+	pipeline_edges_add(&e, 2, 3, 10);
+	pipeline_edges_add(&e, 2, 4, 10);
+	pipeline_edges_add(&e, 3, 4, 10);
+	assert_int_equal(services_build(&s, NULL, 0, &s.services, &s.n_services), 0);
+	s.has_services = 1;
+	pipeline_assign_services(&s, &e);
+	assert_int_equal(s.n_services, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		const struct service_view *v = &s.services[i];
+		unsigned want = !strcmp(v->name, "front") ? 1 : !strcmp(v->name, "back") ? 2 : 3;
+
+		assert_int_equal(v->stage, want);
+		w[want - 1] = v->queue.response_s;
+		/* back: λ 100/s, S = 8 s / 1000 ops, c 2: ρ 0.4, the highest */
+		assert_int_equal(v->bottleneck, !strcmp(v->name, "back"));
+	}
+	for (unsigned i = 0; i < 3; i++)
+		if (s.services[i].stage == 3)
+			assert_close(s.services[i].path_response_s, w[0] + w[1] + w[2], 1e-12);
+	/* the processes' own pipeline is untouched: four stages of processes */
+	pipeline_assign(&s, &e);
+	assert_int_equal(s.pipeline.n_stages, 4);
+	services_free(s.services, s.n_services);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_bound_service),
 		cmocka_unit_test(test_nulls_and_member_saturation),
 		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_pipeline_over_services),
 	};
 
 	return cmocka_run_group_tests_name("services", tests, NULL, NULL);

@@ -408,6 +408,22 @@ int main(int argc, char **argv)
 			qsort(lat_ns, n_rx, sizeof(*lat_ns), cmp_u64);
 			p99 = lat_ns[(uint64_t)ceil(0.99 * (double)n_rx) - 1];
 		}
+		/* the gaps between the sends as they happened (a late sender
+		 * bunches them): their squared coefficient of variation, the truth
+		 * for the arrival variability Ca² at the server (1 for Poisson) */
+		double gm = 0, g2 = 0, ca2 = NAN;
+
+		for (uint64_t i = 1; i < n_sent; i++) {
+			double g = (double)(send_ns[i] - send_ns[i - 1]) / NSEC;
+
+			gm += g;
+			g2 += g * g;
+		}
+		if (n_sent > 2) {
+			gm /= (double)(n_sent - 1);
+			g2 /= (double)(n_sent - 1);
+			ca2 = gm > 0 ? (g2 - gm * gm) / (gm * gm) : NAN;
+		}
 		printf("{\"program\":\"openloop\",\"rate\":%.3f,\"span_s\":%.6f,\"sent\":%llu,"
 		       "\"received\":%llu,\"received_in_window\":%llu,\"unanswered\":%llu,"
 		       "\"errors\":%llu,\"arrival_rate\":%.3f,\"late_max_s\":%.6f,",
@@ -415,6 +431,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)n_rx_window, (unsigned long long)(n_sent - n_rx),
 		       (unsigned long long)atomic_load(&errors), (double)n_sent / span,
 		       (double)late_max / NSEC);
+		if (isfinite(ca2))
+			printf("\"send_gap_cv2\":%.4f,", ca2);
+		else
+			printf("\"send_gap_cv2\":null,");
 		if (n_rx)
 			printf("\"latency_mean_s\":%.9f,\"latency_p99_s\":%.9f}\n", mean,
 			       (double)p99 / NSEC);
