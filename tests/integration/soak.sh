@@ -18,7 +18,9 @@
 #    interval (1.5 s of slack: a process's last figures come in the interval
 #    in which its exit was read), none listed twice;
 #  - every process counted (one by one or folded into its name's row) or
-#    counted as lost: started + 2 parents == counted + lost.procs_full;
+#    counted as lost, none twice: counted <= started + 2 parents <= counted
+#    + lost.procs_full (that counts failed attempts: a child without a slot
+#    at its fork may be traced from its exec under the -c name all the same);
 #  - getppid in the summary equals the workloads' truth when nothing was
 #    lost (never more than it otherwise), per process for the ones kept;
 #  - RSS flat after warm-up (the first SOAK_S/5 s): the median of the last

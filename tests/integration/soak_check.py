@@ -216,8 +216,14 @@ def check(jsonf, scrapef, ta, tb, warmup, md):
     counted = sum(p.get("exited_processes") or 1 for p in s["processes"])
     lost_procs = s["lost"]["procs_full"]
     lost_events = s["lost"]["events"]
-    if counted + lost_procs != started:
-        bad(f"processes: {counted} counted + {lost_procs} lost (procs_full) != {started} started")
+    # lost.procs_full counts failed attempts: a child that found no slot at
+    # its fork may still be traced from its exec under the -c name (the hour
+    # run had 82 such of 224), so the two may overlap; none may be missing,
+    # and none counted twice
+    if counted + lost_procs < started:
+        bad(f"processes: {counted} counted + {lost_procs} lost (procs_full) < {started} started")
+    if counted > started:
+        bad(f"processes: {counted} counted > {started} started")
     # syscall totals: equal to the truth when nothing was lost, never above
     calls = sum(c["count"] for p in s["processes"] for c in p["syscalls"] if c["name"] == "getppid")
     if lost_events == 0 and lost_procs == 0:
