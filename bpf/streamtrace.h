@@ -38,6 +38,8 @@ enum st_lost_kind {
 			     * collision): the sample counts under an unknown stack */
 	ST_LOST_PROF_FULL,     /* --profile: the counts map was full: a sample or an off-CPU
 			     * period not counted */
+	ST_LOST_VIEWS_FULL,    /* --threads/--connections: a thread or connection not listed,
+			     * the views' table being full (counted in user space) */
 	ST_LOST__MAX,
 };
 

@@ -42,6 +42,7 @@ const char *lost_kind_name(unsigned kind)
 		[ST_LOST_PROF_SAMPLE] = "profile_samples_lost",
 		[ST_LOST_PROF_STACK] = "stack_map_collisions",
 		[ST_LOST_PROF_FULL] = "profile_map_full",
+		[ST_LOST_VIEWS_FULL] = "views_full",
 	};
 
 	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";

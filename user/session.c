@@ -302,8 +302,11 @@ static void read_all(struct session *s)
 			tracer_read_conn_exits(s->tr, conn_exit_cb, s);
 	}
 	prof_live_read(s->prof, s->tr); /* --profile: stacks named while alive */
-	if (!tracer_read_lost(s->tr, &lost))
+	if (!tracer_read_lost(s->tr, &lost)) {
+		/* counted here, not in the kernel: cumulative like the others */
+		lost.kinds[ST_LOST_VIEWS_FULL] += views_dropped(s->views);
 		collector_set_lost(s->col, &lost);
+	}
 }
 
 /* A dead process's slot: read to the end, its figures kept by the collector

@@ -12,8 +12,6 @@
 #include <string.h>
 #include "views.h"
 
-#define VIEWS_MAX 8192
-
 struct trec {
 	uint32_t pid;
 	struct st_thread_rec base, last; /* at the interval start; latest */
@@ -30,6 +28,7 @@ struct crec {
 
 struct views {
 	unsigned nt, nc;
+	uint64_t dropped; /* records left out, the table full */
 	struct trec t[VIEWS_MAX];
 	struct crec c[VIEWS_MAX];
 };
@@ -60,8 +59,10 @@ static void add_thread(struct views *v, uint32_t pid, const struct st_thread_rec
 		if (v->t[i].last.tid == r->tid && v->t[i].pid == pid)
 			break;
 	if (i == v->nt) {
-		if (v->nt == VIEWS_MAX)
+		if (v->nt == VIEWS_MAX) {
+			v->dropped++; /* shown in lost.views_full, never silent */
 			return;
+		}
 		memset(&v->t[i], 0, sizeof(v->t[i]));
 		v->t[i].pid = pid;
 		v->t[i].base.tid = r->tid;
@@ -92,8 +93,10 @@ static void add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r,
 		if (v->c[i].last.cookie == r->cookie && v->c[i].pid == pid)
 			break;
 	if (i == v->nc) {
-		if (v->nc == VIEWS_MAX)
+		if (v->nc == VIEWS_MAX) {
+			v->dropped++;
 			return;
+		}
 		memset(&v->c[i], 0, sizeof(v->c[i]));
 		v->c[i].pid = pid;
 		v->nc++;
@@ -113,6 +116,11 @@ void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r)
 void views_add_conn_final(struct views *v, uint32_t pid, const struct st_conn_rec *r)
 {
 	add_conn(v, pid, r, 1);
+}
+
+uint64_t views_dropped(const struct views *v)
+{
+	return v ? v->dropped : 0;
 }
 
 void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len)

@@ -11,6 +11,9 @@
 #include "bpf/streamtrace.h"
 #include "model.h"
 
+/* threads, and connections, kept (live ones, and gone ones for the summary) */
+#define VIEWS_MAX 8192
+
 struct views;
 
 struct views *views_new(void);
@@ -29,6 +32,9 @@ void views_add_conn(struct views *v, uint32_t pid, const struct st_conn_rec *r);
 /* Attach the views to s's processes (interval deltas, or totals for a
  * summary); the interval baseline moves on after an interval. */
 void views_attach(struct views *v, struct snapshot *s, int threads, int conns);
+/* Threads and connections left out so far because the table was full (at
+ * most VIEWS_MAX of each are kept): lost.views_full. */
+uint64_t views_dropped(const struct views *v);
 
 /* "127.0.0.1:7878" / "[::1]:7878" of a record's address (pure formatting). */
 void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len);

@@ -129,6 +129,38 @@ static void test_conns(void **state)
 	views_free(v);
 }
 
+/* A full table leaves a thread or connection out, and says so: every one
+ * beyond VIEWS_MAX is counted (lost.views_full), none silently. */
+static void test_full_counted(void **state)
+{
+	struct views *v = views_new();
+	struct st_conn_rec c = {.family = AF_INET, .proto = 6};
+
+	(void)state;
+	assert_non_null(v);
+	views_begin(v);
+	for (uint32_t tid = 1; tid <= VIEWS_MAX + 5; tid++) {
+		struct st_thread_rec r = thread(tid, 1000, 1);
+
+		views_add_thread(v, 7, &r);
+	}
+	assert_int_equal(views_dropped(v), 5);
+	/* one already kept is updated, not dropped */
+	{
+		struct st_thread_rec r = thread(1, 2000, 2);
+
+		views_add_thread(v, 7, &r);
+	}
+	assert_int_equal(views_dropped(v), 5);
+	for (uint64_t k = 1; k <= VIEWS_MAX + 3; k++) {
+		c.cookie = k;
+		views_add_conn(v, 7, &c);
+	}
+	assert_int_equal(views_dropped(v), 8);
+	assert_int_equal(views_dropped(NULL), 0);
+	views_free(v);
+}
+
 static void test_format_addr(void **state)
 {
 	uint8_t a6[16] = {0};
@@ -147,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_conns),
+		cmocka_unit_test(test_full_counted),
 		cmocka_unit_test(test_format_addr),
 	};
 
