@@ -138,6 +138,7 @@ struct collector {
 	double horizon_s;
 	unsigned fc_window;
 	int net_unknown;
+	unsigned sample_every;
 	int has_whatif;
 	struct whatif whatif;
 	char whatif_spec[64];
@@ -1016,6 +1017,11 @@ void collector_set_net_known(struct collector *c, int known)
 	c->net_unknown = !known;
 }
 
+void collector_set_sample(struct collector *c, unsigned every)
+{
+	c->sample_every = every;
+}
+
 void collector_set_whatif(struct collector *c, const struct whatif *w)
 {
 	c->has_whatif = w != NULL;
@@ -1119,6 +1125,7 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 
 	memset(out, 0, sizeof(*out));
 	out->is_summary = summary;
+	out->sample_every = c->sample_every;
 	out->time = time;
 	out->span_s = span_s;
 	out->lost = summary ? c->lost_total : c->lost_ival;

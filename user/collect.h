@@ -60,6 +60,9 @@ void collector_set_forecast(struct collector *c, double horizon_s, unsigned wind
 void collector_set_whatif(struct collector *c, const struct whatif *w);
 /* Whether socket figures are measured at all (default yes). */
 void collector_set_net_known(struct collector *c, int known);
+/* --sample N: every snapshot says its syscall times are estimated from
+ * every Nth syscall (0 or 1: all timed). */
+void collector_set_sample(struct collector *c, unsigned every);
 
 /* Count of processes that have not exited yet. */
 unsigned collector_live(const struct collector *c);

@@ -387,7 +387,6 @@ static void publish_metrics(struct session *s, const struct snapshot *latest)
 
 	if (collector_summary(s->col, now_unix(), t - s->t0, &tot))
 		return;
-	tot.sample_every = s->o->sample;
 	prom_self_sample(&s->self);
 	http_server_stats(s->http, &hs);
 	s->self.http_requests[PROM_HTTP_200] = hs.ok;
@@ -477,7 +476,6 @@ static void finish(struct session *s, struct snapshot *snap)
  * recording, stdout (JSON lines or the table); then freed. */
 static void emit(struct session *s, struct snapshot *snap)
 {
-	snap->sample_every = s->o->sample;
 	if (snap->is_summary && s->tui) {
 		/* the summary goes where it always went: the terminal, as text */
 		tui_stop(s->tui);
@@ -864,6 +862,7 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 		return s;
 	}
 	collector_set_net_known(s->col, tracer_net_available(s->tr));
+	collector_set_sample(s->col, o->sample);
 	if (o->profile_hz && !(s->prof = prof_live_new(o->profile_hz))) {
 		*status = fail("out of memory");
 		return s;
