@@ -231,8 +231,7 @@ integration: bpf-unit
 INTEGRATION := run queue record prometheus kernel busy servers msgs profile soak tui
 SOAK_S ?= 180
 integration: all
-	$(Q)rc=0; for s in $(INTEGRATION); do SOAK_S=$(SOAK_S) tests/integration/$$s.sh || rc=1; done; \
-		exit $$rc
+	$(Q)SOAK_S=$(SOAK_S) scripts/run-suites.sh $(INTEGRATION)
 
 # the soak test for an hour; its figures go to docs/soak.md
 soak: deps

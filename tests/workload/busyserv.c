@@ -25,8 +25,10 @@
  *   cpu_s and runq_s (the epoll thread's /proc/self/task/TID/schedstat over
  *   the same span), blocked_s (time in the M ms blocks, measured around
  *   them), in_service_s (each request's receive to the return of the send
- *   that answers it, summed) and in_service_lo_s (the same to the start of
- *   that send).
+ *   that answers it, summed), in_service_lo_s (the same to the start of
+ *   that send), and life_cpu_s and life_runq_s (the epoll thread's schedstat
+ *   from before the pidfile was written, so before a tracer could attach,
+ *   to the end: all that a tracer of the thread can have seen but its exit).
  *
  * --oneway (both sides): the server greets each connection with one 64-byte
  * message and then answers nothing (MQTT QoS 0 publishes); the client reads
@@ -213,7 +215,7 @@ static int server(int port, double cpu_us, int blk_ms, int blk_how, int handoff,
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct epoll_event ev, evs[64];
 	int ls, ep, one = 1, open_conns = 0, served_any = 0;
-	double t_first = 0, c0 = 0, r0 = 0, c1, r1;
+	double t_first = 0, c0 = 0, r0 = 0, c1, r1, cl0, rl0;
 	char buf[REQ];
 	pthread_t w;
 
@@ -234,6 +236,10 @@ static int server(int port, double cpu_us, int blk_ms, int blk_how, int handoff,
 	ev.events = EPOLLIN;
 	ev.data.fd = ls;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	/* the life truth starts before the pidfile exists, so before any
+	 * tracer can attach: it holds all that a tracer of this thread sees */
+	if (schedstat(&cl0, &rl0))
+		die("schedstat");
 	if (pidfile) {
 		char tmp[4096];
 		FILE *f;
@@ -312,9 +318,10 @@ done:
 		die("schedstat");
 	printf("{\"role\":\"server\",\"pid\":%d,\"requests\":%llu,\"span_s\":%.9f,"
 	       "\"cpu_s\":%.9f,\"runq_s\":%.9f,\"blocked_s\":%.9f,\"in_service_s\":%.9f,"
-	       "\"in_service_lo_s\":%.9f,\"cpu_us\":%.1f,\"block_ms\":%d,\"handoff\":%d}\n",
+	       "\"in_service_lo_s\":%.9f,\"cpu_us\":%.1f,\"block_ms\":%d,\"handoff\":%d,"
+	       "\"life_cpu_s\":%.9f,\"life_runq_s\":%.9f}\n",
 	       getpid(), hq.requests, hq.t_last - t_first, c1 - c0, r1 - r0, hq.blocked,
-	       hq.in_service, hq.in_service_lo, cpu_us, blk_ms, handoff);
+	       hq.in_service, hq.in_service_lo, cpu_us, blk_ms, handoff, c1 - cl0, r1 - rl0);
 	return 0;
 }
 
