@@ -492,14 +492,15 @@ test_quiet() {
 # Truth: the loop's own count of processes, and sysload's construction
 # (each makes exactly 10 getppid).
 test_churn_bounded() {
-	local f=$OUT/churn.json n=3000 rss1 rss2
-	cp "$SYSLOAD" "$OUT/st-churn"
-	"$ST" --json -i 0.5 -c st-churn >"$f" 2>"$OUT/churn.err" &
+	# a name of this run only: another checkout's run.sh may churn meanwhile
+	local f=$OUT/churn.json n=3000 rss1 rss2 name=stchurn$$
+	cp "$SYSLOAD" "$OUT/$name"
+	"$ST" --json -i 0.5 -c "$name" >"$f" 2>"$OUT/churn.err" &
 	local stp=$!
 	wait_lines "$f" 1 10 || bad "no interval within 10 s"
 	local kids=""
 	for i in $(seq $n); do
-		"$OUT/st-churn" --loops 10 &
+		"$OUT/$name" --loops 10 &
 		kids="$kids $!"
 		if [ $((i % 4)) = 0 ]; then
 			# shellcheck disable=SC2086
