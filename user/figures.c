@@ -552,7 +552,7 @@ const void *svc_ptr(const struct svc_figure *f, const struct service_view *v)
 
 void *svc_mut(const struct svc_figure *f, struct service_view *v)
 {
-	return (char *)(f->base == FB_QUEUE ? (void *)&v->queue : (void *)v) + f->off;
+	return (void *)svc_ptr(f, v); /* v is not const: neither is its member */
 }
 
 double svc_value(const struct svc_figure *f, const struct service_view *v)
