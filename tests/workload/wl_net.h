@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the network workloads' clients share (msgbench, mqttpub, natspub,
- * openloop, protostream): the monotonic clock, number options, writing a
+ * protostream; openloop's copies are left for after issue 15's --dump): the monotonic clock, number options, writing a
  * whole buffer, connecting with retries, pacing sends at a rate (regular or
  * Poisson gaps), and a publisher's run (mqttpub, natspub). Header-only:
  * each workload is one source file. Define WL_PROG, the program's name for
