@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the network workloads' clients share (msgbench, mqttpub, natspub,
- * protostream; openloop's copies are left for after issue 15's --dump): the monotonic clock, number options, writing a
- * whole buffer, connecting with retries, pacing sends at a rate (regular or
- * Poisson gaps), and a publisher's run (mqttpub, natspub). Header-only:
- * each workload is one source file. Define WL_PROG, the program's name for
- * its messages, before including.
+ * protostream; openloop's own copies move here after issue 15's --dump):
+ * the monotonic clock, number options, writing a whole buffer, connecting
+ * with retries, pacing sends at a rate (regular or Poisson gaps), and a
+ * publisher's run (mqttpub, natspub). Header-only: each workload is one
+ * source file. Define WL_PROG, the program's name for its messages, before
+ * including.
  */
 #ifndef WL_NET_H
 #define WL_NET_H
