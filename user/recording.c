@@ -740,6 +740,9 @@ static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_v
 	return NULL;
 }
 
+/* A service's queue: the queue rows recorded from the first (minor 0); the
+ * ones added later are not in a service's record, and those unknown when
+ * absent (FF_OLD_NAN) are NaN (the service's own list may read one after). */
 static void r_queue(struct rbuf *r, struct queue_figures *q)
 {
 	const struct figure *order[FIG_MAX_REC];
@@ -748,6 +751,8 @@ static void r_queue(struct rbuf *r, struct queue_figures *q)
 	for (unsigned i = 0; i < n; i++)
 		if (order[i] && order[i]->base == FB_QUEUE && !order[i]->minor)
 			r_field(r, order[i], NULL, q);
+		else if (order[i] && order[i]->base == FB_QUEUE && (order[i]->flags & FF_OLD_NAN))
+			*(double *)fig_mut(order[i], NULL, q) = NAN;
 }
 
 /*
