@@ -32,12 +32,14 @@
 #include <cmocka.h>
 
 #include "diff.h"
+#include "html_out.h"
 #include "json_out.h"
 #include "model.h"
 #include "prom_out.h"
 #include "recording.h"
 #include "report.h"
 #include "services.h"
+#include "table_out.h"
 
 #define DATA	 "tests/data/"
 #define GOLDEN	 DATA "golden.rec"
@@ -431,6 +433,38 @@ static void test_services_recording(void **state)
 	free(b2);
 }
 
+/* The live table's and the report page's services rows. */
+static void test_services_text_html(void **state)
+{
+	struct recording_meta meta = {.start_time = 1767225600, .interval_s = 0.5};
+	struct service_view v[3];
+	struct html_report *h;
+	struct snapshot s;
+	char *buf;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	build(&s, v);
+	s.is_summary = 1;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	table_out_snapshot(f, &s, 0);
+	fclose(f);
+	expect_file("golden-services.txt", buf, len);
+	free(buf);
+	snprintf(meta.host, sizeof(meta.host), "golden");
+	h = html_report_new(&meta, "golden", &s, NULL);
+	assert_non_null(h);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(html_report_write(h, f), 0);
+	fclose(f);
+	html_report_free(h);
+	expect_file("golden-services.html", buf, len);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_services_json),
 		cmocka_unit_test(test_services_prometheus),
 		cmocka_unit_test(test_services_recording),
+		cmocka_unit_test(test_services_text_html),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
