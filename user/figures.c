@@ -461,7 +461,8 @@ const struct svc_figure svc_figures[] = {
 	{SG_SERVICE, "name", .type = FIG_NONE, .section = SS_NAME, .rec = 1},
 	{SG_SERVICE, "pids", .type = FIG_NONE, .section = SS_PIDS, .rec = 2},
 	{SG_SERVICE, NULL, .type = FIG_NONE, .get = svc_processes,
-	 SGAUGE("streamtrace_service_processes", 12, "Service: its traced processes.")},
+	 SGAUGE("streamtrace_service_processes", 12, "Service: its traced processes."),
+	 TCOL("PROCS", 2, 6, 0, 1, 0)},
 
 	{SG_SERVICE, NULL, .type = FIG_I32, SVC(net_known, int), .rec = 3},
 	{SG_NET, "rx_bytes", .type = FIG_U64, SVC(rx_bytes, uint64_t), .rec = 4},
@@ -478,32 +479,39 @@ const struct svc_figure svc_figures[] = {
 	{SG_QUEUE, "queue", .type = FIG_NONE, .section = SS_QUEUE, .rec = 13},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(dispatch_s, double), .rec = 14, .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_dispatch_seconds", 13,
-		"Service: mean dispatch delay per op (an idle server's wake-up until it runs).")},
+		"Service: mean dispatch delay per op (an idle server's wake-up until it runs)."),
+	 COLUMN("D", 10, FMT_TIME)},
 	{SG_QUEUE, "capacity_servers", .type = FIG_U32, SVC(capacity_servers, unsigned), .rec = 15,
 	 .prom_known = SK_QUEUE,
-	 SGAUGE("streamtrace_service_capacity_servers", 9, "Service: servers its CPUs allow.")},
+	 SGAUGE("streamtrace_service_capacity_servers", 9, "Service: servers its CPUs allow."),
+	 COLUMN("capacity", 5, FMT_COUNT), TCOL("CAP", 4, 5, 0, 1, 0)},
 	/* the queue's families (the JSON has them from the process list) */
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(arrival_rate, double), .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_arrival_rate", 1,
-		"Service: ops arriving per second (latest interval).")},
+		"Service: ops arriving per second (latest interval)."),
+	 COLUMN("λ (ops/s)", 6, FMT_COUNT), TCOL("ARR/s", 5, 9, 0, 1, 0)},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(throughput, double), .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_throughput", 2,
 		"Service: ops dequeued per second (latest interval).")},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(utilization, double), .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_utilization", 3,
-		"Service: mean busy fraction of its serving threads.")},
+		"Service: mean busy fraction of its serving threads."),
+	 COLUMN("U", 7, FMT_PLAIN), TCOL("U", 6, 7, 2, 1, 0)},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(service_time_s, double), .prom_known = SK_QUEUE,
-	 SGAUGE("streamtrace_service_service_time_seconds", 4, "Service: busy time per op.")},
+	 SGAUGE("streamtrace_service_service_time_seconds", 4, "Service: busy time per op."),
+	 COLUMN("S", 8, FMT_TIME), TCOL("S(ms)", 7, 9, 2, 1e3, 0)},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(rho, double), .prom_known = SK_QUEUE,
-	 SGAUGE("streamtrace_service_rho", 5, "Service: offered load per server its CPUs allow.")},
+	 SGAUGE("streamtrace_service_rho", 5, "Service: offered load per server its CPUs allow."),
+	 COLUMN("ρ", 9, FMT_PLAIN), TCOL("RHO", 8, 7, 2, 1, 0)},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(response_s, double), .prom_known = SK_QUEUE,
-	 SGAUGE("streamtrace_service_response_seconds", 6, "Service: D + Wq + S.")},
+	 SGAUGE("streamtrace_service_response_seconds", 6, "Service: D + Wq + S."),
+	 COLUMN("W", 11, FMT_TIME)},
 	{SG_QUEUE, NULL, .type = FIG_NONE, .get = svc_saturated,
 	 SGAUGE("streamtrace_service_saturated", 7,
 		"Service: 1 when saturated (rho, CPUs, or every member).")},
 	{SG_QUEUE, NULL, .type = FIG_U32, SQ(servers, unsigned), .prom_known = SK_QUEUE,
-	 SGAUGE("streamtrace_service_servers", 8,
-		"Service: serving threads of all its processes.")},
+	 SGAUGE("streamtrace_service_servers", 8, "Service: serving threads of all its processes."),
+	 COLUMN("threads", 4, FMT_COUNT), TCOL("THR", 3, 5, 0, 1, 0)},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(wait_s, double), .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_wait_seconds", 14,
 		"Service: mean queue wait per op (Wq), less dispatch.")},
@@ -511,7 +519,8 @@ const struct svc_figure svc_figures[] = {
 	 SGAUGE("streamtrace_service_queue_length", 15,
 		"Service: time-averaged ops waiting in its sockets plus in service.")},
 
-	{SG_CPU, "cpus", .type = FIG_F64, SVC(cpus, double), .rec = 16},
+	{SG_CPU, "cpus", .type = FIG_F64, SVC(cpus, double), .rec = 16,
+	 COLUMN("CPUs", 12, FMT_PLAIN), TCOL("CPUS", 9, 6, 1, 1, 0)},
 	{SG_CPU, "oncpu_s", .type = FIG_F64, SVC(oncpu_s, double), .rec = 17},
 	{SG_CPU, "runq_wait_s", .type = FIG_F64, SVC(runq_s, double), .rec = 18},
 	{SG_CPU, "demand", .type = FIG_F64, SVC(cpu_demand, double), .rec = 19,
@@ -519,7 +528,8 @@ const struct svc_figure svc_figures[] = {
 		"Service: on-CPU plus run-queue time over its CPUs x span.")},
 	{SG_CPU, "runq_share", .type = FIG_F64, SVC(runq_share, double), .rec = 20,
 	 SGAUGE("streamtrace_service_cpu_runq_share", 10,
-		"Service: run-queue wait over on-CPU plus run-queue time.")},
+		"Service: run-queue wait over on-CPU plus run-queue time."),
+	 COLUMN("run-queue share", 13, FMT_PLAIN), TCOL("RUNQ%", 10, 7, 0, 100, 0)},
 	{SG_CPU, "saturated", .type = FIG_BOOL, SVC(cpu_saturated, int), .rec = 21},
 
 	{SG_SERVICE, "forecast", .type = FIG_NONE, .section = SS_NULL},
@@ -568,8 +578,14 @@ unsigned svc_rec_order(const struct svc_figure **out, unsigned cap)
 			offsetof(struct svc_figure, rec), (const void **)out, cap);
 }
 
-unsigned svc_prom_order(const struct svc_figure **out, unsigned cap)
+unsigned svc_sorted(enum svc_order by, const struct svc_figure **out, unsigned cap)
 {
-	return sort_by(svc_figures, sizeof(*svc_figures), n_svc_figures,
-		       offsetof(struct svc_figure, prom_at), (const void **)out, cap);
+	static const size_t at[] = {
+		[SO_PROM] = offsetof(struct svc_figure, prom_at),
+		[SO_COL] = offsetof(struct svc_figure, col_at),
+		[SO_TCOL] = offsetof(struct svc_figure, tcol.at),
+	};
+
+	return sort_by(svc_figures, sizeof(*svc_figures), n_svc_figures, at[by], (const void **)out,
+		       cap);
 }

@@ -230,6 +230,14 @@ struct svc_figure {
 	const char *prom, *help;
 	unsigned prom_at;    /* position among the families (1...; 0: none) */
 	unsigned prom_known; /* SK_* bits Prometheus asks on top of .known */
+	/* the report's services table (html_out.c numbers its own: service 1,
+	 * processes 2, stage 3, status 14) and the live table's (table_out.c:
+	 * SERVICE 1, PROCS 2); their values are Prometheus's (.known and
+	 * .prom_known); NULL heading: no column */
+	const char *col;
+	unsigned col_at;
+	enum fig_fmt col_fmt;
+	struct fig_tcol tcol; /* .per_span: not used */
 };
 
 extern const struct svc_figure svc_figures[];
@@ -253,7 +261,9 @@ void *svc_mut(const struct svc_figure *f, struct service_view *v);
 double svc_value(const struct svc_figure *f, const struct service_view *v);
 /* The rows in record order (out[i] has .rec i + 1): how many. */
 unsigned svc_rec_order(const struct svc_figure **out, unsigned cap);
-/* The rows with a Prometheus family, by .prom_at: how many. */
-unsigned svc_prom_order(const struct svc_figure **out, unsigned cap);
+/* The rows with a Prometheus family, a column of the report or of the live
+ * table, in the order of .prom_at, .col_at or .tcol.at: how many. */
+enum svc_order { SO_PROM, SO_COL, SO_TCOL };
+unsigned svc_sorted(enum svc_order by, const struct svc_figure **out, unsigned cap);
 
 #endif

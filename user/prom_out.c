@@ -550,7 +550,7 @@ static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 			    const struct prom_proc *sel, unsigned n)
 {
 	const struct svc_figure *fams[SVC_MAX_PROM];
-	unsigned n_fams = svc_prom_order(fams, SVC_MAX_PROM);
+	unsigned n_fams = svc_sorted(SO_PROM, fams, SVC_MAX_PROM);
 
 	/* (the headers go out with the first sample, if any) */
 	render_proc_families(c, sel, n, latest ? latest->span_s : 0, FIG_PROM_LATE, UINT_MAX);

@@ -236,7 +236,7 @@ static void test_services_list(void **state)
 		assert_true(rec[i]->appended >= appended);
 		appended = rec[i]->appended;
 	}
-	np = svc_prom_order(prom, SVC_MAX_PROM);
+	np = svc_sorted(SO_PROM, prom, SVC_MAX_PROM);
 	assert_int_equal(np, with);
 	assert_true(np < SVC_MAX_PROM);
 	for (unsigned i = 0; i < np; i++) {
@@ -246,6 +246,24 @@ static void test_services_list(void **state)
 			assert_true(prom[i - 1]->prom_at < prom[i]->prom_at);
 		for (unsigned j = 0; j < i; j++)
 			assert_string_not_equal(prom[j]->prom, prom[i]->prom);
+	}
+	/* columns: places once each, none of the tables' own (the report's
+	 * service 1, processes 2, stage 3, status 14; the live table's
+	 * SERVICE 1) */
+	np = svc_sorted(SO_COL, prom, SVC_MAX_PROM);
+	assert_true(np > 0 && np < SVC_MAX_PROM);
+	for (unsigned i = 0; i < np; i++) {
+		assert_non_null(prom[i]->col);
+		assert_true(prom[i]->col_at > 3 && prom[i]->col_at < 14);
+		assert_true(!i || prom[i - 1]->col_at < prom[i]->col_at);
+	}
+	np = svc_sorted(SO_TCOL, prom, SVC_MAX_PROM);
+	assert_true(np > 0 && np < SVC_MAX_PROM);
+	for (unsigned i = 0; i < np; i++) {
+		assert_non_null(prom[i]->tcol.head);
+		assert_true(prom[i]->tcol.at > 1 &&
+			    prom[i]->tcol.width > strlen(prom[i]->tcol.head));
+		assert_true(!i || prom[i - 1]->tcol.at < prom[i]->tcol.at);
 	}
 }
 
