@@ -206,25 +206,33 @@ $(UNIT_RUNS): %.run: %
 
 # bpf-unit (root): the framers of bpf/framing.h run by the kernel (verifier,
 # then BPF_PROG_TEST_RUN) over the unit tests' streams, compared with the same
-# code in user space; make integration runs it first
+# code in user space; and the other pure helpers (log2 bucket, busy/idle state
+# machine, --sample's counter) against what their inputs imply (about 2 s in
+# all); make integration runs it first
 BPFU := $(BUILD)/tests/bpf
 .PHONY: bpf-unit
-$(BPFU)/framing_prog.bpf.o: tests/bpf/framing_prog.bpf.c tests/bpf/framing_prog.h bpf/framing.h \
+$(BPFU)/%_prog.bpf.o: tests/bpf/%_prog.bpf.c tests/bpf/%_prog.h $(wildcard bpf/*.h) \
 		vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(BPFU)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux/$(ARCH) -Ibpf \
 		-Itests/bpf -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
-$(BPFU)/framing_prog.skel.h: $(BPFU)/framing_prog.bpf.o
+$(BPFU)/%_prog.skel.h: $(BPFU)/%_prog.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name framing_prog > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_prog > $@
+.PRECIOUS: $(BPFU)/%_prog.bpf.o $(BPFU)/%_prog.skel.h
 $(BPFU)/framing_run: tests/bpf/framing_run.c $(BPFU)/framing_prog.skel.h tests/bpf/framing_prog.h \
 		tests/unit/framing_streams.h bpf/framing.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -I$(BPFU) -I. $< -o $@ -lbpf -lelf -lz
-bpf-unit: $(BPFU)/framing_run
+$(BPFU)/helpers_run: tests/bpf/helpers_run.c $(BPFU)/helpers_prog.skel.h tests/bpf/helpers_prog.h \
+		bpf/streamtrace.h user/hist.c user/hist.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -I$(BPFU) -I. $< user/hist.c -o $@ -lbpf -lelf -lz -lm
+bpf-unit: $(BPFU)/framing_run $(BPFU)/helpers_run
 	$(Q)$(BPFU)/framing_run
+	$(Q)$(BPFU)/helpers_run
 integration: bpf-unit
 
 # soak: about 3 minutes of an agent under process and thread churn (SOAK_S)

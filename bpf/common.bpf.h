@@ -209,6 +209,17 @@ static __always_inline struct st_proc_stat *st_proc_stat_of(__u32 slot)
 	return bpf_map_lookup_elem(&proc_stats, &slot);
 }
 
+/* --sample N: whether this syscall of t goes untimed (counted at exit, not
+ * timed): the thread's counter of syscalls left before the next timed one,
+ * drawn by st_syscall_done after each timed one. */
+static __always_inline int st_sample_skip(struct st_task *t)
+{
+	if (sample_every <= 1 || !t->sys_skip)
+		return 0;
+	t->sys_skip--;
+	return 1;
+}
+
 /* The time of one timed syscall, with weight w (--sample N: w = N). */
 static __always_inline void st_syscall_time(struct st_syscall_stat *s, __u64 delta, __u32 w)
 {

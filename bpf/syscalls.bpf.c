@@ -17,10 +17,9 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 
 	if (!t)
 		return 0;
-	if (sample_every > 1 && t->sys_skip) {
+	if (st_sample_skip(t)) {
 		/* --sample: counted at exit, not timed; a sink's service still
 		 * ends when the thread comes back for input */
-		t->sys_skip--;
 		t->sys_nr = id;
 		t->sys_enter_ns = ST_SYS_UNTIMED;
 		if (t->svc_since && st_is_input_wait(id))

@@ -340,15 +340,10 @@ void *fig_mut(const struct figure *f, struct proc_view *p, struct queue_figures 
 	return (char *)p + f->off;
 }
 
-double fig_value(const struct figure *f, const struct proc_view *p, const struct queue_figures *q,
-		 double span_s)
+/* A scalar member of type @type as a double; NaN for the others. */
+static double scalar(enum fig_type type, const void *m)
 {
-	const void *m;
-
-	if (f->type == FIG_NONE)
-		return f->get ? f->get(p, span_s) : NAN;
-	m = fig_ptr(f, p, q);
-	switch (f->type) {
+	switch (type) {
 	case FIG_F64:
 		return *(const double *)m;
 	case FIG_U64:
@@ -364,6 +359,14 @@ double fig_value(const struct figure *f, const struct proc_view *p, const struct
 	}
 }
 
+double fig_value(const struct figure *f, const struct proc_view *p, const struct queue_figures *q,
+		 double span_s)
+{
+	if (f->type == FIG_NONE)
+		return f->get ? f->get(p, span_s) : NAN;
+	return scalar(f->type, fig_ptr(f, p, q));
+}
+
 uint64_t fig_u64(const struct figure *f, const struct proc_view *p, const struct queue_figures *q)
 {
 	const void *m = fig_ptr(f, p, q);
@@ -371,40 +374,218 @@ uint64_t fig_u64(const struct figure *f, const struct proc_view *p, const struct
 	return f->type == FIG_U64 ? *(const uint64_t *)m : *(const uint32_t *)m;
 }
 
-unsigned fig_rec_order(const struct figure **out, unsigned cap)
+/* The unsigned at @at in row @i of @rows (rows of @size bytes). */
+static unsigned number(const void *rows, size_t size, unsigned i, size_t at)
 {
-	unsigned n = 0;
+	return *(const unsigned *)((const char *)rows + i * size + at);
+}
+
+/* out[k - 1]: the row whose number at @at is k (NULL: none); the highest k. */
+static unsigned order_by(const void *rows, size_t size, unsigned n, size_t at, const void **out,
+			 unsigned cap)
+{
+	unsigned top = 0;
 
 	for (unsigned i = 0; i < cap; i++)
 		out[i] = NULL;
-	for (unsigned i = 0; i < n_proc_figures; i++) {
-		unsigned r = proc_figures[i].rec;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned r = number(rows, size, i, at);
 
 		if (r && r <= cap) {
-			out[r - 1] = &proc_figures[i];
-			n = r > n ? r : n;
+			out[r - 1] = (const char *)rows + i * size;
+			top = r > top ? r : top;
 		}
 	}
-	return n;
+	return top;
+}
+
+/* The rows with a number at @at, sorted by it (stable): how many. */
+static unsigned sort_by(const void *rows, size_t size, unsigned n, size_t at, const void **out,
+			unsigned cap)
+{
+	unsigned m = 0;
+
+	/* insertion: a few dozen rows */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned r = number(rows, size, i, at), k = m;
+
+		if (!r || m == cap)
+			continue;
+		while (k && *(const unsigned *)((const char *)out[k - 1] + at) > r) {
+			out[k] = out[k - 1];
+			k--;
+		}
+		out[k] = (const char *)rows + i * size;
+		m++;
+	}
+	return m;
+}
+
+unsigned fig_rec_order(const struct figure **out, unsigned cap)
+{
+	return order_by(proc_figures, sizeof(*proc_figures), n_proc_figures,
+			offsetof(struct figure, rec), (const void **)out, cap);
 }
 
 unsigned fig_prom_order(const struct figure **out, unsigned cap)
 {
-	unsigned n = 0;
+	return sort_by(proc_figures, sizeof(*proc_figures), n_proc_figures,
+		       offsetof(struct figure, prom_at), (const void **)out, cap);
+}
 
-	/* insertion by .prom_at: a few dozen rows */
-	for (unsigned i = 0; i < n_proc_figures; i++) {
-		const struct figure *f = &proc_figures[i];
-		unsigned k = n;
+/*
+ * The services' figures, in the order of a service's JSON object.
+ */
+#define SVC(m, T)	 MEMBER(struct service_view, m, T)
+#define SQ(m, T)	 .base = FB_QUEUE, MEMBER(struct queue_figures, m, T)
+#define SGAUGE(n, at, h) .prom = (n), .prom_at = (at), .help = (h)
 
-		if (!f->prom_at || n == cap)
-			continue;
-		while (k && out[k - 1]->prom_at > f->prom_at) {
-			out[k] = out[k - 1];
-			k--;
-		}
-		out[k] = f;
-		n++;
-	}
-	return n;
+static double svc_processes(const struct service_view *v)
+{
+	return v->n_pids;
+}
+
+static double svc_saturated(const struct service_view *v)
+{
+	return (v->has_queue && v->queue.saturated) || v->cpu_saturated;
+}
+
+const struct svc_group_info svc_groups[SG__MAX] = {
+	[SG_SERVICE] = {NULL, 0},
+	[SG_NET] = {"net", SK_NET},
+	[SG_QUEUE] = {"queue", SK_QUEUE},
+	[SG_CPU] = {"cpu", 0},
+};
+
+const struct svc_figure svc_figures[] = {
+	{SG_SERVICE, "name", .type = FIG_NONE, .section = SS_NAME, .rec = 1},
+	{SG_SERVICE, "pids", .type = FIG_NONE, .section = SS_PIDS, .rec = 2},
+	{SG_SERVICE, NULL, .type = FIG_NONE, .get = svc_processes,
+	 SGAUGE("streamtrace_service_processes", 12, "Service: its traced processes."),
+	 TCOL("PROCS", 2, 6, 0, 1, 0)},
+
+	{SG_SERVICE, NULL, .type = FIG_I32, SVC(net_known, int), .rec = 3},
+	{SG_NET, "rx_bytes", .type = FIG_U64, SVC(rx_bytes, uint64_t), .rec = 4},
+	{SG_NET, "tx_bytes", .type = FIG_U64, SVC(tx_bytes, uint64_t), .rec = 5},
+	{SG_NET, "rx_ops", .type = FIG_U64, SVC(rx_ops, uint64_t), .rec = 6},
+	{SG_NET, "tx_ops", .type = FIG_U64, SVC(tx_ops, uint64_t), .rec = 7},
+	{SG_NET, "backlog_bytes", .type = FIG_U64, SVC(backlog_bytes, uint64_t), .rec = 8},
+	{SG_NET, "retransmits", .type = FIG_U64, SVC(retransmits, uint64_t), .rec = 9},
+	{SG_NET, "resets", .type = FIG_U64, SVC(resets, uint64_t), .rec = 10},
+	{SG_NET, "drops", .type = FIG_U64, SVC(drops, uint64_t), .rec = 11},
+
+	{SG_SERVICE, NULL, .type = FIG_I32, SVC(has_queue, int), .rec = 12},
+	/* the queue object: the process list's queue rows, then its own */
+	{SG_QUEUE, "queue", .type = FIG_NONE, .section = SS_QUEUE, .rec = 13},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(dispatch_s, double), .rec = 14, .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_dispatch_seconds", 13,
+		"Service: mean dispatch delay per op (an idle server's wake-up until it runs)."),
+	 COLUMN("D", 10, FMT_TIME)},
+	{SG_QUEUE, "capacity_servers", .type = FIG_U32, SVC(capacity_servers, unsigned), .rec = 15,
+	 .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_capacity_servers", 9, "Service: servers its CPUs allow."),
+	 COLUMN("capacity", 5, FMT_COUNT), TCOL("CAP", 4, 5, 0, 1, 0)},
+	/* the queue's families (the JSON has them from the process list) */
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(arrival_rate, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_arrival_rate", 1,
+		"Service: ops arriving per second (latest interval)."),
+	 COLUMN("λ (ops/s)", 6, FMT_COUNT), TCOL("ARR/s", 5, 9, 0, 1, 0)},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(throughput, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_throughput", 2,
+		"Service: ops dequeued per second (latest interval).")},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(utilization, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_utilization", 3,
+		"Service: mean busy fraction of its serving threads."),
+	 COLUMN("U", 7, FMT_PLAIN), TCOL("U", 6, 7, 2, 1, 0)},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(service_time_s, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_service_time_seconds", 4, "Service: busy time per op."),
+	 COLUMN("S", 8, FMT_TIME), TCOL("S(ms)", 7, 9, 2, 1e3, 0)},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(rho, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_rho", 5, "Service: offered load per server its CPUs allow."),
+	 COLUMN("ρ", 9, FMT_PLAIN), TCOL("RHO", 8, 7, 2, 1, 0)},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(response_s, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_response_seconds", 6, "Service: D + Wq + S."),
+	 COLUMN("W", 11, FMT_TIME)},
+	{SG_QUEUE, NULL, .type = FIG_NONE, .get = svc_saturated,
+	 SGAUGE("streamtrace_service_saturated", 7,
+		"Service: 1 when saturated (rho, CPUs, or every member).")},
+	{SG_QUEUE, NULL, .type = FIG_U32, SQ(servers, unsigned), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_servers", 8, "Service: serving threads of all its processes."),
+	 COLUMN("threads", 4, FMT_COUNT), TCOL("THR", 3, 5, 0, 1, 0)},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(wait_s, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_wait_seconds", 14,
+		"Service: mean queue wait per op (Wq), less dispatch.")},
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(queue_length, double), .prom_known = SK_QUEUE,
+	 SGAUGE("streamtrace_service_queue_length", 15,
+		"Service: time-averaged ops waiting in its sockets plus in service.")},
+
+	{SG_CPU, "cpus", .type = FIG_F64, SVC(cpus, double), .rec = 16,
+	 COLUMN("CPUs", 12, FMT_PLAIN), TCOL("CPUS", 9, 6, 1, 1, 0)},
+	{SG_CPU, "oncpu_s", .type = FIG_F64, SVC(oncpu_s, double), .rec = 17},
+	{SG_CPU, "runq_wait_s", .type = FIG_F64, SVC(runq_s, double), .rec = 18},
+	{SG_CPU, "demand", .type = FIG_F64, SVC(cpu_demand, double), .rec = 19,
+	 SGAUGE("streamtrace_service_cpu_demand", 11,
+		"Service: on-CPU plus run-queue time over its CPUs x span.")},
+	{SG_CPU, "runq_share", .type = FIG_F64, SVC(runq_share, double), .rec = 20,
+	 SGAUGE("streamtrace_service_cpu_runq_share", 10,
+		"Service: run-queue wait over on-CPU plus run-queue time."),
+	 COLUMN("run-queue share", 13, FMT_PLAIN), TCOL("RUNQ%", 10, 7, 0, 100, 0)},
+	{SG_CPU, "saturated", .type = FIG_BOOL, SVC(cpu_saturated, int), .rec = 21},
+
+	{SG_SERVICE, "forecast", .type = FIG_NONE, .section = SS_NULL},
+	/* appended: the pipeline over services */
+	{SG_SERVICE, "stage", .type = FIG_U32, SVC(stage, unsigned), .known = SK_STAGE, .rec = 22,
+	 .appended = 1,
+	 SGAUGE("streamtrace_service_pipeline_stage", 16,
+		"Service: its stage in the pipeline over services (absent if in none).")},
+	{SG_SERVICE, "bottleneck", .type = FIG_BOOL, SVC(bottleneck, int), .rec = 23, .appended = 1,
+	 .prom_known = SK_STAGE,
+	 SGAUGE("streamtrace_service_pipeline_bottleneck", 17,
+		"Service: 1 for the stage that limits the pipeline over services, else 0.")},
+	{SG_SERVICE, "path_response_s", .type = FIG_F64, SVC(path_response_s, double),
+	 .known = SK_STAGE, .rec = 24, .appended = 1},
+};
+
+const unsigned n_svc_figures = sizeof(svc_figures) / sizeof(svc_figures[0]);
+
+int svc_known(unsigned known, const struct service_view *v)
+{
+	return !((known & SK_NET) && !v->net_known) && !((known & SK_QUEUE) && !v->has_queue) &&
+	       !((known & SK_STAGE) && !v->stage);
+}
+
+const void *svc_ptr(const struct svc_figure *f, const struct service_view *v)
+{
+	return (const char *)(f->base == FB_QUEUE ? (const void *)&v->queue : (const void *)v) +
+	       f->off;
+}
+
+void *svc_mut(const struct svc_figure *f, struct service_view *v)
+{
+	return (void *)svc_ptr(f, v); /* v is not const: neither is its member */
+}
+
+double svc_value(const struct svc_figure *f, const struct service_view *v)
+{
+	if (f->type == FIG_NONE)
+		return f->get ? f->get(v) : NAN;
+	return scalar(f->type, svc_ptr(f, v));
+}
+
+unsigned svc_rec_order(const struct svc_figure **out, unsigned cap)
+{
+	return order_by(svc_figures, sizeof(*svc_figures), n_svc_figures,
+			offsetof(struct svc_figure, rec), (const void **)out, cap);
+}
+
+unsigned svc_sorted(enum svc_order by, const struct svc_figure **out, unsigned cap)
+{
+	static const size_t at[] = {
+		[SO_PROM] = offsetof(struct svc_figure, prom_at),
+		[SO_COL] = offsetof(struct svc_figure, col_at),
+		[SO_TCOL] = offsetof(struct svc_figure, tcol.at),
+	};
+
+	return sort_by(svc_figures, sizeof(*svc_figures), n_svc_figures, at[by], (const void **)out,
+		       cap);
 }

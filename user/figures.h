@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include "model.h"
+#include "services.h"
 
 /* What the member is, which says how it is written in every output. */
 enum fig_type {
@@ -184,5 +185,85 @@ unsigned fig_rec_order(const struct figure **out, unsigned cap);
  * FIG_PROM_LATE on are written after the histograms. */
 #define FIG_PROM_LATE 100
 unsigned fig_prom_order(const struct figure **out, unsigned cap);
+
+/*
+ * The services' figures (--services, services.h), one row each, in the
+ * order of a service's JSON object: the same kind of list for struct
+ * service_view (FB_PROC rows) and its struct queue_figures (FB_QUEUE
+ * rows). The JSON writer, the Prometheus families and the recording's
+ * service records walk it; a service's queue object holds the process
+ * list's queue rows (SS_QUEUE), so a queue figure added there shows in
+ * both. .rec numbers the service record's fields (append-only: a new one
+ * takes the next number and .appended, so records written before it still
+ * read); .prom_at numbers the families (gauges of the latest interval,
+ * one series per service).
+ */
+enum svc_group { SG_SERVICE, SG_NET, SG_QUEUE, SG_CPU, SG__MAX };
+
+/* When a service figure is known (JSON null, Prometheus absent if not). */
+enum svc_known {
+	SK_NET = 1u << 0,   /* net_known */
+	SK_QUEUE = 1u << 1, /* has_queue */
+	SK_STAGE = 1u << 2, /* in the pipeline over services (stage > 0) */
+};
+
+/* Parts that are not one value, written by this name. */
+enum svc_section {
+	SS_NONE,
+	SS_NAME,  /* "name" (JSON), a string (recording) */
+	SS_PIDS,  /* "pids": [...], a count and the pids */
+	SS_QUEUE, /* the process list's queue rows (FB_QUEUE, minor 0) */
+	SS_NULL,  /* a key always null ("forecast": no trend per service yet) */
+};
+
+struct svc_figure {
+	enum svc_group group;
+	const char *key; /* JSON key; NULL: not in the JSON */
+	enum fig_type type;
+	enum fig_base base;
+	size_t off;	/* of the member in struct service_view (or its queue) */
+	unsigned known; /* SK_* bits */
+	enum svc_section section;
+	double (*get)(const struct service_view *v); /* FIG_NONE: the value */
+	unsigned rec;				     /* recording position (1...; 0: none) */
+	int appended; /* read only when the record has it (else NaN, or 0) */
+	const char *prom, *help;
+	unsigned prom_at;    /* position among the families (1...; 0: none) */
+	unsigned prom_known; /* SK_* bits Prometheus asks on top of .known */
+	/* the report's services table (html_out.c numbers its own: service 1,
+	 * processes 2, stage 3, status 14) and the live table's (table_out.c:
+	 * SERVICE 1, PROCS 2); their values are Prometheus's (.known and
+	 * .prom_known); NULL heading: no column */
+	const char *col;
+	unsigned col_at;
+	enum fig_fmt col_fmt;
+	struct fig_tcol tcol; /* .per_span: not used */
+};
+
+extern const struct svc_figure svc_figures[];
+extern const unsigned n_svc_figures;
+
+/* At least the highest .rec and the number of families (test_figures checks). */
+#define SVC_MAX_REC  64
+#define SVC_MAX_PROM 32
+
+/* A group's JSON key and the SK_* bits without which it is null. */
+struct svc_group_info {
+	const char *key;
+	unsigned known;
+};
+extern const struct svc_group_info svc_groups[SG__MAX];
+
+int svc_known(unsigned known, const struct service_view *v);
+const void *svc_ptr(const struct svc_figure *f, const struct service_view *v);
+void *svc_mut(const struct svc_figure *f, struct service_view *v);
+/* A scalar figure as a double (FIG_NONE by .get); NaN otherwise. */
+double svc_value(const struct svc_figure *f, const struct service_view *v);
+/* The rows in record order (out[i] has .rec i + 1): how many. */
+unsigned svc_rec_order(const struct svc_figure **out, unsigned cap);
+/* The rows with a Prometheus family, a column of the report or of the live
+ * table, in the order of .prom_at, .col_at or .tcol.at: how many. */
+enum svc_order { SO_PROM, SO_COL, SO_TCOL };
+unsigned svc_sorted(enum svc_order by, const struct svc_figure **out, unsigned cap);
 
 #endif

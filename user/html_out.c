@@ -1194,48 +1194,98 @@ static void section_processes(FILE *f, const struct snapshot *o)
 
 /* --services: one row per service, each one station (docs/queueing.md,
  * "Services"): its processes, serving threads and the servers its CPUs
- * allow, λ, U, S, ρ, D, W, its CPU contention, and its pipeline stage. */
-static void section_services(FILE *f, const struct snapshot *o)
+ * allow, λ, U, S, ρ, D, W, its CPU contention, and its pipeline stage. The
+ * table's own columns, numbered among the services' figure list's
+ * (figures.h, .col_at): */
+enum scol { SC_NAME = 1, SC_PROCS = 2, SC_STAGE = 3, SC_STATUS = 14 };
+
+static void service_own_cell(FILE *f, enum scol at, const struct service_view *v)
 {
-	unsigned rows = o->n_services < MAX_ROWS ? o->n_services : MAX_ROWS;
+	int sat = (v->has_queue && v->queue.saturated) || v->cpu_saturated;
 
-	if (!o->has_services || !o->n_services)
-		return;
-	fputs("<h2 id='services'>Services</h2>\n<p class='note'>Processes rolled up into "
-	      "services (--services): each service is one station, its capacity bounded by "
-	      "the CPUs its processes may use. Run-queue share: the members' wait for a CPU "
-	      "over the CPU time they wanted.</p>\n<table class='num' id='service-table'>"
-	      "<thead><tr><th>service</th><th>processes</th><th>stage</th><th>threads</th>"
-	      "<th>capacity</th><th>λ (ops/s)</th><th>U</th><th>S</th><th>ρ</th><th>D</th>"
-	      "<th>W</th><th>CPUs</th><th>run-queue share</th><th>status</th></tr></thead>"
-	      "<tbody>\n",
-	      f);
-	for (unsigned i = 0; i < rows; i++) {
-		const struct service_view *v = &o->services[i];
-		const struct queue_figures *q = v->has_queue ? &v->queue : NULL;
-		int sat = (q && q->saturated) || v->cpu_saturated;
-
-		fputs("<tr><td class='l'>", f);
+	switch (at) {
+	case SC_NAME:
+		fputs("<td class='l'>", f);
 		html_escape(f, v->name, sizeof(v->name));
-		fprintf(f, "</td><td>%u</td>", v->n_pids);
+		fputs("</td>", f);
+		break;
+	case SC_PROCS:
+		fprintf(f, "<td>%u</td>", v->n_pids);
+		break;
+	case SC_STAGE:
 		if (v->stage)
 			fprintf(f, "<td>%u%s</td>", v->stage, v->bottleneck ? " ⚠" : "");
 		else
 			fputs("<td></td>", f);
-		td_num(f, q ? (double)q->servers : NAN, fmt_count);
-		td_num(f, q ? (double)v->capacity_servers : NAN, fmt_count);
-		td_num(f, q ? q->arrival_rate : NAN, fmt_count);
-		td_num(f, q ? q->utilization : NAN, fmt_plain);
-		td_num(f, q ? q->service_time_s : NAN, fmt_time_s);
-		td_num(f, q ? q->rho : NAN, fmt_plain);
-		td_num(f, q ? q->dispatch_s : NAN, fmt_time_s);
-		td_num(f, q ? q->response_s : NAN, fmt_time_s);
-		td_num(f, v->cpus, fmt_plain);
-		td_num(f, v->runq_share, fmt_plain);
-		fprintf(f, "<td class='l%s'>%s</td></tr>\n", sat ? " bad" : "",
+		break;
+	case SC_STATUS:
+		fprintf(f, "<td class='l%s'>%s</td>", sat ? " bad" : "",
 			v->cpu_saturated ? "CPU-saturated"
 			: sat		 ? "saturated"
 					 : "");
+		break;
+	}
+}
+
+static void section_services(FILE *f, const struct snapshot *o)
+{
+	static const fmt_fn fmts[] = {
+		[FMT_COUNT] = fmt_count, [FMT_PLAIN] = fmt_plain, [FMT_TIME] = fmt_time_s};
+	static const struct {
+		enum scol at;
+		const char *head;
+	} own[] = {{SC_NAME, "service"},
+		   {SC_PROCS, "processes"},
+		   {SC_STAGE, "stage"},
+		   {SC_STATUS, "status"}};
+	unsigned rows = o->n_services < MAX_ROWS ? o->n_services : MAX_ROWS;
+	const struct svc_figure *sc[SVC_MAX_PROM];
+	unsigned n_sc = svc_sorted(SO_COL, sc, SVC_MAX_PROM);
+	struct {
+		unsigned at;
+		const char *head;
+		const struct svc_figure *fig; /* NULL: one of own */
+	} cols[SVC_MAX_PROM + 4];
+	unsigned n_cols = 0;
+
+	if (!o->has_services || !o->n_services)
+		return;
+	for (size_t i = 0, k = 0; i < sizeof(own) / sizeof(own[0]) || k < n_sc;)
+		if (k == n_sc || (i < sizeof(own) / sizeof(own[0]) && own[i].at < sc[k]->col_at)) {
+			cols[n_cols].at = own[i].at;
+			cols[n_cols].head = own[i].head;
+			cols[n_cols++].fig = NULL;
+			i++;
+		} else {
+			cols[n_cols].at = sc[k]->col_at;
+			cols[n_cols].head = sc[k]->col;
+			cols[n_cols++].fig = sc[k++];
+		}
+	fputs("<h2 id='services'>Services</h2>\n<p class='note'>Processes rolled up into "
+	      "services (--services): each service is one station, its capacity bounded by "
+	      "the CPUs its processes may use. Run-queue share: the members' wait for a CPU "
+	      "over the CPU time they wanted.</p>\n<table class='num' id='service-table'>"
+	      "<thead><tr>",
+	      f);
+	for (unsigned c = 0; c < n_cols; c++)
+		fprintf(f, "<th>%s</th>", cols[c].head);
+	fputs("</tr></thead><tbody>\n", f);
+	for (unsigned i = 0; i < rows; i++) {
+		const struct service_view *v = &o->services[i];
+
+		fputs("<tr>", f);
+		for (unsigned c = 0; c < n_cols; c++) {
+			const struct svc_figure *g = cols[c].fig;
+
+			if (!g)
+				service_own_cell(f, (enum scol)cols[c].at, v);
+			else
+				td_num(f,
+				       svc_known(g->known | g->prom_known, v) ? svc_value(g, v)
+									      : NAN,
+				       fmts[g->col_fmt]);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
 	if (o->n_services > rows)

@@ -341,20 +341,6 @@ static void json_out_proc(struct jw *w, const struct proc_view *p, double span_s
 	jw_obj_end(w);
 }
 
-/* A service's place in the pipeline over services (added keys): its stage
- * (null when it is in none), bottleneck, and the slowest path's response
- * from a source through it. */
-static void json_out_service_stage(struct jw *w, const struct service_view *v)
-{
-	jw_key(w, "stage");
-	if (v->stage)
-		jw_u64(w, v->stage);
-	else
-		jw_null(w);
-	jw_kbool(w, "bottleneck", v->bottleneck);
-	jw_knum(w, "path_response_s", v->stage ? v->path_response_s : NAN);
-}
-
 /* The pipeline over services, in the pipeline object (added keys; only
  * with --services and when services feed each other). */
 static void json_out_service_pipeline(struct jw *w, const struct snapshot *s)
@@ -384,53 +370,73 @@ static void json_out_service_pipeline(struct jw *w, const struct snapshot *s)
 	jw_knum(w, "services_end_to_end_response_s", e2e);
 }
 
-/* One service of --services: name, member pids, net, queue, forecast. */
+/* One row of the services' figure list (figures.h) of service @v. */
+static void json_out_svc_figure(struct jw *w, const struct svc_figure *f,
+				const struct service_view *v)
+{
+	switch (f->section) {
+	case SS_NAME:
+		jw_key(w, f->key);
+		jw_comm(w, v->name, sizeof(v->name));
+		return;
+	case SS_PIDS:
+		jw_key(w, f->key);
+		jw_arr_begin(w);
+		for (unsigned i = 0; i < v->n_pids; i++)
+			jw_u64(w, v->pids[i]);
+		jw_arr_end(w);
+		return;
+	case SS_QUEUE:
+		json_out_figures(w, NULL, &v->queue, 0, 0, 0);
+		return;
+	case SS_NULL:
+		jw_knull(w, f->key);
+		return;
+	case SS_NONE:
+		break;
+	}
+	if (!svc_known(f->known, v))
+		jw_knull(w, f->key);
+	else if (f->type == FIG_U64 || f->type == FIG_U32)
+		jw_ku64(w, f->key,
+			f->type == FIG_U64 ? *(const uint64_t *)svc_ptr(f, v)
+					   : *(const uint32_t *)svc_ptr(f, v));
+	else if (f->type == FIG_BOOL)
+		jw_kbool(w, f->key, *(const int *)svc_ptr(f, v));
+	else
+		jw_knum(w, f->key, svc_value(f, v));
+}
+
+/* One service of --services: the list's rows in order, each group (net,
+ * queue, cpu) an object, or null when its figures are not known. */
 static void json_out_service(struct jw *w, const struct service_view *v)
 {
+	enum svc_group open = SG_SERVICE;
+	int skip = 0;
+
 	jw_obj_begin(w);
-	jw_key(w, "name");
-	jw_comm(w, v->name, sizeof(v->name));
-	jw_key(w, "pids");
-	jw_arr_begin(w);
-	for (unsigned i = 0; i < v->n_pids; i++)
-		jw_u64(w, v->pids[i]);
-	jw_arr_end(w);
-	jw_key(w, "net");
-	if (v->net_known) {
-		jw_obj_begin(w);
-		jw_ku64(w, "rx_bytes", v->rx_bytes);
-		jw_ku64(w, "tx_bytes", v->tx_bytes);
-		jw_ku64(w, "rx_ops", v->rx_ops);
-		jw_ku64(w, "tx_ops", v->tx_ops);
-		jw_ku64(w, "backlog_bytes", v->backlog_bytes);
-		jw_ku64(w, "retransmits", v->retransmits);
-		jw_ku64(w, "resets", v->resets);
-		jw_ku64(w, "drops", v->drops);
-		jw_obj_end(w);
-	} else {
-		jw_null(w);
+	for (unsigned i = 0; i < n_svc_figures; i++) {
+		const struct svc_figure *f = &svc_figures[i];
+
+		if (!f->key)
+			continue;
+		if (f->group != open) {
+			if (open != SG_SERVICE && !skip)
+				jw_obj_end(w);
+			open = f->group;
+			skip = open != SG_SERVICE && !svc_known(svc_groups[open].known, v);
+			if (skip) {
+				jw_knull(w, svc_groups[open].key);
+			} else if (open != SG_SERVICE) {
+				jw_key(w, svc_groups[open].key);
+				jw_obj_begin(w);
+			}
+		}
+		if (!skip)
+			json_out_svc_figure(w, f, v);
 	}
-	jw_key(w, "queue");
-	if (v->has_queue) {
-		jw_obj_begin(w);
-		json_out_figures(w, NULL, &v->queue, 0, 0, 0);
-		jw_ku64(w, "capacity_servers", v->capacity_servers);
+	if (open != SG_SERVICE && !skip)
 		jw_obj_end(w);
-	} else {
-		jw_null(w);
-	}
-	jw_key(w, "cpu");
-	jw_obj_begin(w);
-	jw_knum(w, "cpus", v->cpus);
-	jw_knum(w, "oncpu_s", v->oncpu_s);
-	jw_knum(w, "runq_wait_s", v->runq_s);
-	jw_knum(w, "demand", v->cpu_demand);
-	jw_knum(w, "runq_share", v->runq_share);
-	jw_kbool(w, "saturated", v->cpu_saturated);
-	jw_obj_end(w);
-	/* no trend is kept per service yet */
-	jw_knull(w, "forecast");
-	json_out_service_stage(w, v);
 	jw_obj_end(w);
 }
 

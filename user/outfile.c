@@ -2,8 +2,10 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A pipe whose reader has gone reports POLLERR on its write end. */
 static int reader_gone(int fd)
@@ -34,4 +36,31 @@ int out_finish(FILE *f, const char *what, FILE *err, int ret)
 		return ret;
 	fprintf(err, "streamtrace: writing %s failed: %s\n", what, strerror(errno));
 	return 1;
+}
+
+FILE *out_open(const char *path, FILE *dash, mode_t mode, unsigned flags)
+{
+	int fd;
+	FILE *f;
+
+	if (!strcmp(path, "-")) {
+		if (dash)
+			return dash;
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	} else {
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				  (flags & OUT_NOFOLLOW ? O_NOFOLLOW : 0),
+			  mode);
+	}
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
 }

@@ -9,6 +9,7 @@
 #define ST_OUTFILE_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 enum out_state {
 	OUT_OK = 0,
@@ -23,5 +24,14 @@ enum out_state out_flush(FILE *f);
  * printing "streamtrace: writing WHAT failed: ..." on err for OUT_FAILED;
  * ret is returned unchanged when the output is fine or was closed. */
 int out_finish(FILE *f, const char *what, FILE *err, int ret);
+
+/* out_open's flags */
+#define OUT_NOFOLLOW 1u /* refuse a symbolic link as the file (a report's page) */
+
+/* The output file @path, created or truncated with @mode (close-on-exec);
+ * for "-", @dash (the caller's stream: not to be closed) or, when @dash is
+ * NULL, a stream of its own on standard output (closed like a file). NULL
+ * with errno when it cannot be opened. */
+FILE *out_open(const char *path, FILE *dash, mode_t mode, unsigned flags);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "html_out.h"
+#include "outfile.h"
 #include "profile_out.h"
 #include "recording.h"
 
@@ -290,18 +291,7 @@ void profile_out_html(FILE *f, const struct snapshot *s)
 
 FILE *profile_out_folded_open(const char *path)
 {
-	int fd;
-	FILE *f;
-
-	if (!strcmp(path, "-"))
-		return fdopen(dup(STDOUT_FILENO), "w");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
+	return out_open(path, NULL, 0644, 0);
 }
 
 int profile_out_folded_file(const struct profile *p, const char *path)

@@ -543,123 +543,30 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 	render_http_conns(c, self);
 }
 
-/* The service figures added after the first twelve (render_services). */
-static double service_more(const struct service_view *v, int which)
-{
-	const struct queue_figures *q = &v->queue;
-
-	switch (which) {
-	case 12:
-		return v->has_queue ? q->dispatch_s : NAN;
-	case 13:
-		return v->has_queue ? q->wait_s : NAN;
-	case 14:
-		return v->has_queue ? q->queue_length : NAN;
-	case 15:
-		return v->stage ? v->stage : NAN;
-	case 16:
-		return v->stage ? (v->bottleneck ? 1 : 0) : NAN;
-	}
-	return NAN;
-}
-
-/* --services: one gauge family per figure, labelled by service, from the
- * latest interval; and the dispatch delay of each process. */
+/* --services: one gauge family per row of the services' figure list
+ * (figures.h) that has one, labelled by service, from the latest interval;
+ * before them, the per-process families that come after the histograms. */
 static void render_services(struct prom_ctx *c, const struct snapshot *latest,
 			    const struct prom_proc *sel, unsigned n)
 {
-	static const struct {
-		const char *name, *help;
-		int which;
-	} fams[] = {
-		{"streamtrace_service_arrival_rate",
-		 "Service: ops arriving per second (latest interval).", 0},
-		{"streamtrace_service_throughput",
-		 "Service: ops dequeued per second (latest interval).", 1},
-		{"streamtrace_service_utilization",
-		 "Service: mean busy fraction of its serving threads.", 2},
-		{"streamtrace_service_service_time_seconds", "Service: busy time per op.", 3},
-		{"streamtrace_service_rho", "Service: offered load per server its CPUs allow.", 4},
-		{"streamtrace_service_response_seconds", "Service: D + Wq + S.", 5},
-		{"streamtrace_service_saturated",
-		 "Service: 1 when saturated (rho, CPUs, or every member).", 6},
-		{"streamtrace_service_servers", "Service: serving threads of all its processes.",
-		 7},
-		{"streamtrace_service_capacity_servers", "Service: servers its CPUs allow.", 8},
-		{"streamtrace_service_cpu_runq_share",
-		 "Service: run-queue wait over on-CPU plus run-queue time.", 9},
-		{"streamtrace_service_cpu_demand",
-		 "Service: on-CPU plus run-queue time over its CPUs x span.", 10},
-		{"streamtrace_service_processes", "Service: its traced processes.", 11},
-		{"streamtrace_service_dispatch_seconds",
-		 "Service: mean dispatch delay per op (an idle server's wake-up until it runs).",
-		 12},
-		{"streamtrace_service_wait_seconds",
-		 "Service: mean queue wait per op (Wq), less dispatch.", 13},
-		{"streamtrace_service_queue_length",
-		 "Service: time-averaged ops waiting in its sockets plus in service.", 14},
-		{"streamtrace_service_pipeline_stage",
-		 "Service: its stage in the pipeline over services (absent if in none).", 15},
-		{"streamtrace_service_pipeline_bottleneck",
-		 "Service: 1 for the stage that limits the pipeline over services, else 0.", 16},
-	};
+	const struct svc_figure *fams[SVC_MAX_PROM];
+	unsigned n_fams = svc_sorted(SO_PROM, fams, SVC_MAX_PROM);
 
-	/* the per-process families that come after the histograms (the
-	 * headers go out with the first sample, if any) */
+	/* (the headers go out with the first sample, if any) */
 	render_proc_families(c, sel, n, latest ? latest->span_s : 0, FIG_PROM_LATE, UINT_MAX);
 	if (!latest || !latest->has_services)
 		return;
-	for (unsigned f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		family(c, fams[f].name, GAUGE, fams[f].help);
+	for (unsigned f = 0; f < n_fams; f++) {
+		family(c, fams[f]->prom, GAUGE, fams[f]->help);
 		for (unsigned i = 0; i < latest->n_services; i++) {
 			const struct service_view *v = &latest->services[i];
-			const struct queue_figures *q = &v->queue;
 			char labels[LABELS_LEN] = "";
-			double x = NAN;
 
 			label_append(labels, sizeof(labels), "service", v->name, sizeof(v->name));
-			switch (fams[f].which) {
-			case 0:
-				x = v->has_queue ? q->arrival_rate : NAN;
-				break;
-			case 1:
-				x = v->has_queue ? q->throughput : NAN;
-				break;
-			case 2:
-				x = v->has_queue ? q->utilization : NAN;
-				break;
-			case 3:
-				x = v->has_queue ? q->service_time_s : NAN;
-				break;
-			case 4:
-				x = v->has_queue ? q->rho : NAN;
-				break;
-			case 5:
-				x = v->has_queue ? q->response_s : NAN;
-				break;
-			case 6:
-				x = (v->has_queue && q->saturated) || v->cpu_saturated;
-				break;
-			case 7:
-				x = v->has_queue ? q->servers : NAN;
-				break;
-			case 8:
-				x = v->has_queue ? v->capacity_servers : NAN;
-				break;
-			case 9:
-				x = v->runq_share;
-				break;
-			case 10:
-				x = v->cpu_demand;
-				break;
-			case 11:
-				x = v->n_pids;
-				break;
-			default:
-				x = service_more(v, fams[f].which);
-				break;
-			}
-			sample(c, NULL, labels, NULL, x);
+			sample(c, NULL, labels, NULL,
+			       svc_known(fams[f]->known | fams[f]->prom_known, v)
+				       ? svc_value(fams[f], v)
+				       : NAN);
 		}
 	}
 }

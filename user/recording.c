@@ -276,13 +276,10 @@ static void w_list(struct wbuf *b, enum fig_list l, const struct proc_view *p)
 	}
 }
 
-/* One field of the figure list (figures.h), of process @p or queue @q. */
-static void w_field(struct wbuf *b, const struct figure *f, const struct proc_view *p,
-		    const struct queue_figures *q)
+/* A scalar member (FIG_F64 .. FIG_BOOL) at @m. */
+static void w_scalar(struct wbuf *b, enum fig_type type, const void *m)
 {
-	const void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_ptr(f, p, q);
-
-	switch (f->type) {
+	switch (type) {
 	case FIG_F64:
 		w_f64(b, *(const double *)m);
 		break;
@@ -296,6 +293,18 @@ static void w_field(struct wbuf *b, const struct figure *f, const struct proc_vi
 	case FIG_BOOL:
 		w_i32(b, *(const int *)m);
 		break;
+	default:
+		break;
+	}
+}
+
+/* One field of the figure list (figures.h), of process @p or queue @q. */
+static void w_field(struct wbuf *b, const struct figure *f, const struct proc_view *p,
+		    const struct queue_figures *q)
+{
+	const void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_ptr(f, p, q);
+
+	switch (f->type) {
 	case FIG_COMM:
 		w_bytes(b, m, ST_COMM_LEN);
 		break;
@@ -306,6 +315,9 @@ static void w_field(struct wbuf *b, const struct figure *f, const struct proc_vi
 		w_list(b, f->list, p);
 		break;
 	case FIG_NONE:
+		break;
+	default:
+		w_scalar(b, f->type, m);
 		break;
 	}
 }
@@ -336,10 +348,12 @@ static void w_proc(struct wbuf *b, const struct proc_view *p)
 }
 
 /* --services, after the processes (a reader from before them stops at the
- * processes): whether asked for, then one record per service. */
+ * processes): whether asked for, then one record per service, the
+ * services' figure list's recorded fields in .rec order. */
 static void w_services(struct wbuf *b, const struct snapshot *s)
 {
-	unsigned n = s->has_services ? s->n_services : 0;
+	const struct svc_figure *order[SVC_MAX_REC];
+	unsigned n = s->has_services ? s->n_services : 0, nf = svc_rec_order(order, SVC_MAX_REC);
 
 	w_i32(b, s->has_services);
 	w_u32(b, n);
@@ -347,33 +361,23 @@ static void w_services(struct wbuf *b, const struct snapshot *s)
 		const struct service_view *v = &s->services[i];
 		size_t at = w_rec_begin(b);
 
-		w_str(b, v->name, sizeof(v->name));
-		w_u32(b, v->n_pids);
-		for (unsigned k = 0; k < v->n_pids; k++)
-			w_u32(b, v->pids[k]);
-		w_i32(b, v->net_known);
-		w_u64(b, v->rx_bytes);
-		w_u64(b, v->tx_bytes);
-		w_u64(b, v->rx_ops);
-		w_u64(b, v->tx_ops);
-		w_u64(b, v->backlog_bytes);
-		w_u64(b, v->retransmits);
-		w_u64(b, v->resets);
-		w_u64(b, v->drops);
-		w_i32(b, v->has_queue);
-		w_queue(b, &v->queue);
-		w_f64(b, v->queue.dispatch_s);
-		w_u32(b, v->capacity_servers);
-		w_f64(b, v->cpus);
-		w_f64(b, v->oncpu_s);
-		w_f64(b, v->runq_s);
-		w_f64(b, v->cpu_demand);
-		w_f64(b, v->runq_share);
-		w_i32(b, v->cpu_saturated);
-		/* appended: the pipeline over services */
-		w_u32(b, v->stage);
-		w_i32(b, v->bottleneck);
-		w_f64(b, v->path_response_s);
+		for (unsigned k = 0; k < nf; k++) {
+			const struct svc_figure *f = order[k];
+
+			if (!f)
+				continue;
+			if (f->section == SS_NAME) {
+				w_str(b, v->name, sizeof(v->name));
+			} else if (f->section == SS_PIDS) {
+				w_u32(b, v->n_pids);
+				for (unsigned j = 0; j < v->n_pids; j++)
+					w_u32(b, v->pids[j]);
+			} else if (f->section == SS_QUEUE) {
+				w_queue(b, &v->queue);
+			} else {
+				w_scalar(b, f->type, svc_ptr(f, v));
+			}
+		}
 		w_rec_end(b, at);
 	}
 }
@@ -691,12 +695,10 @@ static const char *r_list(struct rbuf *r, enum fig_list l, struct proc_view *p)
 
 /* One field of the figure list into process @p or queue @q; a list's
  * problem is returned, a scalar's is left in r->bad. */
-static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_view *p,
-			   struct queue_figures *q)
+/* A scalar member (FIG_F64 .. FIG_BOOL) into @m. */
+static void r_scalar(struct rbuf *r, enum fig_type type, void *m)
 {
-	void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_mut(f, p, q);
-
-	switch (f->type) {
+	switch (type) {
 	case FIG_F64:
 		*(double *)m = r_f64(r);
 		break;
@@ -710,6 +712,17 @@ static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_v
 	case FIG_BOOL:
 		*(int *)m = r_i32(r);
 		break;
+	default:
+		break;
+	}
+}
+
+static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_view *p,
+			   struct queue_figures *q)
+{
+	void *m = f->type == FIG_LIST || f->type == FIG_NONE ? NULL : fig_mut(f, p, q);
+
+	switch (f->type) {
 	case FIG_COMM:
 		r_comm(r, m);
 		break;
@@ -720,10 +733,16 @@ static const char *r_field(struct rbuf *r, const struct figure *f, struct proc_v
 		return r->bad ? r->bad : r_list(r, f->list, p);
 	case FIG_NONE:
 		break;
+	default:
+		r_scalar(r, f->type, m);
+		break;
 	}
 	return NULL;
 }
 
+/* A service's queue: the queue rows recorded from the first (minor 0); the
+ * ones added later are not in a service's record, and those unknown when
+ * absent (FF_OLD_NAN) are NaN (the service's own list may read one after). */
 static void r_queue(struct rbuf *r, struct queue_figures *q)
 {
 	const struct figure *order[FIG_MAX_REC];
@@ -732,6 +751,8 @@ static void r_queue(struct rbuf *r, struct queue_figures *q)
 	for (unsigned i = 0; i < n; i++)
 		if (order[i] && order[i]->base == FB_QUEUE && !order[i]->minor)
 			r_field(r, order[i], NULL, q);
+		else if (order[i] && order[i]->base == FB_QUEUE && (order[i]->flags & FF_OLD_NAN))
+			*(double *)fig_mut(order[i], NULL, q) = NAN;
 }
 
 /*
@@ -768,6 +789,56 @@ static const char *r_proc(struct rbuf *outer, struct proc_view *p)
 	return r.bad;
 }
 
+/* A service's process list. */
+static const char *r_service_pids(struct rbuf *sub, struct service_view *v)
+{
+	uint32_t np = r_u32(sub);
+
+	if (sub->bad)
+		return sub->bad;
+	if (np > (sub->len - sub->off) / 4)
+		return "a service's process list runs past its record";
+	v->pids = calloc(np ? np : 1, sizeof(*v->pids));
+	if (!v->pids)
+		return "out of memory";
+	v->n_pids = np;
+	for (unsigned k = 0; k < np; k++)
+		v->pids[k] = r_u32(sub);
+	return NULL;
+}
+
+/* One service record, field by field in .rec order; the appended fields
+ * are read only when the record has them (else NaN, or 0). */
+static const char *r_service(struct rbuf *sub, struct service_view *v)
+{
+	const struct svc_figure *order[SVC_MAX_REC];
+	unsigned n = svc_rec_order(order, SVC_MAX_REC), i;
+
+	for (i = 0; i < n; i++) {
+		const struct svc_figure *f = order[i];
+		const char *why = NULL;
+
+		if (!f)
+			continue;
+		if (f->appended && (sub->bad || sub->off >= sub->len))
+			break; /* written before it was appended */
+		if (f->section == SS_NAME)
+			r_str(sub, v->name, sizeof(v->name));
+		else if (f->section == SS_PIDS)
+			why = r_service_pids(sub, v);
+		else if (f->section == SS_QUEUE)
+			r_queue(sub, &v->queue);
+		else
+			r_scalar(sub, f->type, svc_mut(f, v));
+		if (why)
+			return why;
+	}
+	for (; i < n; i++)
+		if (order[i] && order[i]->type == FIG_F64)
+			*(double *)svc_mut(order[i], v) = NAN;
+	return sub->bad;
+}
+
 /* The services after the processes, in files written since they were added. */
 static const char *r_services(struct rbuf *r, struct snapshot *s)
 {
@@ -787,52 +858,15 @@ static const char *r_services(struct rbuf *r, struct snapshot *s)
 	if (!s->services)
 		return "out of memory";
 	for (unsigned i = 0; i < n; i++) {
-		struct service_view *v = &s->services[i];
 		struct rbuf sub;
-		uint32_t np;
+		const char *why;
 
 		s->n_services = i + 1;
 		if (!r_rec(r, &sub))
 			return r->bad;
-		r_str(&sub, v->name, sizeof(v->name));
-		np = r_u32(&sub);
-		if (sub.bad)
-			return sub.bad;
-		if (np > (sub.len - sub.off) / 4)
-			return "a service's process list runs past its record";
-		v->pids = calloc(np ? np : 1, sizeof(*v->pids));
-		if (!v->pids)
-			return "out of memory";
-		v->n_pids = np;
-		for (unsigned k = 0; k < np; k++)
-			v->pids[k] = r_u32(&sub);
-		v->net_known = r_i32(&sub);
-		v->rx_bytes = r_u64(&sub);
-		v->tx_bytes = r_u64(&sub);
-		v->rx_ops = r_u64(&sub);
-		v->tx_ops = r_u64(&sub);
-		v->backlog_bytes = r_u64(&sub);
-		v->retransmits = r_u64(&sub);
-		v->resets = r_u64(&sub);
-		v->drops = r_u64(&sub);
-		v->has_queue = r_i32(&sub);
-		r_queue(&sub, &v->queue);
-		v->queue.dispatch_s = r_f64(&sub);
-		v->capacity_servers = r_u32(&sub);
-		v->cpus = r_f64(&sub);
-		v->oncpu_s = r_f64(&sub);
-		v->runq_s = r_f64(&sub);
-		v->cpu_demand = r_f64(&sub);
-		v->runq_share = r_f64(&sub);
-		v->cpu_saturated = r_i32(&sub);
-		v->path_response_s = NAN;
-		if (!sub.bad && sub.off < sub.len) { /* written since it was appended */
-			v->stage = r_u32(&sub);
-			v->bottleneck = r_i32(&sub);
-			v->path_response_s = r_f64(&sub);
-		}
-		if (sub.bad)
-			return sub.bad;
+		why = r_service(&sub, &s->services[i]);
+		if (why)
+			return why;
 	}
 	return NULL;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "html_out.h"
 #include "json_out.h"
+#include "outfile.h"
 #include "recording.h"
 #include "report.h"
 #include "table_out.h"
@@ -81,22 +82,6 @@ static int same_file(const char *a, const char *b)
 	struct stat sa, sb;
 
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static FILE *open_html(const char *path, FILE *out)
-{
-	int fd;
-	FILE *f;
-
-	if (!strcmp(path, "-"))
-		return out;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
 }
 
 static int report_json(struct recording *rec, FILE *out)
@@ -199,7 +184,7 @@ int report_run(const char *file, int json, const char *html, FILE *out, FILE *er
 			snapshot_free(&s);
 		}
 		recording_close(rec2);
-		hf = open_html(html, out);
+		hf = out_open(html, out, 0600, OUT_NOFOLLOW);
 		if (!hf) {
 			fprintf(err, "streamtrace: --html %s: %s\n", html,
 				errno == ELOOP ? "is a symlink; refusing to follow it"

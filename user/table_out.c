@@ -313,29 +313,31 @@ void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, in
 	}
 	if (s->has_services) {
 		/* one row per service: its station and its CPUs (a * marks a
-		 * saturated one: ρ, its CPUs, or every member) */
-		fprintf(f, "\n%-20s %5s %4s %4s %8s %6s %8s %6s %5s %6s\n", "SERVICE", "PROCS",
-			"THR", "CAP", "ARR/s", "U", "S(ms)", "RHO", "CPUS", "RUNQ%");
+		 * saturated one: ρ, its CPUs, or every member); the columns
+		 * after the name are the services' figure list's */
+		const struct svc_figure *sc[SVC_MAX_PROM];
+		unsigned n_sc = svc_sorted(SO_TCOL, sc, SVC_MAX_PROM);
+
+		fprintf(f, "\n%-20s", "SERVICE");
+		for (unsigned c = 0; c < n_sc; c++)
+			fprintf(f, " %*s", (int)sc[c]->tcol.width - 1, sc[c]->tcol.head);
+		fputc('\n', f);
 		for (unsigned i = 0; i < s->n_services && i < MAX_ROWS; i++) {
 			const struct service_view *v = &s->services[i];
-			const struct queue_figures *q = &v->queue;
-			int sat = (v->has_queue && q->saturated) || v->cpu_saturated;
+			int sat = (v->has_queue && v->queue.saturated) || v->cpu_saturated;
 			char name[UTF8_SHOWN_LEN(sizeof(v->name)) + 24];
 
 			/* 19 characters and the mark, shown as every output (utf8.h) */
 			shown_col(v->name, sizeof(v->name), 19, 1, sat ? '*' : 0, name,
 				  sizeof(name));
-			fprintf(f, "%s%s %5u", name, sat ? "" : " ", v->n_pids);
-			if (v->has_queue)
-				fprintf(f, " %4u %4u", q->servers, v->capacity_servers);
-			else
-				fprintf(f, " %4s %4s", "-", "-");
-			fig(f, 9, 0, v->has_queue ? q->arrival_rate : NAN);
-			fig(f, 7, 2, v->has_queue ? q->utilization : NAN);
-			fig(f, 9, 2, v->has_queue ? q->service_time_s * 1e3 : NAN);
-			fig(f, 7, 2, v->has_queue ? q->rho : NAN);
-			fig(f, 6, 1, v->cpus);
-			fig(f, 7, 0, 100.0 * v->runq_share);
+			fprintf(f, "%s%s", name, sat ? "" : " ");
+			for (unsigned c = 0; c < n_sc; c++) {
+				const struct svc_figure *g = sc[c];
+				double x = svc_known(g->known | g->prom_known, v) ? svc_value(g, v)
+										  : NAN;
+
+				fig(f, (int)g->tcol.width, (int)g->tcol.prec, g->tcol.scale * x);
+			}
 			fputc('\n', f);
 		}
 	}

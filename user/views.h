@@ -13,6 +13,12 @@
 
 /* threads, and connections, kept (live ones, and gone ones for the summary) */
 #define VIEWS_MAX 8192
+/* gone ones kept one by one for the summary; older ones are folded into one
+ * row per process (tid 0, "(N exited)"; a connection "closed", "(N sockets)") */
+#define VIEWS_KEEP_GONE (VIEWS_MAX / 4)
+/* processes with such a row: a row whose process is no longer listed gives
+ * its place when one is needed (more than processes alive at once) */
+#define VIEWS_FOLDS (ST_MAX_PROCS + 1024)
 
 struct views;
 
@@ -35,6 +41,9 @@ void views_attach(struct views *v, struct snapshot *s, int threads, int conns);
 /* Threads and connections left out so far because the table was full (at
  * most VIEWS_MAX of each are kept): lost.views_full. */
 uint64_t views_dropped(const struct views *v);
+
+/* Records held now, and fold rows (memory is bounded by these). */
+void views_usage(const struct views *v, unsigned *threads, unsigned *conns, unsigned *folds);
 
 /* "127.0.0.1:7878" / "[::1]:7878" of a record's address (pure formatting). */
 void views_format_addr(unsigned family, const __u8 *addr, unsigned port, char *buf, size_t len);

@@ -198,12 +198,81 @@ static void test_json_net_unknown(void **state)
 	free(out);
 }
 
+/* The services' list: record positions once each, the appended ones last
+ * (a record from before them ends there); families once each, in order,
+ * "streamtrace_service_"; groups contiguous; no JSON key twice in a group. */
+static void test_services_list(void **state)
+{
+	const struct svc_figure *rec[SVC_MAX_REC], *prom[SVC_MAX_PROM];
+	unsigned n = svc_rec_order(rec, SVC_MAX_REC), seen = 0, with = 0, np;
+	int appended = 0, left[SG__MAX] = {0};
+	enum svc_group prev = SG_SERVICE;
+
+	(void)state;
+	for (unsigned i = 0; i < n_svc_figures; i++) {
+		const struct svc_figure *f = &svc_figures[i];
+
+		assert_true(f->rec <= SVC_MAX_REC);
+		seen += f->rec != 0;
+		with += f->prom_at != 0;
+		/* a derived figure is not recorded; a section is, or is JSON only */
+		if (f->type == FIG_NONE && !f->section)
+			assert_int_equal(f->rec, 0);
+		/* a group's object is written once: its keyed rows are contiguous
+		 * (the service's own keys may stand around them) */
+		if (f->key && f->group != prev) {
+			assert_false(f->group != SG_SERVICE && left[f->group]);
+			left[prev] = 1;
+			prev = f->group;
+		}
+		for (unsigned k = 0; f->key && k < i; k++)
+			if (svc_figures[k].key && svc_figures[k].group == f->group)
+				assert_string_not_equal(svc_figures[k].key, f->key);
+	}
+	assert_int_equal(n, seen);
+	for (unsigned i = 0; i < n; i++) {
+		assert_non_null(rec[i]);
+		assert_int_equal(rec[i]->rec, i + 1);
+		assert_true(rec[i]->appended >= appended);
+		appended = rec[i]->appended;
+	}
+	np = svc_sorted(SO_PROM, prom, SVC_MAX_PROM);
+	assert_int_equal(np, with);
+	assert_true(np < SVC_MAX_PROM);
+	for (unsigned i = 0; i < np; i++) {
+		assert_int_equal(strncmp(prom[i]->prom, "streamtrace_service_", 20), 0);
+		assert_true(strlen(prom[i]->help) > 10);
+		if (i)
+			assert_true(prom[i - 1]->prom_at < prom[i]->prom_at);
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(prom[j]->prom, prom[i]->prom);
+	}
+	/* columns: places once each, none of the tables' own (the report's
+	 * service 1, processes 2, stage 3, status 14; the live table's
+	 * SERVICE 1) */
+	np = svc_sorted(SO_COL, prom, SVC_MAX_PROM);
+	assert_true(np > 0 && np < SVC_MAX_PROM);
+	for (unsigned i = 0; i < np; i++) {
+		assert_non_null(prom[i]->col);
+		assert_true(prom[i]->col_at > 3 && prom[i]->col_at < 14);
+		assert_true(!i || prom[i - 1]->col_at < prom[i]->col_at);
+	}
+	np = svc_sorted(SO_TCOL, prom, SVC_MAX_PROM);
+	assert_true(np > 0 && np < SVC_MAX_PROM);
+	for (unsigned i = 0; i < np; i++) {
+		assert_non_null(prom[i]->tcol.head);
+		assert_true(prom[i]->tcol.at > 1 &&
+			    prom[i]->tcol.width > strlen(prom[i]->tcol.head));
+		assert_true(!i || prom[i - 1]->tcol.at < prom[i]->tcol.at);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_order),	 cmocka_unit_test(test_prom_order),
 		cmocka_unit_test(test_groups),		 cmocka_unit_test(test_columns),
-		cmocka_unit_test(test_json_net_unknown),
+		cmocka_unit_test(test_json_net_unknown), cmocka_unit_test(test_services_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

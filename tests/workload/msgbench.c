@@ -41,37 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double t)
-{
-	struct timespec ts = {.tv_sec = (time_t)t,
-			      .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-static int write_all(int fd, const char *b, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+#define WL_PROG "msgbench"
+#include "wl_net.h"
 
 /* --- the server's own RESP request counter (arrays of bulk strings) ------- */
 struct resp {
@@ -183,7 +154,8 @@ static void on_term(int sig)
 
 static int server(int argc, char **argv)
 {
-	int port = atoi(argv[2]), reads[64], nreads = 0, one = 1;
+	int port = (int)wl_parse_num("PORT", argv[2], 1, 65535, true), reads[64], nreads = 0,
+	    one = 1;
 	const char *spec = "1,7,64,4096,13", *pidfile = NULL;
 	double max_rate = 0;
 	long commands = 0;
@@ -199,11 +171,11 @@ static int server(int argc, char **argv)
 		if (!strcmp(argv[i], "--reads") && i + 1 < argc)
 			spec = argv[++i];
 		else if (!strcmp(argv[i], "--max-rate") && i + 1 < argc)
-			max_rate = atof(argv[++i]);
+			max_rate = wl_parse_num("--max-rate", argv[++i], 0, 1e9, false);
 		else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc)
 			pidfile = argv[++i];
 		else if (!strcmp(argv[i], "--rcvbuf") && i + 1 < argc)
-			rcvbuf = atoi(argv[++i]);
+			rcvbuf = (int)wl_parse_num("--rcvbuf", argv[++i], 0, 1 << 30, true);
 		else if (!strcmp(argv[i], "--proto") && i + 1 < argc) {
 			line = !strcmp(argv[++i], "line");
 			kafka = !strcmp(argv[i], "kafka");
@@ -245,7 +217,7 @@ static int server(int argc, char **argv)
 	while (!stop) {
 		int fd = accept(ls, NULL, NULL), k = 0;
 		struct resp r = {0};
-		double t0 = 0;
+		uint64_t t0 = 0;
 		long served = 0;
 
 		if (fd < 0)
@@ -289,12 +261,13 @@ static int server(int argc, char **argv)
 					}
 				}
 			}
-			if (o && write_all(fd, out, o))
+			if (o && wl_write_all(fd, out, o))
 				break;
 			if (max_rate > 0) {
 				if (!t0)
-					t0 = now_s();
-				sleep_until(t0 + (double)served / max_rate);
+					t0 = wl_now_ns();
+				wl_sleep_until_ns(t0 +
+						  (uint64_t)((double)served / max_rate * WL_NSEC));
 			}
 		}
 		close(fd);
@@ -406,23 +379,23 @@ static size_t command(char *o, long i)
 
 static int client(int argc, char **argv)
 {
-	int port = atoi(argv[2]), one = 1;
+	int port = (int)wl_parse_num("PORT", argv[2], 1, 65535, true);
 	long count = 0, pipeline = 1, split = 0;
 	int closed = 0;
-	double rate = 0, t0, t1;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	double rate = 0, secs;
+	uint64_t t0, t1;
 	pthread_t th;
 	char *batch;
 
 	for (int i = 3; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--count"))
-			count = atol(argv[++i]);
+			count = (long)wl_parse_num("--count", argv[++i], 1, 1e12, true);
 		else if (!strcmp(argv[i], "--rate"))
-			rate = atof(argv[++i]);
+			rate = wl_parse_num("--rate", argv[++i], 0, 1e9, false);
 		else if (!strcmp(argv[i], "--pipeline"))
-			pipeline = atol(argv[++i]);
+			pipeline = (long)wl_parse_num("--pipeline", argv[++i], 1, 1000, true);
 		else if (!strcmp(argv[i], "--split"))
-			split = atol(argv[++i]);
+			split = (long)wl_parse_num("--split", argv[++i], 0, 1 << 30, true);
 		else if (!strcmp(argv[i], "--proto")) {
 			cline = !strcmp(argv[++i], "line");
 			ckafka = !strcmp(argv[i], "kafka");
@@ -437,26 +410,24 @@ static int client(int argc, char **argv)
 		return 2;
 	}
 	batch = malloc((size_t)pipeline * 400);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (!batch || cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a))) {
+	cfd = batch ? wl_connect("127.0.0.1", port, 0) : -1;
+	if (cfd < 0) {
 		perror("msgbench client");
 		return 1;
 	}
-	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	pthread_create(&th, NULL, reader, NULL);
-	t0 = now_s();
+	t0 = wl_now_ns();
 	for (long i = 0; i < count; i += pipeline) {
 		size_t n = 0, o = 0;
 
 		if (rate > 0)
-			sleep_until(t0 + (double)i / rate);
+			wl_sleep_until_ns(t0 + (uint64_t)((double)i / rate * WL_NSEC));
 		for (long j = i; j < i + pipeline && j < count; j++)
 			n += command(batch + n, j);
 		while (o < n) {
 			size_t w = split > 0 && (size_t)split < n - o ? (size_t)split : n - o;
 
-			if (write_all(cfd, batch + o, w)) {
+			if (wl_write_all(cfd, batch + o, w)) {
 				perror("msgbench client: write");
 				return 1;
 			}
@@ -469,13 +440,14 @@ static int client(int argc, char **argv)
 		     w++)
 			usleep(50);
 	}
-	t1 = now_s();
+	t1 = wl_now_ns();
 	/* the answers, for at most 30 s */
 	for (int i = 0; i < 3000 && __atomic_load_n(&answers, __ATOMIC_RELAXED) < count; i++)
 		usleep(10000);
 	shutdown(cfd, SHUT_WR);
-	printf("sent %ld secs %.6f rate %.3f answers %ld\n", count, t1 - t0,
-	       t1 > t0 ? (double)count / (t1 - t0) : 0.0, answers);
+	secs = (double)(t1 - t0) / WL_NSEC;
+	printf("sent %ld secs %.6f rate %.3f answers %ld\n", count, secs,
+	       secs > 0 ? (double)count / secs : 0.0, answers);
 	return answers == count ? 0 : 1;
 }
 

@@ -6,53 +6,28 @@
  * processed every PUB. Prints one JSON line with its own counts.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#define NSEC	     1000000000ull
-#define MAX_SIZE     65536
-#define MAX_BATCH    1024
+#define WL_PROG "natspub"
+#include "wl_net.h"
+
 #define CONNECT_WAIT 5.0
 #define PONG_WAIT_MS 10000
 
 static struct {
-	const char *host, *topic;
-	int port;
-	double rate, duration;
-	uint64_t count, seed;
-	unsigned size, batch;
-	bool flood, poisson;
+	const char *topic;
+	struct wl_pub pub;
 } cfg = {
-	.host = "127.0.0.1",
 	.topic = "streamtrace.test",
-	.port = 4222,
-	.rate = 1000,
-	.duration = 3,
-	.seed = 1,
-	.size = 32,
-	.batch = 1,
+	.pub = {.host = "127.0.0.1",
+		.port = 4222,
+		.rate = 1000,
+		.duration = 3,
+		.seed = 1,
+		.size = 32,
+		.batch = 1},
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
 
 static const char usage_text[] =
 	"natspub: publish NATS messages at a set rate or as a flood, count them\n\n"
@@ -75,47 +50,14 @@ static const char usage_text[] =
 	"  natspub --port 4222 --flood --batch 16 --duration 3\n\n"
 	"Exit status: 0 done; 1 failure; 2 usage error.\n";
 
-static void usage_error(const char *opt, const char *v, const char *why)
-{
-	fprintf(stderr, "natspub: %s '%s': %s\n", opt, v, why);
-	exit(2);
-}
-
-static double parse_num(const char *opt, const char *v, double min, double max)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || end == v || *end || !isfinite(d) || d < min || d > max)
-		usage_error(opt, v, "out of range or not a number");
-	return d;
-}
-
-static int write_all(int fd, const char *b, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* one PUB message into p; returns its length */
 static size_t build_publish(unsigned char *p)
 {
-	int n = sprintf((char *)p, "PUB %s %u\r\n", cfg.topic, cfg.size);
+	int n = sprintf((char *)p, "PUB %s %u\r\n", cfg.topic, cfg.pub.size);
 
-	memset(p + n, 'x', cfg.size);
-	memcpy(p + n + cfg.size, "\r\n", 2);
-	return (size_t)n + cfg.size + 2;
+	memset(p + n, 'x', cfg.pub.size);
+	memcpy(p + n + cfg.pub.size, "\r\n", 2);
+	return (size_t)n + cfg.pub.size + 2;
 }
 
 static const char connect_msg[] =
@@ -139,7 +81,7 @@ static int await_line(int fd, const char *want, int timeout_ms)
 				fprintf(stderr, "natspub: server said %.*s\n", (int)l - 2, buf);
 				return -1;
 			}
-			if (!strncmp(buf, "PING", 4) && write_all(fd, "PONG\r\n", 6))
+			if (!strncmp(buf, "PING", 4) && wl_write_all(fd, "PONG\r\n", 6))
 				return -1;
 			memmove(buf, buf + l, have - l);
 			have -= l;
@@ -160,171 +102,52 @@ static int await_line(int fd, const char *want, int timeout_ms)
 	}
 }
 
-static int connect_server(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
-	uint64_t until = now_ns() + (uint64_t)(CONNECT_WAIT * NSEC);
-	int one = 1, fd;
-
-	if (inet_pton(AF_INET, cfg.host, &sa.sin_addr) != 1)
-		usage_error("--host", cfg.host, "not an IPv4 address");
-	for (;;) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		close(fd);
-		if (now_ns() > until)
-			return -1;
-		usleep(50000);
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"host", required_argument, 0, 'H'},
-		{"port", required_argument, 0, 'p'},
-		{"rate", required_argument, 0, 'r'},
-		{"poisson", no_argument, 0, 'P'},
-		{"flood", no_argument, 0, 'f'},
-		{"batch", required_argument, 0, 'b'},
-		{"duration", required_argument, 0, 'd'},
-		{"count", required_argument, 0, 'n'},
-		{"size", required_argument, 0, 's'},
+		WL_PUB_OPTIONS,
 		{"subject", required_argument, 0, 't'},
-		{"seed", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	unsigned char *pkt, *batch;
+	static unsigned char pkt[WL_PUB_MAX_SIZE + 1100];
+	unsigned char *batch;
 	size_t plen;
-	uint64_t sent = 0, bytes = 0, t0, t_end, t_next, late_max = 0;
-	struct drand48_data rng;
 	int c, fd;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "H:p:r:Pfb:d:n:s:t:S:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, WL_PUB_LETTERS "t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'H':
-			cfg.host = optarg;
-			break;
-		case 'p':
-			cfg.port = (int)parse_num("--port", optarg, 1, 65535);
-			break;
-		case 'r':
-			cfg.rate = parse_num("--rate", optarg, 1e-3, 1e7);
-			break;
-		case 'P':
-			cfg.poisson = true;
-			break;
-		case 'f':
-			cfg.flood = true;
-			break;
-		case 'b':
-			cfg.batch = (unsigned)parse_num("--batch", optarg, 1, MAX_BATCH);
-			break;
-		case 'd':
-			cfg.duration = parse_num("--duration", optarg, 1e-3, 3600);
-			break;
-		case 'n':
-			cfg.count = (uint64_t)parse_num("--count", optarg, 1, 1e12);
-			break;
-		case 's':
-			cfg.size = (unsigned)parse_num("--size", optarg, 0, MAX_SIZE);
-			break;
 		case 't':
 			if (!*optarg || strlen(optarg) > 1024 || strpbrk(optarg, " \t\r\n"))
-				usage_error("--subject", optarg,
-					    "want 1-1024 bytes, no white space");
+				wl_bad_value("--subject", optarg,
+					     "want 1-1024 bytes, no white space");
 			cfg.topic = optarg;
-			break;
-		case 'S':
-			cfg.seed = (uint64_t)parse_num("--seed", optarg, 0, 1e15);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			fprintf(stderr,
-				"natspub: unknown option or missing value '%s' (see --help)\n",
-				argv[optind - 1]);
-			return 2;
+			if (!wl_pub_option(&cfg.pub, c, optarg))
+				wl_bad_option(argv);
+			break;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "natspub: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
-	pkt = malloc(MAX_SIZE + 1100);
-	batch = malloc((size_t)cfg.batch * (MAX_SIZE + 1100));
-	if (!pkt || !batch) {
-		fprintf(stderr, "natspub: out of memory\n");
-		return 1;
-	}
+	wl_no_operands(argc, argv);
 	plen = build_publish(pkt);
-	for (unsigned i = 0; i < cfg.batch; i++)
-		memcpy(batch + i * plen, pkt, plen);
-
-	fd = connect_server();
-	if (fd < 0) {
-		fprintf(stderr, "natspub: connect %s:%d: %s\n", cfg.host, cfg.port,
-			strerror(errno));
-		return 1;
-	}
+	fd = wl_pub_connect(&cfg.pub, pkt, plen, CONNECT_WAIT, &batch);
 	if (await_line(fd, "INFO ", 5000)) {
 		fprintf(stderr, "natspub: no INFO from the server\n");
 		return 1;
 	}
-	if (write_all(fd, connect_msg, sizeof(connect_msg) - 1)) {
+	if (wl_write_all(fd, connect_msg, sizeof(connect_msg) - 1)) {
 		fprintf(stderr, "natspub: send CONNECT: %s\n", strerror(errno));
 		return 1;
 	}
-	srand48_r((long)cfg.seed, &rng);
-	t0 = now_ns();
-	t_end = t0 + (uint64_t)(cfg.duration * NSEC);
-	t_next = t0;
-	while (!cfg.count || sent < cfg.count) {
-		if (cfg.flood) {
-			uint64_t k = cfg.batch;
-
-			if (now_ns() >= t_end)
-				break;
-			if (cfg.count && cfg.count - sent < k)
-				k = cfg.count - sent;
-			if (write_all(fd, (char *)batch, k * plen))
-				goto fail;
-			sent += k;
-			bytes += k * plen;
-		} else {
-			double u, gap;
-			struct timespec ts;
-			uint64_t t;
-
-			drand48_r(&rng, &u);
-			gap = cfg.poisson ? -log(1.0 - u) / cfg.rate : 1.0 / cfg.rate;
-			t_next += (uint64_t)(gap * NSEC);
-			if (t_next >= t_end)
-				break;
-			ts.tv_sec = (time_t)(t_next / NSEC);
-			ts.tv_nsec = (long)(t_next % NSEC);
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-				;
-			t = now_ns();
-			if (t - t_next > late_max)
-				late_max = t - t_next;
-			if (write_all(fd, (char *)pkt, plen))
-				goto fail;
-			sent++;
-			bytes += plen;
-		}
-	}
-	t_end = now_ns();
+	if (wl_publish(&cfg.pub, fd, pkt, batch, plen))
+		goto fail;
 	/* the server answers in order: its PONG comes after it has processed every PUB */
-	if (write_all(fd, "PING\r\n", 6))
+	if (wl_write_all(fd, "PING\r\n", 6))
 		goto fail;
 	if (await_line(fd, "PONG", PONG_WAIT_MS)) {
 		fprintf(stderr, "natspub: no PONG after the last message\n");
@@ -332,22 +155,21 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	{
-		double span = (double)(t_end - t0) / NSEC;
+		const struct wl_pub *p = &cfg.pub;
+		double span = (double)(p->t_end - p->t0) / WL_NSEC;
 
 		printf("{\"program\":\"natspub\",\"mode\":\"%s\",\"messages\":%llu,\"protocol_"
 		       "msgs\":%llu,"
 		       "\"bytes\":%llu,\"message_bytes\":%zu,\"span_s\":%.6f,\"rate\":%.3f,"
 		       "\"late_max_s\":%.6f}\n",
-		       cfg.flood     ? "flood"
-		       : cfg.poisson ? "poisson"
-				     : "regular",
-		       (unsigned long long)sent, (unsigned long long)(sent + 2),
-		       (unsigned long long)(bytes + sizeof(connect_msg) - 1 + 6), plen, span,
-		       (double)sent / span, (double)late_max / NSEC);
+		       wl_pub_mode(p), (unsigned long long)p->sent,
+		       (unsigned long long)(p->sent + 2),
+		       (unsigned long long)(p->bytes + sizeof(connect_msg) - 1 + 6), plen, span,
+		       (double)p->sent / span, (double)p->late_max / WL_NSEC);
 	}
 	return 0;
 fail:
 	fprintf(stderr, "natspub: send: %s (after %llu messages)\n", strerror(errno),
-		(unsigned long long)sent);
+		(unsigned long long)cfg.pub.sent);
 	return 1;
 }

@@ -25,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NSEC	       1000000000ull
+#define WL_PROG "protostream"
+#include "wl_net.h"
+
 #define MAX_MSG	       (1u << 20)
 #define AMQP_FRAME_MAX 4096 /* body bytes per body frame (the frame-max a real broker would set) */
 #define FRAME_END      0xce
@@ -95,18 +97,6 @@ static void usage_error(const char *fmt, const char *a, const char *b)
 	exit(2);
 }
 
-static double parse_num(const char *opt, const char *v, double min, double max)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || end == v || *end || !isfinite(d) || d < min || d > max || d != floor(d))
-		usage_error("%s '%s': out of range or not a whole number", opt, v);
-	return d;
-}
-
 static uint32_t rnd(uint32_t lo, uint32_t hi) /* uniform in [lo, hi] */
 {
 	double u;
@@ -141,23 +131,6 @@ static uint32_t get32(const unsigned char *p)
 static uint64_t get64(const unsigned char *p)
 {
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static int write_all(int fd, const void *b, size_t n)
-{
-	const char *c = b;
-
-	while (n) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* a growable byte buffer */
@@ -299,31 +272,6 @@ static long client_parse(struct buf *b, uint64_t *next_seq)
 	return n;
 }
 
-static int connect_server(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
-	struct timespec t0, t;
-	int one = 1, fd;
-
-	if (inet_pton(AF_INET, cfg.host, &sa.sin_addr) != 1)
-		usage_error("--host '%s': %s", cfg.host, "not an IPv4 address");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		close(fd);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((double)(t.tv_sec - t0.tv_sec) > CONNECT_WAIT)
-			return -1;
-		usleep(50000);
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 static int run_client(void)
 {
 	struct buf out = {0}, in = {0};
@@ -331,7 +279,7 @@ static int run_client(void)
 	uint64_t answered = 0, tx_bytes = 0;
 	struct timespec t0, now;
 	bool stop = false;
-	int fd = connect_server();
+	int fd = wl_connect(cfg.host, cfg.port, CONNECT_WAIT);
 
 	if (fd < 0) {
 		fprintf(stderr, "protostream: connect %s:%d: %s\n", cfg.host, cfg.port,
@@ -339,7 +287,7 @@ static int run_client(void)
 		return 1;
 	}
 	if (cfg.proto == P_AMQP) {
-		if (write_all(fd, "AMQP\0\0\x09\x01", 8))
+		if (wl_write_all(fd, "AMQP\0\0\x09\x01", 8))
 			goto fail;
 		tx_bytes += 8;
 	}
@@ -350,7 +298,8 @@ static int run_client(void)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (cfg.duration > 0 &&
-		    (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / NSEC >=
+		    (double)(now.tv_sec - t0.tv_sec) +
+				    (double)(now.tv_nsec - t0.tv_nsec) / WL_NSEC >=
 			    cfg.duration)
 			stop = true;
 		if (answered == c.messages && (stop || c.messages == cfg.count))
@@ -359,7 +308,7 @@ static int run_client(void)
 		while (!stop && c.messages < cfg.count && c.messages - answered < cfg.inflight)
 			client_build(&out, c.messages, &c);
 		if (out.len) {
-			if (write_all(fd, out.p, out.len))
+			if (wl_write_all(fd, out.p, out.len))
 				goto fail;
 			tx_bytes += out.len;
 		}
@@ -555,7 +504,7 @@ static int run_server(void)
 					(unsigned long long)c.messages);
 				return 1;
 			}
-			if (out.len && write_all(fd, out.p, out.len)) {
+			if (out.len && wl_write_all(fd, out.p, out.len)) {
 				fprintf(stderr, "protostream: send: %s\n", strerror(errno));
 				return 1;
 			}
@@ -623,35 +572,39 @@ int main(int argc, char **argv)
 			proto_set = true;
 			break;
 		case 'p':
-			cfg.port = (int)parse_num("--port", optarg, 1, 65535);
+			cfg.port = (int)wl_parse_num("--port", optarg, 1, 65535, true);
 			break;
 		case 'H':
 			cfg.host = optarg;
 			break;
 		case 'n':
-			cfg.count = (uint64_t)parse_num("--count", optarg, 1, 1e12);
+			cfg.count = (uint64_t)wl_parse_num("--count", optarg, 1, 1e12, true);
 			break;
 		case 'k':
-			cfg.inflight = (unsigned)parse_num("--inflight", optarg, 1, 4096);
+			cfg.inflight = (unsigned)wl_parse_num("--inflight", optarg, 1, 4096, true);
 			break;
 		case 'm':
-			cfg.min_size = (unsigned)parse_num("--min-size", optarg, 0, MAX_MSG / 2);
+			cfg.min_size =
+				(unsigned)wl_parse_num("--min-size", optarg, 0, MAX_MSG / 2, true);
 			break;
 		case 'M':
-			cfg.max_size = (unsigned)parse_num("--max-size", optarg, 0, MAX_MSG / 2);
+			cfg.max_size =
+				(unsigned)wl_parse_num("--max-size", optarg, 0, MAX_MSG / 2, true);
 			break;
 		case 'C':
-			cfg.max_chunk = (unsigned)parse_num("--max-chunk", optarg, 1, 1 << 20);
+			cfg.max_chunk =
+				(unsigned)wl_parse_num("--max-chunk", optarg, 1, 1 << 20, true);
 			break;
 		case 'c':
-			cfg.connections = (unsigned)parse_num("--connections", optarg, 1, 1e6);
+			cfg.connections =
+				(unsigned)wl_parse_num("--connections", optarg, 1, 1e6, true);
 			break;
 		case 'b':
 			cfg.heartbeat_every =
-				(unsigned)parse_num("--heartbeat-every", optarg, 0, 1e9);
+				(unsigned)wl_parse_num("--heartbeat-every", optarg, 0, 1e9, true);
 			break;
 		case 's':
-			cfg.seed = (uint64_t)parse_num("--seed", optarg, 0, 1e15);
+			cfg.seed = (uint64_t)wl_parse_num("--seed", optarg, 0, 1e15, true);
 			break;
 		case 'd': {
 			char *end;
