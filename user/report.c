@@ -198,6 +198,10 @@ int report_run(const char *file, int json, const char *html, FILE *out, FILE *er
 
 			if (hf != out && fclose(hf))
 				bad = -1;
+			/* standard output whose reader went away (| head):
+			 * the end of the report, quietly, as for the summary */
+			if (bad && hf == out && out_flush(out) == OUT_CLOSED)
+				bad = 0;
 			if (bad) {
 				fprintf(err, "streamtrace: --html %s: write failed: %s\n", html,
 					strerror(errno));

@@ -389,6 +389,11 @@ test_html_renders() {
 	! grep -q "docs/queueing.md\|saturates in" "$html" || bad "the page points at docs/ or forecasts a finished run"
 	! grep -qiE '<script|https?://|<link' "$html" || bad "the HTML is not self-contained"
 	cp "$html" "$ROOT/build/record-report.html" 2>/dev/null
+	# to standard output, read by a reader that goes away (| head): the end
+	# of the report, quietly, as for a live run (it said "write failed")
+	"$ST" report --html - "$OUT/pipe.str" 2>"$OUT/html-head.err" | head -c 100 >/dev/null
+	eq "${PIPESTATUS[0]}" 0 "report --html - | head: exit status"
+	eq "$(wc -c <"$OUT/html-head.err")" 0 "report --html - | head: nothing on stderr"
 	chrome=$(find_chromium)
 	if [ -z "$chrome" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		msg "installing chromium (apt-get)"
