@@ -138,6 +138,7 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 			start = first_arr;
 		d = run > start ? run - start : 0;
 		ps->bz.disp_ns += d;
+		ps->bz.disp_sq += (d >> ST_SQ_SHIFT) * (d >> ST_SQ_SHIFT);
 		ps->bz.disp_count++;
 		ps->bz.disp_take_ns += now - start;
 		ps->bz.disp_hist[st_log2_bucket(d)]++;

@@ -98,6 +98,7 @@ struct st_busy_stat {
 	__u64 disp_count;   /* messages taken by a thread woken from idle */
 	__u64 disp_take_ns; /* idle wake-up -> the receive that took the message */
 	__u64 svc_ended;    /* messages whose service was seen to end (answered) */
+	__u64 disp_sq;	    /* dispatch delays squared, in (ns >> ST_SQ_SHIFT)^2 (E[D0^2]) */
 	__u32 disp_hist[ST_HIST_BUCKETS];
 };
 

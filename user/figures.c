@@ -215,6 +215,11 @@ const struct figure proc_figures[] = {
 	{FG_MODEL, "mmc_error", QF64(mmc_error), .rec = 54},
 	{FG_MODEL, "mg1_error", QF64(mg1_error), .rec = 55},
 	{FG_MODEL, "gg1_error", QF64(gg1_error), .rec = 56},
+	/* M/G/1 with the dispatch delay as a busy period's set-up (minor 5) */
+	{FG_MODEL, "mg1_setup_response_s", QF64(mg1_setup_response_s), .rec = 97, .minor = 5,
+	 .flags = FF_OLD_NAN},
+	{FG_MODEL, "mg1_setup_error", QF64(mg1_setup_error), .rec = 98, .minor = 5,
+	 .flags = FF_OLD_NAN},
 	{FG_QUEUE, "little_lambda_w", QF64(little_l_lambda_w), .rec = 57},
 	{FG_QUEUE, "little_error", QF64(little_error), .rec = 58},
 	{FG_QUEUE, "unit", .type = FIG_NONE, .section = FS_UNIT},

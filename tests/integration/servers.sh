@@ -33,7 +33,7 @@ TABLE=${SERVERS_TABLE:-$ROOT/build/servers-table.txt}
 mkdir -p "$(dirname "$TABLE")"
 printf '%-24s %-34s %14s %14s %8s %-14s %s\n' case figure truth streamtrace error tolerance verdict >"$TABLE"
 
-REDIS_PORT=21201
+REDIS_PORT=${SERVERS_REDIS_PORT:-21201} # SERVERS_REDIS_PORT: another port (parallel runs)
 NGINX_PORT=21210
 MQTT_PORT=21220
 NATS_PORT=21230
@@ -268,7 +268,7 @@ test_redis_openloop_below() {
 	local lat m
 	lat=$(json_key "$OUT/$name.ol" latency_mean_s)
 	row "(client latency; response_s)" "$lat" "$F_resp" info
-	for m in mm1 mmc mg1 gg1; do
+	for m in mm1 mmc mg1 gg1 mg1_setup; do
 		local v=F_$m
 		row "(client latency; model $m)" "$lat" "${!v}" info
 	done
@@ -328,7 +328,7 @@ test_redis_openloop_models() {
 	row "(client's send gaps Ca2; arrival_cv2)" "$(json_key "$OUT/$name.ol" send_gap_cv2)" "$M_ca2" info
 	row "(service_cv2; dispatch_s)" "$M_cs2" "$M_disp" info
 	row "(client latency; response_s)" "$(json_key "$OUT/$name.ol" latency_mean_s)" "$M_resp" info
-	for m in mm1 mmc mg1 gg1; do
+	for m in mm1 mmc mg1 gg1 mg1_setup; do
 		local v=M_$m e=M_err_$m
 		row "(model $m response; error)" "${!v}" "${!e}" info
 	done
