@@ -68,7 +68,8 @@ static uint64_t now_ns(void)
 }
 
 /* --dump: each command's send time on the UNIX clock (the monotonic one,
- * shifted by their difference now) and its latency, -1 if unanswered */
+ * shifted by their difference now), its latency (-1 if unanswered) and its
+ * send time on the monotonic clock in ns */
 static int dump_commands(const char *path, uint64_t n_sent, uint64_t n_rx)
 {
 	struct timespec rt;
@@ -82,8 +83,8 @@ static int dump_commands(const char *path, uint64_t n_sent, uint64_t n_rx)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	shift = (double)rt.tv_sec + (double)rt.tv_nsec / NSEC - (double)now_ns() / NSEC;
 	for (uint64_t i = 0; i < n_sent; i++)
-		fprintf(f, "%.6f %.9f\n", (double)send_ns[i] / NSEC + shift,
-			i < n_rx ? (double)lat_ns[i] / NSEC : -1.0);
+		fprintf(f, "%.6f %.9f %llu\n", (double)send_ns[i] / NSEC + shift,
+			i < n_rx ? (double)lat_ns[i] / NSEC : -1.0, (unsigned long long)send_ns[i]);
 	return fclose(f) ? 1 : 0;
 }
 
@@ -104,8 +105,8 @@ static void usage(FILE *f)
 		"  --regular         fixed gaps of 1/R instead of exponential ones\n"
 		"  --seed N          random seed of the schedule (default 1)\n"
 		"  --command STR     the command, words split on spaces (default PING)\n"
-		"  --dump FILE       one line per command: its send time (UNIX seconds) and\n"
-		"                    latency (s; -1 if unanswered), to compare spans\n\n"
+		"  --dump FILE       one line per command: its send time (UNIX seconds),\n"
+		"                    latency (s; -1 if unanswered), send time (monotonic ns)\n\n"
 		"EXAMPLES:\n"
 		"  openloop --port 6379 --rate 5000 --duration 3 --command \"SET k v\"\n"
 		"  openloop --rate 1000 --command \"DEBUG SLEEP 0.002\"   more than it can "
