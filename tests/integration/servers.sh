@@ -355,7 +355,7 @@ redis_main_cpu() {
 # against streamtrace's W (which misses the wait of a command read in one go
 # with others behind them: docs/queueing.md, "The models on a shared CPU").
 test_redis_openloop_rho() {
-	local name sha cal0 cal1 c0 c1 cpu rate target sent m
+	local name sha cal0 cal1 c0 c1 cpu rate target sent m judged=0
 	ensure_redis || return
 	sha=$(redis-cli -p $REDIS_PORT SCRIPT LOAD "for i=1,8000 do end") || { bad "SCRIPT LOAD"; return; }
 	# twice: at 2000/s, then at the ρ 0.5 that gives (a server woken for
@@ -403,6 +403,8 @@ test_redis_openloop_rho() {
 		eval "$(python3 "$ROOT/tests/servers/models.py" "$STF" "$REDIS_PID")"
 		row "(rho $target: rate /s; full intervals; rho)" "$rate" "$M_n $M_rho" info
 		row "(rho $target: Ca2; Cs2)" "$M_ca2" "$M_cs2" info
+		row "(rho $target: client's send gaps Ca2; late max s)" "$(json_key "$OUT/$name.ol" send_gap_cv2)" \
+			"$(json_key "$OUT/$name.ol" late_max_s)" info
 		row "(rho $target: D; response_s)" "$M_disp" "$M_resp" info
 		# each model against the truth, and (as streamtrace reports it)
 		# against the measured W
@@ -419,9 +421,22 @@ test_redis_openloop_rho() {
 		fi
 		# the issue's line: the model for the measured variability (one
 		# thread, Poisson-like arrivals: M/G/1, with dispatch as set-up)
-		# within 25% of the server's own response time
-		row "rho $target: mg1_setup_response_s against truth W" "$T_w" "$M_mg1_setup" rel 0.25
+		# within 25% of the server's own response time, at ρ 0.3-0.7 (on a
+		# loaded machine ρ may land above: near 1 no model holds, and the
+		# case is shown, not judged)
+		# and with arrivals that are not in bunches (Ca² ≤ 10; Poisson is
+		# 1): a stall of the whole machine for tens of ms delivers what the
+		# client sent meanwhile in one bunch (Ca² 38-85 in 9 of 24 cases
+		# measured), which no M/G/1 describes. Such a case is shown, not
+		# judged; ρ near 1 likewise.
+		if awk -v r="$M_rho" -v a="$M_ca2" 'BEGIN { exit !(r >= 0.25 && r <= 0.75 && a <= 10) }'; then
+			row "rho $target: mg1_setup_response_s against truth W" "$T_w" "$M_mg1_setup" rel 0.25
+			judged=$((judged + 1))
+		else
+			row "(rho $target: not judged: rho $M_rho, Ca2 $M_ca2; mg1_setup)" "$T_w" "$M_mg1_setup" info
+		fi
 	done
+	[ $judged -gt 0 ] || [ "$T_FAILED" != 0 ] || skip "no load landed at rho 0.25-0.75 with Ca2 <= 10 (a loaded machine: see the rows)"
 }
 
 # calc_err MODEL TRUTH: MODEL / TRUTH - 1, "null" when either is unknown
