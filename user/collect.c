@@ -865,6 +865,10 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 		in.dispatch_mean_s = dn > 0 ? ns_to_s(BZ(bz, disp_ns)) / dn : 0;
 		in.dispatch_m2_s2 = dn > 0 ? (double)BZ(bz, disp_sq) / dn * q * q : 0;
 	}
+	/* per message answered: from the receive that took it to the answer */
+	in.answer_s = p->bz_known && BZ(bz, ans_msgs)
+			      ? ns_to_s(BZ(bz, ans_ns)) / (double)BZ(bz, ans_msgs)
+			      : NAN;
 	/* Little's law on the input queue: Lq is the time-average of what
 	 * waits in the sockets, Wq = Lq / λ */
 	in.backlog_ops_avg =

@@ -203,6 +203,10 @@ const struct figure proc_figures[] = {
 	{FG_QUEUE, "response_s", QF64(response_s), .known = FK_QUEUE, .rec = 47,
 	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S."),
 	 COLUMN("W", 13, FMT_TIME), TCOL("W(ms)", 11, 8, 2, 1e3, 0)},
+	/* W up to the answer (minor 5; docs/queueing.md, "The models on a
+	 * shared CPU"); recorded after the processes' other fields */
+	{FG_QUEUE, "response_answered_s", QF64(response_answered_s), .known = FK_QUEUE, .rec = 99,
+	 .minor = 5, .flags = FF_OLD_NAN},
 	{FG_QUEUE, "saturated", QBOOL(saturated), .known = FK_QUEUE, .rec = 48,
 	 GAUGE("streamtrace_queue_saturated", 30,
 	       "1 when rho >= 1 or the input backlog grew through the interval, else 0.")},

@@ -192,14 +192,29 @@ static double relative_error(double model, double measured)
 static void figures_sanitize(struct queue_figures *f)
 {
 	double *all[] = {
-		&f->arrival_rate,    &f->throughput,	 &f->utilization,
-		&f->service_time_s,  &f->service_rate,	 &f->rho,
-		&f->queue_length,    &f->wait_s,	 &f->response_s,
-		&f->mm1_response_s,  &f->mmc_response_s, &f->mg1_response_s,
-		&f->gg1_response_s,  &f->mm1_error,	 &f->mmc_error,
-		&f->mg1_error,	     &f->gg1_error,	 &f->little_l_lambda_w,
-		&f->little_error,    &f->dispatch_s,	 &f->mg1_setup_response_s,
+		&f->arrival_rate,
+		&f->throughput,
+		&f->utilization,
+		&f->service_time_s,
+		&f->service_rate,
+		&f->rho,
+		&f->queue_length,
+		&f->wait_s,
+		&f->response_s,
+		&f->mm1_response_s,
+		&f->mmc_response_s,
+		&f->mg1_response_s,
+		&f->gg1_response_s,
+		&f->mm1_error,
+		&f->mmc_error,
+		&f->mg1_error,
+		&f->gg1_error,
+		&f->little_l_lambda_w,
+		&f->little_error,
+		&f->dispatch_s,
+		&f->mg1_setup_response_s,
 		&f->mg1_setup_error,
+		&f->response_answered_s,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -244,6 +259,7 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 	out->wait_s = known(in->wait_s);
 	out->dispatch_s = d;
 	out->response_s = d + out->wait_s + s;
+	out->response_answered_s = d + out->wait_s + known(in->answer_s);
 	/* c·U = busy_s/span: the time-averaged number of ops in service. */
 	out->queue_length = lq + ratio(busy, span);
 

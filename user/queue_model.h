@@ -54,6 +54,10 @@ struct queue_input {
 	 * the set-up time of a busy period in the M/G/1 with set-up. */
 	double dispatch_mean_s;
 	double dispatch_m2_s2;
+	/* Mean time per message from the receive that took it to the answer
+	 * (the process's next send): its service, and its wait inside the
+	 * process behind the messages taken with it. NaN if not measured. */
+	double answer_s;
 };
 
 struct queue_figures {
@@ -78,6 +82,9 @@ struct queue_figures {
 	 * each busy period; it holds the dispatch itself, so D is not added */
 	double mg1_setup_response_s;
 	double mg1_setup_error;
+	/* D + Wq + answer_s: W up to the answer, with the wait inside the
+	 * process of a message read together with others (W counts S only) */
+	double response_answered_s;
 };
 
 /* Fill every field of @out from @in; fields that cannot be known are NaN. */

@@ -820,6 +820,7 @@ static const char *r_services(struct rbuf *r, struct snapshot *s)
 		v->queue.dispatch_s = r_f64(&sub);
 		/* not recorded for a service: it has no set-up model (services.c) */
 		v->queue.mg1_setup_response_s = v->queue.mg1_setup_error = NAN;
+		v->queue.response_answered_s = NAN;
 		v->capacity_servers = r_u32(&sub);
 		v->cpus = r_f64(&sub);
 		v->oncpu_s = r_f64(&sub);

@@ -406,6 +406,7 @@ test_redis_openloop_rho() {
 		row "(rho $target: client's send gaps Ca2; late max s)" "$(json_key "$OUT/$name.ol" send_gap_cv2)" \
 			"$(json_key "$OUT/$name.ol" late_max_s)" info
 		row "(rho $target: D; response_s)" "$M_disp" "$M_resp" info
+		row "(rho $target: response_answered_s against truth W)" "$T_w" "$M_resp_ans" info
 		# each model against the truth, and (as streamtrace reports it)
 		# against the measured W
 		for m in mm1 mg1 gg1 mg1_setup; do

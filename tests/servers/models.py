@@ -43,7 +43,8 @@ def main():
     q = lambda k: (lambda p: p["queue"].get(k))
     for name, key in (("rho", "rho"), ("util", "utilization"), ("lam", "arrival_rate"),
                       ("svc", "service_time_s"), ("disp", "dispatch_s"), ("wait", "wait_s"),
-                      ("resp", "response_s"), ("ca2", "arrival_cv2"), ("cs2", "service_cv2")):
+                      ("resp", "response_s"), ("ca2", "arrival_cv2"), ("cs2", "service_cv2"),
+                      ("resp_ans", "response_answered_s")):
         out[name] = wmean(q(key))
     best, best_err = None, None
     for m in ("mm1", "mmc", "mg1", "gg1", "mg1_setup"):

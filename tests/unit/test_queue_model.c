@@ -836,6 +836,27 @@ static void test_compute_mg1_setup(void **state)
 	assert_nan(f.mg1_setup_response_s);
 }
 
+/* W up to the answer: D + Wq + the mean take-to-answer time, which holds a
+ * message's wait behind those read with it (W = D + Wq + S does not); null
+ * when that time was not measured, W staying known. */
+static void test_compute_response_answered(void **state)
+{
+	struct queue_input in = mm1_window();
+	struct queue_figures f;
+
+	(void)state;
+	in.dispatch_s = 0.5;
+	/* ops read 4 at a time, 1 s each, answered together: 4 s from take to answer */
+	in.answer_s = 4;
+	queue_model_compute(&in, &f);
+	assert_rel(f.response_s, 5.5, EXACT);
+	assert_rel(f.response_answered_s, 8.5, EXACT);
+	in.answer_s = NAN;
+	queue_model_compute(&in, &f);
+	assert_nan(f.response_answered_s);
+	assert_rel(f.response_s, 5.5, EXACT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_mg1_setup_simulated),
 		cmocka_unit_test(test_mg1_setup_unknown),
 		cmocka_unit_test(test_compute_mg1_setup),
+		cmocka_unit_test(test_compute_response_answered),
 	};
 
 	return cmocka_run_group_tests_name("queue_model", tests, NULL, NULL);
