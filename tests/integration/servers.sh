@@ -281,12 +281,10 @@ test_redis_openloop_below() {
 # client sent, S against perf's CPU plus the preempted wait per message;
 # ρ, Ca² (and the client's own send gaps' Ca²: a sender that runs late on a
 # busy machine bunches them), Cs², W and each model's response and error are
-# shown over the full intervals (tests/servers/models.py). The models are not
-# judged: on this shared 2-CPU machine the CPU the server may use comes and
-# goes within a run (ρ landed anywhere from 0.16 to 1.2 over 10 runs at the
-# same setting), and the messages that queue behind a server waiting for its
-# CPU are queueing no model here has a term for (docs/queueing.md, "The
-# models on a shared CPU", has the runs).
+# shown over the full intervals (tests/servers/models.py). The models are
+# judged in test_redis_openloop_rho below, against the server's own response
+# time at three loads (docs/queueing.md, "The models on a shared CPU", has
+# the runs).
 test_redis_openloop_models() {
 	local name=redis_ol_models t0 t1 sent sha rate=${OL_RATE:-2000} m
 	ensure_redis || return
