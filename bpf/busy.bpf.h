@@ -71,12 +71,27 @@ static __always_inline __u32 st_blk_kind_of(const struct st_task *t)
 	return ST_BLK_OTHER;
 }
 
+/* Messages taken since svc_since whose answer time is not known (another
+ * thread answered them): left out of the time to the answer. */
+static __always_inline void st_busy_ans_drop(struct st_task *t)
+{
+	t->ans_n = 0;
+	t->ans_sum = 0;
+}
+
 /* The message in service (if any) was answered: one service sample. */
 static __always_inline void st_busy_svc_end(struct st_task *t, struct st_proc_stat *ps, __u64 now)
 {
 	__u64 d = now - t->svc_since, g = d >> ST_SQ_SHIFT;
 
 	t->svc_since = 0;
+	/* every message taken since svc_since waited in the process from its
+	 * take to now: sum_i (now - take_i) = n·d - sum_i (take_i - svc_since) */
+	if (ps && t->ans_n && t->ans_n * d >= t->ans_sum) {
+		ps->bz.ans_ns += t->ans_n * d - t->ans_sum;
+		ps->bz.ans_msgs += t->ans_n;
+	}
+	st_busy_ans_drop(t);
 	if (!ps)
 		return;
 	ps->svc_ns += d;
@@ -97,6 +112,7 @@ static __always_inline int st_busy_in_service(struct st_task *t, struct st_proc_
 	proc = bpf_map_lookup_elem(&procs, &t->slot);
 	if (proc && proc->answer_gen != t->bz_svc_gen) {
 		t->svc_since = 0;
+		st_busy_ans_drop(t);
 		if (ps)
 			ps->bz.svc_ended++;
 		return 0;
@@ -138,6 +154,7 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 			start = first_arr;
 		d = run > start ? run - start : 0;
 		ps->bz.disp_ns += d;
+		ps->bz.disp_sq += (d >> ST_SQ_SHIFT) * (d >> ST_SQ_SHIFT);
 		ps->bz.disp_count++;
 		ps->bz.disp_take_ns += now - start;
 		ps->bz.disp_hist[st_log2_bucket(d)]++;
@@ -151,6 +168,28 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 	proc = bpf_map_lookup_elem(&procs, &t->slot);
 	t->svc_since = now;
 	t->bz_svc_gen = proc ? proc->answer_gen : 0;
+}
+
+/* The messages the process has taken so far, on this CPU (ps is per CPU:
+ * only a difference within one program run means anything). */
+static __always_inline __u64 st_busy_msgs(const struct st_proc_stat *ps)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < ST_UNITS; i++)
+		n += ps->msg_rx[i];
+	return n;
+}
+
+/* n messages were taken by the receive that st_busy_take just saw: each
+ * waits in the process (behind the others taken with it, and for its own
+ * service) until the answer. */
+static __always_inline void st_busy_took(struct st_task *t, __u64 n, __u64 now)
+{
+	if (!n || !t->svc_since || now < t->svc_since)
+		return;
+	t->ans_n += n;
+	t->ans_sum += n * (now - t->svc_since);
 }
 
 /* A send returned on t: the process answers what it has in service. */
@@ -257,6 +296,7 @@ static __always_inline int st_busy_wake_answered(struct st_task *t, struct st_pr
 	t->th_idle_ns += now - ta;
 	t->th_idle_periods++;
 	t->svc_since = 0;
+	st_busy_ans_drop(t);
 	t->bz_blk_since = 0;
 	t->bz_blk_svc = 0;
 	t->bz_woke_at = 0;

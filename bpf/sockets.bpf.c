@@ -910,7 +910,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
 	struct st_sock *s;
-	__u64 now, first_arr = 0;
+	__u64 now, first_arr = 0, m0 = 0, m1 = 0;
 	__u32 ep;
 
 	if (!t || ret <= 0 || (flags & MSG_PEEK))
@@ -936,7 +936,9 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 			if (s->ring_tail != s->ring_head)
 				first_arr = s->ring_t[s->ring_tail & (ST_WAIT_RING - 1)];
 			st_seq_read(sk, s->is_tcp, &q);
+			m0 = st_busy_msgs(ps); /* the messages this receive takes */
 			st_msg_recv(s, sk, t, ps, ret, now, &q);
+			m1 = st_busy_msgs(ps);
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
 			st_wait_pop(s, ps, &q, now);
 		}
@@ -958,6 +960,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		ps->servers_run++;
 	}
 	st_busy_take(t, ps, s, first_arr, now);
+	st_busy_took(t, m1 > m0 ? m1 - m0 : 0, now);
 	t->th_rx_ops++;
 	return 0;
 }

@@ -98,6 +98,9 @@ struct st_busy_stat {
 	__u64 disp_count;   /* messages taken by a thread woken from idle */
 	__u64 disp_take_ns; /* idle wake-up -> the receive that took the message */
 	__u64 svc_ended;    /* messages whose service was seen to end (answered) */
+	__u64 disp_sq;	    /* dispatch delays squared, in (ns >> ST_SQ_SHIFT)^2 (E[D0^2]) */
+	__u64 ans_ns;	    /* over messages answered: their take (receive) to the answer */
+	__u64 ans_msgs;	    /* those messages */
 	__u32 disp_hist[ST_HIST_BUCKETS];
 };
 
@@ -256,6 +259,10 @@ struct st_task {
 	 * next); drawn uniformly from 0..2N-2 after each timed one */
 	__u32 sys_skip;
 	__u32 pad_sample;
+	/* messages taken since svc_since and not answered yet, and the sum of
+	 * their takes' times after svc_since (bpf/busy.bpf.h, st_busy_took) */
+	__u64 ans_n;
+	__u64 ans_sum;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */

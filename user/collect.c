@@ -855,6 +855,20 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	/* per op of the unit (messages, issue 8): in.completions */
 	in.dispatch_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_ns)) / in.completions : NAN;
 	take_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_take_ns)) / in.completions : 0;
+	/* the set-up time of a busy period (the M/G/1 with set-up): the
+	 * dispatch delays of the ops that had one, their mean and mean square;
+	 * none in the span (no op found the server idle): no set-up, 0 */
+	in.dispatch_mean_s = in.dispatch_m2_s2 = NAN;
+	if (p->bz_known && in.completions > 0) {
+		double dn = (double)BZ(bz, disp_count), q = (double)(1 << ST_SQ_SHIFT) / 1e9;
+
+		in.dispatch_mean_s = dn > 0 ? ns_to_s(BZ(bz, disp_ns)) / dn : 0;
+		in.dispatch_m2_s2 = dn > 0 ? (double)BZ(bz, disp_sq) / dn * q * q : 0;
+	}
+	/* per message answered: from the receive that took it to the answer */
+	in.answer_s = p->bz_known && BZ(bz, ans_msgs)
+			      ? ns_to_s(BZ(bz, ans_ns)) / (double)BZ(bz, ans_msgs)
+			      : NAN;
 	/* Little's law on the input queue: Lq is the time-average of what
 	 * waits in the sockets, Wq = Lq / λ */
 	in.backlog_ops_avg =

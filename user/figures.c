@@ -203,6 +203,10 @@ const struct figure proc_figures[] = {
 	{FG_QUEUE, "response_s", QF64(response_s), .known = FK_QUEUE, .rec = 47,
 	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S."),
 	 COLUMN("W", 13, FMT_TIME), TCOL("W(ms)", 11, 8, 2, 1e3, 0)},
+	/* W up to the answer (minor 5; docs/queueing.md, "The models on a
+	 * shared CPU"); recorded after the processes' other fields */
+	{FG_QUEUE, "response_answered_s", QF64(response_answered_s), .known = FK_QUEUE, .rec = 99,
+	 .minor = 5, .flags = FF_OLD_NAN},
 	{FG_QUEUE, "saturated", QBOOL(saturated), .known = FK_QUEUE, .rec = 48,
 	 GAUGE("streamtrace_queue_saturated", 30,
 	       "1 when rho >= 1 or the input backlog grew through the interval, else 0.")},
@@ -215,6 +219,11 @@ const struct figure proc_figures[] = {
 	{FG_MODEL, "mmc_error", QF64(mmc_error), .rec = 54},
 	{FG_MODEL, "mg1_error", QF64(mg1_error), .rec = 55},
 	{FG_MODEL, "gg1_error", QF64(gg1_error), .rec = 56},
+	/* M/G/1 with the dispatch delay as a busy period's set-up (minor 5) */
+	{FG_MODEL, "mg1_setup_response_s", QF64(mg1_setup_response_s), .rec = 97, .minor = 5,
+	 .flags = FF_OLD_NAN},
+	{FG_MODEL, "mg1_setup_error", QF64(mg1_setup_error), .rec = 98, .minor = 5,
+	 .flags = FF_OLD_NAN},
 	{FG_QUEUE, "little_lambda_w", QF64(little_l_lambda_w), .rec = 57},
 	{FG_QUEUE, "little_error", QF64(little_error), .rec = 58},
 	{FG_QUEUE, "unit", .type = FIG_NONE, .section = FS_UNIT},

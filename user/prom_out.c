@@ -302,11 +302,12 @@ static void render_unit_family(struct prom_ctx *c, const struct prom_proc *sel, 
 static void render_model_family(struct prom_ctx *c, const struct prom_proc *sel, unsigned n)
 {
 	static const char *const models[] = {"model=\"mm1\"", "model=\"mmc\"", "model=\"mg1\"",
-					     "model=\"gg1\""};
+					     "model=\"gg1\"", "model=\"mg1_setup\""};
 
 	family(c, "streamtrace_queue_model_response_seconds", GAUGE,
 	       "Mean response time each queueing model predicts from the measured lambda, S, c "
-	       "and variability (mm1, mmc: Erlang C, mg1: Pollaczek-Khinchine, gg1: Kingman).");
+	       "and variability (mm1, mmc: Erlang C, mg1: Pollaczek-Khinchine, gg1: Kingman, "
+	       "mg1_setup: M/G/1 with the dispatch delay as set-up).");
 	for (unsigned j = 0; j < n; j++) {
 		const struct proc_view *p = sel[j].l;
 
@@ -316,6 +317,7 @@ static void render_model_family(struct prom_ctx *c, const struct prom_proc *sel,
 		sample(c, NULL, sel[j].labels, models[1], p->queue.mmc_response_s);
 		sample(c, NULL, sel[j].labels, models[2], p->queue.mg1_response_s);
 		sample(c, NULL, sel[j].labels, models[3], p->queue.gg1_response_s);
+		sample(c, NULL, sel[j].labels, models[4], p->queue.mg1_setup_response_s);
 	}
 }
 

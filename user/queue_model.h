@@ -49,6 +49,15 @@ struct queue_input {
 	/* 1: a serving thread never waited for input over the window (at its
 	 * capacity whatever ρ says): saturated, and the models are unknown. */
 	int never_idle;
+	/* The dispatch delays D0 of the ops that found the server idle (not
+	 * averaged over all ops like dispatch_s): their mean and mean square,
+	 * the set-up time of a busy period in the M/G/1 with set-up. */
+	double dispatch_mean_s;
+	double dispatch_m2_s2;
+	/* Mean time per message from the receive that took it to the answer
+	 * (the process's next send): its service, and its wait inside the
+	 * process behind the messages taken with it. NaN if not measured. */
+	double answer_s;
 };
 
 struct queue_figures {
@@ -69,6 +78,13 @@ struct queue_figures {
 	double little_l_lambda_w; /* λ·W, to compare with queue_length */
 	double little_error;	  /* (L - λW)/λW */
 	double dispatch_s;	  /* D, measured; W = D + Wq + S and each model adds it */
+	/* M/G/1 with a set-up time (the dispatch delay D0) at the start of
+	 * each busy period; it holds the dispatch itself, so D is not added */
+	double mg1_setup_response_s;
+	double mg1_setup_error;
+	/* D + Wq + answer_s: W up to the answer, with the wait inside the
+	 * process of a message read together with others (W counts S only) */
+	double response_answered_s;
 };
 
 /* Fill every field of @out from @in; fields that cannot be known are NaN. */
@@ -88,6 +104,16 @@ double queue_model_mmc_response(double lambda, double s, unsigned c);
 double queue_model_mg1_response(double lambda, double s, double cs2, unsigned c);
 /* @ca2, @cs2: squared CVs of inter-arrival and service times; c > 1 uses Allen–Cunneen. */
 double queue_model_gg1_response(double lambda, double s, double ca2, double cs2, unsigned c);
+
+/*
+ * M/G/1 whose busy periods start with a set-up time V (Welch 1964: the first
+ * customer of a busy period has an exceptional service V + S): mean response
+ * W = S + λE[S²]/(2(1 − ρ)) + (2E[V] + λE[V²]) / (2(1 + λE[V])), with
+ * E[S²] = S²(1 + @cs2), @v1 = E[V], @v2 = E[V²]. c = 1 only (NaN otherwise),
+ * NaN when ρ ≥ 1, an input is unknown, or E[V²] < E[V]² (not a distribution).
+ */
+double queue_model_mg1_setup_response(double lambda, double s, double cs2, double v1, double v2,
+				      unsigned c);
 
 /* Mean queue wait Wq of M/M/c (Erlang C); NaN under the same conditions as above. */
 double queue_model_mmc_wait(double lambda, double s, unsigned c);

@@ -143,6 +143,9 @@ static void finish(struct service_view *sv, const struct acc *a, double span)
 	in.servers = a->servers;
 	in.wait_s = a->arrivals > 0 ? a->wait_w / a->arrivals : NAN;
 	in.dispatch_s = a->completions > 0 ? a->disp_w / a->completions : NAN;
+	/* the members' dispatch moments are not merged: no set-up model */
+	in.dispatch_mean_s = in.dispatch_m2_s2 = NAN;
+	in.answer_s = NAN;
 	in.backlog_ops_avg = a->lq;
 	in.backlog_start = in.backlog_end = NAN;
 	/* the members' variability weighted by their traffic: an

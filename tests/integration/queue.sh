@@ -52,10 +52,13 @@ qcheck() { # qcheck NAME ARGS...: queue_check against the run's truth
 
 # M/M/1 over TCP at ρ ≈ 0.5: figures, exact byte and op counts, and M/M/1's
 # prediction near the measured W (exponential arrivals and service: the
-# model's assumptions hold; 25% for the sampling noise of W).
+# model's assumptions hold; 25% for the sampling noise of W), and the M/G/1
+# with set-up's too (its set-up, the dispatch delay, is what a loaded
+# machine adds: in 3 runs at load 4 it was within 18% where M/M/1 once
+# missed by 46%).
 test_mm1_rho05() {
 	qbench_traced mm1a --rate 500 --service-us 1000 --duration 8 --warmup 1 || return
-	qcheck mm1a --servers 1 --exact --model-near mm1 0.25
+	qcheck mm1a --servers 1 --exact --model-near mm1 0.25 --model-near mg1_setup 0.25
 }
 
 # --sample 16 times one syscall in 16: the queueing figures come from the

@@ -7,7 +7,7 @@ Prints shell assignments M_name='value' ("null" when unknown), each the
 throughput-weighted mean over the full intervals (the process took messages
 in that interval and in the ones before and after it: the load's start and
 end cut the first and last): rho, util, lam, svc, disp, wait, resp, ca2,
-cs2, the models' responses (mm1 mmc mg1 gg1) and their errors against resp
+cs2, the models' responses (mm1 mmc mg1 gg1 mg1_setup) and their errors against resp
 (err_mm1 ...), best (the model with the smallest |error|) and n (intervals).
 The summary's figures are over the whole traced span, idle time before and
 after the load included, so its λ (and so ρ and the models) is diluted.
@@ -43,10 +43,11 @@ def main():
     q = lambda k: (lambda p: p["queue"].get(k))
     for name, key in (("rho", "rho"), ("util", "utilization"), ("lam", "arrival_rate"),
                       ("svc", "service_time_s"), ("disp", "dispatch_s"), ("wait", "wait_s"),
-                      ("resp", "response_s"), ("ca2", "arrival_cv2"), ("cs2", "service_cv2")):
+                      ("resp", "response_s"), ("ca2", "arrival_cv2"), ("cs2", "service_cv2"),
+                      ("resp_ans", "response_answered_s")):
         out[name] = wmean(q(key))
     best, best_err = None, None
-    for m in ("mm1", "mmc", "mg1", "gg1"):
+    for m in ("mm1", "mmc", "mg1", "gg1", "mg1_setup"):
         out[m] = wmean(lambda p: (p["queue"].get("model") or {}).get(m + "_response_s"))
         err = None
         if out[m] is not None and out["resp"]:

@@ -15,7 +15,7 @@ when none is given). A figure that is missing or null prints "null".
   l_rate        queue.arrival_rate summed
   unit          queue.unit (the distinct values, joined with '+')
   util          queue.utilization (of the one process)
-  mm1 mmc mg1 gg1   queue.model.*_response_s (of the one process)
+  mm1 mmc mg1 gg1 mg1_setup   queue.model.*_response_s (of the one process)
   busy_s        queue.utilization x servers x span_s, summed
   svc           queue.service_time_s (of the one process)
   disp          queue.dispatch_s (of the one process)
@@ -101,7 +101,7 @@ def main():
             key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated",
                    "resp": "response_s", "servers": "servers", "disp": "dispatch_s"}[fig]
             v = get(procs[0], "queue", key) if len(procs) == 1 else None
-        elif fig in ("mm1", "mmc", "mg1", "gg1"):
+        elif fig in ("mm1", "mmc", "mg1", "gg1", "mg1_setup"):
             m = get(procs[0], "queue", "model") if len(procs) == 1 else None
             v = m.get(fig + "_response_s") if isinstance(m, dict) else None
         elif fig == "busy_s":
@@ -138,7 +138,7 @@ def main():
     if fig == "all":
         names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
                  "svc", "disp", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
-                 "span", "mm1", "mmc", "mg1", "gg1"]
+                 "span", "mm1", "mmc", "mg1", "gg1", "mg1_setup"]
         for n in names:
             print("F_%s='%s'" % (n, figure(n)))
         for p in procs:

@@ -344,6 +344,11 @@ static void build(struct snapshot *s, struct service_view *v)
 	fill_net(&v[2], 3000);
 	fill_queue(&v[2].queue, 30);
 	v[2].queue.saturated = 1;
+	/* as services.c leaves them: a service has no set-up model and no
+	 * answer time (its members' moments are not merged) */
+	for (int i = 0; i < 3; i++)
+		v[i].queue.mg1_setup_response_s = v[i].queue.mg1_setup_error =
+			v[i].queue.response_answered_s = NAN;
 	s->time = 1767225600.5;
 	s->span_s = 0.5;
 	s->has_services = 1;

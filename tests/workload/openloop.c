@@ -38,6 +38,7 @@ struct config {
 	bool regular;
 	uint64_t seed;
 	const char *command;
+	const char *dump;
 };
 
 static struct config cfg = {
@@ -66,6 +67,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
 }
 
+/* --dump: each command's send time on the UNIX clock (the monotonic one,
+ * shifted by their difference now), its latency (-1 if unanswered) and its
+ * send time on the monotonic clock in ns */
+static int dump_commands(const char *path, uint64_t n_sent, uint64_t n_rx)
+{
+	struct timespec rt;
+	FILE *f = fopen(path, "w");
+	double shift;
+
+	if (!f) {
+		fprintf(stderr, "openloop: --dump %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	shift = (double)rt.tv_sec + (double)rt.tv_nsec / NSEC - (double)now_ns() / NSEC;
+	for (uint64_t i = 0; i < n_sent; i++)
+		fprintf(f, "%.6f %.9f %llu\n", (double)send_ns[i] / NSEC + shift,
+			i < n_rx ? (double)lat_ns[i] / NSEC : -1.0, (unsigned long long)send_ns[i]);
+	return fclose(f) ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -73,7 +95,8 @@ static void usage(FILE *f)
 		"replies\n"
 		"on another thread, report sent, received and latency (one JSON line)\n\n"
 		"USAGE: openloop [--host ADDR] [--port N] [--rate R] [--duration S] [--drain S]\n"
-		"                [--regular] [--seed N] [--command \"CMD ARG...\"]\n\n"
+		"                [--regular] [--seed N] [--command \"CMD ARG...\"] [--dump "
+		"FILE]\n\n"
 		"  --host ADDR       server address (default 127.0.0.1)\n"
 		"  --port N          server port (default 6379)\n"
 		"  --rate R          mean commands per second (default 1000)\n"
@@ -81,7 +104,9 @@ static void usage(FILE *f)
 		"  --drain S         wait at most S seconds for the last replies (default 5)\n"
 		"  --regular         fixed gaps of 1/R instead of exponential ones\n"
 		"  --seed N          random seed of the schedule (default 1)\n"
-		"  --command STR     the command, words split on spaces (default PING)\n\n"
+		"  --command STR     the command, words split on spaces (default PING)\n"
+		"  --dump FILE       one line per command: its send time (UNIX seconds),\n"
+		"                    latency (s; -1 if unanswered), send time (monotonic ns)\n\n"
 		"EXAMPLES:\n"
 		"  openloop --port 6379 --rate 5000 --duration 3 --command \"SET k v\"\n"
 		"  openloop --rate 1000 --command \"DEBUG SLEEP 0.002\"   more than it can "
@@ -265,11 +290,17 @@ static int connect_server(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"host", required_argument, 0, 'H'},  {"port", required_argument, 0, 'p'},
-		{"rate", required_argument, 0, 'r'},  {"duration", required_argument, 0, 'd'},
-		{"drain", required_argument, 0, 'D'}, {"regular", no_argument, 0, 'R'},
-		{"seed", required_argument, 0, 's'},  {"command", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'},	      {0, 0, 0, 0},
+		{"host", required_argument, 0, 'H'},
+		{"port", required_argument, 0, 'p'},
+		{"rate", required_argument, 0, 'r'},
+		{"duration", required_argument, 0, 'd'},
+		{"drain", required_argument, 0, 'D'},
+		{"regular", no_argument, 0, 'R'},
+		{"seed", required_argument, 0, 's'},
+		{"command", required_argument, 0, 'c'},
+		{"dump", required_argument, 0, 'o'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	uint64_t max_sends, t0, t_next, t_end, late_max = 0, n_sent = 0, n_rx, n_rx_window;
 	struct drand48_data rng;
@@ -279,7 +310,7 @@ int main(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "H:p:r:d:D:Rs:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:p:r:d:D:Rs:c:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			cfg.host = optarg;
@@ -309,6 +340,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.command = optarg;
+			break;
+		case 'o':
+			cfg.dump = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -397,6 +431,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n_rx = atomic_load(&received);
+	if (cfg.dump && dump_commands(cfg.dump, n_sent, n_rx))
+		return 1;
 	{
 		double span = (double)(t_end - t0) / NSEC, mean = 0;
 		uint64_t p99 = 0;
