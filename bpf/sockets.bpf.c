@@ -1066,14 +1066,19 @@ int BPF_PROG(st_fx_unix_dgram_sendmsg, struct socket *sock, struct msghdr *msg, 
 	return st_on_send(sock->sk, ret);
 }
 
-/* The socket's owner, if it is a traced process still. */
-static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, struct st_proc **proc)
+/* The socket's owner, if it is a traced process still; cold: on a hook that
+ * rarely fires, where the pre-check is a probe read rather than a plain load
+ * (on 6.2+ kernels the verifier pays about a millisecond at load for every
+ * pointer it sees loaded from a trusted one: the programs on hot hooks keep
+ * the plain load, the rare ones do not pay for it). */
+static __always_inline struct st_sock *st_sock_owned_(const struct sock *sk, struct st_proc **proc,
+						      int cold)
 {
 	struct st_sock *s;
 
 	/* most sockets on a machine have no BPF storage at all: a plain load
 	 * spares them the helper call */
-	if (!sk || !sk->sk_bpf_storage)
+	if (!sk || !(cold ? BPF_CORE_READ(sk, sk_bpf_storage) : sk->sk_bpf_storage))
 		return 0;
 	s = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
 	if (!s || !s->last_t)
@@ -1082,6 +1087,11 @@ static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, stru
 	if (!*proc || (*proc)->generation != s->generation)
 		return 0;
 	return s;
+}
+
+static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, struct st_proc **proc)
+{
+	return st_sock_owned_(sk, proc, 0);
 }
 
 /* Data arriving for receiver: on loopback and Unix sockets the sender's own
@@ -1167,7 +1177,7 @@ int BPF_PROG(st_fe_sock_def_readable, struct sock *sk)
 static __always_inline struct st_proc_stat *st_owner_stat(const struct sock *sk)
 {
 	struct st_proc *proc;
-	struct st_sock *s = st_sock_owned(sk, &proc);
+	struct st_sock *s = st_sock_owned_(sk, &proc, 1);
 
 	return s ? st_proc_stat_of(s->slot) : 0;
 }
@@ -1237,7 +1247,7 @@ int BPF_PROG(st_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 
 	if (!rx_sk || reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return 0;
-	s = st_sock_owned(rx_sk, &proc);
+	s = st_sock_owned_(rx_sk, &proc, 1);
 	if (!s || !(ps = st_proc_stat_of(s->slot)))
 		return 0;
 	ps->drops++;
@@ -1266,7 +1276,7 @@ int BPF_PROG(st_udp_fail_queue_rcv_skb, int rc, struct sock *sk)
 
 	if (have_kfree_skb_sk)
 		return 0; /* kfree_skb sees it, with the reason */
-	s = st_sock_owned(sk, &proc);
+	s = st_sock_owned_(sk, &proc, 1);
 	if (!s || !(ps = st_proc_stat_of(s->slot)))
 		return 0;
 	ps->drops++;
