@@ -152,6 +152,7 @@ struct st_wait_pop_ctx {
 	struct st_sock *s;
 	struct st_proc_stat *ps;
 	__u32 copied;
+	__u32 mw; /* weight of the waits timed (--sample N: N, or 0: popped, not timed) */
 	__u64 now;
 };
 
@@ -169,10 +170,10 @@ static int st_wait_pop_one(__u32 i, void *data)
 	if (s->is_tcp && (__s32)(c->copied - s->ring_seq[k]) < 0)
 		return 1;
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	if (!s->msg_timed) { /* else timed per message (st_fr_wait_step) */
-		ps->wait_ns += w;
-		ps->wait_count++;
-		ps->wait_hist[st_log2_bucket(w)]++;
+	if (!s->msg_timed && c->mw) { /* else timed per message (st_fr_wait_step) */
+		ps->wait_ns += w * c->mw;
+		ps->wait_count += c->mw;
+		ps->wait_hist[st_log2_bucket(w)] += c->mw;
 	}
 	s->ring_tail = tail + 1;
 	return !s->is_tcp; /* a datagram receive takes one message */
@@ -184,12 +185,13 @@ static int st_wait_pop_one(__u32 i, void *data)
  * walking the ring's 32 iterations in every state of the caller: that alone
  * took longer than the rest of the start-up. */
 static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps,
-					const struct st_seq *q, __u64 now)
+					const struct st_seq *q, __u64 now, __u32 mw)
 {
 	struct st_wait_pop_ctx c = {
 		.s = s,
 		.ps = ps,
 		.copied = q->copied,
+		.mw = mw,
 		.now = now,
 	};
 	__u32 tail = s->ring_tail;
@@ -324,8 +326,8 @@ struct st_fr_ctx {
 	int err;
 	__u32 dir;
 	/* per-message queue waits (TCP receives) */
-	__u32 seq0; /* sequence number of byte 0 */
-	int timed;
+	__u32 seq0;    /* sequence number of byte 0 */
+	__u32 timed;   /* the messages' waits are timed, with this weight (--sample N) */
 	int pend;      /* a message's wait is being looked up (st_fr_wait_step) */
 	__u32 pend_e1; /* one past its last byte */
 	__u64 now;
@@ -433,9 +435,9 @@ static __always_inline void st_fr_wait_step(struct st_fr_ctx *c, struct st_sock 
 		return;
 	}
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	ps->wait_ns += w;
-	ps->wait_count++;
-	ps->wait_hist[st_log2_bucket(w)]++;
+	ps->wait_ns += w * c->timed;
+	ps->wait_count += c->timed;
+	ps->wait_hist[st_log2_bucket(w)] += c->timed;
 	c->pend = 0;
 }
 
@@ -602,7 +604,7 @@ static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, in
  * receive now. */
 static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
 				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
-				       __u32 copied, int *lost)
+				       __u32 copied, __u32 mw, int *lost)
 {
 	__u32 zero = 0;
 	struct st_fr_loop l = {
@@ -718,8 +720,8 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		c->win_off = 0;
 		c->win_len = n;
 	}
-	if (dir == ST_DIR_RX && s->msg_timed) {
-		c->timed = 1;
+	if (dir == ST_DIR_RX && s->msg_timed && mw) {
+		c->timed = mw;
 		c->seq0 = copied - c->len;
 	}
 	/* the first batch called directly: most syscalls (a header, a whole
@@ -757,7 +759,7 @@ static __always_inline void st_fr_lost(struct st_sock *s, struct st_proc_stat *p
 /* A receive of len bytes by the socket's owner (before its ring is popped). */
 static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, struct st_task *t,
 					struct st_proc_stat *ps, __u32 len, __u64 now,
-					const struct st_seq *q)
+					const struct st_seq *q, __u32 mw)
 {
 	__u8 u;
 	__u32 n;
@@ -766,7 +768,7 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 	st_msg_sock_init(s, sk);
 	u = s->unit[ST_DIR_RX];
 	if (s->is_stream && (!u || st_framed(u))) {
-		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, q->copied, &lost);
+		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, q->copied, mw, &lost);
 		if (lost == 2) {
 			/* not known yet: as a turn or a receive, counted if it
 			 * turns out not to be framed (its bytes are framed if it is) */
@@ -852,7 +854,7 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	u = s->unit[ST_DIR_TX];
 	if (!s->is_stream || (u && !st_framed(u)))
 		return;
-	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, 0, &lost);
+	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, 0, 0, &lost);
 	if (lost >= 2)
 		return;
 	u = s->unit[ST_DIR_TX];
@@ -904,6 +906,30 @@ static __always_inline void st_msg_arrival(struct st_sock *s, struct sock *sk,
  * wrapper that calls one of them.
  */
 
+/*
+ * --sample N for messages: the queue waits (arrival to receive: wait_timed_s,
+ * the wait histogram and its p99) of one receive in N per thread are timed,
+ * with weight N; the others' arrivals are taken off the socket's ring
+ * untimed. The gaps are drawn at random as the syscalls' are, so that no
+ * message of a periodic pattern is always skipped. Nothing else is sampled:
+ * every receive still reads the clock, because the backlog integral (L, and
+ * Wq = L / λ), the service times (S and its variance) and busy and idle (U)
+ * need the time of every receive and arrival; counts, bytes and messages
+ * stay exact, and λ, X, S, U, ρ, L, Wq and W are not estimates of sampled
+ * quantities at all. Returns the weight of this receive's waits (0: untimed).
+ */
+static __always_inline __u32 st_msg_weight(struct st_task *t)
+{
+	if (sample_every <= 1)
+		return 1;
+	if (t->msg_skip) {
+		t->msg_skip--;
+		return 0;
+	}
+	t->msg_skip = bpf_get_prandom_u32() % (2 * sample_every - 1);
+	return sample_every;
+}
+
 /* A receive of ret bytes on sk by the current task has returned. */
 static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 {
@@ -931,14 +957,16 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		}
 		if (s->slot == t->slot) {
 			struct st_seq q;
+			__u32 mw;
 
 			/* the oldest arrival this receive takes (busy.bpf.h) */
 			if (s->ring_tail != s->ring_head)
 				first_arr = s->ring_t[s->ring_tail & (ST_WAIT_RING - 1)];
 			st_seq_read(sk, s->is_tcp, &q);
-			st_msg_recv(s, sk, t, ps, ret, now, &q);
+			mw = st_msg_weight(t);
+			st_msg_recv(s, sk, t, ps, ret, now, &q, mw);
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
-			st_wait_pop(s, ps, &q, now);
+			st_wait_pop(s, ps, &q, now, mw);
 		}
 	}
 	/* a serving thread: count it once per epoch and once per run */

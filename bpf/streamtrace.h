@@ -255,7 +255,9 @@ struct st_task {
 	/* --sample N: syscalls left before the next timed one (0: time the
 	 * next); drawn uniformly from 0..2N-2 after each timed one */
 	__u32 sys_skip;
-	__u32 pad_sample;
+	/* --sample N: receives left before the next one whose queue waits are
+	 * timed (0: time the next); drawn as sys_skip is */
+	__u32 msg_skip;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
