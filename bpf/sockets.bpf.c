@@ -338,14 +338,13 @@ struct st_fr_ctx {
 static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 {
 #ifdef __TARGET_ARCH_x86
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct iovec iov[ST_FR_SEGS] = {};
 	__u64 ptr, niov = 0;
 	__u32 off = 0;
 
-	if (!regs || !t->sys_enter_ns)
+	if (!t->sys_enter_ns)
 		return 0;
-	ptr = regs->si; /* a BTF pointer: a plain load, no probe read */
+	ptr = t->sys_arg1; /* the registers as sys_enter saw them */
 	switch (t->sys_nr) {
 	case 0:	 /* read */
 	case 1:	 /* write */
@@ -366,7 +365,7 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 	}
 	case 19: /* readv */
 	case 20: /* writev */
-		niov = regs->dx;
+		niov = t->sys_arg2;
 		break;
 	default:
 		return 0;

@@ -258,6 +258,11 @@ struct st_task {
 	/* --sample N: receives left before the next one whose queue waits are
 	 * timed (0: time the next); drawn as sys_skip is */
 	__u32 msg_skip;
+	/* the current syscall's second and third arguments (x86-64: si, dx),
+	 * kept at sys_enter: the socket programs find the user buffer there
+	 * without a helper call for the registers */
+	__u64 sys_arg1;
+	__u64 sys_arg2;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
