@@ -1660,6 +1660,7 @@ static __always_inline int st__detect_kafka(const __u8 *b, __u32 n)
 static __always_inline int st__detect_mqtt_connect(const __u8 *b, __u32 n)
 {
 	__u32 i, off = 0;
+	int r4, r3; /* MQTT 3.1.1 and 5's name, 3.1's */
 
 	if (st__at(b, 0) != 0x10)
 		return ST__D_NO;
@@ -1673,14 +1674,14 @@ static __always_inline int st__detect_mqtt_connect(const __u8 *b, __u32 n)
 	}
 	if (off == 0)
 		return ST__D_NO;
-	if (ST__PFX(b, n, off, "\0\4MQTT") == ST__D_YES)
+	/* each name compared once (twice cost the verifier 1k instructions) */
+	r4 = ST__PFX(b, n, off, "\0\4MQTT");
+	if (r4 == ST__D_YES)
 		return ST__D_YES;
-	if (ST__PFX(b, n, off, "\0\6MQIsdp") == ST__D_YES)
+	r3 = ST__PFX(b, n, off, "\0\6MQIsdp");
+	if (r3 == ST__D_YES)
 		return ST__D_YES;
-	if (ST__PFX(b, n, off, "\0\4MQTT") == ST__D_NEED ||
-	    ST__PFX(b, n, off, "\0\6MQIsdp") == ST__D_NEED)
-		return ST__D_NEED;
-	return ST__D_NO;
+	return (r4 == ST__D_NEED || r3 == ST__D_NEED) ? ST__D_NEED : ST__D_NO;
 }
 
 /* MQTT CONNACK: 0x20, remaining length >= 2, acknowledge flags 0 or 1 */
