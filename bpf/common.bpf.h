@@ -118,34 +118,34 @@ static __always_inline void st_lost(__u32 kind)
 		(*v)++;
 }
 
-/* log2 bucket without __builtin_clz (clang 14's BPF backend cannot lower it). */
+/* 1 when x != 0, for x < 2^63, without a branch: the empty asm hides x's
+ * range from clang, which would otherwise make a comparison of it */
+static __always_inline __u64 st_nz(__u64 x)
+{
+	asm volatile("" : "+r"(x));
+	return (0 - x) >> 63;
+}
+
+/* log2 bucket without __builtin_clz (clang 14's BPF backend cannot lower it)
+ * and without a branch: inlined at every histogram, the six data-dependent
+ * branches of a binary search multiplied the verifier's states (a third of
+ * the receive program's verification) */
 static __always_inline __u32 st_log2_bucket(__u64 v)
 {
-	__u32 r = 0;
+	__u64 r = 0, s;
 
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
+	/* halves of 32, 16, 8, 4 and 2 bits: unrolled, no loop is left */
+	for (int k = 5; k >= 1; k--) {
+		s = st_nz(v >> (1 << k)) << k;
+		v >>= s;
+		r |= s;
 	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
-	return r < ST_HIST_BUCKETS ? r : ST_HIST_BUCKETS - 1;
+	r |= v >> 1; /* v < 4 here */
+	/* at most ST_HIST_BUCKETS - 1: r < 64, so the sign says r > 31 */
+	_Static_assert(ST_HIST_BUCKETS == 32, "st_log2_bucket clamps to 31");
+	s = (31 - r) >> 63;
+	asm volatile("" : "+r"(s));
+	return (__u32)((r | (0 - s)) & 31);
 }
 
 /*
@@ -200,6 +200,18 @@ static __always_inline struct st_task *st_task_of(struct task_struct *task)
 	 * load of the pointer spares them the helper call (and its per-CPU
 	 * lock), which is most of what an untraced syscall pays. */
 	if (!task->bpf_storage)
+		return 0;
+	return bpf_task_storage_get(&tasks, task, 0, 0);
+}
+
+/* The same on a hook that fires rarely (process events): the pre-check a
+ * probe read, not a plain load. On 6.2+ kernels the verifier pays about a
+ * millisecond at load for each pointer it sees loaded from a trusted one
+ * (it looks the type up by name in the kernel's BTF); the hot hooks keep
+ * the plain load, the rare ones spare start-up that time. */
+static __always_inline struct st_task *st_task_of_cold(struct task_struct *task)
+{
+	if (!BPF_CORE_READ(task, bpf_storage))
 		return 0;
 	return bpf_task_storage_get(&tasks, task, 0, 0);
 }

@@ -58,7 +58,8 @@ static __always_inline struct st_task *st_proc_new(struct task_struct *task, __u
 	if (task == bpf_get_current_task_btf())
 		t->oncpu_since = now;
 	p->tgid = task->tgid;
-	p->start_ns = task->group_leader->start_time;
+	p->start_ns =
+		BPF_CORE_READ(task, group_leader, start_time); /* no walk: see st_task_of_cold */
 	p->traced_ns = now;
 	p->exit_ns = 0;
 	p->exit_code = 0;
@@ -75,7 +76,7 @@ static __always_inline struct st_task *st_proc_new(struct task_struct *task, __u
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(st_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct st_task *pt = st_task_of(parent), *ct;
+	struct st_task *pt = st_task_of_cold(parent), *ct;
 
 	if (!pt)
 		return 0;
@@ -113,7 +114,7 @@ static __always_inline int st_comm_matches(struct task_struct *p)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(st_sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct st_task *t = st_task_of(p);
+	struct st_task *t = st_task_of_cold(p);
 	__u32 tgid = p->tgid;
 
 	if (t) {
@@ -135,7 +136,7 @@ int BPF_PROG(st_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 {
-	struct st_task *t = st_task_of(p);
+	struct st_task *t = st_task_of_cold(p);
 	struct st_proc *proc;
 	__u64 now;
 	__s32 code;
@@ -167,7 +168,7 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 		code = p->exit_code;
 	proc->exit_code = code;
 	/* the process's name at its end: the leader's, renamed or not */
-	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->group_leader->comm);
+	BPF_CORE_READ_STR_INTO(&proc->comm, p, group_leader, comm);
 	barrier(); /* stores are ordered on x86; keep the compiler from reordering */
 	proc->state = ST_PROC_EXITED;
 	st_emit(ST_EV_PROC_EXIT, t->slot, proc->tgid, code, now, proc->comm);

@@ -42,7 +42,7 @@ int BPF_PROG(st_sched_wakeup, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(st_sched_wakeup_new, struct task_struct *p)
 {
-	struct st_task *t = st_task_of(p);
+	struct st_task *t = st_task_of_cold(p); /* once per new task: rare */
 
 	if (t)
 		st_runq_enter(t, bpf_ktime_get_ns());

@@ -152,6 +152,7 @@ struct st_wait_pop_ctx {
 	struct st_sock *s;
 	struct st_proc_stat *ps;
 	__u32 copied;
+	__u32 mw; /* weight of the waits timed (--sample N: N, or 0: popped, not timed) */
 	__u64 now;
 };
 
@@ -169,10 +170,10 @@ static int st_wait_pop_one(__u32 i, void *data)
 	if (s->is_tcp && (__s32)(c->copied - s->ring_seq[k]) < 0)
 		return 1;
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	if (!s->msg_timed) { /* else timed per message (st_fr_wait_step) */
-		ps->wait_ns += w;
-		ps->wait_count++;
-		ps->wait_hist[st_log2_bucket(w)]++;
+	if (!s->msg_timed && c->mw) { /* else timed per message (st_fr_wait_step) */
+		ps->wait_ns += w * c->mw;
+		ps->wait_count += c->mw;
+		ps->wait_hist[st_log2_bucket(w)] += c->mw;
 	}
 	s->ring_tail = tail + 1;
 	return !s->is_tcp; /* a datagram receive takes one message */
@@ -184,12 +185,13 @@ static int st_wait_pop_one(__u32 i, void *data)
  * walking the ring's 32 iterations in every state of the caller: that alone
  * took longer than the rest of the start-up. */
 static __always_inline void st_wait_pop(struct st_sock *s, struct st_proc_stat *ps,
-					const struct st_seq *q, __u64 now)
+					const struct st_seq *q, __u64 now, __u32 mw)
 {
 	struct st_wait_pop_ctx c = {
 		.s = s,
 		.ps = ps,
 		.copied = q->copied,
+		.mw = mw,
 		.now = now,
 	};
 	__u32 tail = s->ring_tail;
@@ -324,8 +326,8 @@ struct st_fr_ctx {
 	int err;
 	__u32 dir;
 	/* per-message queue waits (TCP receives) */
-	__u32 seq0; /* sequence number of byte 0 */
-	int timed;
+	__u32 seq0;    /* sequence number of byte 0 */
+	__u32 timed;   /* the messages' waits are timed, with this weight (--sample N) */
 	int pend;      /* a message's wait is being looked up (st_fr_wait_step) */
 	__u32 pend_e1; /* one past its last byte */
 	__u64 now;
@@ -336,14 +338,13 @@ struct st_fr_ctx {
 static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 {
 #ifdef __TARGET_ARCH_x86
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct iovec iov[ST_FR_SEGS] = {};
 	__u64 ptr, niov = 0;
 	__u32 off = 0;
 
-	if (!regs || !t->sys_enter_ns)
+	if (!t->sys_enter_ns)
 		return 0;
-	ptr = regs->si; /* a BTF pointer: a plain load, no probe read */
+	ptr = t->sys_arg1; /* the registers as sys_enter saw them */
 	switch (t->sys_nr) {
 	case 0:	 /* read */
 	case 1:	 /* write */
@@ -364,7 +365,7 @@ static __always_inline int st_fr_buffer(struct st_fr_ctx *c, struct st_task *t)
 	}
 	case 19: /* readv */
 	case 20: /* writev */
-		niov = regs->dx;
+		niov = t->sys_arg2;
 		break;
 	default:
 		return 0;
@@ -433,9 +434,9 @@ static __always_inline void st_fr_wait_step(struct st_fr_ctx *c, struct st_sock 
 		return;
 	}
 	w = c->now > s->ring_t[k] ? c->now - s->ring_t[k] : 0;
-	ps->wait_ns += w;
-	ps->wait_count++;
-	ps->wait_hist[st_log2_bucket(w)]++;
+	ps->wait_ns += w * c->timed;
+	ps->wait_count += c->timed;
+	ps->wait_hist[st_log2_bucket(w)] += c->timed;
 	c->pend = 0;
 }
 
@@ -602,7 +603,7 @@ static __always_inline int st_fr_at_start(struct st_sock *s, struct sock *sk, in
  * receive now. */
 static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struct st_task *t,
 				       struct st_proc_stat *ps, int dir, __u32 len, __u64 now,
-				       __u32 copied, int *lost)
+				       __u32 copied, __u32 mw, int *lost)
 {
 	__u32 zero = 0;
 	struct st_fr_loop l = {
@@ -718,8 +719,8 @@ static __always_inline __u32 st_fr_run(struct st_sock *s, struct sock *sk, struc
 		c->win_off = 0;
 		c->win_len = n;
 	}
-	if (dir == ST_DIR_RX && s->msg_timed) {
-		c->timed = 1;
+	if (dir == ST_DIR_RX && s->msg_timed && mw) {
+		c->timed = mw;
 		c->seq0 = copied - c->len;
 	}
 	/* the first batch called directly: most syscalls (a header, a whole
@@ -757,7 +758,7 @@ static __always_inline void st_fr_lost(struct st_sock *s, struct st_proc_stat *p
 /* A receive of len bytes by the socket's owner (before its ring is popped). */
 static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, struct st_task *t,
 					struct st_proc_stat *ps, __u32 len, __u64 now,
-					const struct st_seq *q)
+					const struct st_seq *q, __u32 mw)
 {
 	__u8 u;
 	__u32 n;
@@ -766,7 +767,7 @@ static __always_inline void st_msg_recv(struct st_sock *s, struct sock *sk, stru
 	st_msg_sock_init(s, sk);
 	u = s->unit[ST_DIR_RX];
 	if (s->is_stream && (!u || st_framed(u))) {
-		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, q->copied, &lost);
+		n = st_fr_run(s, sk, t, ps, ST_DIR_RX, len, now, q->copied, mw, &lost);
 		if (lost == 2) {
 			/* not known yet: as a turn or a receive, counted if it
 			 * turns out not to be framed (its bytes are framed if it is) */
@@ -852,7 +853,7 @@ static __always_inline void st_msg_send(struct st_sock *s, struct sock *sk, stru
 	u = s->unit[ST_DIR_TX];
 	if (!s->is_stream || (u && !st_framed(u)))
 		return;
-	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, 0, &lost);
+	n = st_fr_run(s, sk, t, ps, ST_DIR_TX, len, now, 0, 0, &lost);
 	if (lost >= 2)
 		return;
 	u = s->unit[ST_DIR_TX];
@@ -904,6 +905,30 @@ static __always_inline void st_msg_arrival(struct st_sock *s, struct sock *sk,
  * wrapper that calls one of them.
  */
 
+/*
+ * --sample N for messages: the queue waits (arrival to receive: wait_timed_s,
+ * the wait histogram and its p99) of one receive in N per thread are timed,
+ * with weight N; the others' arrivals are taken off the socket's ring
+ * untimed. The gaps are drawn at random as the syscalls' are, so that no
+ * message of a periodic pattern is always skipped. Nothing else is sampled:
+ * every receive still reads the clock, because the backlog integral (L, and
+ * Wq = L / λ), the service times (S and its variance) and busy and idle (U)
+ * need the time of every receive and arrival; counts, bytes and messages
+ * stay exact, and λ, X, S, U, ρ, L, Wq and W are not estimates of sampled
+ * quantities at all. Returns the weight of this receive's waits (0: untimed).
+ */
+static __always_inline __u32 st_msg_weight(struct st_task *t)
+{
+	if (sample_every <= 1)
+		return 1;
+	if (t->msg_skip) {
+		t->msg_skip--;
+		return 0;
+	}
+	t->msg_skip = bpf_get_prandom_u32() % (2 * sample_every - 1);
+	return sample_every;
+}
+
 /* A receive of ret bytes on sk by the current task has returned. */
 static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 {
@@ -931,16 +956,18 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		}
 		if (s->slot == t->slot) {
 			struct st_seq q;
+			__u32 mw;
 
 			/* the oldest arrival this receive takes (busy.bpf.h) */
 			if (s->ring_tail != s->ring_head)
 				first_arr = s->ring_t[s->ring_tail & (ST_WAIT_RING - 1)];
 			st_seq_read(sk, s->is_tcp, &q);
+			mw = st_msg_weight(t);
 			m0 = st_busy_msgs(ps); /* the messages this receive takes */
-			st_msg_recv(s, sk, t, ps, ret, now, &q);
+			st_msg_recv(s, sk, t, ps, ret, now, &q, mw);
 			m1 = st_busy_msgs(ps);
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
-			st_wait_pop(s, ps, &q, now);
+			st_wait_pop(s, ps, &q, now, mw);
 		}
 	}
 	/* a serving thread: count it once per epoch and once per run */
@@ -1069,14 +1096,19 @@ int BPF_PROG(st_fx_unix_dgram_sendmsg, struct socket *sock, struct msghdr *msg, 
 	return st_on_send(sock->sk, ret);
 }
 
-/* The socket's owner, if it is a traced process still. */
-static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, struct st_proc **proc)
+/* The socket's owner, if it is a traced process still; cold: on a hook that
+ * rarely fires, where the pre-check is a probe read rather than a plain load
+ * (on 6.2+ kernels the verifier pays about a millisecond at load for every
+ * pointer it sees loaded from a trusted one: the programs on hot hooks keep
+ * the plain load, the rare ones do not pay for it). */
+static __always_inline struct st_sock *st_sock_owned_(const struct sock *sk, struct st_proc **proc,
+						      int cold)
 {
 	struct st_sock *s;
 
 	/* most sockets on a machine have no BPF storage at all: a plain load
 	 * spares them the helper call */
-	if (!sk || !sk->sk_bpf_storage)
+	if (!sk || !(cold ? BPF_CORE_READ(sk, sk_bpf_storage) : sk->sk_bpf_storage))
 		return 0;
 	s = bpf_sk_storage_get(&socks, (struct sock *)sk, 0, 0);
 	if (!s || !s->last_t)
@@ -1085,6 +1117,11 @@ static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, stru
 	if (!*proc || (*proc)->generation != s->generation)
 		return 0;
 	return s;
+}
+
+static __always_inline struct st_sock *st_sock_owned(const struct sock *sk, struct st_proc **proc)
+{
+	return st_sock_owned_(sk, proc, 0);
 }
 
 /* Data arriving for receiver: on loopback and Unix sockets the sender's own
@@ -1170,7 +1207,7 @@ int BPF_PROG(st_fe_sock_def_readable, struct sock *sk)
 static __always_inline struct st_proc_stat *st_owner_stat(const struct sock *sk)
 {
 	struct st_proc *proc;
-	struct st_sock *s = st_sock_owned(sk, &proc);
+	struct st_sock *s = st_sock_owned_(sk, &proc, 1);
 
 	return s ? st_proc_stat_of(s->slot) : 0;
 }
@@ -1240,7 +1277,7 @@ int BPF_PROG(st_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 
 	if (!rx_sk || reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return 0;
-	s = st_sock_owned(rx_sk, &proc);
+	s = st_sock_owned_(rx_sk, &proc, 1);
 	if (!s || !(ps = st_proc_stat_of(s->slot)))
 		return 0;
 	ps->drops++;
@@ -1269,7 +1306,7 @@ int BPF_PROG(st_udp_fail_queue_rcv_skb, int rc, struct sock *sk)
 
 	if (have_kfree_skb_sk)
 		return 0; /* kfree_skb sees it, with the reason */
-	s = st_sock_owned(sk, &proc);
+	s = st_sock_owned_(sk, &proc, 1);
 	if (!s || !(ps = st_proc_stat_of(s->slot)))
 		return 0;
 	ps->drops++;

@@ -258,11 +258,18 @@ struct st_task {
 	/* --sample N: syscalls left before the next timed one (0: time the
 	 * next); drawn uniformly from 0..2N-2 after each timed one */
 	__u32 sys_skip;
-	__u32 pad_sample;
+	/* --sample N: receives left before the next one whose queue waits are
+	 * timed (0: time the next); drawn as sys_skip is */
+	__u32 msg_skip;
 	/* messages taken since svc_since and not answered yet, and the sum of
 	 * their takes' times after svc_since (bpf/busy.bpf.h, st_busy_took) */
 	__u64 ans_n;
 	__u64 ans_sum;
+	/* the current syscall's second and third arguments (x86-64: si, dx),
+	 * kept at sys_enter: the socket programs find the user buffer there
+	 * without a helper call for the registers */
+	__u64 sys_arg1;
+	__u64 sys_arg2;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */

@@ -8,6 +8,17 @@
 #include "common.bpf.h"
 #include "busy.bpf.h"
 
+/* The arguments the socket programs read the user buffer by (st_fr_buffer):
+ * plain loads from the tracepoint's registers, cheaper here than a helper
+ * call for them at every receive and send. */
+static __always_inline void st_sys_args(struct st_task *t, struct pt_regs *regs)
+{
+#ifdef __TARGET_ARCH_x86
+	t->sys_arg1 = regs->si;
+	t->sys_arg2 = regs->dx;
+#endif
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 {
@@ -21,6 +32,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* --sample: counted at exit, not timed; a sink's service still
 		 * ends when the thread comes back for input */
 		t->sys_nr = id;
+		st_sys_args(t, regs);
 		t->sys_enter_ns = ST_SYS_UNTIMED;
 		if (t->svc_since && st_is_input_wait(id))
 			st_busy_sys_enter(t, id, bpf_ktime_get_ns());
@@ -28,6 +40,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	}
 	now = bpf_ktime_get_ns();
 	t->sys_nr = id;
+	st_sys_args(t, regs);
 	t->sys_enter_ns = now;
 	/* a sink (a process that never sends) has served its message when
 	 * the thread comes back for input */

@@ -459,9 +459,12 @@ static int probe_tracepoints(struct tracer *t, const char *btf_path, char *err, 
 				recv_hooked = 1;
 		}
 	}
-	/* UDP's own drop tracepoint only where kfree_skb cannot name the socket */
-	if (t->skel->rodata->have_kfree_skb_sk)
+	/* UDP's own drop tracepoint, and the full receive queue, only where
+	 * kfree_skb cannot name the socket (loading a program costs start-up) */
+	if (t->skel->rodata->have_kfree_skb_sk) {
 		bpf_program__set_autoload(t->skel->progs.st_udp_fail_queue_rcv_skb, false);
+		bpf_program__set_autoload(t->skel->progs.st_sock_rcvqueue_full, false);
+	}
 	if (!ret && !recv_hooked) {
 		if (!t->refused)
 			fprintf(stderr,
