@@ -276,8 +276,9 @@ test_redis_openloop_below() {
 
 # The models against an open-loop client at ρ 0.3-0.7 (issue 15): a Lua
 # loop (EVALSHA, about 40 µs of CPU on an idle machine) at Poisson arrivals,
-# OL_RATE a second (default: 0.6 of a closed-loop client's rate, measured
-# just before, so that ρ lands near 0.5 on a machine of any load). The inputs are judged against truth: λ against what the
+# OL_RATE a second (default: 1.8 x a closed-loop client's rate, measured
+# just before, meant to land ρ near 0.5; it can overshoot into overload,
+# where the models are null: the rows say so). The inputs are judged against truth: λ against what the
 # client sent, S against perf's CPU plus the preempted wait per message;
 # ρ, Ca² (and the client's own send gaps' Ca²: a sender that runs late on a
 # busy machine bunches them), Cs², W and each model's response and error are
@@ -438,16 +439,14 @@ test_redis_openloop_rho() {
 		# a stall of the whole machine for tens of ms delivers what the
 		# client sent meanwhile in one bunch (Ca² 14-85), which no M/G/1
 		# describes, and ρ near 1 has no steady state; such a case is shown,
-		# not judged. The issue's 25% held in all 22 cases at ρ ≤ 0.5 (all
-		# within 18%) but in 29 of 34 at ρ 0.5-0.75 (the 5 others 27-32%,
-		# 4 of them in one 3-minute stretch of the shared machine's load):
-		# judged at 35% there, so that this suite does not fail on the
-		# machine's load.
-		if awk -v r="$M_rho" -v a="$M_ca2" 'BEGIN { exit !(r >= 0.25 && r <= 0.5 && a <= 10) }'; then
+		# not judged. The issue's 25% is the bound throughout. Measured:
+		# on a quiet machine (a clean-clone CI run) -4.9%, +0.4% and -2.4%
+		# at ρ 0.25, 0.45 and 0.6; on the shared machine under other jobs'
+		# load (load average 2-4.5) all 22 cases at ρ <= 0.5 within 18%,
+		# 29 of 34 at ρ 0.5-0.75, the other 5 at 27-32% (4 of them in one
+		# 3-minute stretch): a heavily loaded machine can fail this row.
+		if awk -v r="$M_rho" -v a="$M_ca2" 'BEGIN { exit !(r >= 0.25 && r <= 0.75 && a <= 10) }'; then
 			row "rho $target: mg1_setup_response_s against truth W" "$T_w" "$M_mg1_setup" rel 0.25
-			judged=$((judged + 1))
-		elif awk -v r="$M_rho" -v a="$M_ca2" 'BEGIN { exit !(r > 0.5 && r <= 0.75 && a <= 10) }'; then
-			row "rho $target: mg1_setup_response_s against truth W (rho > 0.5)" "$T_w" "$M_mg1_setup" rel 0.35
 			judged=$((judged + 1))
 		else
 			row "(rho $target: not judged: rho $M_rho, Ca2 $M_ca2; mg1_setup)" "$T_w" "$M_mg1_setup" info
