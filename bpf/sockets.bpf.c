@@ -935,7 +935,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 	struct st_task *t = st_task_of(bpf_get_current_task_btf());
 	struct st_proc_stat *ps;
 	struct st_sock *s;
-	__u64 now, first_arr = 0, m0 = 0, m1 = 0;
+	__u64 now, first_arr = 0;
 	__u32 ep;
 
 	if (!t || ret <= 0 || (flags & MSG_PEEK))
@@ -946,6 +946,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		return 0;
 	ps->rx_ops++;
 	ps->rx_bytes += ret;
+	t->rx_took = 0;
 	s = st_sock_own(sk, t, now);
 	if (s) {
 		s->rx_ops++;
@@ -963,9 +964,13 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 				first_arr = s->ring_t[s->ring_tail & (ST_WAIT_RING - 1)];
 			st_seq_read(sk, s->is_tcp, &q);
 			mw = st_msg_weight(t);
-			m0 = st_busy_msgs(ps); /* the messages this receive takes */
+			/* the messages this receive takes, counted in the task's
+			 * storage: two more locals live across st_msg_recv made the
+			 * stack of the fexit variant too deep for Linux 6.1 (its
+			 * combined limit of 512 bytes over the framing calls) */
+			t->rx_took = st_busy_msgs(ps);
 			st_msg_recv(s, sk, t, ps, ret, now, &q, mw);
-			m1 = st_busy_msgs(ps);
+			t->rx_took = st_busy_msgs(ps) - t->rx_took;
 			st_backlog_step(s, sk, ps, bpf_map_lookup_elem(&procs, &s->slot), &q, now);
 			st_wait_pop(s, ps, &q, now, mw);
 		}
@@ -987,7 +992,7 @@ static __always_inline int st_on_recv(struct sock *sk, int ret, int flags)
 		ps->servers_run++;
 	}
 	st_busy_take(t, ps, s, first_arr, now);
-	st_busy_took(t, m1 > m0 ? m1 - m0 : 0, now);
+	st_busy_took(t, t->rx_took, now);
 	t->th_rx_ops++;
 	return 0;
 }

@@ -270,6 +270,9 @@ struct st_task {
 	 * without a helper call for the registers */
 	__u64 sys_arg1;
 	__u64 sys_arg2;
+	/* the messages the current receive took (bpf/sockets.bpf.c, st_on_recv):
+	 * kept here rather than on the BPF stack */
+	__u64 rx_took;
 };
 
 /* One traced thread, as the thread-view iterator writes it. */
