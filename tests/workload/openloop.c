@@ -6,24 +6,11 @@
  * would under real users. Prints one JSON line: what it sent, what came back, its own latency.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#define WL_PROG "openloop"
+#include "wl_net.h"
 
-#define NSEC	     1000000000ull
 #define MAX_ARGS     32
 #define MAX_SENDS    (20u * 1000 * 1000)
 #define READ_CHUNK   65536
@@ -59,14 +46,6 @@ static _Atomic uint64_t received; /* replies parsed */
 static _Atomic uint64_t errors;	  /* error replies (-ERR ...) */
 static _Atomic bool reader_failed;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 /* --dump: each command's send time on the UNIX clock (the monotonic one,
  * shifted by their difference now), its latency (-1 if unanswered) and its
  * send time on the monotonic clock in ns */
@@ -81,10 +60,11 @@ static int dump_commands(const char *path, uint64_t n_sent, uint64_t n_rx)
 		return 1;
 	}
 	clock_gettime(CLOCK_REALTIME, &rt);
-	shift = (double)rt.tv_sec + (double)rt.tv_nsec / NSEC - (double)now_ns() / NSEC;
+	shift = (double)rt.tv_sec + (double)rt.tv_nsec / WL_NSEC - (double)wl_now_ns() / WL_NSEC;
 	for (uint64_t i = 0; i < n_sent; i++)
-		fprintf(f, "%.6f %.9f %llu\n", (double)send_ns[i] / NSEC + shift,
-			i < n_rx ? (double)lat_ns[i] / NSEC : -1.0, (unsigned long long)send_ns[i]);
+		fprintf(f, "%.6f %.9f %llu\n", (double)send_ns[i] / WL_NSEC + shift,
+			i < n_rx ? (double)lat_ns[i] / WL_NSEC : -1.0,
+			(unsigned long long)send_ns[i]);
 	return fclose(f) ? 1 : 0;
 }
 
@@ -115,12 +95,6 @@ static void usage(FILE *f)
 		"2 usage error.\n");
 }
 
-static void bad_value(const char *opt, const char *v, const char *why)
-{
-	fprintf(stderr, "openloop: %s '%s': %s\n", opt, v, why);
-	exit(2);
-}
-
 static double parse_pos(const char *opt, const char *v, bool zero_ok)
 {
 	char *end;
@@ -129,7 +103,7 @@ static double parse_pos(const char *opt, const char *v, bool zero_ok)
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno || end == v || *end || !isfinite(d) || d < 0 || (!zero_ok && d == 0))
-		bad_value(opt, v, zero_ok ? "want a number >= 0" : "want a number > 0");
+		wl_bad_value(opt, v, zero_ok ? "want a number >= 0" : "want a number > 0");
 	return d;
 }
 
@@ -146,11 +120,11 @@ static char *encode_command(const char *cmd, size_t *len)
 		return NULL;
 	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		if (n == MAX_ARGS)
-			bad_value("--command", cmd, "too many words");
+			wl_bad_value("--command", cmd, "too many words");
 		words[n++] = w;
 	}
 	if (!n)
-		bad_value("--command", cmd, "empty");
+		wl_bad_value("--command", cmd, "empty");
 	off += (size_t)snprintf(out + off, cap - off, "*%d\r\n", n);
 	for (int i = 0; i < n; i++)
 		off += (size_t)snprintf(out + off, cap - off, "$%zu\r\n%s\r\n", strlen(words[i]),
@@ -234,7 +208,7 @@ static void *reader_main(void *arg)
 			break;
 		have += (size_t)r;
 		while ((l = resp_reply_len(buf + off, have - off, 0)) > 0) {
-			uint64_t i = atomic_load(&received), t = now_ns();
+			uint64_t i = atomic_load(&received), t = wl_now_ns();
 
 			if (i >= atomic_load(&sent)) { /* a reply to nothing sent */
 				reader_failed = true;
@@ -264,29 +238,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int connect_server(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
-	uint64_t until = now_ns() + (uint64_t)(CONNECT_WAIT * NSEC);
-	int one = 1, fd;
-
-	if (inet_pton(AF_INET, cfg.host, &sa.sin_addr) != 1)
-		bad_value("--host", cfg.host, "not an IPv4 address");
-	for (;;) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		close(fd);
-		if (now_ns() > until)
-			return -1;
-		usleep(50000);
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -302,8 +253,8 @@ int main(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	uint64_t max_sends, t0, t_next, t_end, late_max = 0, n_sent = 0, n_rx, n_rx_window;
-	struct drand48_data rng;
+	uint64_t max_sends, t0, t_end, n_sent = 0, n_rx, n_rx_window;
+	struct wl_pace pace;
 	pthread_t reader;
 	size_t cmd_len;
 	char *cmd;
@@ -319,7 +270,7 @@ int main(int argc, char **argv)
 			double p = parse_pos("--port", optarg, false);
 
 			if (p != (int)p || p > 65535)
-				bad_value("--port", optarg, "want a port number 1-65535");
+				wl_bad_value("--port", optarg, "want a port number 1-65535");
 			cfg.port = (int)p;
 			break;
 		}
@@ -354,10 +305,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "openloop: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return 2;
-	}
+	wl_no_operands(argc, argv);
 	max_sends = (uint64_t)(cfg.rate * cfg.duration * 1.5) + 1000;
 	if (max_sends > MAX_SENDS) {
 		fprintf(stderr, "openloop: --rate x --duration above %u commands\n", MAX_SENDS / 2);
@@ -370,7 +318,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openloop: out of memory\n");
 		return 1;
 	}
-	sock_fd = connect_server();
+	sock_fd = wl_connect(cfg.host, cfg.port, CONNECT_WAIT);
 	if (sock_fd < 0) {
 		fprintf(stderr, "openloop: connect %s:%d: %s\n", cfg.host, cfg.port,
 			strerror(errno));
@@ -380,48 +328,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openloop: cannot start the reader thread\n");
 		return 1;
 	}
-	srand48_r((long)cfg.seed, &rng);
-	t0 = now_ns();
-	t_end = t0 + (uint64_t)(cfg.duration * NSEC);
-	t_next = t0;
+	wl_pace_init(&pace, cfg.rate, !cfg.regular, cfg.seed, cfg.duration);
+	t0 = pace.next;
 	while (n_sent < max_sends && !reader_failed) {
-		double u, gap;
-		struct timespec ts;
-		uint64_t t;
-		size_t off = 0;
+		uint64_t t = wl_pace_wait(&pace);
 
-		drand48_r(&rng, &u);
-		gap = cfg.regular ? 1.0 / cfg.rate : -log(1.0 - u) / cfg.rate;
-		t_next += (uint64_t)(gap * NSEC);
-		if (t_next >= t_end)
+		if (!t)
 			break;
-		ts.tv_sec = (time_t)(t_next / NSEC);
-		ts.tv_nsec = (long)(t_next % NSEC);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-			;
-		t = now_ns();
-		if (t - t_next > late_max)
-			late_max = t - t_next;
 		send_ns[n_sent] = t;
 		/* counted before the write: the reply may come back before write() returns */
 		atomic_store(&sent, n_sent + 1);
-		while (off < cmd_len) {
-			ssize_t w = send(sock_fd, cmd + off, cmd_len - off, MSG_NOSIGNAL);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				fprintf(stderr, "openloop: send: %s\n", strerror(errno));
-				return 1;
-			}
-			off += (size_t)w;
+		if (wl_write_all(sock_fd, cmd, cmd_len)) {
+			fprintf(stderr, "openloop: send: %s\n", strerror(errno));
+			return 1;
 		}
 		n_sent++;
 	}
-	t_end = now_ns();
+	t_end = wl_now_ns();
 	n_rx_window = atomic_load(&received);
 	while (atomic_load(&received) < n_sent && !reader_failed &&
-	       now_ns() - t_end < (uint64_t)(cfg.drain * NSEC))
+	       wl_now_ns() - t_end < (uint64_t)(cfg.drain * WL_NSEC))
 		usleep(1000);
 	shutdown(sock_fd, SHUT_RDWR);
 	pthread_join(reader, NULL);
@@ -434,11 +360,11 @@ int main(int argc, char **argv)
 	if (cfg.dump && dump_commands(cfg.dump, n_sent, n_rx))
 		return 1;
 	{
-		double span = (double)(t_end - t0) / NSEC, mean = 0;
+		double span = (double)(t_end - t0) / WL_NSEC, mean = 0;
 		uint64_t p99 = 0;
 
 		for (uint64_t i = 0; i < n_rx; i++)
-			mean += (double)lat_ns[i] / NSEC;
+			mean += (double)lat_ns[i] / WL_NSEC;
 		mean = n_rx ? mean / (double)n_rx : NAN;
 		if (n_rx) {
 			qsort(lat_ns, n_rx, sizeof(*lat_ns), cmp_u64);
@@ -450,7 +376,7 @@ int main(int argc, char **argv)
 		double gm = 0, g2 = 0, ca2 = NAN;
 
 		for (uint64_t i = 1; i < n_sent; i++) {
-			double g = (double)(send_ns[i] - send_ns[i - 1]) / NSEC;
+			double g = (double)(send_ns[i] - send_ns[i - 1]) / WL_NSEC;
 
 			gm += g;
 			g2 += g * g;
@@ -466,14 +392,14 @@ int main(int argc, char **argv)
 		       cfg.rate, span, (unsigned long long)n_sent, (unsigned long long)n_rx,
 		       (unsigned long long)n_rx_window, (unsigned long long)(n_sent - n_rx),
 		       (unsigned long long)atomic_load(&errors), (double)n_sent / span,
-		       (double)late_max / NSEC);
+		       (double)pace.late_max / WL_NSEC);
 		if (isfinite(ca2))
 			printf("\"send_gap_cv2\":%.4f,", ca2);
 		else
 			printf("\"send_gap_cv2\":null,");
 		if (n_rx)
 			printf("\"latency_mean_s\":%.9f,\"latency_p99_s\":%.9f}\n", mean,
-			       (double)p99 / NSEC);
+			       (double)p99 / WL_NSEC);
 		else
 			printf("\"latency_mean_s\":null,\"latency_p99_s\":null}\n");
 	}
