@@ -88,6 +88,9 @@ wait_for() {
 # start_tracer CONFIG [ST_BINARY]: sets TP ("" for bare)
 start_tracer() {
 	TP=""
+	# a fresh file: wait_for must not find the last round's line (the
+	# tracer's redirection happens in the child, after wait_for starts)
+	rm -f "$TMP/tr.err"
 	case $1 in
 	bare) return 0 ;;
 	floor)

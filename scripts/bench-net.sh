@@ -30,7 +30,7 @@ until_file() {
 # run_one MODE -> ns per round trip
 run_one() {
 	local mode=$1 gate=$tmp/gate out=$tmp/pp.out err=$tmp/pp.err tr=""
-	rm -f "$gate"
+	rm -f "$gate" "$out" "$err" "$tmp/st.out" "$tmp/bt.out" # no last run's lines
 	if [ "$mode" = bare ]; then
 		"$PP" "$N" 2>/dev/null | awk '{print $2}'
 		return

@@ -117,7 +117,10 @@ stop() {
 	RC=137
 }
 
-# wait_line FILE PATTERN PID SECS: wait until FILE has a line matching PATTERN
+# wait_line FILE PATTERN PID SECS: wait until FILE has a line matching PATTERN.
+# Callers remove FILE before starting the writer: its redirection happens in
+# the child, later, so a FILE left by the last run would match at once (under
+# load that opened the gate 100-300 ms before the tracer attached).
 wait_line() {
 	local end=$((${EPOCHREALTIME/./} + $4 * 1000000))
 	until grep -q "$2" "$1" 2>/dev/null; do
@@ -237,6 +240,7 @@ run_st() { # [--sample N]
 	local so=$TMP/st.out se=$TMP/st.err sp cnt
 	RES=""
 	start_gated_loop "$N"
+	rm -f "$so" "$se" # wait_line must not find the last run's line
 	"$ST" "$@" -p "$LP" >"$so" 2>"$se" &
 	sp=$!
 	track "$sp"
@@ -268,6 +272,7 @@ run_floor() {
 	local fe=$TMP/floor.err fp
 	RES=""
 	start_gated_loop "$N"
+	rm -f "$fe"
 	"$FLOOR" syscalls 2>"$fe" &
 	fp=$!
 	track "$fp"
@@ -286,6 +291,7 @@ run_bt() { # $1: program text, PID stands for the pid
 	local bo=$TMP/bt.out bp cnt
 	RES=""
 	start_gated_loop "$N"
+	rm -f "$bo"
 	bpftrace -e "${1//PID/$LP}" >"$bo" 2>&1 &
 	bp=$!
 	track "$bp"
@@ -312,6 +318,7 @@ run_untraced() {
 	sleep 1000 &
 	zp=$!
 	track "$zp"
+	rm -f "$so" "$se"
 	"$ST" -p "$zp" >"$so" 2>"$se" &
 	sp=$!
 	track "$sp"
@@ -463,6 +470,7 @@ profile() {
 	[ -x /usr/bin/time ] && timecmd=(/usr/bin/time -v -o "$tf")
 	bpf_snap "$TMP/snap0.$tool"
 	start_gated_loop "$PROF_N"
+	rm -f "$o" "$e"
 	if [ "$tool" = st ]; then
 		"${timecmd[@]}" "$ST" -p "$LP" >"$o" 2>"$e" &
 		tp=$!
