@@ -88,6 +88,30 @@ struct {
 	__type(value, __u32);
 } exec_pids SEC(".maps") __weak;
 
+/*
+ * The thread on each CPU (struct st_oncpu, streamtrace.h). While a traced
+ * thread runs, the state of its common syscalls lives here, not in its task
+ * storage: a one-element per-CPU array is looked up inline, where reaching
+ * task storage costs two helper calls at each hook (the task, then its
+ * storage), and for an untraced thread the entry says "nothing to do" with
+ * no call at all. The entry is only believed for the thread whose saved
+ * registers it names (st_oncpu.regs), so a context switch that sched_switch
+ * did not report cannot make it describe the wrong thread: a mismatch looks
+ * the thread up (st_oncpu_identify). sched_switch writes the leaving
+ * thread's state back and fills the entry for the coming one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_oncpu);
+} oncpu SEC(".maps") __weak;
+
+/* Where a thread's saved user registers are, from the bottom of its kernel
+ * stack (task->stack): learned from the first syscall seen, so that
+ * sched_switch can name the coming thread's registers (0: not known yet). */
+__u64 st_regs_off __weak;
+
 /* tgid -> slot for processes that existed before we attached; read by the
  * task iterator, which gives each of their threads its task storage. */
 struct {
@@ -232,6 +256,89 @@ static __always_inline int st_sample_skip(struct st_task *t)
 	return 1;
 }
 
+static __always_inline struct st_oncpu *st_oncpu_here(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&oncpu, &zero);
+}
+
+/* A syscall whose state may stay on the CPU: not one a socket program
+ * reads the registers of, nor one the busy/idle machine looks at (the input
+ * waits and the sends: st_task.sys_nr, sys_arg1, sys_arg2). */
+static __always_inline int st_sys_oncpu_ok(__u32 nr)
+{
+	return !st_is_input_wait(nr) && !st_is_output(nr);
+}
+
+/* Give thread t (the one c describes) back the state kept on the CPU. */
+static __always_inline void st_oncpu_flush(struct st_oncpu *c, struct st_task *t)
+{
+	if (c->enter_ns) {
+		t->sys_nr = c->nr;
+		t->sys_enter_ns = c->enter_ns;
+		c->enter_ns = 0;
+	}
+	t->th_syscalls += c->syscalls;
+	c->syscalls = 0;
+	t->sys_skip = c->skip;
+}
+
+/* c stops describing the thread it did: its state goes back to t when that
+ * thread is known to be tid (its storage t), else it is lost, and counted. */
+static __always_inline void st_oncpu_leave(struct st_oncpu *c, __u32 tid, struct st_task *t)
+{
+	if (c->mode != ST_ONCPU_MIRROR)
+		return;
+	if (t && c->tid == tid)
+		st_oncpu_flush(c, t);
+	else if (c->enter_ns || c->syscalls)
+		st_lost(ST_LOST_ONCPU);
+}
+
+/* c now describes task (storage t, or none), whose registers are at regs. */
+static __always_inline void st_oncpu_set(struct st_oncpu *c, struct task_struct *task,
+					 struct st_task *t, __u64 regs)
+{
+	c->regs = regs;
+	c->enter_ns = 0;
+	c->syscalls = 0;
+	c->tid = task->pid;
+	if (!t) {
+		c->mode = ST_ONCPU_NONE;
+		return;
+	}
+	c->slot = t->slot;
+	c->skip = t->sys_skip;
+	c->mode = ST_ONCPU_MIRROR;
+}
+
+/* A syscall hook found c naming other registers than regs: a switch
+ * sched_switch did not report, or a thread whose registers it could not
+ * name. Look the thread up, the slow way, and describe it from now on. */
+static __always_inline void st_oncpu_identify(struct st_oncpu *c, __u64 regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct st_task *t = st_task_of(task);
+
+	st_oncpu_leave(c, task->pid, t);
+	st_oncpu_set(c, task, t, regs);
+	/* read back from the map: a plain number there, where the verifier
+	 * of older kernels (6.1) refuses arithmetic on the pointer regs */
+	st_regs_off = *(volatile __u64 *)&c->regs - (__u64)task->stack;
+}
+
+/* task was just given task storage while it may be running (the attach
+ * iterator, exec): the CPU it is on must look it up again. */
+static __always_inline void st_oncpu_forget(struct task_struct *task)
+{
+	__u32 zero = 0, cpu = task->thread_info.cpu;
+	struct st_oncpu *c = bpf_map_lookup_percpu_elem(&oncpu, &zero, cpu);
+
+	if (c && c->mode == ST_ONCPU_NONE)
+		c->regs = 0;
+}
+
 /* The time of one timed syscall, with weight w (--sample N: w = N). */
 static __always_inline void st_syscall_time(struct st_syscall_stat *s, __u64 delta, __u32 w)
 {
@@ -249,30 +356,30 @@ static __always_inline void st_syscall_time(struct st_syscall_stat *s, __u64 del
 	s->hist[st_log2_bucket(delta)] += w;
 }
 
-/* Account one finished syscall of thread t; ret is its return value. */
-static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long ret)
+/* Account one finished syscall nr of process slot, entered at enter (or
+ * ST_SYS_UNTIMED), ended at now with return value ret; *skip is the thread's
+ * --sample countdown, drawn again after a timed syscall. */
+static __always_inline void st_syscall_account(__u32 slot, __u32 nr, __u64 enter, __u64 now,
+					       long ret, __u32 *skip)
 {
-	__u32 nr = t->sys_nr;
-	__u64 delta = now - t->sys_enter_ns;
+	__u64 delta = now - enter;
 	struct st_syscall_block *blk;
 	struct st_syscall_stat *s;
 	__u32 idx, w = 1;
 
 	if (sample_every > 1) {
-		if (t->sys_enter_ns == ST_SYS_UNTIMED) {
+		if (enter == ST_SYS_UNTIMED) {
 			w = 0; /* counted, not timed */
 		} else {
 			w = sample_every;
-			t->sys_skip = bpf_get_prandom_u32() % (2 * sample_every - 1);
+			*skip = bpf_get_prandom_u32() % (2 * sample_every - 1);
 		}
 	}
-	t->sys_enter_ns = 0;
-	t->th_syscalls++;
 	if (nr >= ST_MAX_SYSCALLS) {
 		st_lost(ST_LOST_SYSCALL_RANGE);
 		return;
 	}
-	idx = t->slot * ST_SYSCALL_BLOCKS + nr / ST_SYSCALLS_PER_BLOCK;
+	idx = slot * ST_SYSCALL_BLOCKS + nr / ST_SYSCALLS_PER_BLOCK;
 	blk = bpf_map_lookup_elem(&sys_stats, &idx);
 	s = blk ? &blk->sc[nr % ST_SYSCALLS_PER_BLOCK] : 0;
 	if (!s) {
@@ -284,7 +391,7 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 		st_syscall_time(s, delta, w);
 
 	if (ret < 0 && ret >= -4095) {
-		struct st_errno_key k = {.slot = t->slot, .nr = nr, .err = -ret};
+		struct st_errno_key k = {.slot = slot, .nr = nr, .err = -ret};
 		__u64 one = 1, *c;
 
 		s->errors++;
@@ -300,6 +407,16 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 				st_lost(ST_LOST_ERRNO_FULL);
 		}
 	}
+}
+
+/* Account the finished syscall of thread t, its state in task storage. */
+static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long ret)
+{
+	__u64 enter = t->sys_enter_ns;
+
+	t->sys_enter_ns = 0;
+	t->th_syscalls++;
+	st_syscall_account(t->slot, t->sys_nr, enter, now, ret, &t->sys_skip);
 }
 
 #endif /* STREAMTRACE_COMMON_BPF_H */

@@ -55,8 +55,10 @@ static __always_inline struct st_task *st_proc_new(struct task_struct *task, __u
 	}
 	t->slot = slot;
 	/* exec: the task is running right now (a fork child is not yet) */
-	if (task == bpf_get_current_task_btf())
+	if (task == bpf_get_current_task_btf()) {
 		t->oncpu_since = now;
+		st_oncpu_forget(task);
+	}
 	p->tgid = task->tgid;
 	p->start_ns =
 		BPF_CORE_READ(task, group_leader, start_time); /* no walk: see st_task_of_cold */
@@ -137,6 +139,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 {
 	struct st_task *t = st_task_of_cold(p);
+	struct st_oncpu *c;
 	struct st_proc *proc;
 	__u64 now;
 	__s32 code;
@@ -144,6 +147,12 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
+	c = st_oncpu_here(); /* p is the thread on this CPU */
+	if (c && c->mode == ST_ONCPU_MIRROR && c->tid == (__u32)p->pid) {
+		st_oncpu_flush(c, t);
+		c->regs = 0;
+		c->mode = ST_ONCPU_NONE;
+	}
 	/* exit and exit_group never return: account them here */
 	if (t->sys_enter_ns)
 		st_syscall_done(t, now, 0);
@@ -195,10 +204,12 @@ int st_attach_iter(struct bpf_iter__task *ctx)
 	if (t) {
 		/* traced already: by an earlier pass (same slot), or under
 		 * another slot (exec'd under a -c name meanwhile): keep that */
-		if (t->slot == a->slot)
+		if (t->slot == a->slot) {
 			a->marked++;
-		else
+			st_oncpu_forget(task); /* again: see below */
+		} else {
 			a->traced_already++;
+		}
 		return 0;
 	}
 	t = bpf_task_storage_get(&tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -210,6 +221,10 @@ int st_attach_iter(struct bpf_iter__task *ctx)
 	a->marked++;
 	if (task->on_cpu && !t->oncpu_since)
 		t->oncpu_since = bpf_ktime_get_ns();
+	/* if it is running, its CPU's entry says "not traced" until it next
+	 * comes on a CPU; the second pass does this again, for a task that
+	 * was just coming on its CPU at the first */
+	st_oncpu_forget(task);
 	return 0;
 }
 

@@ -54,9 +54,16 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	     unsigned int prev_state)
 {
 	struct st_task *pt = st_task_of(prev), *nt = st_task_of(next);
+	struct st_oncpu *c = st_oncpu_here();
 	struct st_proc_stat *ps;
 	__u64 now = 0;
 
+	if (c) {
+		/* prev's syscall state back into its storage, next's onto the
+		 * CPU, named by where its registers are (once that is known) */
+		st_oncpu_leave(c, prev->pid, pt);
+		st_oncpu_set(c, next, nt, st_regs_off ? (__u64)next->stack + st_regs_off : 0);
+	}
 	if (pt) {
 		now = bpf_ktime_get_ns();
 		ps = st_proc_stat_of(pt->slot);

@@ -40,6 +40,9 @@ enum st_lost_kind {
 			     * period not counted */
 	ST_LOST_VIEWS_FULL,    /* --threads/--connections: a thread or connection not listed,
 			     * the views' table being full (counted in user space) */
+	ST_LOST_ONCPU,	       /* a thread's syscall state left on a CPU it left unseen (a
+			     * switch-out sched_switch did not report): its syscall or
+			     * per-thread count not kept */
 	ST_LOST__MAX,
 };
 
@@ -220,6 +223,27 @@ struct st_attach {
 	__u32 slot;
 	__u32 marked;
 	__u32 traced_already;
+	__u32 pad;
+};
+
+/* The thread on a CPU (bpf/common.bpf.h, map oncpu): a cache the syscall
+ * hooks read without a helper call, valid for the thread whose saved user
+ * registers are at regs (the sys_enter/sys_exit tracepoints pass that
+ * address: it tells the thread apart for free). */
+enum {
+	ST_ONCPU_NONE = 0,   /* not a traced thread: nothing to do */
+	ST_ONCPU_MIRROR = 1, /* a traced thread; the fields below are its */
+};
+
+struct st_oncpu {
+	__u64 regs; /* the thread's struct pt_regs (0: nobody known) */
+	__u32 mode;
+	__u32 slot;	/* its process slot */
+	__u32 tid;	/* the thread */
+	__u32 nr;	/* the syscall it is in, if enter_ns */
+	__u64 enter_ns; /* entered at (ST_SYS_UNTIMED: not timed); 0: in none entered here */
+	__u64 syscalls; /* ended here, not yet in st_task.th_syscalls */
+	__u32 skip;	/* st_task.sys_skip while it runs */
 	__u32 pad;
 };
 

@@ -2,8 +2,10 @@
 /*
  * Syscall probes: count, errors with errno, time and a log2 latency histogram
  * per traced process and syscall. This is the hottest path of the tool: every
- * syscall of every process on the machine enters here, so an untraced task
- * pays one task-storage lookup and nothing else.
+ * syscall of every process on the machine enters here. An untraced thread
+ * pays one inlined per-CPU lookup and a comparison; a traced one, in a
+ * syscall that is not an input wait or a send, has its state kept on the
+ * CPU (struct st_oncpu) and makes no helper call but the clock's.
  */
 #include "common.bpf.h"
 #include "busy.bpf.h"
@@ -22,12 +24,32 @@ static __always_inline void st_sys_args(struct st_task *t, struct pt_regs *regs)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 {
-	struct st_task *t = st_task_of(bpf_get_current_task_btf());
-
+	struct st_oncpu *c = st_oncpu_here();
+	struct st_task *t;
 	__u64 now;
 
+	if (!c)
+		return 0;
+	if (c->regs != (__u64)regs)
+		st_oncpu_identify(c, (__u64)regs);
+	if (c->mode == ST_ONCPU_NONE)
+		return 0; /* not a traced thread */
+	if (st_sys_oncpu_ok(id)) {
+		/* the common case: all of it on the CPU, no helper call but
+		 * the clock's */
+		c->nr = id;
+		if (sample_every > 1 && c->skip) {
+			c->skip--;
+			c->enter_ns = ST_SYS_UNTIMED;
+		} else {
+			c->enter_ns = bpf_ktime_get_ns();
+		}
+		return 0;
+	}
+	t = st_task_of(bpf_get_current_task_btf());
 	if (!t)
 		return 0;
+	t->sys_skip = c->skip;
 	if (st_sample_skip(t)) {
 		/* --sample: counted at exit, not timed; a sink's service still
 		 * ends when the thread comes back for input */
@@ -36,27 +58,49 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		t->sys_enter_ns = ST_SYS_UNTIMED;
 		if (t->svc_since && st_is_input_wait(id))
 			st_busy_sys_enter(t, id, bpf_ktime_get_ns());
-		return 0;
+	} else {
+		now = bpf_ktime_get_ns();
+		t->sys_nr = id;
+		st_sys_args(t, regs);
+		t->sys_enter_ns = now;
+		/* a sink (a process that never sends) has served its message
+		 * when the thread comes back for input */
+		st_busy_sys_enter(t, id, now);
 	}
-	now = bpf_ktime_get_ns();
-	t->sys_nr = id;
-	st_sys_args(t, regs);
-	t->sys_enter_ns = now;
-	/* a sink (a process that never sends) has served its message when
-	 * the thread comes back for input */
-	st_busy_sys_enter(t, id, now);
+	c->skip = t->sys_skip;
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct st_task *t = st_task_of(bpf_get_current_task_btf());
+	struct st_oncpu *c = st_oncpu_here();
+	struct st_task *t;
+	__u64 enter;
 
+	if (!c)
+		return 0;
+	if (c->regs != (__u64)regs)
+		st_oncpu_identify(c, (__u64)regs);
+	if (c->mode == ST_ONCPU_NONE)
+		return 0;
+	if (c->enter_ns) {
+		enter = c->enter_ns;
+		c->enter_ns = 0;
+		c->syscalls++;
+		st_syscall_account(c->slot, c->nr, enter,
+				   enter == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret, &c->skip);
+		return 0;
+	}
+	/* entered with the state in task storage: an input wait or a send,
+	 * or a syscall the thread was switched out in */
+	t = st_task_of(bpf_get_current_task_btf());
 	/* no enter seen: the execve that made the task traced, or attach time */
 	if (!t || !t->sys_enter_ns)
 		return 0;
+	t->sys_skip = c->skip;
 	st_syscall_done(t, t->sys_enter_ns == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret);
+	c->skip = t->sys_skip;
 	return 0;
 }
 

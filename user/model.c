@@ -43,6 +43,7 @@ const char *lost_kind_name(unsigned kind)
 		[ST_LOST_PROF_STACK] = "stack_map_collisions",
 		[ST_LOST_PROF_FULL] = "profile_map_full",
 		[ST_LOST_VIEWS_FULL] = "views_full",
+		[ST_LOST_ONCPU] = "syscall_state_lost",
 	};
 
 	return kind < ST_LOST__MAX && names[kind] ? names[kind] : "unknown";

@@ -1074,8 +1074,9 @@ static void test_model_unchanged(void **state)
 	 * (JSON "tracer" key: live summaries only), + services: not recorded,
 	 * + the lost kind framing_lost, + the profile's three lost kinds and
 	 * its pointer (recorded in its own PROF frame), + sample_every (in the
-	 * metadata), + the lost kind views_full (w_snapshot writes every kind) */
-	assert_int_equal(sizeof(struct snapshot), 272);
+	 * metadata), + the lost kinds views_full and syscall_state_lost
+	 * (w_snapshot writes every kind) */
+	assert_int_equal(sizeof(struct snapshot), 280);
 	assert_int_equal(sizeof(struct thread_view), 72);
 	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);
