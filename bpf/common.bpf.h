@@ -296,14 +296,15 @@ static __always_inline void st_oncpu_leave(struct st_oncpu *c, __u32 tid, struct
 		st_lost(ST_LOST_ONCPU);
 }
 
-/* c now describes task (storage t, or none), whose registers are at regs. */
-static __always_inline void st_oncpu_set(struct st_oncpu *c, struct task_struct *task,
-					 struct st_task *t, __u64 regs)
+/* c now describes thread tid (storage t, or none), whose registers are at
+ * regs. */
+static __always_inline void st_oncpu_set(struct st_oncpu *c, __u32 tid, struct st_task *t,
+					 __u64 regs)
 {
 	c->regs = regs;
 	c->enter_ns = 0;
 	c->syscalls = 0;
-	c->tid = task->pid;
+	c->tid = tid;
 	if (!t) {
 		c->mode = ST_ONCPU_NONE;
 		return;
@@ -322,7 +323,7 @@ static __always_inline void st_oncpu_identify(struct st_oncpu *c, __u64 regs)
 	struct st_task *t = st_task_of(task);
 
 	st_oncpu_leave(c, task->pid, t);
-	st_oncpu_set(c, task, t, regs);
+	st_oncpu_set(c, task->pid, t, regs);
 	/* read back from the map: a plain number there, where the verifier
 	 * of older kernels (6.1) refuses arithmetic on the pointer regs */
 	st_regs_off = *(volatile __u64 *)&c->regs - (__u64)task->stack;
@@ -417,6 +418,25 @@ static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long r
 	t->sys_enter_ns = 0;
 	t->th_syscalls++;
 	st_syscall_account(t->slot, t->sys_nr, enter, now, ret, &t->sys_skip);
+}
+
+/* The same two for a syscall whose state is on the CPU (c, mirroring the
+ * thread): whether it goes untimed (--sample), and its end. */
+static __always_inline int st_oncpu_skip(struct st_oncpu *c)
+{
+	if (sample_every <= 1 || !c->skip)
+		return 0;
+	c->skip--;
+	return 1;
+}
+
+static __always_inline void st_oncpu_done(struct st_oncpu *c, __u64 now, long ret)
+{
+	__u64 enter = c->enter_ns;
+
+	c->enter_ns = 0;
+	c->syscalls++;
+	st_syscall_account(c->slot, c->nr, enter, now, ret, &c->skip);
 }
 
 #endif /* STREAMTRACE_COMMON_BPF_H */

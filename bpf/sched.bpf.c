@@ -62,7 +62,7 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		/* prev's syscall state back into its storage, next's onto the
 		 * CPU, named by where its registers are (once that is known) */
 		st_oncpu_leave(c, prev->pid, pt);
-		st_oncpu_set(c, next, nt, st_regs_off ? (__u64)next->stack + st_regs_off : 0);
+		st_oncpu_set(c, next->pid, nt, st_regs_off ? (__u64)next->stack + st_regs_off : 0);
 	}
 	if (pt) {
 		now = bpf_ktime_get_ns();

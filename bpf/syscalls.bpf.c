@@ -38,12 +38,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* the common case: all of it on the CPU, no helper call but
 		 * the clock's */
 		c->nr = id;
-		if (sample_every > 1 && c->skip) {
-			c->skip--;
-			c->enter_ns = ST_SYS_UNTIMED;
-		} else {
-			c->enter_ns = bpf_ktime_get_ns();
-		}
+		c->enter_ns = st_oncpu_skip(c) ? ST_SYS_UNTIMED : bpf_ktime_get_ns();
 		return 0;
 	}
 	t = st_task_of(bpf_get_current_task_btf());
@@ -76,7 +71,6 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct st_oncpu *c = st_oncpu_here();
 	struct st_task *t;
-	__u64 enter;
 
 	if (!c)
 		return 0;
@@ -85,11 +79,7 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 	if (c->mode == ST_ONCPU_NONE)
 		return 0;
 	if (c->enter_ns) {
-		enter = c->enter_ns;
-		c->enter_ns = 0;
-		c->syscalls++;
-		st_syscall_account(c->slot, c->nr, enter,
-				   enter == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret, &c->skip);
+		st_oncpu_done(c, c->enter_ns == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret);
 		return 0;
 	}
 	/* entered with the state in task storage: an input wait or a send,

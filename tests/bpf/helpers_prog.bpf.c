@@ -9,7 +9,11 @@
  *              time given, so a scenario's every period is known;
  *   sys_run    n syscalls through st_sample_skip() and st_syscall_done()
  *              (--sample's per-thread counter, the weighted times, the
- *              interval double buffer), in one bpf_loop.
+ *              interval double buffer), in one bpf_loop; or through
+ *              st_oncpu_skip() and st_oncpu_done(), the same with the
+ *              thread's state kept on the CPU (the hooks' common path);
+ *   oncpu_leave  st_oncpu_leave(): the CPU's entry gives its state back to
+ *              the thread it describes, or counts it lost.
  * The maps are the real ones (common.bpf.h); results stay in .bss and in
  * the maps for the loader to compare with what the inputs imply.
  */
@@ -79,19 +83,31 @@ static long sys_one(__u64 i, void *ctx)
 	__u64 enter = 1000000 + i * 2 * hp.sys.delta_ns;
 	long ret = hp.sys.err_every && i % hp.sys.err_every == 0 ? -11 : 0;
 
-	t->sys_nr = HP_NR;
-	if (st_sample_skip(t)) {
-		t->sys_enter_ns = ST_SYS_UNTIMED;
+	struct st_oncpu *c = &hp.c;
+	int untimed;
+
+	if (hp.sys.oncpu) {
+		c->nr = HP_NR;
+		untimed = st_oncpu_skip(c);
+		c->enter_ns = untimed ? ST_SYS_UNTIMED : enter;
+	} else {
+		t->sys_nr = HP_NR;
+		untimed = st_sample_skip(t);
+		t->sys_enter_ns = untimed ? ST_SYS_UNTIMED : enter;
+	}
+	if (untimed) {
 		hp.gap++;
 	} else {
-		t->sys_enter_ns = enter;
 		if (hp.timed_once)
 			hp.gap_hist[hp.gap < HP_GAPS ? hp.gap : HP_GAPS - 1]++;
 		hp.timed_once = 1;
 		hp.gap = 0;
 		hp.sys_timed++;
 	}
-	st_syscall_done(t, enter + hp.sys.delta_ns, ret);
+	if (hp.sys.oncpu)
+		st_oncpu_done(c, enter + hp.sys.delta_ns, ret);
+	else
+		st_syscall_done(t, enter + hp.sys.delta_ns, ret);
 	hp.sys_runs++;
 	return 0;
 }
@@ -102,7 +118,24 @@ int sys_run(struct hp_sys_args *a)
 	hp.sys.n = a->n;
 	hp.sys.err_every = a->err_every;
 	hp.sys.delta_ns = a->delta_ns;
+	hp.sys.oncpu = a->oncpu;
+	if (a->oncpu) /* the entry mirrors thread 0 (slot 0) */
+		st_oncpu_set(&hp.c, HP_TID0, &hp.t[0], 1);
 	bpf_loop(hp.sys.n, sys_one, 0, 0);
+	return 0;
+}
+
+SEC("syscall")
+int oncpu_leave(struct hp_leave_args *a)
+{
+	struct st_oncpu *c = &hp.c;
+
+	st_oncpu_set(c, HP_TID0, &hp.t[0], 1);
+	c->nr = a->nr;
+	c->enter_ns = a->enter_ns;
+	c->syscalls = a->syscalls;
+	c->skip = a->skip;
+	st_oncpu_leave(c, a->tid, &hp.t[0]);
 	return 0;
 }
 

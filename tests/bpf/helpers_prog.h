@@ -32,14 +32,27 @@ struct hp_event {
 };
 
 /* sys_run's context: n syscalls HP_NR of thread 0, each delta_ns long,
- * each err_every-th one failing with EAGAIN (0: none fails) */
+ * each err_every-th one failing with EAGAIN (0: none fails); oncpu: with the
+ * state on the CPU (st_oncpu_skip/st_oncpu_done on hp.c, the syscall hooks'
+ * common path) instead of in task storage */
 struct hp_sys_args {
 	__u32 n, err_every;
 	__u64 delta_ns;
+	__u32 oncpu, pad;
+};
+
+/* oncpu_leave's context: hp.c, mirroring thread 0 (tid HP_TID0), is in
+ * syscall nr since enter_ns with `syscalls` ended and countdown skip; it
+ * then stops describing it, the leaving thread being tid (st_oncpu_leave) */
+#define HP_TID0 4242
+struct hp_leave_args {
+	__u32 nr, skip, tid, pad;
+	__u64 enter_ns, syscalls;
 };
 
 struct hp_state {
 	struct st_task t[2];
+	struct st_oncpu c;
 	__u64 in[HP_LOG2_N];
 	__u32 bucket[HP_LOG2_N];
 	struct hp_sys_args sys;

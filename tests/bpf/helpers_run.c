@@ -13,8 +13,12 @@
  *     and add up to the thread's life as a server;
  *   - st_syscall_done with --sample N (N = 1, 4, 7): counts and errors
  *     exact, times weighted by N, the gaps between timed syscalls drawn
- *     uniformly from 0..2N-2, the estimate of the total within 3%; and the
- *     interval maxima double-buffered by epoch parity.
+ *     uniformly from 0..2N-2, the estimate of the total within 3%, both with
+ *     the thread's state in task storage and on the CPU (st_oncpu_skip,
+ *     st_oncpu_done: the syscall hooks' common path); and the interval
+ *     maxima double-buffered by epoch parity;
+ *   - st_oncpu_leave: the CPU's entry gives its state back to the thread it
+ *     describes, or counts it lost when another thread left the CPU.
  * The process is pinned to one CPU, so the per-CPU maps are read on it.
  * Exit 0 when every check holds.
  */
@@ -309,9 +313,12 @@ static void stat_of(struct st_syscall_stat *s)
 	*s = blk.sc[HP_NR];
 }
 
+static int via_oncpu; /* sys(): the syscalls' state on the CPU (hp.c) */
+
 static void sys(__u32 n, __u32 err_every, __u64 delta_ns)
 {
-	struct hp_sys_args a = {.n = n, .err_every = err_every, .delta_ns = delta_ns};
+	struct hp_sys_args a = {
+		.n = n, .err_every = err_every, .delta_ns = delta_ns, .oncpu = via_oncpu};
 
 	run(skel->progs.sys_run, &a, sizeof(a));
 }
@@ -359,7 +366,7 @@ static void test_sample(unsigned n_every, __u32 k)
 	sys(k, 3, delta);
 	stat_of(&s);
 	timed = skel->bss->hp.sys_timed;
-	snprintf(what, sizeof(what), "sample %u: ", n_every);
+	snprintf(what, sizeof(what), "sample %u%s: ", n_every, via_oncpu ? " on the CPU" : "");
 	EQ(skel->bss->hp.sys_runs, k, "sample: syscalls run");
 	/* counts and errors exact whatever N */
 	EQ(s.count, k, "sample: count");
@@ -399,6 +406,51 @@ static void test_sample(unsigned n_every, __u32 k)
 	EQ(seen, timed - 1, "sample: gaps counted");
 }
 
+static __u64 lost_oncpu(void)
+{
+	__u64 v;
+
+	percpu(skel->maps.lost, ST_LOST_ONCPU, &v, sizeof(v));
+	return v;
+}
+
+/* The CPU's entry stops describing thread 0: its syscall in progress, its
+ * syscalls not yet in th_syscalls and its countdown go back to the thread
+ * when the leaving thread is that one; when it is another (a switch away
+ * the kernel did not report), they are lost, and counted. */
+static void test_oncpu_leave(void)
+{
+	struct hp_leave_args a = {
+		.nr = 7, .skip = 5, .tid = HP_TID0, .enter_ns = 123456, .syscalls = 40};
+	struct st_task *t = &skel->bss->hp.t[0];
+	__u64 lost0;
+
+	reset();
+	t->th_syscalls = 2;
+	lost0 = lost_oncpu();
+	run(skel->progs.oncpu_leave, &a, sizeof(a));
+	EQ(t->sys_nr, 7, "oncpu leave: the syscall in progress");
+	EQ(t->sys_enter_ns, 123456, "oncpu leave: since");
+	EQ(t->th_syscalls, 42, "oncpu leave: per-thread syscalls");
+	EQ(t->sys_skip, 5, "oncpu leave: --sample countdown");
+	EQ(skel->bss->hp.c.enter_ns, 0, "oncpu leave: the entry holds no syscall");
+	EQ(skel->bss->hp.c.syscalls, 0, "oncpu leave: nor syscalls");
+	EQ(lost_oncpu() - lost0, 0, "oncpu leave: nothing lost");
+
+	reset();
+	a.tid = HP_TID0 + 1;
+	run(skel->progs.oncpu_leave, &a, sizeof(a));
+	EQ(t->sys_enter_ns, 0, "oncpu leave, another thread: not given to it");
+	EQ(t->th_syscalls, 0, "oncpu leave, another thread: its total untouched");
+	EQ(lost_oncpu() - lost0, 1, "oncpu leave, another thread: counted lost");
+
+	reset();
+	a.enter_ns = 0;
+	a.syscalls = 0;
+	run(skel->progs.oncpu_leave, &a, sizeof(a));
+	EQ(lost_oncpu() - lost0, 1, "oncpu leave, another thread, nothing held: nothing lost");
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -434,14 +486,17 @@ int main(void)
 			test_busy_handoff();
 			test_busy_sink();
 			test_epochs();
-			test_sample(1, 10000);
-		} else {
-			test_sample(every[i], 100000);
+			test_oncpu_leave();
 		}
+		/* the same statistics with the state in task storage and on
+		 * the CPU */
+		for (via_oncpu = 0; via_oncpu < 2; via_oncpu++)
+			test_sample(every[i], every[i] == 1 ? 10000 : 100000);
+		via_oncpu = 0;
 		helpers_prog__destroy(skel);
 	}
-	printf("bpf-unit: helpers (log2 bucket, busy/idle/dispatch, --sample 1/4/7, epoch "
-	       "maxima): %d checks, %s\n",
+	printf("bpf-unit: helpers (log2 bucket, busy/idle/dispatch, --sample 1/4/7 in task "
+	       "storage and on the CPU, epoch maxima, the CPU entry's hand-back): %d checks, %s\n",
 	       checks, failures ? "FAILURES" : "all hold");
 	return failures ? 1 : 0;
 }
