@@ -316,8 +316,9 @@ static __always_inline void st_oncpu_set(struct st_oncpu *c, __u32 tid, struct s
 
 /* A syscall hook found c naming other registers than regs: a switch
  * sched_switch did not report, or a thread whose registers it could not
- * name. Look the thread up, the slow way, and describe it from now on. */
-static __always_inline void st_oncpu_identify(struct st_oncpu *c, __u64 regs)
+ * name. Look the thread up, the slow way, and describe it from now on;
+ * returns its storage (0: not traced). */
+static __always_inline struct st_task *st_oncpu_identify(struct st_oncpu *c, __u64 regs)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct st_task *t = st_task_of(task);
@@ -327,6 +328,7 @@ static __always_inline void st_oncpu_identify(struct st_oncpu *c, __u64 regs)
 	/* read back from the map: a plain number there, where the verifier
 	 * of older kernels (6.1) refuses arithmetic on the pointer regs */
 	st_regs_off = *(volatile __u64 *)&c->regs - (__u64)task->stack;
+	return t;
 }
 
 /* task was just given task storage while it may be running (the attach

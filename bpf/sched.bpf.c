@@ -4,8 +4,7 @@
  * running, as runqlat measures it), off-CPU (blocked) time, and voluntary and
  * involuntary context switches of traced threads.
  */
-#include "common.bpf.h"
-#include "busy.bpf.h"
+#include "sched.bpf.h"
 
 static __always_inline void st_runq_enter(struct st_task *t, __u64 now)
 {
@@ -90,31 +89,8 @@ int BPF_PROG(st_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			st_busy_block(pt, ps, now);
 		}
 	}
-	if (nt) {
-		if (!now)
-			now = bpf_ktime_get_ns();
-		ps = st_proc_stat_of(nt->slot);
-		if (ps && nt->runq_since) {
-			__u64 d = now - nt->runq_since;
-
-			ps->runq_ns += d;
-			ps->runq_count++;
-			if (d > ps->runq_max_ns)
-				ps->runq_max_ns = d;
-			ps->runq_hist[st_log2_bucket(d)]++;
-			nt->th_runq_ns += d;
-		}
-		if (nt->offcpu_since) {
-			/* back on the CPU without a wake-up we saw */
-			if (ps)
-				ps->offcpu_ns += now - nt->offcpu_since;
-			st_busy_wake(nt, ps, now);
-		}
-		st_busy_run(nt, now);
-		nt->runq_since = 0;
-		nt->offcpu_since = 0;
-		nt->oncpu_since = now;
-	}
+	if (nt)
+		st_sched_in(nt, now ? now : bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "common.bpf.h"
 #include "busy.bpf.h"
+#include "sched.bpf.h"
 
 /* The arguments the socket programs read the user buffer by (st_fr_buffer):
  * plain loads from the tracepoint's registers, cheaper here than a helper
@@ -21,6 +22,17 @@ static __always_inline void st_sys_args(struct st_task *t, struct pt_regs *regs)
 #endif
 }
 
+/* The thread on this CPU is not the one its entry names: look it up. A
+ * traced thread found running while its storage says it is off the CPU
+ * came in unseen (sched.bpf.h): it came in now, as far as we know. */
+static __always_inline void st_sys_identify(struct st_oncpu *c, __u64 regs)
+{
+	struct st_task *t = st_oncpu_identify(c, regs);
+
+	if (t && !t->oncpu_since)
+		st_sched_in(t, bpf_ktime_get_ns());
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 {
@@ -31,7 +43,7 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 	if (!c)
 		return 0;
 	if (c->regs != (__u64)regs)
-		st_oncpu_identify(c, (__u64)regs);
+		st_sys_identify(c, (__u64)regs);
 	if (c->mode == ST_ONCPU_NONE)
 		return 0; /* not a traced thread */
 	if (st_sys_oncpu_ok(id)) {
@@ -75,7 +87,7 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 	if (!c)
 		return 0;
 	if (c->regs != (__u64)regs)
-		st_oncpu_identify(c, (__u64)regs);
+		st_sys_identify(c, (__u64)regs);
 	if (c->mode == ST_ONCPU_NONE)
 		return 0;
 	if (c->enter_ns) {
