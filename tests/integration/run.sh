@@ -508,7 +508,7 @@ test_churn_bounded() {
 			kids=""
 			sleep 0.01
 		fi
-		[ "$i" = 1000 ] && rss1=$(awk '/VmRSS/ {print $2}' /proc/$stp/status)
+		[ "$i" = 2000 ] && rss1=$(awk '/VmRSS/ {print $2}' /proc/$stp/status)
 	done
 	# shellcheck disable=SC2086
 	[ -n "$kids" ] && wait $kids # (a bare `wait` would wait for streamtrace too)
@@ -522,10 +522,14 @@ test_churn_bounded() {
 	eq "$(q "$f" 'sc("getppid")')" $((n * 10)) "getppid of all of them"
 	eq "$(q "$f" 's["lost"]["procs_full"]')" 0 "processes that found no slot"
 	eq "$(q "$f" 'sum(1 for p in procs if p["pid"] is not None)')" 64 "processes kept one by one"
-	# after 1000 processes the agent has reached its bounds (measured: flat
-	# from 500 on, at ~17 MB, to the kB): 2000 more may not grow it by more
-	# than 2 MB (it grew ~70 KB a process before, 140 MB for these)
-	[ $((rss2 - rss1)) -le 2048 ] || bad "RSS grew from $rss1 to $rss2 kB over 2000 processes"
+	# after 2000 processes the agent has reached its bounds: the last 1000
+	# may not grow it by more than 2 MB (a leak grew it ~70 KB a process
+	# before, 70 MB for these). Not from 1000: since glibc's mmap threshold
+	# is fixed (main.c) the heap fills its working set more slowly (one CI
+	# run: 14.3 MB at 1000, 16.4 MB at 3000); the soak's agent, 9000
+	# processes over 3 minutes, is flat at ~17 MB between its thirds.
+	msg "agent RSS: $rss1 kB after 2000 processes, $rss2 kB after 3000"
+	[ $((rss2 - rss1)) -le 2048 ] || bad "RSS grew from $rss1 to $rss2 kB over the last 1000 processes"
 }
 
 # Honest pipes and disks: a reader that goes away ends the run quietly with
