@@ -17,8 +17,9 @@ the client's own reading), T_st (streamtrace's response_s over the same
 intervals, weighted by throughput), T_err (T_st / T_w - 1), T_bad (1 when
 the writes do not add up to whole replies: the truth is then unknown).
 """
-import json
 import sys
+
+from models import full_intervals, wmean
 
 
 def main():
@@ -48,30 +49,13 @@ def main():
         total += b
         while (len(done) + 1) * size <= total:
             done.append(t)
-    ivs, spans = [], []
-    for line in open(stf):
-        if not line.strip():
-            continue
-        o = json.loads(line)
-        if o.get("type") != "interval":
-            continue
-        p = next((p for p in o["processes"] if p["pid"] == pid), None)
-        ok = p and (p.get("net") or {}).get("rx_ops") and p.get("queue")
-        ivs.append(p if ok else None)
-        spans.append((o["time"] - o["span_s"], o["time"]))
-    full = [i for i in range(1, len(ivs) - 1) if ivs[i - 1] and ivs[i] and ivs[i + 1]]
-    num = den = 0.0
-    for i in full:
-        q = ivs[i]["queue"]
-        if q.get("response_s") is not None and (q.get("throughput") or 0) > 0:
-            num += q["response_s"] * q["throughput"]
-            den += q["throughput"]
-    out["st"] = num / den if den else None
+    full = full_intervals(stf, pid)
+    out["st"] = wmean(full, lambda p: p["queue"].get("response_s"))
     sw = sl = 0.0
     n = 0
     for k, t in enumerate(done[:len(cmds)]):
         u = t / 1e9 + shift
-        if any(spans[i][0] <= u < spans[i][1] for i in full):
+        if any(start <= u < end for _, (start, end) in full):
             sw += (t - cmds[k][2]) / 1e9
             sl += cmds[k][1]
             n += 1
