@@ -331,12 +331,19 @@ static __always_inline struct st_task *st_oncpu_identify(struct st_oncpu *c, __u
 	return t;
 }
 
+/* The entry of the CPU task is on (or last was on), read from elsewhere. */
+static __always_inline struct st_oncpu *st_oncpu_of(struct task_struct *task)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_percpu_elem(&oncpu, &zero, task->thread_info.cpu);
+}
+
 /* task was just given task storage while it may be running (the attach
  * iterator, exec): the CPU it is on must look it up again. */
 static __always_inline void st_oncpu_forget(struct task_struct *task)
 {
-	__u32 zero = 0, cpu = task->thread_info.cpu;
-	struct st_oncpu *c = bpf_map_lookup_percpu_elem(&oncpu, &zero, cpu);
+	struct st_oncpu *c = st_oncpu_of(task);
 
 	if (c && c->mode == ST_ONCPU_NONE)
 		c->regs = 0;

@@ -24,6 +24,8 @@ struct {
 static __always_inline void st_thread_fill(struct task_struct *task, struct st_task *t,
 					   struct st_thread_rec *r)
 {
+	struct st_oncpu *c;
+
 	r->tid = task->pid;
 	r->tgid = task->tgid;
 	r->slot = t->slot;
@@ -32,15 +34,10 @@ static __always_inline void st_thread_fill(struct task_struct *task, struct st_t
 	r->runq_ns = t->th_runq_ns;
 	r->switches = t->th_switches;
 	r->syscalls = t->th_syscalls;
-	{
-		/* those ended on the CPU it is running on, not yet in t */
-		__u32 zero = 0;
-		struct st_oncpu *c =
-			bpf_map_lookup_percpu_elem(&oncpu, &zero, task->thread_info.cpu);
-
-		if (c && c->mode == ST_ONCPU_MIRROR && c->tid == (__u32)task->pid)
-			r->syscalls += c->syscalls;
-	}
+	/* those ended on the CPU it is running on, not yet in t */
+	c = st_oncpu_of(task);
+	if (c && c->mode == ST_ONCPU_MIRROR && c->tid == (__u32)task->pid)
+		r->syscalls += c->syscalls;
 	r->rx_ops = t->th_rx_ops;
 	r->busy_ns = t->th_busy_ns;
 	/* the busy period open now (busy.bpf.h) */
