@@ -24,6 +24,8 @@ busy_run() {
 	shift
 	cargs=("$@")
 	rm -f "$OUT/$name.pid"
+	local steal0
+	steal0=$(steal_s)
 	timeout 60 "$BUSYSERV" server --port "$port" --pidfile "$OUT/$name.pid" "${sargs[@]}" \
 		>"$OUT/$name.truth" 2>"$OUT/$name.err" &
 	local sw=$!
@@ -45,6 +47,7 @@ busy_run() {
 	timeout 60 "$BUSYSERV" client --port "$port" "${cargs[@]}" >/dev/null 2>>"$OUT/$name.err" ||
 		bad "client failed: $(tail -1 "$OUT/$name.err")"
 	wait "$sw" || bad "server failed: $(tail -1 "$OUT/$name.err")"
+	echo "$steal0 $(steal_s)" >"$OUT/$name.steal"
 	kill -INT "$pfp" "$btp" 2>/dev/null
 	wait "$pfp" "$btp"
 	wait "$stp"
