@@ -25,7 +25,8 @@ qbench_traced() {
 	local name=$1
 	shift
 	local pidf=$OUT/$name.pid
-	"$QBENCH" run "$@" --start-signal --pidfile "$pidf" >"$OUT/$name.truth" 2>"$OUT/$name.qb.err" &
+	"$QBENCH" run "$@" --start-signal --pidfile "$pidf" --records "$OUT/$name.rec" \
+		>"$OUT/$name.truth" 2>"$OUT/$name.qb.err" &
 	local qb=$!
 	wait_file "$pidf" || { bad "qbench did not start: $(cat "$OUT/$name.qb.err")"; return 1; }
 	SERVER=$(cat "$pidf")
@@ -44,7 +45,8 @@ qbench_traced() {
 qcheck() { # qcheck NAME ARGS...: queue_check against the run's truth
 	local name=$1
 	shift
-	$CHECK "$OUT/$name.truth" "$OUT/$name.json" "$SERVER" "$@" >"$OUT/$name.check" 2>&1
+	$CHECK "$OUT/$name.truth" "$OUT/$name.json" "$SERVER" --records "$OUT/$name.rec" "$@" \
+		>"$OUT/$name.check" 2>&1
 	local rc=$?
 	sed 's/^/    /' "$OUT/$name.check"
 	[ $rc = 0 ] || bad "queue figures of $name"

@@ -120,6 +120,7 @@ struct config {
 	bool reset;
 	bool start_signal;
 	const char *pidfile;
+	const char *records;
 };
 
 static const char *prog = "qbench";
@@ -170,6 +171,8 @@ static const char usage_text[] =
 	"                             SIGUSR1 (attach a tracer with -p first)\n"
 	"  --pidfile PATH             server/producer: own pid; run: the server's pid;\n"
 	"                             pipeline: source, A, B, sink pids on one line\n"
+	"  --records PATH             server/run: every message's send, receive and done\n"
+	"                             times (ns, CLOCK_REALTIME), one line each, at the end\n"
 	"  -h, --help                 this help\n"
 	"\n"
 	"Examples:\n"
@@ -265,6 +268,7 @@ enum {
 	OPT_RESET,
 	OPT_START_SIGNAL,
 	OPT_PIDFILE,
+	OPT_RECORDS,
 };
 
 static void parse_options(int argc, char **argv, struct config *cfg)
@@ -293,6 +297,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 		{"reset", no_argument, NULL, OPT_RESET},
 		{"start-signal", no_argument, NULL, OPT_START_SIGNAL},
 		{"pidfile", required_argument, NULL, OPT_PIDFILE},
+		{"records", required_argument, NULL, OPT_RECORDS},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -409,6 +414,11 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 				usage_error("--pidfile: empty path");
 			cfg->pidfile = optarg;
 			break;
+		case OPT_RECORDS:
+			if (!*optarg)
+				usage_error("--records: empty path");
+			cfg->records = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -455,6 +465,8 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	}
 	if (cfg->start_signal && cfg->mode != MODE_RUN && cfg->mode != MODE_PIPELINE)
 		usage_error("--start-signal applies to the run and pipeline modes");
+	if (cfg->records && cfg->mode != MODE_RUN && cfg->mode != MODE_SERVER)
+		usage_error("--records applies to the server and run modes");
 	if (cfg->port < 0)
 		cfg->port =
 			cfg->mode == MODE_SERVER || cfg->mode == MODE_PRODUCER ? DEFAULT_PORT : 0;
@@ -1104,6 +1116,40 @@ static const char *queue_discipline(const struct config *cfg)
 	return cfg->transport == TR_TCP ? "per-connection" : "shared";
 }
 
+/*
+ * Every message's times, one line each ("send recv done warmup", ns on
+ * CLOCK_REALTIME, the clock of a tracer's interval times), so that a check
+ * can take the truth over exactly the window it judges. CLOCK_MONOTONIC's
+ * offset to it is read once, here, at the end.
+ */
+static int write_records(const struct node *n, const char *path)
+{
+	struct timespec rt, mt;
+	struct rec_chunk *ch;
+	unsigned int i;
+	int64_t off;
+	size_t k;
+	FILE *f;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	off = ((int64_t)rt.tv_sec - mt.tv_sec) * (int64_t)NSEC + (rt.tv_nsec - mt.tv_nsec);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	for (i = 0; i < n->nworkers; i++)
+		for (ch = n->w[i].head; ch; ch = ch->next)
+			for (k = 0; k < ch->n; k++) {
+				const struct rec *r = &ch->r[k];
+
+				fprintf(f, "%lld %lld %lld %u\n", (long long)(r->send_ns + off),
+					(long long)(r->recv_ns + off),
+					(long long)(r->done_ns + off),
+					r->flags & MSG_F_WARMUP ? 1u : 0u);
+			}
+	return fclose(f) ? -1 : 0;
+}
+
 /* The truth line of a serving process. */
 static char *node_truth_json(struct node *n)
 {
@@ -1346,6 +1392,10 @@ out:
 			ret = 1;
 		}
 		free(json);
+	}
+	if (!ret && cfg->records && role == ROLE_SERVER && write_records(&n, cfg->records)) {
+		errorf("cannot write %s: %s", cfg->records, strerror(errno));
+		ret = 1;
 	}
 	for (i = 0; i < n.nworkers; i++) {
 		struct rec_chunk *c = workers[i].head, *next;
