@@ -135,6 +135,10 @@ struct collector {
 	unsigned n_folded;
 	struct proc_acc **folded; /* older exited processes, one row per name */
 	struct lost_counts lost_last, lost_ival, lost_total;
+	/* the host's steal so far: at the first reading, at the last
+	 * interval's end, now (NaN until read) */
+	unsigned host_cpus;
+	double steal_first, steal_ival, steal_now;
 	double horizon_s;
 	unsigned fc_window;
 	int net_unknown;
@@ -152,6 +156,7 @@ struct collector *collector_new(unsigned max_procs)
 		return NULL;
 	c->max_procs = max_procs;
 	c->horizon_s = 60;
+	c->steal_first = c->steal_ival = c->steal_now = NAN;
 	c->slots = calloc(max_procs, sizeof(*c->slots));
 	c->folded = calloc(MAX_FOLDED + 1, sizeof(*c->folded));
 	if (!c->slots || !c->folded) {
@@ -633,6 +638,14 @@ void collector_set_lost(struct collector *c, const struct lost_counts *cum)
 	c->lost_ival.recursion += cum->recursion - c->lost_last.recursion;
 	c->lost_total.recursion += cum->recursion - c->lost_last.recursion;
 	c->lost_last = *cum;
+}
+
+void collector_set_host(struct collector *c, unsigned cpus, double steal_s)
+{
+	if (isnan(c->steal_first))
+		c->steal_first = c->steal_ival = steal_s;
+	c->host_cpus = cpus;
+	c->steal_now = steal_s;
 }
 
 unsigned collector_live(const struct collector *c)
@@ -1143,6 +1156,8 @@ static int build(struct collector *c, int summary, double time, double span_s, s
 	out->time = time;
 	out->span_s = span_s;
 	out->lost = summary ? c->lost_total : c->lost_ival;
+	out->host.cpus = c->host_cpus;
+	out->host.steal_s = c->steal_now - (summary ? c->steal_first : c->steal_ival);
 	out->procs = calloc(cap ? cap : 1, sizeof(*out->procs));
 	if (!out->procs)
 		return -1;
@@ -1208,6 +1223,7 @@ int collector_interval(struct collector *c, double time, double span_s, struct s
 	while (c->n_retired > KEEP_RETIRED && c->retired[0]->reported_exit)
 		fold_oldest(c);
 	memset(&c->lost_ival, 0, sizeof(c->lost_ival));
+	c->steal_ival = c->steal_now;
 	return e;
 }
 

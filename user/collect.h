@@ -52,6 +52,9 @@ void collector_proc_exit(struct collector *c, uint32_t slot, int exit_code);
 /* The slot's process is dead and fully read: keep it for the summary only. */
 void collector_proc_retire(struct collector *c, uint32_t slot);
 void collector_set_lost(struct collector *c, const struct lost_counts *cum);
+/* The host's CPUs and its steal so far (seconds since boot, all CPUs), read
+ * before each interval; never called: the snapshots' host is unknown. */
+void collector_set_host(struct collector *c, unsigned cpus, double steal_s);
 
 struct whatif;
 /* Forecast horizon (seconds) and trend window (intervals, 0 = default). */

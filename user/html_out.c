@@ -1330,6 +1330,12 @@ static void section_meta(FILE *f, const struct html_report *h)
 			 m->sample_every, m->sample_every);
 		meta_row(f, "syscall times", b, sizeof(b));
 	}
+	if (o && isfinite(host_steal_share(o))) {
+		snprintf(b, sizeof(b), "%.1f%% of %u CPUs' time%s", 100 * host_steal_share(o),
+			 o->host.cpus,
+			 host_steal_share(o) >= 0.05 ? " (busy and service times include it)" : "");
+		meta_row(f, "hypervisor steal", b, sizeof(b));
+	}
 	if (o) {
 		uint64_t lost = lost_total(&o->lost);
 

@@ -458,6 +458,16 @@ void json_out_snapshot(FILE *f, const struct snapshot *s)
 		jw_ku64(&w, lost_kind_name(i), s->lost.kinds[i]);
 	jw_ku64(&w, "recursion_misses", s->lost.recursion);
 	jw_obj_end(&w);
+	jw_key(&w, "host");
+	jw_obj_begin(&w);
+	if (s->host.cpus) { /* 0: not known (a recording from before it) */
+		jw_ku64(&w, "cpus", s->host.cpus);
+		jw_knum(&w, "steal_s", s->host.steal_s);
+	} else {
+		jw_knull(&w, "cpus");
+		jw_knull(&w, "steal_s");
+	}
+	jw_obj_end(&w);
 	jw_key(&w, "processes");
 	jw_arr_begin(&w);
 	for (unsigned i = 0; i < s->n_procs; i++)

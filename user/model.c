@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Small helpers over the snapshot model. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -74,4 +75,11 @@ void snapshot_free(struct snapshot *s)
 	services_free(s->services, s->n_services);
 	s->services = NULL;
 	s->n_services = 0;
+}
+
+double host_steal_share(const struct snapshot *s)
+{
+	if (!s->host.cpus || !(s->span_s > 0) || !isfinite(s->host.steal_s))
+		return NAN;
+	return s->host.steal_s / ((double)s->host.cpus * s->span_s);
 }

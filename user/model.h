@@ -191,6 +191,13 @@ struct snapshot {
 	double time; /* UNIX seconds at the end of the span */
 	double span_s;
 	struct lost_counts lost;
+	/* the host over the span (/proc/stat): CPUs online, and the CPU time
+	 * a hypervisor ran something else while they were busy (all CPUs);
+	 * cpus 0 when not known (an older recording), steal_s NaN */
+	struct host_view {
+		unsigned cpus;
+		double steal_s;
+	} host;
 	unsigned n_procs;
 	struct proc_view *procs;
 	struct pipeline_info pipeline;
@@ -221,6 +228,9 @@ const char *unit_name(unsigned unit);
 int unit_parse(const char *name);
 
 uint64_t lost_total(const struct lost_counts *l);
+/* The host's steal as a share of its CPU time over the span (0..1), NaN
+ * when not known. */
+double host_steal_share(const struct snapshot *s);
 /* The key of a lost kind in every output ("ringbuf_full", ...). */
 const char *lost_kind_name(unsigned kind);
 void snapshot_free(struct snapshot *s);

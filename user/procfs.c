@@ -193,3 +193,41 @@ pid_t procfs_tgid(pid_t id)
 	buf[r] = 0;
 	return procfs_parse_tgid(buf);
 }
+
+int procfs_parse_host(const char *text, struct procfs_host *h)
+{
+	const char *l = text;
+	int have = 0;
+
+	memset(h, 0, sizeof(*h));
+	while (l && *l) {
+		if (!strncmp(l, "cpu ", 4)) {
+			unsigned long long v[8];
+
+			if (sscanf(l + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+				   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+				h->steal_ticks = v[7];
+				have = 1;
+			}
+		} else if (!strncmp(l, "cpu", 3) && isdigit((unsigned char)l[3])) {
+			h->cpus++;
+		} else if (strncmp(l, "cpu", 3)) {
+			break; /* the cpu lines come first */
+		}
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return have ? 0 : -1;
+}
+
+int procfs_read_host(struct procfs_host *h)
+{
+	/* the cpu lines of a few hundred CPUs; the interrupt counts after them
+	 * are not needed */
+	char buf[64 * 1024];
+
+	if (read_small("/proc/stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	return procfs_parse_host(buf, h);
+}

@@ -36,4 +36,16 @@ int procfs_is_cgroup2(const char *dir);
 pid_t procfs_tgid(pid_t id);
 int procfs_parse_tgid(const char *status);
 
+/* The host's CPUs and the time a hypervisor ran something else while they
+ * were busy ("steal", since boot, all CPUs), from /proc/stat. */
+struct procfs_host {
+	unsigned cpus;	      /* cpuN lines: CPUs online */
+	uint64_t steal_ticks; /* the "cpu" line's 8th value, in clock ticks */
+};
+/* Parse /proc/stat's text (its cpu lines: the rest may be cut off); 0, or
+ * -1 when it has no "cpu" line with a steal value (kernels before 2.6.11). */
+int procfs_parse_host(const char *text, struct procfs_host *h);
+/* Read /proc/stat; -1 when it cannot be read or parsed. */
+int procfs_read_host(struct procfs_host *h);
+
 #endif

@@ -490,6 +490,12 @@ static void render_health(struct prom_ctx *c, const struct snapshot *totals,
 		sample(c, NULL, NULL, lab, (double)totals->lost.kinds[k]);
 	}
 	sample(c, NULL, NULL, "kind=\"recursion_misses\"", (double)totals->lost.recursion);
+	if (totals->host.cpus && isfinite(totals->host.steal_s)) {
+		family(c, "streamtrace_host_steal_seconds_total", COUNTER,
+		       "CPU time the hypervisor gave to others while this host's CPUs were busy, "
+		       "all CPUs, since the start (busy and service times include it).");
+		sample(c, NULL, NULL, NULL, totals->host.steal_s);
+	}
 
 	for (unsigned i = 0; i < totals->n_procs; i++)
 		live += !totals->procs[i].exited;

@@ -401,6 +401,9 @@ static void w_snapshot(struct wbuf *b, const struct snapshot *s)
 	for (unsigned i = 0; i < s->n_procs; i++)
 		w_proc(b, &s->procs[i]);
 	w_services(b, s);
+	/* minor 6: the host (appended: older readers stop before it) */
+	w_u32(b, s->host.cpus);
+	w_f64(b, s->host.steal_s);
 }
 
 /* Appended to the metadata (--sample N): a reader that stops before it
@@ -925,7 +928,15 @@ static const char *r_snapshot(struct rbuf *r, struct snapshot *s)
 		if (why)
 			return why;
 	}
-	return r_services(r, s);
+	const char *why = r_services(r, s);
+
+	s->host.steal_s = NAN; /* unknown in files before minor 6 */
+	if (!why && !r->bad && r->off < r->len) {
+		s->host.cpus = r_u32(r);
+		s->host.steal_s = r_f64(r);
+		why = r->bad;
+	}
+	return why;
 }
 
 static void r_meta_sample(struct rbuf *r, struct recording_meta *m)

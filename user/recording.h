@@ -17,8 +17,9 @@
 /* Format version this build writes; it reads every minor of the same major. */
 #define RECORDING_VERSION_MAJOR 1
 #define RECORDING_VERSION_MINOR \
-	5 /* 1: folded rows; 2: busy, idle, dispatch; 3: messages (issue 8); 4: the
-	   * profile's PROF frame (issue 13); 5: the M/G/1 with set-up (issue 15) */
+	6 /* 1: folded rows; 2: busy, idle, dispatch; 3: messages (issue 8); 4: the
+	   * profile's PROF frame (issue 13); 5: the M/G/1 with set-up (issue 15); 6: the
+	   * host's CPUs and steal */
 
 /* What a hostile file may ask of the reader, at most. */
 #define RECORDING_MAX_FRAME_BYTES (64u << 20) /* compressed or not */

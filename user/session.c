@@ -153,6 +153,18 @@ static void on_event(void *ctx, const struct st_event *e)
 
 /* Pick up slots the ring buffer did not tell us about (its events are only a
  * shortcut: the slot table in the kernel is the truth). */
+/* The host's steal so far (/proc/stat), for the snapshots' host figures:
+ * busy and service times are wall-clock time on a CPU, which on a virtual
+ * machine includes CPU time the hypervisor gave to others. */
+static void read_host(struct session *s)
+{
+	struct procfs_host h;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!procfs_read_host(&h) && hz > 0)
+		collector_set_host(s->col, h.cpus, (double)h.steal_ticks / (double)hz);
+}
+
 static void sync_slots(struct session *s)
 {
 	for (uint32_t i = 0; i < tracer_max_procs(s->tr); i++) {
@@ -307,6 +319,7 @@ static void read_all(struct session *s)
 		lost.kinds[ST_LOST_VIEWS_FULL] += views_dropped(s->views);
 		collector_set_lost(s->col, &lost);
 	}
+	read_host(s);
 }
 
 /* A dead process's slot: read to the end, its figures kept by the collector
@@ -868,6 +881,7 @@ struct session *session_open(struct cli_options *o, int argc, char **argv, int *
 		return s;
 	}
 	s->t0 = now_mono();
+	read_host(s);
 	if (attach_existing(s, 0)) {
 		*status = 1;
 		return s;

@@ -146,6 +146,8 @@ void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, in
 	fprintf(f, "streamtrace %s  %s %.1fs  processes %u  lost %llu", tbuf,
 		s->is_summary ? "SUMMARY over" : "span", s->span_s, s->n_procs,
 		(unsigned long long)lost_total(&s->lost));
+	if (host_steal_share(s) >= 0.0005) /* shown from 0.1% */
+		fprintf(f, "  steal %.1f%%", 100 * host_steal_share(s));
 	fputc('\n', f);
 	/* what to do about the losses a limit causes */
 	if (s->lost.kinds[ST_LOST_PROCS_FULL])
@@ -154,6 +156,12 @@ void table_out_snapshot_color(FILE *f, const struct snapshot *s, int refresh, in
 			"--max-procs\n",
 			(unsigned long long)s->lost.kinds[ST_LOST_PROCS_FULL]);
 	table_out_sample_note(f, s);
+	if (host_steal_share(s) >= 0.05)
+		fprintf(f,
+			"note: the hypervisor ran something else for %.0f%% of this host's CPU "
+			"time: busy and service times include the time it took from a thread on "
+			"a CPU\n",
+			100 * host_steal_share(s));
 	n_cols = table_columns(cols);
 	fprintf(f, "%6s %-14s %3s", "PID", "COMM", "THR");
 	for (unsigned c = 0; c < n_cols; c++)

@@ -202,6 +202,7 @@ int tui_model_load(struct tui_model *m, const struct snapshot *s)
 	m->time = s->time;
 	m->span_s = s->span_s;
 	m->lost = lost_total(&s->lost);
+	m->steal_share = host_steal_share(s);
 	m->n = s->n_procs;
 	for (unsigned i = 0; i < s->n_procs; i++) {
 		load_proc(&m->p[i], &s->procs[i], span);
@@ -455,9 +456,12 @@ void tui_fmt_title(char *buf, size_t len, const struct tui_model *m, unsigned gr
 
 	localtime_r(&t, &tm);
 	strftime(tb, sizeof(tb), "%H:%M:%S", &tm);
-	snprintf(buf, len,
-		 "streamtrace top  %s  interval %.1fs  processes %u in %u rows  lost %llu", tb,
-		 m->span_s, m->n, groups, (unsigned long long)m->lost);
+	int n = snprintf(buf, len,
+			 "streamtrace top  %s  interval %.1fs  processes %u in %u rows  lost %llu",
+			 tb, m->span_s, m->n, groups, (unsigned long long)m->lost);
+
+	if (n >= 0 && (size_t)n < len && m->steal_share >= 0.0005)
+		snprintf(buf + n, len - (size_t)n, "  steal %.1f%%", 100 * m->steal_share);
 }
 
 /* ---- the other screens, as lines ---- */

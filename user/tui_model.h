@@ -105,6 +105,7 @@ struct tui_model {
 	int loaded;
 	double time, span_s;
 	uint64_t lost;
+	double steal_share; /* the host's steal, share of its CPU time; NaN unknown */
 	unsigned n;
 	struct tui_proc *p;
 	unsigned n_stages;
@@ -158,7 +159,8 @@ unsigned tui_rows(const struct tui_model *m, const struct tui_state *st, struct 
 /* Column headings, the sort column marked with ▲/▼ (ASCII: ^ v). */
 void tui_fmt_header(char *buf, size_t len, const struct tui_state *st);
 void tui_fmt_row(char *buf, size_t len, const struct tui_row *r);
-/* The title line: time, span, processes, groups, lost. */
+/* The title line: time, span, processes, groups, lost, the host's steal
+ * (from 0.1%). */
 void tui_fmt_title(char *buf, size_t len, const struct tui_model *m, unsigned groups);
 const char *tui_col_name(enum tui_col c);
 

@@ -33,6 +33,24 @@ test_command_exact_counts() {
 	eq "$(q "$f" 'sc("getppid", "max_us") >= sc("getppid", "p99_us") >= sc("getppid", "p50_us") > 0')" true "p50 <= p99 <= max"
 }
 
+# The host's figures against /proc/stat read around the run: as many CPUs
+# as it lists; the run's steal (all CPUs) at least 0 and at most the steal
+# of the window around it, and the intervals' steal adding up to at most
+# the summary's (the summary reads once more at the end).
+test_host_steal() {
+	local f=$OUT/host.json s0 s1
+	s0=$(steal_s)
+	"$ST" --json -i 0.3 -- "$SYSLOAD" --loops $N --threads 2 >"$f" 2>"$OUT/host.err"
+	s1=$(steal_s)
+	contract_ok "$f"
+	eq "$(q "$f" 's["host"]["cpus"]')" "$(grep -c '^cpu[0-9]' /proc/stat)" "cpus as /proc/stat lists"
+	eq "$(q "$f" "0 <= s['host']['steal_s'] <= $s1 - $s0 + 1e-9")" true \
+		"the run's steal $(q "$f" 's["host"]["steal_s"]') s within the window's $s0..$s1"
+	eq "$(q "$f" "all(i['host']['steal_s'] >= 0 for i in ivs) and \
+		sum(i['host']['steal_s'] for i in ivs) <= s['host']['steal_s'] + 1e-9")" true \
+		"intervals' steal >= 0 and adding up to at most the summary's"
+}
+
 # --sample 16: one syscall in 16 per thread is timed (random gaps, mean 16),
 # counts, errors and errnos stay exact; every output says so. The timed ones
 # are counted 16 times in the histogram, so its count estimates the exact

@@ -312,6 +312,33 @@ static void test_cgroup_pids(void **state)
 }
 
 /* Tgid from /proc/ID/status text: a thread id maps to its process. */
+/* /proc/stat: the steal of the "cpu" line and the cpuN lines, the rest
+ * (possibly cut off) ignored */
+static void test_parse_host(void **state)
+{
+	struct procfs_host h;
+	const char *two = "cpu  2354797 6189 1083124 4478174 104954 0 63105 44736 0 0\n"
+			  "cpu0 1137374 2597 560706 2292024 24357 0 32065 21903 0 0\n"
+			  "cpu1 1217422 3592 522417 2186149 80596 0 31039 22833 0 0\n"
+			  "intr 123 4 5\nctxt 99\ncpu9 is not a cpu line here\n";
+
+	(void)state;
+	assert_int_equal(procfs_parse_host(two, &h), 0);
+	assert_int_equal(h.cpus, 2);
+	assert_int_equal(h.steal_ticks, 44736);
+	/* cut off in the middle of the CPU lines: the total is still there */
+	assert_int_equal(procfs_parse_host("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3", &h), 0);
+	assert_int_equal(h.cpus, 1);
+	assert_int_equal(h.steal_ticks, 8);
+	/* a kernel from before steal (seven values), and garbage */
+	assert_int_equal(procfs_parse_host("cpu  1 2 3 4 5 6 7\ncpu0 1 2 3 4 5 6 7\n", &h), -1);
+	assert_int_equal(procfs_parse_host("", &h), -1);
+	assert_int_equal(procfs_parse_host("intr 1\n", &h), -1);
+	/* this machine's own */
+	assert_int_equal(procfs_read_host(&h), 0);
+	assert_true(h.cpus >= 1);
+}
+
 static void test_parse_tgid(void **state)
 {
 	(void)state;
@@ -330,6 +357,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_tgid),
+		cmocka_unit_test(test_parse_host),
 		cmocka_unit_test(test_parse_plain),
 		cmocka_unit_test(test_parse_comm_with_parens_and_spaces),
 		cmocka_unit_test(test_parse_long_comm_truncated),

@@ -69,6 +69,8 @@ static void make_snapshot(struct snapshot *s, unsigned k, int summary, unsigned 
 	for (unsigned i = 0; i < ST_LOST__MAX; i++)
 		s->lost.kinds[i] = k * 10 + i;
 	s->lost.recursion = k;
+	s->host.cpus = k % 4; /* 0: not known */
+	s->host.steal_s = k % 4 ? 0.0625 * k : NAN;
 	s->pipeline.n_stages = k % 3;
 	s->pipeline.bottleneck_pid = k % 3 ? 1002 : 0;
 	s->pipeline.e2e_response_s = k % 3 ? 0.125 : NAN;
@@ -261,6 +263,8 @@ static void assert_same_snapshot(const struct snapshot *a, const struct snapshot
 	assert_true(same_f64(a->time, b->time));
 	assert_true(same_f64(a->span_s, b->span_s));
 	assert_memory_equal(&a->lost, &b->lost, sizeof(a->lost));
+	assert_int_equal(a->host.cpus, b->host.cpus);
+	assert_true(same_f64(a->host.steal_s, b->host.steal_s));
 	assert_int_equal(a->pipeline.n_stages, b->pipeline.n_stages);
 	assert_int_equal(a->pipeline.bottleneck_pid, b->pipeline.bottleneck_pid);
 	assert_true(same_f64(a->pipeline.e2e_response_s, b->pipeline.e2e_response_s));
@@ -1075,8 +1079,8 @@ static void test_model_unchanged(void **state)
 	 * + the lost kind framing_lost, + the profile's three lost kinds and
 	 * its pointer (recorded in its own PROF frame), + sample_every (in the
 	 * metadata), + the lost kinds views_full and syscall_state_lost
-	 * (w_snapshot writes every kind) */
-	assert_int_equal(sizeof(struct snapshot), 280);
+	 * (w_snapshot writes every kind), + host (cpus, steal_s: minor 6) */
+	assert_int_equal(sizeof(struct snapshot), 296);
 	assert_int_equal(sizeof(struct thread_view), 72);
 	assert_int_equal(sizeof(struct conn_view), 184);
 	assert_int_equal(sizeof(struct pipeline_info), 16);
