@@ -307,6 +307,7 @@ static int side_from_summary(struct side *s, const struct snapshot *sum)
 {
 	s->span_s = sum->span_s;
 	s->lost = lost_total(&sum->lost);
+	s->steal_share = host_steal_share(sum);
 	s->map = calloc(sum->n_procs ? sum->n_procs : 1, sizeof(*s->map));
 	if (!s->map)
 		return -1;
@@ -472,6 +473,7 @@ static int side_load(struct side *s, const char *file, FILE *err)
 
 	memset(s, 0, sizeof(*s));
 	s->file = file;
+	s->steal_share = NAN;
 	/* pass 1: the summary defines what is compared */
 	rec = recording_open(file, &s->meta, e, sizeof(e));
 	if (!rec) {

@@ -80,6 +80,7 @@ struct side {
 	unsigned n_map;
 	uint64_t intervals, lost;
 	double span_s;
+	double steal_share; /* the host's steal over the run, NaN unknown */
 	/* intervals shorter than half the recording's -i (the last one of a
 	 * run, mostly): left out of the per-interval tests, where each interval
 	 * weighs alike */

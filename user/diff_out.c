@@ -208,6 +208,7 @@ static void json_side(struct jw *w, const char *k, const struct side *s)
 	jw_knum(w, "span_s", s->span_s);
 	jw_ku64(w, "intervals", s->intervals);
 	jw_ku64(w, "lost_events", s->lost);
+	jw_knum(w, "steal_share", s->steal_share);
 	jw_obj_end(w);
 }
 
@@ -292,6 +293,13 @@ void diff_print_text(FILE *out, const struct side *bs, const struct side *ns, st
 	if (bs->lost || ns->lost)
 		fprintf(out, "note: events were lost (base %llu, new %llu): counts may be low\n",
 			(unsigned long long)bs->lost, (unsigned long long)ns->lost);
+	/* a noisy neighbour, not the change, may have made one run slower */
+	if (isfinite(bs->steal_share) && isfinite(ns->steal_share) &&
+	    fabs(ns->steal_share - bs->steal_share) >= 0.02)
+		fprintf(out,
+			"note: the hypervisor took %.1f%% of the host's CPU time in base and "
+			"%.1f%% in new: busy, service and response times include it\n",
+			100 * bs->steal_share, 100 * ns->steal_share);
 	/* per op figures of different units of work (a recording from before
 	 * messages were counted, say) compare receives with messages */
 	for (unsigned i = 0; i < bs->n_ent; i++) {
