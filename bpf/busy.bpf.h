@@ -10,8 +10,10 @@
  *   idle      blocked off the CPU (sched_switch with a sleeping prev_state)
  *             in a wait for input (st_is_input_wait) or parked in a futex,
  *             with no message in service, until the wake-up;
- *   dispatch  woken from idle, on the run queue until it runs: the delay
- *             reported as queue.dispatch_s, neither idle nor busy.
+ *   dispatch  woken from idle, on the run queue until it runs: neither idle
+ *             nor busy. queue.dispatch_s, a message's, runs from its
+ *             arrival at the idle thread (the thread still asleep until the
+ *             wake-up reaches the scheduler: idle then) to the thread running.
  *
  * A message is in service from the receive that takes it until the process
  * answers: any send by the process (on that connection or downstream; a send
@@ -141,17 +143,25 @@ static __always_inline void st_busy_take(struct st_task *t, struct st_proc_stat 
 	if (!t->bz_since && !t->idle_since && !t->bz_disp_since)
 		t->bz_since = now; /* a new serving thread: busy from its first take */
 	if (t->bz_woke_at) {
-		/* the first message taken after a wake-up from idle: the delay
-		 * until the thread ran is dispatch, counted from the wake-up or,
-		 * when even the oldest message it took arrived after it (another
-		 * thread took the one that woke this one, on a shared queue),
-		 * from that arrival. Not from the newest: a single thread that
-		 * finds a second message come in while it waited to run was
-		 * still woken by the first. */
-		__u64 start = t->bz_woke_at, run = t->bz_woke_at + t->bz_disp_ns, d;
+		/* the first message taken after a wake-up from idle: its delay
+		 * from its arrival until the thread ran is dispatch. Arrived
+		 * while the thread slept: from the arrival (the wake-up reaches
+		 * the scheduler later: an idle CPU's wake, an interrupt; that
+		 * part is also the thread's idle time, disp_asleep_ns). Arrived
+		 * after the wake-up (another thread took the one that woke this
+		 * one, on a shared queue): from that arrival. Unknown (the
+		 * socket's ring was empty): from the wake-up. The oldest
+		 * message, not the newest: a single thread that finds a second
+		 * message come in while it waited to run was still woken by the
+		 * first. */
+		__u64 woke = t->bz_woke_at, start = woke, run = woke + t->bz_disp_ns, d;
 
-		if (first_arr > start && first_arr < now)
+		if (first_arr > woke && first_arr < now) {
 			start = first_arr;
+		} else if (first_arr && first_arr < woke && first_arr >= t->bz_idle_from) {
+			start = first_arr;
+			ps->bz.disp_asleep_ns += woke - first_arr;
+		}
 		d = run > start ? run - start : 0;
 		ps->bz.disp_ns += d;
 		ps->bz.disp_sq += (d >> ST_SQ_SHIFT) * (d >> ST_SQ_SHIFT);
@@ -310,6 +320,7 @@ static __always_inline void st_busy_wake(struct st_task *t, struct st_proc_stat 
 	if (t->idle_since) {
 		__u64 d = now - t->idle_since;
 
+		t->bz_idle_from = t->idle_since;
 		t->idle_since = 0;
 		barrier();
 		t->th_idle_ns += d;

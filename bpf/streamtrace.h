@@ -97,13 +97,14 @@ struct st_busy_stat {
 	__u64 exit_idle_ns;	   /* their idle time */
 	__u64 blk_ns[ST_BLK__MAX]; /* blocked off-CPU while busy, by kind */
 	__u64 blk_count[ST_BLK__MAX];
-	__u64 disp_ns;	    /* dispatch: idle wake-up -> running, per message taken after it */
-	__u64 disp_count;   /* messages taken by a thread woken from idle */
-	__u64 disp_take_ns; /* idle wake-up -> the receive that took the message */
-	__u64 svc_ended;    /* messages whose service was seen to end (answered) */
-	__u64 disp_sq;	    /* dispatch delays squared, in (ns >> ST_SQ_SHIFT)^2 (E[D0^2]) */
-	__u64 ans_ns;	    /* over messages answered: their take (receive) to the answer */
-	__u64 ans_msgs;	    /* those messages */
+	__u64 disp_ns;	      /* dispatch: arrival at an idle thread -> running, per message */
+	__u64 disp_count;     /* messages taken by a thread woken from idle */
+	__u64 disp_take_ns;   /* dispatch's start -> the receive that took the message */
+	__u64 svc_ended;      /* messages whose service was seen to end (answered) */
+	__u64 disp_sq;	      /* dispatch delays squared, in (ns >> ST_SQ_SHIFT)^2 (E[D0^2]) */
+	__u64 ans_ns;	      /* over messages answered: their take (receive) to the answer */
+	__u64 ans_msgs;	      /* those messages */
+	__u64 disp_asleep_ns; /* of disp_ns: arrival -> the wake-up, the thread asleep */
 	__u32 disp_hist[ST_HIST_BUCKETS];
 };
 
@@ -270,7 +271,8 @@ struct st_task {
 	__u64 bz_since;	     /* busy since (0: idle, in dispatch, or not serving) */
 	__u64 bz_disp_since; /* woken from idle at, not yet running */
 	__u64 bz_woke_at;    /* the idle wake-up whose message the next receive takes */
-	__u64 bz_disp_ns;    /* that wake-up's dispatch delay */
+	__u64 bz_disp_ns;    /* that wake-up's delay until the thread ran */
+	__u64 bz_idle_from;  /* that wake-up ended an idle period begun at */
 	__u64 bz_blk_since;  /* blocked off-CPU while busy since */
 	__u64 bz_svc_gen;    /* st_proc.answer_gen when the message in service was taken */
 	__u64 th_idle_ns;    /* idle time, closed periods */

@@ -867,6 +867,8 @@ static void fill_queue(struct proc_view *v, const struct proc_acc *p, const uint
 	 * the measured queue wait, and comes out of it */
 	/* per op of the unit (messages, issue 8): in.completions */
 	in.dispatch_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_ns)) / in.completions : NAN;
+	in.dispatch_asleep_s =
+		in.completions > 0 ? ns_to_s(BZ(bz, disp_asleep_ns)) / in.completions : NAN;
 	take_s = in.completions > 0 ? ns_to_s(BZ(bz, disp_take_ns)) / in.completions : 0;
 	/* the set-up time of a busy period (the M/G/1 with set-up): the
 	 * dispatch delays of the ops that had one, their mean and mean square;

@@ -198,8 +198,11 @@ const struct figure proc_figures[] = {
 	{FG_QUEUE, "dispatch_s", QF64(dispatch_s), .known = FK_QUEUE, .rec = 82, .minor = 2,
 	 .flags = FF_OLD_NAN,
 	 GAUGE("streamtrace_queue_dispatch_seconds", FIG_PROM_LATE,
-	       "Mean dispatch delay per op: an idle server's wake-up until it runs (latest "
-	       "interval).")},
+	       "Mean dispatch delay per op: an op's arrival at an idle server until it runs "
+	       "(latest interval).")},
+	/* of D: arrival -> the wake-up reaching the scheduler (minor 6) */
+	{FG_QUEUE, "dispatch_asleep_s", QF64(dispatch_asleep_s), .known = FK_QUEUE, .rec = 100,
+	 .minor = 6, .flags = FF_OLD_NAN},
 	{FG_QUEUE, "response_s", QF64(response_s), .known = FK_QUEUE, .rec = 47,
 	 GAUGE("streamtrace_queue_response_seconds", 29, "Mean response time W = Wq + S."),
 	 COLUMN("W", 13, FMT_TIME), TCOL("W(ms)", 11, 8, 2, 1e3, 0)},
@@ -488,7 +491,8 @@ const struct svc_figure svc_figures[] = {
 	{SG_QUEUE, "queue", .type = FIG_NONE, .section = SS_QUEUE, .rec = 13},
 	{SG_QUEUE, NULL, .type = FIG_F64, SQ(dispatch_s, double), .rec = 14, .prom_known = SK_QUEUE,
 	 SGAUGE("streamtrace_service_dispatch_seconds", 13,
-		"Service: mean dispatch delay per op (an idle server's wake-up until it runs)."),
+		"Service: mean dispatch delay per op (an op's arrival at an idle server until it "
+		"runs)."),
 	 COLUMN("D", 10, FMT_TIME)},
 	{SG_QUEUE, "capacity_servers", .type = FIG_U32, SVC(capacity_servers, unsigned), .rec = 15,
 	 .prom_known = SK_QUEUE,
@@ -553,6 +557,9 @@ const struct svc_figure svc_figures[] = {
 		"Service: 1 for the stage that limits the pipeline over services, else 0.")},
 	{SG_SERVICE, "path_response_s", .type = FIG_F64, SVC(path_response_s, double),
 	 .known = SK_STAGE, .rec = 24, .appended = 1},
+	/* appended (minor 6): of D, the part before the wake-up (its JSON key
+	 * comes with the queue object, from the process list) */
+	{SG_QUEUE, NULL, .type = FIG_F64, SQ(dispatch_asleep_s, double), .rec = 25, .appended = 1},
 };
 
 const unsigned n_svc_figures = sizeof(svc_figures) / sizeof(svc_figures[0]);

@@ -237,11 +237,15 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 	out->arrival_rate = lambda;
 	out->throughput = ratio(completions, span);
 	/* U: the serving threads' time not idle. A thread woken for a message
-	 * and waiting to run (dispatch) is not idle, so U counts it (as the
-	 * thread's run-queue time in schedstat does); S and ρ do not, D being
-	 * a term of W of its own. */
+	 * and waiting to run (dispatch from the wake-up on) is not idle, so U
+	 * counts it (as the thread's run-queue time in schedstat does); before
+	 * the wake-up reached the scheduler it still slept, idle. S and ρ do
+	 * not count dispatch, D being a term of W of its own. */
+	double awake =
+		isnan(d) ? 0 : d - (isnan(in->dispatch_asleep_s) ? 0 : in->dispatch_asleep_s);
+
 	out->utilization =
-		c > 0 ? ratio(busy + (isnan(d) ? 0 : d * (isnan(completions) ? 0 : completions)),
+		c > 0 ? ratio(busy + fmax(0, awake) * (isnan(completions) ? 0 : completions),
 			      c * span)
 		      : NAN;
 	if (out->utilization > 1)
@@ -258,6 +262,7 @@ void queue_model_compute(const struct queue_input *in, struct queue_figures *out
 
 	out->wait_s = known(in->wait_s);
 	out->dispatch_s = d;
+	out->dispatch_asleep_s = isnan(d) ? NAN : known(in->dispatch_asleep_s);
 	out->response_s = d + out->wait_s + s;
 	out->response_answered_s = d + out->wait_s + known(in->answer_s);
 	/* c·U = busy_s/span: the time-averaged number of ops in service. */

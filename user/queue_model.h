@@ -39,10 +39,14 @@ struct queue_input {
 	/* Squared coefficients of variation of inter-arrival and per-op service times. */
 	double arrival_cv2;
 	double service_cv2;
-	/* D: mean dispatch delay per op (an idle server's wake-up until it
-	 * runs, summed over the ops that found it idle, over completions); it
-	 * is not part of wait_s, which the caller gives without it. */
+	/* D: mean dispatch delay per op (an op's arrival at an idle server
+	 * until the server runs, summed over the ops that found it idle, over
+	 * completions); it is not part of wait_s, which the caller gives
+	 * without it. */
 	double dispatch_s;
+	/* Of D, per op: the part before the wake-up reached the scheduler,
+	 * the thread still asleep (idle time, so not in U). */
+	double dispatch_asleep_s;
 	/* 1: no op's service was seen to end (answered) in the window, so S, μ,
 	 * ρ and the models are unknown even when busy time was measured. */
 	int no_service_ended;
@@ -78,6 +82,7 @@ struct queue_figures {
 	double little_l_lambda_w; /* λ·W, to compare with queue_length */
 	double little_error;	  /* (L - λW)/λW */
 	double dispatch_s;	  /* D, measured; W = D + Wq + S and each model adds it */
+	double dispatch_asleep_s; /* of D: arrival -> wake-up, the server asleep (idle) */
 	/* M/G/1 with a set-up time (the dispatch delay D0) at the start of
 	 * each busy period; it holds the dispatch itself, so D is not added */
 	double mg1_setup_response_s;

@@ -35,7 +35,8 @@ static void name_of(const struct proc_view *p, const struct service_attr *a, cha
 
 /* Sums over a service's members, then the station's figures. */
 struct acc {
-	double arrivals, completions, busy, wait_w, disp_w, lq, ca2_w, cs2_w, ca2_n, cs2_n;
+	double arrivals, completions, busy, wait_w, disp_w, asleep_w, asleep_unknown, lq, ca2_w,
+		cs2_w, ca2_n, cs2_n;
 	unsigned servers, with_queue, saturated, with_s;
 	uint64_t cpus[SERVICE_CPU_WORDS];
 	int cpus_known, all_cpus_known;
@@ -90,6 +91,10 @@ static void add_member(struct service_view *sv, struct acc *a, const struct proc
 		a->busy += busy;
 		a->wait_w += f0(q->wait_s) * arr;
 		a->disp_w += f0(q->dispatch_s) * done;
+		a->asleep_w += f0(q->dispatch_asleep_s) * done;
+		/* a member from before it was measured (an older recording) */
+		if (done > 0 && isfinite(q->dispatch_s) && isnan(q->dispatch_asleep_s))
+			a->asleep_unknown = 1;
 		/* Lq = L - c·U, the ops waiting in the sockets */
 		a->lq += fmax(0, f0(q->queue_length) - (span > 0 ? busy / span : 0));
 		if (isfinite(p->arrival_cv2) && arr > 0) {
@@ -143,6 +148,8 @@ static void finish(struct service_view *sv, const struct acc *a, double span)
 	in.servers = a->servers;
 	in.wait_s = a->arrivals > 0 ? a->wait_w / a->arrivals : NAN;
 	in.dispatch_s = a->completions > 0 ? a->disp_w / a->completions : NAN;
+	in.dispatch_asleep_s =
+		a->completions > 0 && !a->asleep_unknown ? a->asleep_w / a->completions : NAN;
 	/* the members' dispatch moments are not merged: no set-up model */
 	in.dispatch_mean_s = in.dispatch_m2_s2 = NAN;
 	in.answer_s = NAN;

@@ -202,7 +202,8 @@ enum { NR_READ = 0, NR_PREAD64 = 17, NR_RECVFROM = 45, NR_FUTEX = 202, NR_EPOLL_
 
 /* A request and its answer, idle in epoll_wait, a wake-up, dispatch, the
  * next request: every period is set by the times below. */
-static void test_busy_request(__u64 first_arr2, __u64 want_disp, __u64 want_take)
+static void test_busy_request(__u64 first_arr2, __u64 want_disp, __u64 want_take,
+			      __u64 want_asleep)
 {
 	struct busy_got g;
 
@@ -226,7 +227,8 @@ static void test_busy_request(__u64 first_arr2, __u64 want_disp, __u64 want_take
 	EQ(g.ps.svc_count, 2, "request: services");
 	EQ(g.ps.bz.disp_ns, want_disp, "request: dispatch");
 	EQ(g.ps.bz.disp_count, 1, "request: dispatches");
-	EQ(g.ps.bz.disp_take_ns, want_take, "request: wake-up to take");
+	EQ(g.ps.bz.disp_take_ns, want_take, "request: dispatch's start to take");
+	EQ(g.ps.bz.disp_asleep_ns, want_asleep, "request: dispatch before the wake-up");
 	EQ(g.ps.bz.exit_busy_ns, 1050, "request: exited busy");
 	EQ(g.ps.bz.exit_idle_ns, 2000, "request: exited idle");
 	/* a server's life from its first take: busy, idle or in dispatch */
@@ -478,10 +480,17 @@ int main(void)
 		}
 		if (every[i] == 1) {
 			test_log2();
-			test_busy_request(3650, 50, 100); /* woken by the message it took */
+			/* woken by the message it took, which arrived while it
+			 * slept (idle from 1700): dispatch from the arrival, 3650,
+			 * to running, 3750; 3650..3700 before the wake-up */
+			test_busy_request(3650, 100, 150, 50);
 			/* it took one that came after its wake-up (another thread
 			 * took the one that woke it): dispatch from that arrival */
-			test_busy_request(3720, 30, 80);
+			test_busy_request(3720, 30, 80, 0);
+			/* the oldest it took came before the thread slept (not
+			 * what woke it), or is not known: from the wake-up */
+			test_busy_request(1650, 50, 100, 0);
+			test_busy_request(0, 50, 100, 0);
 			test_busy_io();
 			test_busy_handoff();
 			test_busy_sink();

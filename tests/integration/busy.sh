@@ -68,7 +68,7 @@ bcheck() { # bcheck NAME MODE [ARGS]
 # U near half, S + D against schedstat.
 test_busy_cpu() {
 	busy_run cpu 21410 --cpu-us 400 -- --think-us 400 --duration 6 || return
-	bcheck cpu cpu
+	bcheck cpu cpu closed
 }
 
 # Low load: 30 µs of CPU per request, 300 µs think time. Every request wakes
@@ -77,7 +77,7 @@ test_busy_cpu() {
 # message at low load; schedstat was the wrong truth, busy_check.py says why).
 test_busy_lowload() {
 	busy_run low 21417 --cpu-us 30 -- --think-us 300 --duration 4 || return
-	bcheck low cpu
+	bcheck low cpu closed
 }
 
 # (b) a request blocks 20 ms on a futex (then in nanosleep) while in service:

@@ -206,10 +206,11 @@ check_busy() {
 	row "(thread busy_s; schedstat oncpu+runq)" "$(calc "$oncpu + $runq")" "${!tb:-null}" info
 	row "(queue.utilization as reported)" "" "$F_util" info
 	# streamtrace's own figures must agree with each other (issue 8). U
-	# counts the dispatch wait as busy (it is run-queue time, as schedstat
-	# says), S does not (W = D + Wq + S counts it once): (S + D) x X = U x c
-	row "consistency: (S + D) x X = U x servers" "$(calc "$F_util * $F_servers")" \
-		"$(calc "($F_svc + $F_disp) * $F_x_rate")" rel 0.02
+	# counts the dispatch wait from the wake-up on as busy (it is run-queue
+	# time, as schedstat says; before the wake-up the thread slept), S does
+	# not (W = D + Wq + S counts it once): (S + D - D_asleep) x X = U x c
+	row "consistency: (S + D awake) x X = U x servers" "$(calc "$F_util * $F_servers")" \
+		"$(calc "($F_svc + $F_disp_awake) * $F_x_rate")" rel 0.02
 	row "consistency: W >= S" "$F_svc" "$F_resp" min 1.0
 }
 

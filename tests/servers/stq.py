@@ -19,6 +19,8 @@ when none is given). A figure that is missing or null prints "null".
   busy_s        queue.utilization x servers x span_s, summed
   svc           queue.service_time_s (of the one process)
   disp          queue.dispatch_s (of the one process)
+  disp_awake    queue.dispatch_s less dispatch_asleep_s (its part before the
+                wake-up, the thread asleep), of the one process
   resp          queue.response_s (of the one process)
   servers       queue.servers (of the one process)
   resp_total_s  queue.response_s x throughput x span_s, summed
@@ -101,6 +103,10 @@ def main():
             key = {"util": "utilization", "svc": "service_time_s", "saturated": "saturated",
                    "resp": "response_s", "servers": "servers", "disp": "dispatch_s"}[fig]
             v = get(procs[0], "queue", key) if len(procs) == 1 else None
+        elif fig == "disp_awake":
+            d = get(procs[0], "queue", "dispatch_s") if len(procs) == 1 else None
+            a = get(procs[0], "queue", "dispatch_asleep_s") if len(procs) == 1 else None
+            v = d - (a or 0) if d is not None else None
         elif fig in ("mm1", "mmc", "mg1", "gg1", "mg1_setup"):
             m = get(procs[0], "queue", "model") if len(procs) == 1 else None
             v = m.get(fig + "_response_s") if isinstance(m, dict) else None
@@ -137,7 +143,7 @@ def main():
 
     if fig == "all":
         names = ["rx_msgs", "rx_ops", "x_count", "l_count", "x_rate", "l_rate", "unit", "util",
-                 "svc", "disp", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
+                 "svc", "disp", "disp_awake", "saturated", "resp", "servers", "busy_s", "resp_total_s", "sat_full",
                  "span", "mm1", "mmc", "mg1", "gg1", "mg1_setup"]
         for n in names:
             print("F_%s='%s'" % (n, figure(n)))
