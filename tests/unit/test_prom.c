@@ -464,6 +464,14 @@ static void test_nan_skipped(void **state)
 	/* the histogram stays, its unknown sum does not */
 	assert_non_null(strstr(out, "streamtrace_op_queue_wait_seconds_count{pid=\"42\""));
 	assert_null(strstr(out, "streamtrace_op_queue_wait_seconds_sum{pid=\"42\""));
+	/* the host's steal: absent when not known, its total when known */
+	assert_null(strstr(out, "streamtrace_host_steal_seconds_total"));
+	t.host.cpus = 2;
+	t.host.steal_s = 1.5;
+	free(out);
+	out = render(&t, &l, NULL);
+	assert_true(value_of(out, "streamtrace_host_steal_seconds_total") == 1.5);
+	assert_non_null(strstr(out, "# TYPE streamtrace_host_steal_seconds_total counter"));
 	/* the other process still has its rho; the one without a queue has none */
 	assert_null(strstr(out, "streamtrace_queue_rho{pid=\"43\""));
 	assert_null(strstr(out, "NaN"));

@@ -99,11 +99,38 @@ static void test_terminal(void **state)
 	free(out);
 }
 
+/* The host's steal: on the first line from 0.1% of its CPUs' time, and a
+ * note from 5% (busy and service times include it); nothing when unknown. */
+static void test_steal(void **state)
+{
+	struct proc_view p = {.pid = 9, .comm = "srv"};
+	struct snapshot s = {.span_s = 2, .n_procs = 1, .procs = &p};
+	char *out;
+
+	(void)state;
+	out = render(&s, 0);
+	assert_null(strstr(out, "steal"));
+	free(out);
+	s.host.cpus = 2;
+	s.host.steal_s = 0.01; /* 0.25% of 4 CPU-seconds: shown, no note */
+	out = render(&s, 0);
+	assert_non_null(strstr(out, "lost 0  steal 0.2%\n"));
+	assert_null(strstr(out, "hypervisor"));
+	free(out);
+	s.host.steal_s = 0.48; /* 12% */
+	out = render(&s, 0);
+	assert_non_null(strstr(out, "steal 12.0%\n"));
+	assert_non_null(strstr(out, "note: the hypervisor ran something else for 12% of this "
+				    "host's CPU time"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_steal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

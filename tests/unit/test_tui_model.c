@@ -209,6 +209,31 @@ static void test_comm_made_safe(void **state)
 	tui_model_free(&f.m);
 }
 
+/* The title says the host's steal from 0.1% of its CPUs' time, not below,
+ * and not when it is not known. */
+static void test_title_steal(void **state)
+{
+	struct fx f;
+	char buf[256];
+
+	(void)state;
+	fixture(&f);
+	tui_fmt_title(buf, sizeof(buf), &f.m, 3);
+	assert_null(strstr(buf, "steal")); /* cpus 0: not known */
+	tui_model_free(&f.m);
+	f.s.host.cpus = 2;
+	f.s.host.steal_s = 0.4; /* of 2 CPUs x 2 s */
+	assert_int_equal(tui_model_load(&f.m, &f.s), 0);
+	tui_fmt_title(buf, sizeof(buf), &f.m, 3);
+	assert_non_null(strstr(buf, "lost 0  steal 10.0%"));
+	tui_model_free(&f.m);
+	f.s.host.steal_s = 0.001;
+	assert_int_equal(tui_model_load(&f.m, &f.s), 0);
+	tui_fmt_title(buf, sizeof(buf), &f.m, 3);
+	assert_null(strstr(buf, "steal"));
+	tui_model_free(&f.m);
+}
+
 static int has_line(const struct tui_line *l, unsigned n, const char *s)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -277,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_formatting_widths),
 		cmocka_unit_test(test_comm_made_safe),
 		cmocka_unit_test(test_screens),
+		cmocka_unit_test(test_title_steal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
