@@ -14,11 +14,14 @@
  *              thread's state kept on the CPU (the hooks' common path);
  *   oncpu_leave  st_oncpu_leave(): the CPU's entry gives its state back to
  *              the thread it describes, or counts it lost.
+ * busy_step also runs st_sched_in() (sched.bpf.h), the repair of a switch-in
+ * the kernel did not report.
  * The maps are the real ones (common.bpf.h); results stay in .bss and in
  * the maps for the loader to compare with what the inputs imply.
  */
 #include "common.bpf.h"
 #include "busy.bpf.h"
+#include "sched.bpf.h"
 #include "helpers_prog.h"
 
 struct hp_state hp;
@@ -60,12 +63,23 @@ int busy_step(struct hp_event *e)
 		break;
 	case HP_BLOCK: /* sched.bpf.c: switched out asleep */
 		st_busy_block(t, ps, now);
+		t->oncpu_since = 0;
+		t->offcpu_since = now;
+		break;
+	case HP_PREEMPT: /* sched.bpf.c: switched out runnable */
+		t->oncpu_since = 0;
+		t->runq_since = now;
+		break;
+	case HP_UNSEEN_IN: /* syscalls.bpf.c: st_sys_identify's repair */
+		st_sched_in(t, now);
 		break;
 	case HP_WAKE: /* sched.bpf.c: the wake-up */
 		st_busy_wake(t, ps, now);
 		break;
 	case HP_RUN: /* sched.bpf.c: switched in */
 		st_busy_run(t, now);
+		t->runq_since = t->offcpu_since = 0;
+		t->oncpu_since = now;
 		break;
 	case HP_EXIT: /* proc.bpf.c */
 		st_busy_exit(t, now);

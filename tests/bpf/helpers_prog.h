@@ -24,6 +24,8 @@ enum hp_op {
 	HP_WAKE,      /* woken */
 	HP_RUN,	      /* switched in */
 	HP_EXIT,      /* the thread exits */
+	HP_PREEMPT,   /* switched out runnable (preempted): on the run queue */
+	HP_UNSEEN_IN, /* found running, its switch-in unseen (st_sched_in) */
 };
 
 struct hp_event {

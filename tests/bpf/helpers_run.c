@@ -235,6 +235,41 @@ static void test_busy_request(__u64 first_arr2, __u64 want_disp, __u64 want_take
 	EQ(g.busy + g.idle + 50, 4100 - 1000, "request: busy + idle + dispatch");
 }
 
+/*
+ * A switch-in the kernel did not report (some kernels hide switches away
+ * from some threads, so the one after them comes in unseen), repaired at the
+ * thread's first syscall (st_sched_in): a preempted thread's run-queue wait
+ * ends there; an idle one's sleep ends there too, with no dispatch seen (the
+ * wake-up was not seen either), so the message's whole delay from its
+ * arrival is dispatch before the wake-up as far as the tracer can tell.
+ */
+static void test_unseen_switch_in(void)
+{
+	struct busy_got g;
+
+	reset();
+	ev(HP_TAKE, 0, 1000, 0, 900);
+	ev(HP_PREEMPT, 0, 1200, 0, 0);	 /* preempted in service */
+	ev(HP_UNSEEN_IN, 0, 1500, 0, 0); /* back at its next syscall */
+	ev(HP_ANSWER, 0, 1600, 0, 0);
+	ev(HP_SYS_ENTER, 0, 1650, NR_EPOLL_WAIT, 0);
+	ev(HP_BLOCK, 0, 1700, 0, 0);	 /* idle from here */
+	ev(HP_UNSEEN_IN, 0, 3750, 0, 0); /* woken and run, neither seen */
+	ev(HP_SYS_EXIT, 0, 3760, 0, 0);
+	ev(HP_TAKE, 0, 3800, 0, 3650); /* arrived while it slept */
+	ev(HP_ANSWER, 0, 4000, 0, 0);
+	ev(HP_EXIT, 0, 4100, 0, 0);
+	busy_got(0, &g);
+	EQ(g.ps.runq_ns, 300, "unseen switch-in: the preempted wait 1200..1500");
+	EQ(g.ps.runq_count, 1, "unseen switch-in: one run-queue wait");
+	EQ(g.ps.offcpu_ns, 2050, "unseen switch-in: asleep 1700..3750");
+	EQ(g.idle, 2050, "unseen switch-in: idle until it was found running");
+	EQ(g.busy, 700 + 350, "unseen switch-in: busy 1000..1700 and 3750..4100");
+	EQ(g.ps.bz.disp_ns, 100, "unseen switch-in: dispatch from the arrival, 3650..3750");
+	EQ(g.ps.bz.disp_asleep_ns, 100, "unseen switch-in: all of it before the (unseen) wake-up");
+	EQ(g.busy + g.idle, 4100 - 1000, "unseen switch-in: busy + idle, no dispatch awake");
+}
+
 /* Blocked on a disk read while busy: busy all along, the block shown as I/O. */
 static void test_busy_io(void)
 {
@@ -491,6 +526,7 @@ int main(void)
 			 * what woke it), or is not known: from the wake-up */
 			test_busy_request(1650, 50, 100, 0);
 			test_busy_request(0, 50, 100, 0);
+			test_unseen_switch_in();
 			test_busy_io();
 			test_busy_handoff();
 			test_busy_sink();
