@@ -310,6 +310,7 @@ static __always_inline int st_busy_wake_answered(struct st_task *t, struct st_pr
 	t->bz_blk_since = 0;
 	t->bz_blk_svc = 0;
 	t->bz_woke_at = 0;
+	t->bz_idle_from = ta; /* idle from the answer: dispatch may count from there */
 	t->bz_disp_since = now;
 	return 1;
 }

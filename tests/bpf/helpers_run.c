@@ -295,7 +295,7 @@ static void test_busy_io(void)
 
 /* Thread 0 takes a message and parks in a futex; thread 1 answers it at
  * 1500: thread 0 was blocked busy until then, idle after. */
-static void test_busy_handoff(void)
+static void test_busy_handoff(__u64 first_arr, __u64 want_disp, __u64 want_asleep)
 {
 	struct busy_got g, g1;
 
@@ -307,6 +307,7 @@ static void test_busy_handoff(void)
 	ev(HP_WAKE, 0, 2000, 0, 0);   /* blocked 1200..1500, idle 1500..2000 */
 	ev(HP_RUN, 0, 2100, 0, 0);    /* dispatch 100 */
 	ev(HP_SYS_EXIT, 0, 2110, 0, 0);
+	ev(HP_TAKE, 0, 2150, 0, first_arr);
 	ev(HP_EXIT, 0, 2200, 0, 0);
 	busy_got(0, &g);
 	busy_got(1, &g1);
@@ -317,6 +318,10 @@ static void test_busy_handoff(void)
 	EQ(g.ps.bz.blk_ns[KIND(ST_BLK_FUTEX)], 300, "hand-off: blocked in the futex");
 	EQ(g.ps.bz.svc_ended, 1, "hand-off: services ended");
 	EQ(g.busy + g.idle + 100, 2200 - 1000, "hand-off: busy + idle + dispatch");
+	/* the next message: dispatch from its arrival if it came while the
+	 * thread was idle (from the answer on), else from the wake-up */
+	EQ(g.ps.bz.disp_ns, want_disp, "hand-off: the next message's dispatch");
+	EQ(g.ps.bz.disp_asleep_ns, want_asleep, "hand-off: its part before the wake-up");
 	EQ(g1.busy + g1.idle, 0, "hand-off: the answering thread never served");
 }
 
@@ -528,7 +533,10 @@ int main(void)
 			test_busy_request(0, 50, 100, 0);
 			test_unseen_switch_in();
 			test_busy_io();
-			test_busy_handoff();
+			test_busy_handoff(1800, 300, 200); /* came while idle */
+			/* came while the thread was busy (in the futex with its
+			 * message in service): it queued, dispatch from the wake */
+			test_busy_handoff(1400, 100, 0);
 			test_busy_sink();
 			test_epochs();
 			test_oncpu_leave();
