@@ -34,7 +34,7 @@ q() { $Q "$@"; }
 # the host's steal time so far, all CPUs, in seconds (/proc/stat): time a
 # hypervisor ran something else while this machine's CPUs were busy; clocks
 # read by tracers and perf count it as on-CPU, schedstat's CPU does not
-steal_s() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { print $9 / hz }' /proc/stat; }
+steal_s() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.3f\n", $9 / hz }' /proc/stat; }
 contract_ok() { # contract_ok FILE
 	if [ -x "$CONTRACT" ]; then
 		"$CONTRACT" "$1" >"$OUT/cc.txt" 2>&1 || bad "contract-check $1: $(head -3 "$OUT/cc.txt")"
