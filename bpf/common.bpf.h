@@ -245,14 +245,15 @@ static __always_inline struct st_proc_stat *st_proc_stat_of(__u32 slot)
 	return bpf_map_lookup_elem(&proc_stats, &slot);
 }
 
-/* --sample N: whether this syscall of t goes untimed (counted at exit, not
- * timed): the thread's counter of syscalls left before the next timed one,
- * drawn by st_syscall_done after each timed one. */
-static __always_inline int st_sample_skip(struct st_task *t)
+/* --sample N: whether this syscall of a thread goes untimed (counted at
+ * exit, not timed): *skip is the thread's counter of syscalls left before
+ * the next timed one (st_task.sys_skip, or st_oncpu.skip while the thread
+ * runs), drawn by st_syscall_account after each timed one. */
+static __always_inline int st_sample_skip(__u32 *skip)
 {
-	if (sample_every <= 1 || !t->sys_skip)
+	if (sample_every <= 1 || !*skip)
 		return 0;
-	t->sys_skip--;
+	(*skip)--;
 	return 1;
 }
 
@@ -419,26 +420,19 @@ static __always_inline void st_syscall_account(__u32 slot, __u32 nr, __u64 enter
 	}
 }
 
-/* Account the finished syscall of thread t, its state in task storage. */
-static __always_inline void st_syscall_done(struct st_task *t, __u64 now, long ret)
+/* Account the finished syscall of thread t, its state in task storage;
+ * *skip is its --sample countdown (st_sample_skip). */
+static __always_inline void st_syscall_done(struct st_task *t, __u32 *skip, __u64 now, long ret)
 {
 	__u64 enter = t->sys_enter_ns;
 
 	t->sys_enter_ns = 0;
 	t->th_syscalls++;
-	st_syscall_account(t->slot, t->sys_nr, enter, now, ret, &t->sys_skip);
+	st_syscall_account(t->slot, t->sys_nr, enter, now, ret, skip);
 }
 
-/* The same two for a syscall whose state is on the CPU (c, mirroring the
- * thread): whether it goes untimed (--sample), and its end. */
-static __always_inline int st_oncpu_skip(struct st_oncpu *c)
-{
-	if (sample_every <= 1 || !c->skip)
-		return 0;
-	c->skip--;
-	return 1;
-}
-
+/* The same for a syscall whose state is on the CPU (c, mirroring the
+ * thread). */
 static __always_inline void st_oncpu_done(struct st_oncpu *c, __u64 now, long ret)
 {
 	__u64 enter = c->enter_ns;

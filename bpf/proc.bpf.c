@@ -150,12 +150,11 @@ int BPF_PROG(st_sched_process_exit, struct task_struct *p)
 	c = st_oncpu_here(); /* p is the thread on this CPU */
 	if (c && c->mode == ST_ONCPU_MIRROR && c->tid == (__u32)p->pid) {
 		st_oncpu_flush(c, t);
-		c->regs = 0;
-		c->mode = ST_ONCPU_NONE;
+		st_oncpu_set(c, 0, 0, 0); /* nobody: the next syscall looks it up */
 	}
 	/* exit and exit_group never return: account them here */
 	if (t->sys_enter_ns)
-		st_syscall_done(t, now, 0);
+		st_syscall_done(t, &t->sys_skip, now, 0); /* c flushed above */
 	st_busy_exit(t, now);
 	st_thread_exit(p, t, now); /* --threads: its last figures */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)

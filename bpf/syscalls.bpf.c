@@ -50,14 +50,14 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		/* the common case: all of it on the CPU, no helper call but
 		 * the clock's */
 		c->nr = id;
-		c->enter_ns = st_oncpu_skip(c) ? ST_SYS_UNTIMED : bpf_ktime_get_ns();
+		c->enter_ns = st_sample_skip(&c->skip) ? ST_SYS_UNTIMED : bpf_ktime_get_ns();
 		return 0;
 	}
 	t = st_task_of(bpf_get_current_task_btf());
 	if (!t)
 		return 0;
-	t->sys_skip = c->skip;
-	if (st_sample_skip(t)) {
+	/* the thread's --sample countdown is the CPU entry's while it runs */
+	if (st_sample_skip(&c->skip)) {
 		/* --sample: counted at exit, not timed; a sink's service still
 		 * ends when the thread comes back for input */
 		t->sys_nr = id;
@@ -74,7 +74,6 @@ int BPF_PROG(st_sys_enter, struct pt_regs *regs, long id)
 		 * when the thread comes back for input */
 		st_busy_sys_enter(t, id, now);
 	}
-	c->skip = t->sys_skip;
 	return 0;
 }
 
@@ -100,9 +99,8 @@ int BPF_PROG(st_sys_exit, struct pt_regs *regs, long ret)
 	/* no enter seen: the execve that made the task traced, or attach time */
 	if (!t || !t->sys_enter_ns)
 		return 0;
-	t->sys_skip = c->skip;
-	st_syscall_done(t, t->sys_enter_ns == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(), ret);
-	c->skip = t->sys_skip;
+	st_syscall_done(t, &c->skip, t->sys_enter_ns == ST_SYS_UNTIMED ? 0 : bpf_ktime_get_ns(),
+			ret);
 	return 0;
 }
 

@@ -10,8 +10,9 @@
  *   sys_run    n syscalls through st_sample_skip() and st_syscall_done()
  *              (--sample's per-thread counter, the weighted times, the
  *              interval double buffer), in one bpf_loop; or through
- *              st_oncpu_skip() and st_oncpu_done(), the same with the
- *              thread's state kept on the CPU (the hooks' common path);
+ *              st_sample_skip() on the CPU entry's countdown and
+ *              st_oncpu_done(), the same with the thread's state kept on
+ *              the CPU (the hooks' common path);
  *   oncpu_leave  st_oncpu_leave(): the CPU's entry gives its state back to
  *              the thread it describes, or counts it lost.
  * busy_step also runs st_sched_in() (sched.bpf.h), the repair of a switch-in
@@ -102,11 +103,11 @@ static long sys_one(__u64 i, void *ctx)
 
 	if (hp.sys.oncpu) {
 		c->nr = HP_NR;
-		untimed = st_oncpu_skip(c);
+		untimed = st_sample_skip(&c->skip);
 		c->enter_ns = untimed ? ST_SYS_UNTIMED : enter;
 	} else {
 		t->sys_nr = HP_NR;
-		untimed = st_sample_skip(t);
+		untimed = st_sample_skip(&t->sys_skip);
 		t->sys_enter_ns = untimed ? ST_SYS_UNTIMED : enter;
 	}
 	if (untimed) {
@@ -121,7 +122,7 @@ static long sys_one(__u64 i, void *ctx)
 	if (hp.sys.oncpu)
 		st_oncpu_done(c, enter + hp.sys.delta_ns, ret);
 	else
-		st_syscall_done(t, enter + hp.sys.delta_ns, ret);
+		st_syscall_done(t, &t->sys_skip, enter + hp.sys.delta_ns, ret);
 	hp.sys_runs++;
 	return 0;
 }

@@ -35,8 +35,8 @@ struct hp_event {
 
 /* sys_run's context: n syscalls HP_NR of thread 0, each delta_ns long,
  * each err_every-th one failing with EAGAIN (0: none fails); oncpu: with the
- * state on the CPU (st_oncpu_skip/st_oncpu_done on hp.c, the syscall hooks'
- * common path) instead of in task storage */
+ * state on the CPU (st_sample_skip on hp.c.skip, st_oncpu_done on hp.c: the
+ * syscall hooks' common path) instead of in task storage */
 struct hp_sys_args {
 	__u32 n, err_every;
 	__u64 delta_ns;

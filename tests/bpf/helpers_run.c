@@ -14,8 +14,9 @@
  *   - st_syscall_done with --sample N (N = 1, 4, 7): counts and errors
  *     exact, times weighted by N, the gaps between timed syscalls drawn
  *     uniformly from 0..2N-2, the estimate of the total within 3%, both with
- *     the thread's state in task storage and on the CPU (st_oncpu_skip,
- *     st_oncpu_done: the syscall hooks' common path); and the interval
+ *     the thread's state in task storage and on the CPU (st_sample_skip on
+ *     the entry's countdown, st_oncpu_done: the syscall hooks' common path);
+ *     and the interval
  *     maxima double-buffered by epoch parity;
  *   - st_oncpu_leave: the CPU's entry gives its state back to the thread it
  *     describes, or counts it lost when another thread left the CPU.
